@@ -1,0 +1,16 @@
+namespace Medins;
+
+/// <summary>Pub/sub topic names; each topic carries one protobuf event message type.</summary>
+public static class EventTopics
+{
+    /// <summary><see cref="Medins.Payment.V1.ContributionPaid"/>.</summary>
+    public const string ContributionPaid = "contribution.paid";
+    /// <summary><see cref="Medins.Payment.V1.ContributionRefunded"/>.</summary>
+    public const string ContributionRefunded = "contribution.refunded";
+    /// <summary><see cref="Medins.Identity.V1.ResidentRegistered"/>.</summary>
+    public const string ResidentRegistered = "resident.registered";
+    /// <summary><see cref="Medins.Contribution.V1.PolicyPublished"/>.</summary>
+    public const string PolicyPublished = "policy.published";
+    /// <summary><see cref="Medins.Quota.V1.QuotaBehindSchedule"/>.</summary>
+    public const string QuotaBehindSchedule = "quota.behind-schedule";
+}

@@ -1,0 +1,56 @@
+using Npgsql;
+
+namespace Medins.Platform.Hosting.Data;
+
+/// <summary>
+/// Opens transactions in which PostgreSQL's row-level security sees exactly one tenant, the audited city scope
+/// (read-only across tenants) or the system scope (infrastructure such as the outbox relay).
+/// </summary>
+public sealed class PlatformDatabase(NpgsqlDataSource dataSource, TimeProvider time)
+{
+    public NpgsqlDataSource DataSource => dataSource;
+
+    public Task<T> InTenantAsync<T>(string tenantId, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(tenantId);
+        return RunAsync(tenantId, "tenant", work, ct);
+    }
+
+    /// <summary>Reads across every tenant of the city; each use is recorded with who and why.</summary>
+    public Task<T> InCityScopeAsync<T>(string actor, string operation, string reason,
+        Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct) =>
+        RunAsync("", "city", async (conn, tx) =>
+        {
+            await using (var audit = new NpgsqlCommand(
+                "INSERT INTO city_scope_audit (actor, operation, reason, at) VALUES ($1, $2, $3, $4)", conn, tx))
+            {
+                audit.Parameters.Add(new() { Value = actor });
+                audit.Parameters.Add(new() { Value = operation });
+                audit.Parameters.Add(new() { Value = reason });
+                audit.Parameters.Add(new() { Value = time.GetUtcNow() });
+                await audit.ExecuteNonQueryAsync(ct);
+            }
+            return await work(conn, tx);
+        }, ct);
+
+    /// <summary>For platform infrastructure only (outbox relay, metrics): sees and writes every tenant's rows.</summary>
+    public Task<T> InSystemScopeAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct) =>
+        RunAsync("", "system", work, ct);
+
+    private async Task<T> RunAsync<T>(string tenantId, string scope,
+        Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var set = new NpgsqlCommand(
+            "SELECT set_config('medins.tenant_id', $1, true), set_config('medins.scope', $2, true)", conn, tx))
+        {
+            set.Parameters.Add(new() { Value = tenantId });
+            set.Parameters.Add(new() { Value = scope });
+            await set.ExecuteNonQueryAsync(ct);
+        }
+        var result = await work(conn, tx);
+        await tx.CommitAsync(ct);
+        return result;
+    }
+}

@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Prometheus;
+
+namespace Medins.Platform.Hosting.Grpc;
+
+/// <summary>
+/// Turns anything that is not already a deliberate RpcException into a clean status: no stack trace reaches a
+/// client, and what the caller sees carries a reason code and a trace id to quote to operations.
+/// </summary>
+public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request,
+        ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (Exception ex) when (Map(ex, context) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context,
+        ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(requestStream, context);
+        }
+        catch (Exception ex) when (Map(ex, context) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request,
+        IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (Exception ex) when (Map(ex, context) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    private RpcException? Map(Exception ex, ServerCallContext context)
+    {
+        switch (ex)
+        {
+            case RpcException:
+                return null;
+            case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
+                return new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
+            case PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege }:
+                logger.LogWarning("Row-level security refused {Method}", context.Method);
+                return RpcErrors.PermissionDenied("TENANT_MISMATCH", "The record belongs to another tenant.");
+            case NpgsqlException { IsTransient: true }:
+                logger.LogWarning(ex, "Database unavailable during {Method}", context.Method);
+                return RpcErrors.Unavailable("DATABASE_UNAVAILABLE", "The database is unavailable; retry with the same request id.");
+            default:
+                var traceId = Activity.Current?.TraceId.ToString() ?? context.GetHttpContext().TraceIdentifier;
+                logger.LogError(ex, "Unhandled error in {Method} (trace {TraceId})", context.Method, traceId);
+                return RpcErrors.Internal("INTERNAL", $"Internal error; quote trace id {traceId} to operations.");
+        }
+    }
+}
+
+/// <summary>Counts and times every gRPC call by service, method and status code (names as grpc-ecosystem uses).</summary>
+public sealed class GrpcMetricsInterceptor : Interceptor
+{
+    private static readonly Counter Handled = Metrics.CreateCounter("grpc_server_handled_total",
+        "gRPC calls completed, by status code.", "grpc_service", "grpc_method", "grpc_code");
+
+    private static readonly Histogram Duration = Metrics.CreateHistogram("grpc_server_handling_seconds",
+        "gRPC call duration in seconds.", new HistogramConfiguration
+        {
+            LabelNames = ["grpc_service", "grpc_method"],
+            Buckets = Histogram.ExponentialBuckets(0.001, 2, 14),
+        });
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request,
+        ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        var (service, method) = Split(context.Method);
+        var started = Stopwatch.GetTimestamp();
+        var code = StatusCode.OK;
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (RpcException ex)
+        {
+            code = ex.StatusCode;
+            throw;
+        }
+        catch
+        {
+            code = StatusCode.Unknown;
+            throw;
+        }
+        finally
+        {
+            Duration.WithLabels(service, method).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            Handled.WithLabels(service, method, code.ToString()).Inc();
+        }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context,
+        ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var (service, method) = Split(context.Method);
+        var started = Stopwatch.GetTimestamp();
+        var code = StatusCode.OK;
+        try
+        {
+            return await continuation(requestStream, context);
+        }
+        catch (RpcException ex)
+        {
+            code = ex.StatusCode;
+            throw;
+        }
+        finally
+        {
+            Duration.WithLabels(service, method).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            Handled.WithLabels(service, method, code.ToString()).Inc();
+        }
+    }
+
+    private static (string Service, string Method) Split(string fullMethod)
+    {
+        var parts = fullMethod.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        return parts.Length == 2 ? (parts[0], parts[1]) : ("unknown", fullMethod);
+    }
+}

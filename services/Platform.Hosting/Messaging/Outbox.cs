@@ -1,0 +1,47 @@
+using Google.Protobuf;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Medins.Platform.Hosting.Messaging;
+
+/// <summary>Writes an event in the same transaction as the state change it describes; the relay delivers it later.</summary>
+public sealed class Outbox(TimeProvider time, OutboxSignal signal)
+{
+    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true));
+
+    public async Task<Guid> AddAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, string topic,
+        IMessage message, CancellationToken ct)
+    {
+        var eventId = Guid.CreateVersion7(time.GetUtcNow());
+        var now = time.GetUtcNow();
+        await using var cmd = new NpgsqlCommand("""
+            INSERT INTO outbox (tenant_id, event_id, topic, event_type, payload, created_at, next_attempt_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $6)
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = eventId });
+        cmd.Parameters.Add(new() { Value = topic });
+        cmd.Parameters.Add(new() { Value = message.Descriptor.FullName });
+        cmd.Parameters.Add(new() { Value = Json.Format(message), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        cmd.Parameters.Add(new() { Value = now });
+        await cmd.ExecuteNonQueryAsync(ct);
+        signal.Notify();
+        return eventId;
+    }
+}
+
+/// <summary>Wakes the relay early when this process has just written an event, instead of waiting a poll interval.</summary>
+public sealed class OutboxSignal
+{
+    private readonly SemaphoreSlim _semaphore = new(0, 1);
+
+    public void Notify()
+    {
+        if (_semaphore.CurrentCount == 0)
+        {
+            try { _semaphore.Release(); } catch (SemaphoreFullException) { }
+        }
+    }
+
+    public Task WaitAsync(TimeSpan timeout, CancellationToken ct) => _semaphore.WaitAsync(timeout, ct);
+}

@@ -1,0 +1,119 @@
+using System.Reflection;
+using Dapr;
+using Medins.Platform.Hosting.Data;
+using Medins.Platform.Hosting.Grpc;
+using Medins.Platform.Hosting.Messaging;
+using Medins.Platform.Hosting.Tenancy;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Prometheus;
+
+namespace Medins.Platform.Hosting;
+
+public static class PlatformHostingExtensions
+{
+    /// <summary>
+    /// What every process shares, the gateway included: two Kestrel endpoints (gRPC over h2c on Platform:GrpcPort,
+    /// HTTP/1.1 on Platform:HttpPort), JSON logs, graceful shutdown, and a liveness check.
+    /// </summary>
+    public static WebApplicationBuilder AddPlatformObservability(this WebApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // Cleartext HTTP/2 cannot share a port with HTTP/1.1 (no ALPN), so gRPC and HTTP get a port each.
+            if (config.GetValue<int?>("Platform:GrpcPort") is { } grpcPort)
+                kestrel.ListenAnyIP(grpcPort, o => o.Protocols = HttpProtocols.Http2);
+            if (config.GetValue<int?>("Platform:HttpPort") is { } httpPort)
+                kestrel.ListenAnyIP(httpPort, o => o.Protocols = HttpProtocols.Http1);
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+
+        builder.Services.AddHealthChecks().AddCheck("alive", () => HealthCheckResult.Healthy(), tags: ["live"]);
+        return builder;
+    }
+
+    /// <summary>Maps /healthz (alive), /readyz (every check tagged ready) and /metrics, with HTTP metrics.</summary>
+    public static WebApplication MapPlatformObservability(this WebApplication app)
+    {
+        app.UseHttpMetrics();
+        app.MapMetrics("/metrics");
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        return app;
+    }
+
+    /// <summary>
+    /// Everything a platform service shares: observability, gRPC with JSON transcoding, reflection and
+    /// health, the tenant context, the data source, idempotent requests and the outbox relay.
+    /// </summary>
+    public static WebApplicationBuilder AddPlatformDefaults(this WebApplicationBuilder builder, string serviceName,
+        string schema, Assembly migrationsAssembly)
+    {
+        var config = builder.Configuration;
+        var service = new PlatformServiceInfo(serviceName, schema, Migration.ForService(migrationsAssembly));
+        builder.Services.AddSingleton(service);
+
+        builder.AddPlatformObservability();
+
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        var connectionString = config.GetConnectionString("Platform")
+            ?? throw new InvalidOperationException("ConnectionStrings:Platform is not configured.");
+        builder.Services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { Name = serviceName }.Build());
+        builder.Services.AddSingleton<PlatformDatabase>();
+        builder.Services.AddSingleton<RequestLog>();
+        builder.Services.AddScoped<TenantContext>();
+
+        builder.Services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<GrpcMetricsInterceptor>();
+            o.Interceptors.Add<ErrorMappingInterceptor>();
+        }).AddJsonTranscoding();
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddGrpcHealthChecks().AddCheck<DatabaseReadyCheck>("database", tags: ["ready"]);
+
+        builder.Services.Configure<EventOptions>(config.GetSection("Events"));
+        builder.Services.AddSingleton<OutboxSignal>();
+        builder.Services.AddSingleton<Outbox>();
+        builder.Services.AddDaprClient();
+        builder.Services.AddHttpClient<LocalEventTransport>(c => c.Timeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton<IEventTransport>(sp =>
+            sp.GetRequiredService<IOptions<EventOptions>>().Value.Transport.Equals("dapr", StringComparison.OrdinalIgnoreCase)
+                ? ActivatorUtilities.CreateInstance<DaprEventTransport>(sp)
+                : sp.GetRequiredService<LocalEventTransport>());
+        builder.Services.AddSingleton<OutboxRelay>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
+        return builder;
+    }
+
+    /// <summary>Maps the shared endpoints: /healthz, /readyz, /metrics, gRPC health and reflection, Dapr subscriptions.</summary>
+    public static WebApplication MapPlatformEndpoints(this WebApplication app)
+    {
+        app.MapPlatformObservability();
+        app.UseMiddleware<TenantContextMiddleware>();
+        // Subscribers receive the CloudEvent's data as the body, and its id and tenant as Cloudevent.* headers.
+        app.UseCloudEvents(new CloudEventsMiddlewareOptions { ForwardCloudEventPropertiesAsHeaders = true });
+        app.MapSubscribeHandler();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        return app;
+    }
+}
