@@ -1,0 +1,64 @@
+using Medins.Platform.Hosting.Data;
+using Npgsql;
+
+namespace Medins.Migrator;
+
+/// <summary>A service's schema and the login role it connects as (which does not own the tables).</summary>
+public sealed record ServiceSchema(string AppId, string Schema)
+{
+    public string Role => "medins_" + Schema;
+}
+
+/// <summary>Brings every service schema to its latest migration, and optionally loads the demo city.</summary>
+public static class PlatformMigrator
+{
+    public static readonly IReadOnlyList<ServiceSchema> Services =
+    [
+        new("identity-registry", "identity_registry"),
+        new("contribution-calculation", "contribution_calculation"),
+        new("payment-collection", "payment_collection"),
+        new("quota-tracking", "quota_tracking"),
+        new("notification", "notification"),
+    ];
+
+    public static async Task<int> MigrateAsync(NpgsqlDataSource owner, string appRolePassword, bool loadDemoCity,
+        TimeProvider time, TextWriter log, CancellationToken ct = default)
+    {
+        var assembly = typeof(PlatformMigrator).Assembly;
+        var total = 0;
+        foreach (var service in Services)
+        {
+            var migrations = Migration.ForService(assembly, service.Schema + "/");
+            var applied = await MigrationRunner.ApplyAsync(owner, service.Schema, service.Role, appRolePassword, migrations, time, ct);
+            await log.WriteLineAsync($"{service.Schema}: {applied} applied, at version {migrations[^1].Version:D4}");
+            total += applied;
+        }
+
+        if (loadDemoCity)
+        {
+            // Demo data is one idempotent SQL file per schema (demo-city/<schema>.sql), run as the owner.
+            foreach (var service in Services)
+            {
+                var sql = ReadResource(assembly, $"demo-city/{service.Schema}.sql");
+                if (sql is null) continue;
+                await using var conn = await owner.OpenConnectionAsync(ct);
+                await using var tx = await conn.BeginTransactionAsync(ct);
+                await using (var path = new NpgsqlCommand($"SET LOCAL search_path TO \"{service.Schema}\"", conn, tx))
+                    await path.ExecuteNonQueryAsync(ct);
+                await using (var load = new NpgsqlCommand(sql, conn, tx))
+                    await load.ExecuteNonQueryAsync(ct);
+                await tx.CommitAsync(ct);
+                await log.WriteLineAsync($"{service.Schema}: demo city loaded");
+            }
+        }
+        return total;
+    }
+
+    private static string? ReadResource(System.Reflection.Assembly assembly, string name)
+    {
+        using var stream = assembly.GetManifestResourceStream(name);
+        if (stream is null) return null;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}
