@@ -68,16 +68,18 @@ public static class PlatformHostingExtensions
     public static WebApplicationBuilder AddPlatformDefaults(this WebApplicationBuilder builder, string serviceName,
         string schema, Assembly migrationsAssembly)
     {
-        var config = builder.Configuration;
         var service = new PlatformServiceInfo(serviceName, schema, Migration.ForService(migrationsAssembly));
         builder.Services.AddSingleton(service);
 
         builder.AddPlatformObservability();
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        var connectionString = config.GetConnectionString("Platform")
-            ?? throw new InvalidOperationException("ConnectionStrings:Platform is not configured.");
-        builder.Services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { Name = serviceName }.Build());
+        builder.Services.TryAddSingleton(sp =>
+        {
+            var connectionString = sp.GetRequiredService<IConfiguration>().GetConnectionString("Platform")
+                ?? throw new InvalidOperationException("ConnectionStrings:Platform is not configured.");
+            return new NpgsqlDataSourceBuilder(connectionString) { Name = serviceName }.Build();
+        });
         builder.Services.AddSingleton<PlatformDatabase>();
         builder.Services.AddSingleton<RequestLog>();
         builder.Services.AddScoped<TenantContext>();
@@ -90,7 +92,7 @@ public static class PlatformHostingExtensions
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck<DatabaseReadyCheck>("database", tags: ["ready"]);
 
-        builder.Services.Configure<EventOptions>(config.GetSection("Events"));
+        builder.Services.Configure<EventOptions>(builder.Configuration.GetSection("Events"));
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddSingleton<Outbox>();
         builder.Services.AddDaprClient();

@@ -19,9 +19,9 @@ public static class ServiceClients
     {
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddTransient<TenantPropagationInterceptor>();
-        var address = builder.Configuration[$"Services:{appId}"] ?? $"http://{appId}:8080";
         return builder.Services
-            .AddGrpcClient<TClient>(o => o.Address = new Uri(address))
+            .AddGrpcClient<TClient>((sp, o) => o.Address = new Uri(
+                sp.GetRequiredService<IConfiguration>()[$"Services:{appId}"] ?? $"http://{appId}:8080"))
             .AddInterceptor<TenantPropagationInterceptor>();
     }
 }
