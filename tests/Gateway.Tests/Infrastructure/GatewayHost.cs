@@ -1,0 +1,51 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Medins.Gateway.Tests.Infrastructure;
+
+/// <summary>
+/// The real gateway (its Program and appsettings.json) on Kestrel, on two free ports, with configuration
+/// overrides: the identity-registry addresses point at an <see cref="EchoBackend"/>.
+/// </summary>
+public sealed class GatewayHost : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> _settings;
+
+    private GatewayHost(Dictionary<string, string?> settings, int grpcPort, int httpPort)
+    {
+        _settings = settings;
+        GrpcAddress = $"http://127.0.0.1:{grpcPort}";
+        HttpAddress = $"http://127.0.0.1:{httpPort}";
+    }
+
+    public string GrpcAddress { get; }
+    public string HttpAddress { get; }
+
+    public static GatewayHost Start(EchoBackend backend, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var grpcPort = FreePort.Next();
+        var httpPort = FreePort.Next();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Platform:GrpcPort"] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Platform:HttpPort"] = httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Services:identity-registry:Grpc"] = backend.GrpcAddress,
+            ["Services:identity-registry:Http"] = backend.HttpAddress,
+            // Nothing listens here: calls to this service exercise the gateway's upstream failure answer.
+            ["Services:contribution-calculation:Grpc"] = $"http://127.0.0.1:{FreePort.Next()}",
+            ["Services:contribution-calculation:Http"] = $"http://127.0.0.1:{FreePort.Next()}",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) settings[key] = value;
+
+        var host = new GatewayHost(settings, grpcPort, httpPort);
+        host.UseKestrel();
+        host.StartServer();
+        return host;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+    }
+}
