@@ -11,7 +11,7 @@ namespace Medins.Platform.Hosting.Grpc;
 public static class ServiceClients
 {
     /// <summary>
-    /// A gRPC client to another platform service, addressed by its app id (<c>Services:{appId}</c> in
+    /// A gRPC client to another platform service, addressed by its app id (<c>Services:{appId}:Grpc</c> in
     /// configuration), that carries the current call's tenant and client along.
     /// </summary>
     public static IHttpClientBuilder AddServiceClient<TClient>(this WebApplicationBuilder builder, string appId)
@@ -21,7 +21,7 @@ public static class ServiceClients
         builder.Services.AddTransient<TenantPropagationInterceptor>();
         return builder.Services
             .AddGrpcClient<TClient>((sp, o) => o.Address = new Uri(
-                sp.GetRequiredService<IConfiguration>()[$"Services:{appId}"] ?? $"http://{appId}:8080"))
+                sp.GetRequiredService<IConfiguration>()[$"Services:{appId}:Grpc"] ?? $"http://{appId}:8080"))
             .AddInterceptor<TenantPropagationInterceptor>();
     }
 }

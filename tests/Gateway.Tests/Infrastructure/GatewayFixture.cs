@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Net.Client;
 using Medins.Identity.V1;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Medins.Gateway.Tests.Infrastructure;
 
@@ -25,10 +26,15 @@ public class GatewayFixture : IAsyncLifetime
         ["Gateway:TokenSigningKey"] = TestTokens.SigningKeyBase64,
     };
 
+    /// <summary>Extra services for the gateway, added after its own.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         _backend = await EchoBackend.StartAsync();
-        _gateway = GatewayHost.Start(_backend, Settings);
+        _gateway = GatewayHost.Start(_backend, Settings, ConfigureServices);
         Http.BaseAddress = new Uri(_gateway.HttpAddress);
         _channel = GrpcChannel.ForAddress(_gateway.GrpcAddress);
         Identity = new IdentityRegistryService.IdentityRegistryServiceClient(_channel);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Medins.Gateway.Tests.Infrastructure;
 
@@ -10,10 +11,12 @@ namespace Medins.Gateway.Tests.Infrastructure;
 public sealed class GatewayHost : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
-    private GatewayHost(Dictionary<string, string?> settings, int grpcPort, int httpPort)
+    private GatewayHost(Dictionary<string, string?> settings, Action<IServiceCollection>? services, int grpcPort, int httpPort)
     {
         _settings = settings;
+        _services = services;
         GrpcAddress = $"http://127.0.0.1:{grpcPort}";
         HttpAddress = $"http://127.0.0.1:{httpPort}";
     }
@@ -21,7 +24,8 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     public string GrpcAddress { get; }
     public string HttpAddress { get; }
 
-    public static GatewayHost Start(EchoBackend backend, IReadOnlyDictionary<string, string?>? overrides = null)
+    public static GatewayHost Start(EchoBackend backend, IReadOnlyDictionary<string, string?>? overrides = null,
+        Action<IServiceCollection>? services = null)
     {
         var grpcPort = FreePort.Next();
         var httpPort = FreePort.Next();
@@ -37,7 +41,7 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) settings[key] = value;
 
-        var host = new GatewayHost(settings, grpcPort, httpPort);
+        var host = new GatewayHost(settings, services, grpcPort, httpPort);
         host.UseKestrel();
         host.StartServer();
         return host;
@@ -47,5 +51,6 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        if (_services is not null) builder.ConfigureServices(_services);
     }
 }

@@ -1,0 +1,22 @@
+using Medins;
+using Medins.IdentityRegistry;
+using Medins.IdentityRegistry.Events;
+using Medins.IdentityRegistry.Grpc;
+using Medins.Payment.V1;
+using Medins.Platform.Hosting;
+using Medins.Platform.Hosting.Messaging;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddPlatformDefaults("identity-registry", "identity_registry", typeof(Program).Assembly);
+builder.Services.AddIdentityProtection();
+builder.Services.AddScoped<ContributionPaidHandler>();
+builder.Services.AddScoped<ContributionRefundedHandler>();
+
+var app = builder.Build();
+app.MapPlatformEndpoints();
+app.MapGrpcService<IdentityRegistryGrpcService>();
+app.MapEventSubscription<ContributionPaid, ContributionPaidHandler>(EventTopics.ContributionPaid);
+app.MapEventSubscription<ContributionRefunded, ContributionRefundedHandler>(EventTopics.ContributionRefunded);
+app.Run();
+
+public partial class Program;

@@ -1,0 +1,48 @@
+namespace Medins.PaymentCollection.Domain;
+
+/// <summary>Where a payment order stands. Created orders end paid, expired or cancelled; paid ones may be refunded.</summary>
+public enum OrderState
+{
+    Created,
+    Paid,
+    Expired,
+    Cancelled,
+    RefundRequested,
+    Refunded,
+}
+
+/// <summary>The order life cycle: created → paid | expired | cancelled; paid → refund_requested → refunded.</summary>
+public static class OrderStateMachine
+{
+    private static readonly IReadOnlyDictionary<OrderState, OrderState[]> Next = new Dictionary<OrderState, OrderState[]>
+    {
+        [OrderState.Created] = [OrderState.Paid, OrderState.Expired, OrderState.Cancelled],
+        [OrderState.Paid] = [OrderState.RefundRequested],
+        [OrderState.RefundRequested] = [OrderState.Refunded],
+        [OrderState.Expired] = [],
+        [OrderState.Cancelled] = [],
+        [OrderState.Refunded] = [],
+    };
+
+    public static bool CanMove(OrderState from, OrderState to) => Next[from].Contains(to);
+
+    public static void EnsureCanMove(OrderState from, OrderState to)
+    {
+        if (!CanMove(from, to)) throw new InvalidOrderTransitionException(from, to);
+    }
+
+    /// <summary>States in which the order settles the person's contribution for its coverage year.</summary>
+    public static bool SettlesCoverageYear(OrderState state) => state is OrderState.Paid or OrderState.RefundRequested;
+
+    /// <summary>States in which a channel has collected the money of this order.</summary>
+    public static bool HoldsPayment(OrderState state) =>
+        state is OrderState.Paid or OrderState.RefundRequested or OrderState.Refunded;
+}
+
+public sealed class InvalidOrderTransitionException(OrderState from, OrderState to)
+    : Exception($"A payment order cannot go from {from} to {to}.")
+{
+    public const string Reason = "INVALID_ORDER_TRANSITION";
+    public OrderState From { get; } = from;
+    public OrderState To { get; } = to;
+}

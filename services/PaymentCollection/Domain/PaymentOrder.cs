@@ -1,0 +1,78 @@
+namespace Medins.PaymentCollection.Domain;
+
+/// <summary>What contribution-calculation priced for the person: only <see cref="PersonalFen"/> is ever collected.</summary>
+public sealed record PricedContribution(int Tier, long PersonalFen, long SubsidyFen, string PolicyId, int PolicyVersion,
+    DateOnly BenefitStart, DateOnly BenefitEnd);
+
+/// <summary>One person's contribution for one coverage year, through one channel, at the quoted price.</summary>
+public sealed record PaymentOrder(
+    Guid OrderId,
+    string ResidentId,
+    string VillageCode,
+    int CoverageYear,
+    int Tier,
+    string Channel,
+    OrderState State,
+    long PersonalAmountFen,
+    long SubsidyAmountFen,
+    string PolicyId,
+    int PolicyVersion,
+    DateOnly BenefitStart,
+    DateOnly BenefitEnd,
+    string? ChannelTransactionId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? PaidAt,
+    DateTimeOffset ExpiresAt)
+{
+    /// <summary>
+    /// Opens an order at the quoted price. A person whose year is already settled gets none (ALREADY_PAID); a fully
+    /// subsidised person (personal part 0) is enrolled at once by a zero-contribution confirmation.
+    /// </summary>
+    public static PaymentOrder Open(Guid orderId, string residentId, string villageCode, int coverageYear, string channel,
+        PricedContribution price, bool coverageYearAlreadySettled, DateTimeOffset now, TimeSpan expiry)
+    {
+        if (coverageYearAlreadySettled)
+            throw new PaymentRuleException(PaymentRuleException.AlreadyPaid,
+                $"Resident {residentId} has already paid for coverage year {coverageYear}.");
+        if (price.PersonalFen < 0 || price.SubsidyFen < 0)
+            throw new ArgumentException("A quote never has negative amounts.", nameof(price));
+
+        var order = new PaymentOrder(orderId, residentId, villageCode, coverageYear, price.Tier, channel, OrderState.Created,
+            price.PersonalFen, price.SubsidyFen, price.PolicyId, price.PolicyVersion, price.BenefitStart, price.BenefitEnd,
+            ChannelTransactionId: null, CreatedAt: now, PaidAt: null, ExpiresAt: now + expiry);
+        return order.IsZeroContribution ? order.MarkPaid(channelTransactionId: null, paidAt: now) : order;
+    }
+
+    /// <summary>Funds pay everything on the person's behalf: nothing is collected (零缴费核定).</summary>
+    public bool IsZeroContribution => PersonalAmountFen == 0;
+
+    /// <summary>A created order past its expiry, not yet marked expired in storage.</summary>
+    public bool IsOverdue(DateTimeOffset now) => State == OrderState.Created && now >= ExpiresAt;
+
+    /// <summary>The state a reader should see: an overdue created order is expired even before anyone touched it.</summary>
+    public OrderState EffectiveState(DateTimeOffset now) => IsOverdue(now) ? OrderState.Expired : State;
+
+    public PaymentOrder MarkPaid(string? channelTransactionId, DateTimeOffset paidAt) =>
+        MoveTo(OrderState.Paid) with { ChannelTransactionId = channelTransactionId, PaidAt = paidAt };
+
+    public PaymentOrder MarkExpired() => MoveTo(OrderState.Expired);
+
+    public PaymentOrder Cancel() => MoveTo(OrderState.Cancelled);
+
+    public PaymentOrder RequestRefund() => MoveTo(OrderState.RefundRequested);
+
+    public PaymentOrder CompleteRefund() => MoveTo(OrderState.Refunded);
+
+    private PaymentOrder MoveTo(OrderState target)
+    {
+        OrderStateMachine.EnsureCanMove(State, target);
+        return this with { State = target };
+    }
+}
+
+/// <summary>A payment rule refuses the operation; <see cref="Reason"/> is the code clients branch on.</summary>
+public sealed class PaymentRuleException(string reason, string message) : Exception(message)
+{
+    public const string AlreadyPaid = "ALREADY_PAID";
+    public string Reason { get; } = reason;
+}

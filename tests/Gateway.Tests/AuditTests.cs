@@ -1,0 +1,54 @@
+using Grpc.Core;
+using Medins.Gateway.Tests.Infrastructure;
+using Medins.Identity.V1;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Medins.Gateway.Tests;
+
+/// <summary>The audit line the gateway writes per call, read from a capturing logger.</summary>
+public sealed class AuditTests(AuditTests.Fixture fixture) : IClassFixture<AuditTests.Fixture>
+{
+    public sealed class Fixture : GatewayFixture
+    {
+        public CapturedLogs Logs { get; } = new();
+
+        protected override void ConfigureServices(IServiceCollection services) =>
+            services.AddSingleton<ILoggerProvider>(Logs);
+    }
+
+    private CapturedLog AuditLineFor(string client) =>
+        Assert.Single(fixture.Logs.Entries, e => e.EventName == "GatewayCall" && Equals(e.Fields["Client"], client));
+
+    [Fact]
+    public async Task ListResidents_TenantKey_OneAuditLineWithCallerAndOutcomeWithoutKey()
+    {
+        await fixture.Identity.ListResidentsAsync(new ListResidentsRequest(), new Metadata { { "x-api-key", "demo-gaoyang-key" } });
+
+        var line = AuditLineFor("demo-gaoyang");
+        Assert.Equal("tenant", line.Fields["Scope"]);
+        Assert.Equal("he-gaoyang", line.Fields["Tenant"]);
+        Assert.Equal("/medins.identity.v1.IdentityRegistryService/ListResidents", line.Fields["Path"]);
+        Assert.Equal("grpc", line.Fields["Protocol"]);
+        Assert.Equal(0, line.Fields["GrpcStatus"]);
+        Assert.Equal("ok", line.Fields["Outcome"]);
+        Assert.IsType<double>(line.Fields["DurationMs"]);
+        Assert.DoesNotContain(fixture.Logs.Entries, e => e.Message.Contains("demo-gaoyang-key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task GetResident_WrongKeyOverJson_AuditLineWithReasonWithoutKey()
+    {
+        const string wrongKey = "leaked-looking-secret-123";
+        var request = new HttpRequestMessage(HttpMethod.Get, "/v1/residents/r-1");
+        request.Headers.Add("x-api-key", wrongKey);
+        (await fixture.Http.SendAsync(request)).Dispose();
+
+        var line = Assert.Single(fixture.Logs.Entries, e => e.EventName == "GatewayCall" && Equals(e.Fields["Reason"], "CREDENTIAL_INVALID"));
+        Assert.Equal("none", line.Fields["Scope"]);
+        Assert.Equal(401, line.Fields["Status"]);
+        Assert.Equal("unauthenticated", line.Fields["Outcome"]);
+        Assert.DoesNotContain(fixture.Logs.Entries, e => e.Message.Contains(wrongKey, StringComparison.Ordinal)
+            || e.Fields.Values.Any(v => v?.ToString()?.Contains(wrongKey, StringComparison.Ordinal) == true));
+    }
+}
