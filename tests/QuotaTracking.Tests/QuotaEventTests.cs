@@ -17,7 +17,8 @@ public sealed class QuotaEventTests : IAsyncLifetime
     private const string Gaotan = "500118100201";
     private const string Lidu = "cq-lidu";
 
-    private static readonly DateTimeOffset Now = new(2023, 11, 20, 9, 30, 0, TimeSpan.FromHours(8));
+    // 09:30 in Beijing; a UTC instant, as TimeProvider.GetUtcNow returns and timestamptz parameters require.
+    private static readonly DateTimeOffset Now = new(2023, 11, 20, 1, 30, 0, TimeSpan.Zero);
     private readonly FakeTimeProvider _time = new(Now);
     private TestDatabase _db = null!;
     private ServiceHost<Program> _host = null!;
@@ -48,7 +49,7 @@ public sealed class QuotaEventTests : IAsyncLifetime
         CoverageYear = 2024,
         Tier = 1,
         PersonalAmountFen = personalFen,
-        Channel = PaymentChannel.Wechat,
+        Channel = PaymentChannel.WechatPay,
         ChannelTransactionId = Guid.NewGuid().ToString("N"),
         PaidTime = Timestamp.FromDateTimeOffset(Now),
         BenefitStartDate = new Google.Type.Date { Year = 2024, Month = 1, Day = 1 },

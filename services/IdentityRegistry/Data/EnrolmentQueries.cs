@@ -1,0 +1,90 @@
+using Medins.IdentityRegistry.Domain;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Medins.IdentityRegistry.Data;
+
+public sealed record EnrolmentRow(Guid ResidentId, int CoverageYear, EnrolmentState State, DateTimeOffset UpdatedAt);
+
+public static class EnrolmentQueries
+{
+    public static async Task<EnrolmentState?> GetAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        Guid residentId, int coverageYear, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SELECT resident_id, coverage_year, status, order_id, personal_amount_fen, benefit_start, benefit_end, updated_at
+            FROM enrolments WHERE tenant_id = $1 AND resident_id = $2 AND coverage_year = $3
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = residentId });
+        cmd.Parameters.Add(new() { Value = coverageYear });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? Read(reader).State : null;
+    }
+
+    public static async Task UpsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, Guid residentId,
+        int coverageYear, EnrolmentState state, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            INSERT INTO enrolments (tenant_id, resident_id, coverage_year, status, order_id, personal_amount_fen,
+                                    benefit_start, benefit_end, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            ON CONFLICT (tenant_id, resident_id, coverage_year) DO UPDATE SET
+              status = excluded.status, order_id = excluded.order_id, personal_amount_fen = excluded.personal_amount_fen,
+              benefit_start = excluded.benefit_start, benefit_end = excluded.benefit_end, updated_at = excluded.updated_at
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = residentId });
+        cmd.Parameters.Add(new() { Value = coverageYear });
+        cmd.Parameters.Add(new() { Value = StatusText(state.Status) });
+        cmd.Parameters.Add(new() { Value = (object?)state.OrderId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = state.PersonalAmountFen });
+        cmd.Parameters.Add(new() { Value = (object?)state.BenefitStart ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date });
+        cmd.Parameters.Add(new() { Value = (object?)state.BenefitEnd ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date });
+        cmd.Parameters.Add(new() { Value = now });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Every enrolment of the given residents, by coverage year.</summary>
+    public static async Task<ILookup<Guid, EnrolmentRow>> ListForAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        string tenantId, IReadOnlyCollection<Guid> residentIds, CancellationToken ct)
+    {
+        var rows = new List<EnrolmentRow>();
+        if (residentIds.Count > 0)
+        {
+            await using var cmd = new NpgsqlCommand("""
+                SELECT resident_id, coverage_year, status, order_id, personal_amount_fen, benefit_start, benefit_end, updated_at
+                FROM enrolments WHERE tenant_id = $1 AND resident_id = ANY($2)
+                ORDER BY resident_id, coverage_year
+                """, conn, tx);
+            cmd.Parameters.Add(new() { Value = tenantId });
+            cmd.Parameters.Add(new() { Value = residentIds.ToArray() });
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) rows.Add(Read(reader));
+        }
+        return rows.ToLookup(r => r.ResidentId);
+    }
+
+    private static EnrolmentRow Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetInt32(1),
+        new EnrolmentState(ParseStatus(r.GetString(2)), r.IsDBNull(3) ? null : r.GetString(3), r.GetInt64(4),
+            r.IsDBNull(5) ? null : r.GetFieldValue<DateOnly>(5), r.IsDBNull(6) ? null : r.GetFieldValue<DateOnly>(6)),
+        r.GetFieldValue<DateTimeOffset>(7));
+
+    private static string StatusText(EnrolmentStatus status) => status switch
+    {
+        EnrolmentStatus.NotEnrolled => "not_enrolled",
+        EnrolmentStatus.Enrolled => "enrolled",
+        EnrolmentStatus.Refunded => "refunded",
+        EnrolmentStatus.Refused => "refused",
+        _ => throw new ArgumentOutOfRangeException(nameof(status)),
+    };
+
+    private static EnrolmentStatus ParseStatus(string text) => text switch
+    {
+        "not_enrolled" => EnrolmentStatus.NotEnrolled,
+        "enrolled" => EnrolmentStatus.Enrolled,
+        "refunded" => EnrolmentStatus.Refunded,
+        "refused" => EnrolmentStatus.Refused,
+        _ => throw new InvalidOperationException($"Unknown enrolment status '{text}'."),
+    };
+}

@@ -1,0 +1,203 @@
+using Medins.PaymentCollection.Domain;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Medins.PaymentCollection.Data;
+
+/// <summary>The SQL of payment orders, confirmations and the review queue; every call runs in a tenant transaction.</summary>
+public static class PaymentOrderStore
+{
+    private const string OrderColumns = """
+        order_id, resident_id, village_code, coverage_year, tier, channel, state, personal_amount_fen, subsidy_amount_fen,
+        policy_id, policy_version, benefit_start, benefit_end, channel_transaction_id, created_at, paid_at, expires_at
+        """;
+
+    /// <summary>
+    /// Serialises everything that can settle one person's coverage year (creating a zero-contribution order,
+    /// confirming any of her orders) until the transaction ends; the unique index is only the last line of defence.
+    /// </summary>
+    public static async Task LockCoverageYearAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        string residentId, int coverageYear, CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            $"payment_collection|{tenantId}|{residentId}|{coverageYear}");
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public static async Task<bool> CoverageYearSettledAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        string residentId, int coverageYear, Guid? excludingOrderId, CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx, """
+            SELECT EXISTS (SELECT 1 FROM payment_orders
+                           WHERE tenant_id = $1 AND resident_id = $2 AND coverage_year = $3
+                             AND state IN ('paid', 'refund_requested') AND order_id IS DISTINCT FROM $4)
+            """, tenantId, residentId, coverageYear, Nullable(excludingOrderId, NpgsqlDbType.Uuid));
+        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    public static async Task<bool> TransactionSettledAnotherOrderAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        string tenantId, string channel, string channelTransactionId, Guid orderId, CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx, """
+            SELECT EXISTS (SELECT 1 FROM payment_orders
+                           WHERE tenant_id = $1 AND channel = $2 AND channel_transaction_id = $3 AND order_id <> $4)
+            """, tenantId, channel, channelTransactionId, orderId);
+        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    public static async Task InsertOrderAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        PaymentOrder order, string quoteJson, CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx, """
+            INSERT INTO payment_orders (tenant_id, order_id, resident_id, village_code, coverage_year, tier, channel, state,
+              personal_amount_fen, subsidy_amount_fen, policy_id, policy_version, quote, benefit_start, benefit_end,
+              channel_transaction_id, created_at, paid_at, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+            """,
+            tenantId, order.OrderId, order.ResidentId, order.VillageCode, order.CoverageYear, order.Tier, order.Channel,
+            StateCode(order.State), order.PersonalAmountFen, order.SubsidyAmountFen, order.PolicyId, order.PolicyVersion,
+            new NpgsqlParameter { Value = quoteJson, NpgsqlDbType = NpgsqlDbType.Jsonb },
+            order.BenefitStart, order.BenefitEnd, Nullable(order.ChannelTransactionId, NpgsqlDbType.Text), order.CreatedAt,
+            Nullable(order.PaidAt, NpgsqlDbType.TimestampTz), order.ExpiresAt);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Stores what a transition changes: the state, and the transaction and time of payment.</summary>
+    public static async Task UpdateOrderAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        PaymentOrder order, CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx, """
+            UPDATE payment_orders SET state = $3, channel_transaction_id = $4, paid_at = $5
+            WHERE tenant_id = $1 AND order_id = $2
+            """, tenantId, order.OrderId, StateCode(order.State), Nullable(order.ChannelTransactionId, NpgsqlDbType.Text),
+            Nullable(order.PaidAt, NpgsqlDbType.TimestampTz));
+        if (await cmd.ExecuteNonQueryAsync(ct) != 1)
+            throw new InvalidOperationException($"Payment order {order.OrderId} vanished during its update.");
+    }
+
+    public static async Task<PaymentOrder?> FindOrderAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        Guid orderId, bool forUpdate, CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx, $"""
+            SELECT {OrderColumns} FROM payment_orders WHERE tenant_id = $1 AND order_id = $2 {(forUpdate ? "FOR UPDATE" : "")}
+            """, tenantId, orderId);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? ReadOrder(reader) : null;
+    }
+
+    /// <summary>Orders in order-id order (time-ordered UUIDv7), after <paramref name="afterOrderId"/>.</summary>
+    public static async Task<IReadOnlyList<PaymentOrder>> ListOrdersAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        string tenantId, string? residentId, Guid? afterOrderId, int limit, CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx, $"""
+            SELECT {OrderColumns} FROM payment_orders
+            WHERE tenant_id = $1 AND ($2::text IS NULL OR resident_id = $2) AND ($3::uuid IS NULL OR order_id > $3)
+            ORDER BY order_id
+            LIMIT $4
+            """, tenantId, Nullable(residentId, NpgsqlDbType.Text), Nullable(afterOrderId, NpgsqlDbType.Uuid), limit);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var orders = new List<PaymentOrder>();
+        while (await reader.ReadAsync(ct)) orders.Add(ReadOrder(reader));
+        return orders;
+    }
+
+    /// <summary>Keeps one received notice, whatever became of it.</summary>
+    public static async Task<Guid> RecordConfirmationAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        Guid orderId, string? channel, string? channelTransactionId, long amountFen, DateTimeOffset? reportedPaidAt,
+        DateTimeOffset receivedAt, string outcome, CancellationToken ct)
+    {
+        var confirmationId = Guid.CreateVersion7(receivedAt);
+        await using var cmd = Command(conn, tx, """
+            INSERT INTO payment_confirmations (tenant_id, confirmation_id, order_id, channel, channel_transaction_id,
+              amount_fen, reported_paid_at, received_at, outcome)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            """, tenantId, confirmationId, orderId, Nullable(channel, NpgsqlDbType.Text),
+            Nullable(channelTransactionId, NpgsqlDbType.Text), amountFen, Nullable(reportedPaidAt, NpgsqlDbType.TimestampTz),
+            receivedAt, outcome);
+        await cmd.ExecuteNonQueryAsync(ct);
+        return confirmationId;
+    }
+
+    /// <summary>Puts a refused notice in front of a person; a replay of the same notice adds no second item.</summary>
+    public static async Task QueueReviewAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        Guid confirmationId, Guid orderId, string channelTransactionId, long amountFen, string reason, string detail,
+        DateTimeOffset createdAt, CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx, """
+            INSERT INTO payment_reviews (tenant_id, review_id, confirmation_id, order_id, channel_transaction_id, amount_fen,
+              reason, detail, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            ON CONFLICT (tenant_id, order_id, channel_transaction_id, reason) DO NOTHING
+            """, tenantId, Guid.CreateVersion7(createdAt), confirmationId, orderId, channelTransactionId, amountFen, reason,
+            detail, createdAt);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The outcome code a confirmation row stores for a domain decision.</summary>
+    public static string OutcomeCode(ConfirmationOutcome outcome) => outcome switch
+    {
+        ConfirmationOutcome.Confirmed => "confirmed",
+        ConfirmationOutcome.Replayed => "replayed",
+        ConfirmationOutcome.AmountMismatch => "amount_mismatch",
+        ConfirmationOutcome.DuplicatePayment => "duplicate_payment",
+        ConfirmationOutcome.TransactionReused => "transaction_reused",
+        ConfirmationOutcome.OrderExpired => "order_expired",
+        ConfirmationOutcome.OrderCancelled => "order_cancelled",
+        _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
+    };
+
+    public const string ZeroContributionOutcome = "zero_contribution";
+    public const string OrderNotFoundOutcome = "order_not_found";
+
+    private static string StateCode(OrderState state) => state switch
+    {
+        OrderState.Created => "created",
+        OrderState.Paid => "paid",
+        OrderState.Expired => "expired",
+        OrderState.Cancelled => "cancelled",
+        OrderState.RefundRequested => "refund_requested",
+        OrderState.Refunded => "refunded",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
+    };
+
+    private static OrderState ParseState(string code) => code switch
+    {
+        "created" => OrderState.Created,
+        "paid" => OrderState.Paid,
+        "expired" => OrderState.Expired,
+        "cancelled" => OrderState.Cancelled,
+        "refund_requested" => OrderState.RefundRequested,
+        "refunded" => OrderState.Refunded,
+        _ => throw new InvalidOperationException($"Unknown order state '{code}' in payment_orders."),
+    };
+
+    private static PaymentOrder ReadOrder(NpgsqlDataReader r) => new(
+        OrderId: r.GetGuid(0),
+        ResidentId: r.GetString(1),
+        VillageCode: r.GetString(2),
+        CoverageYear: r.GetInt32(3),
+        Tier: r.GetInt32(4),
+        Channel: r.GetString(5),
+        State: ParseState(r.GetString(6)),
+        PersonalAmountFen: r.GetInt64(7),
+        SubsidyAmountFen: r.GetInt64(8),
+        PolicyId: r.GetString(9),
+        PolicyVersion: r.GetInt32(10),
+        BenefitStart: r.GetFieldValue<DateOnly>(11),
+        BenefitEnd: r.GetFieldValue<DateOnly>(12),
+        ChannelTransactionId: r.IsDBNull(13) ? null : r.GetString(13),
+        CreatedAt: r.GetFieldValue<DateTimeOffset>(14),
+        PaidAt: r.IsDBNull(15) ? null : r.GetFieldValue<DateTimeOffset>(15),
+        ExpiresAt: r.GetFieldValue<DateTimeOffset>(16));
+
+    private static NpgsqlParameter Nullable(object? value, NpgsqlDbType type) =>
+        new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
+
+    private static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, params object[] args)
+    {
+        var cmd = new NpgsqlCommand(sql, conn, tx);
+        foreach (var arg in args)
+            cmd.Parameters.Add(arg as NpgsqlParameter ?? new NpgsqlParameter { Value = arg });
+        return cmd;
+    }
+}

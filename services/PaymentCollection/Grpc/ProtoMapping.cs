@@ -1,0 +1,93 @@
+using Google.Protobuf.WellKnownTypes;
+using Medins.Payment.V1;
+using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
+using DomainState = Medins.PaymentCollection.Domain.OrderState;
+using ProtoOrder = Medins.Payment.V1.PaymentOrder;
+using ProtoState = Medins.Payment.V1.OrderState;
+
+namespace Medins.PaymentCollection.Grpc;
+
+/// <summary>Between the contract's messages and the domain's values.</summary>
+internal static class ProtoMapping
+{
+    // Stored codes of the channels; the table's CHECK constraint lists the same codes.
+    private static readonly IReadOnlyDictionary<PaymentChannel, string> ChannelCodes = new Dictionary<PaymentChannel, string>
+    {
+        [PaymentChannel.WechatPay] = "wechat_pay",
+        [PaymentChannel.Alipay] = "alipay",
+        [PaymentChannel.TaxEBureau] = "tax_e_bureau",
+        [PaymentChannel.Yukuaiban] = "yukuaiban",
+        [PaymentChannel.BankCounter] = "bank_counter",
+        [PaymentChannel.VillagePos] = "village_pos",
+        [PaymentChannel.School] = "school",
+        [PaymentChannel.VillageCash] = "village_cash",
+    };
+
+    private static readonly IReadOnlyDictionary<string, PaymentChannel> ChannelsByCode =
+        ChannelCodes.ToDictionary(c => c.Value, c => c.Key);
+
+    public static string? ChannelCode(PaymentChannel channel) => ChannelCodes.GetValueOrDefault(channel);
+
+    public static PaymentChannel ToProtoChannel(string code) => ChannelsByCode.GetValueOrDefault(code);
+
+    public static ProtoOrder ToProto(DomainOrder order, DateTimeOffset now) => new()
+    {
+        OrderId = order.OrderId.ToString(),
+        ResidentId = order.ResidentId,
+        VillageCode = order.VillageCode,
+        CoverageYear = order.CoverageYear,
+        Tier = order.Tier,
+        Channel = ToProtoChannel(order.Channel),
+        State = ToProto(order.EffectiveState(now)),
+        PersonalAmountFen = order.PersonalAmountFen,
+        SubsidyAmountFen = order.SubsidyAmountFen,
+        PolicyId = order.PolicyId,
+        PolicyVersion = order.PolicyVersion,
+        ChannelTransactionId = order.ChannelTransactionId ?? "",
+        CreateTime = Timestamp.FromDateTimeOffset(order.CreatedAt),
+        PaidTime = order.PaidAt is { } paid ? Timestamp.FromDateTimeOffset(paid) : null,
+        BenefitStartDate = ToProto(order.BenefitStart),
+        BenefitEndDate = ToProto(order.BenefitEnd),
+    };
+
+    /// <summary>The event of a settled order; a zero-contribution enrolment has no channel transaction id.</summary>
+    public static ContributionPaid ToContributionPaid(string tenantId, DomainOrder order) => new()
+    {
+        TenantId = tenantId,
+        OrderId = order.OrderId.ToString(),
+        ResidentId = order.ResidentId,
+        VillageCode = order.VillageCode,
+        CoverageYear = order.CoverageYear,
+        Tier = order.Tier,
+        PersonalAmountFen = order.PersonalAmountFen,
+        SubsidyAmountFen = order.SubsidyAmountFen,
+        Channel = ToProtoChannel(order.Channel),
+        ChannelTransactionId = order.ChannelTransactionId ?? "",
+        PaidTime = Timestamp.FromDateTimeOffset(order.PaidAt
+            ?? throw new InvalidOperationException($"Order {order.OrderId} is not paid.")),
+        BenefitStartDate = ToProto(order.BenefitStart),
+        BenefitEndDate = ToProto(order.BenefitEnd),
+        PolicyId = order.PolicyId,
+        PolicyVersion = order.PolicyVersion,
+    };
+
+    public static ProtoState ToProto(DomainState state) => state switch
+    {
+        DomainState.Created => ProtoState.Created,
+        DomainState.Paid => ProtoState.Paid,
+        DomainState.Expired => ProtoState.Expired,
+        DomainState.Cancelled => ProtoState.Cancelled,
+        DomainState.RefundRequested => ProtoState.RefundRequested,
+        DomainState.Refunded => ProtoState.Refunded,
+        _ => ProtoState.Unspecified,
+    };
+
+    public static Google.Type.Date ToProto(DateOnly date) => new() { Year = date.Year, Month = date.Month, Day = date.Day };
+
+    /// <summary>A full calendar date, or null when the message leaves it unset or partial.</summary>
+    public static DateOnly? ToDateOnly(Google.Type.Date? date)
+    {
+        if (date is null || date.Year is < 1 or > 9999 || date.Month is < 1 or > 12 || date.Day < 1) return null;
+        return date.Day <= DateTime.DaysInMonth(date.Year, date.Month) ? new DateOnly(date.Year, date.Month, date.Day) : null;
+    }
+}

@@ -1,0 +1,112 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Grpc.Net.Client;
+using Medins.Platform.Testing;
+
+namespace Medins.EndToEnd.Tests;
+
+/// <summary>
+/// The whole platform as real processes: five services and the gateway, each started from the solution's build
+/// output with `dotnet`, on free loopback ports, against a fresh database holding the demo city, with the local
+/// event transport delivering CloudEvents between them.
+/// </summary>
+public sealed class RunningPlatform : IAsyncLifetime
+{
+    public static readonly string[] ServiceIds =
+        ["identity-registry", "contribution-calculation", "payment-collection", "quota-tracking", "notification"];
+
+    private static readonly Dictionary<string, string> Folders = new()
+    {
+        ["identity-registry"] = "services/IdentityRegistry/IdentityRegistry",
+        ["contribution-calculation"] = "services/ContributionCalculation/ContributionCalculation",
+        ["payment-collection"] = "services/PaymentCollection/PaymentCollection",
+        ["quota-tracking"] = "services/QuotaTracking/QuotaTracking",
+        ["notification"] = "services/Notification/Notification",
+        ["gateway"] = "gateway/Gateway/Gateway",
+    };
+
+    private readonly Dictionary<string, PlatformProcess> _processes = [];
+    public TestDatabase Database { get; private set; } = null!;
+
+    public PlatformProcess this[string appId] => _processes[appId];
+    public PlatformProcess Gateway => _processes["gateway"];
+
+    public async Task InitializeAsync()
+    {
+        Database = await TestDatabase.CreateAsync();
+        var (root, configuration) = LocateBuild();
+        var ports = Folders.Keys.ToDictionary(id => id, _ => (Grpc: PostgresCluster.FreePort(), Http: PostgresCluster.FreePort()));
+
+        var shared = new Dictionary<string, string>
+        {
+            ["Events__PollInterval"] = "00:00:00.100",
+            ["Events__MaxBackoff"] = "00:00:02",
+        };
+        foreach (var id in ServiceIds)
+        {
+            shared[$"Events__Subscribers__{id}"] = $"http://127.0.0.1:{ports[id].Http}";
+            shared[$"Services__{id}__Grpc"] = $"http://127.0.0.1:{ports[id].Grpc}";
+            shared[$"Services__{id}__Http"] = $"http://127.0.0.1:{ports[id].Http}";
+        }
+
+        foreach (var (id, folder) in Folders)
+        {
+            var assembly = Path.Combine(root, Path.GetDirectoryName(folder)!, "bin", configuration, "net10.0", Path.GetFileName(folder) + ".dll");
+            if (!File.Exists(assembly))
+                throw new InvalidOperationException($"{assembly} is missing: build the solution ({configuration}) first, as `./platform test` does.");
+            var environment = new Dictionary<string, string>(shared);
+            if (id != "gateway") environment["ConnectionStrings__Platform"] = Database.ConnectionStringFor(id);
+            _processes[id] = new PlatformProcess(id, assembly, ports[id].Grpc, ports[id].Http, environment);
+        }
+
+        foreach (var process in _processes.Values) process.Start();
+        await Task.WhenAll(_processes.Values.Select(p => p.WaitReadyAsync(TimeSpan.FromSeconds(90))));
+    }
+
+    /// <summary>A gRPC channel to the gateway presenting an API key, as a county system would.</summary>
+    public CallInvoker GatewayChannel(string apiKey)
+    {
+        var channel = GrpcChannel.ForAddress(Gateway.GrpcAddress);
+        return channel.Intercept(metadata =>
+        {
+            metadata.Add("x-api-key", apiKey);
+            return metadata;
+        });
+    }
+
+    public async Task RestartAsync(string appId, IReadOnlyDictionary<string, string>? overrides = null)
+    {
+        var process = _processes[appId];
+        await process.KillAsync();
+        process.Start(overrides);
+        await process.WaitReadyAsync(TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>Polls until a condition holds, for outcomes that arrive through asynchronous events.</summary>
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        T last;
+        while (true)
+        {
+            last = await probe();
+            if (done(last) || DateTime.UtcNow > deadline) return last;
+            await Task.Delay(200);
+        }
+    }
+
+    private static (string Root, string Configuration) LocateBuild()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        // .../tests/EndToEnd.Tests/bin/<Configuration>/net10.0/
+        var configuration = Environment.GetEnvironmentVariable("MEDINS_TEST_CONFIGURATION") ?? dir.Parent!.Name;
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Platform.sln"))) dir = dir.Parent;
+        return (dir?.FullName ?? throw new InvalidOperationException("Platform.sln not found above the test assembly."), configuration);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var process in _processes.Values) await process.DisposeAsync();
+        if (Database is not null) await Database.DisposeAsync();
+    }
+}
