@@ -16,7 +16,8 @@ public sealed partial class UpstreamFailureHandler(RequestDelegate next, ILogger
         var failure = context.GetForwarderErrorFeature();
         if (failure is null || context.Response.HasStarted || IsClientSide(failure.Error)) return;
 
-        LogUpstreamFailure(logger, failure.Error, context.Request.Path, failure.Exception);
+        // YARP's forwarder has already logged the exception itself.
+        LogUpstreamFailure(logger, failure.Error, context.Request.Path);
         context.Response.Clear();
         await GatewayErrors.WriteAsync(context, failure.Error == ForwarderError.RequestTimedOut ? Code.DeadlineExceeded : Code.Unavailable,
             GatewayReasons.UpstreamUnavailable, "The service behind this path is unavailable; retry later.");
@@ -27,5 +28,5 @@ public sealed partial class UpstreamFailureHandler(RequestDelegate next, ILogger
         or ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream failure {Error} proxying {Path}")]
-    private static partial void LogUpstreamFailure(ILogger logger, ForwarderError error, PathString path, Exception? exception);
+    private static partial void LogUpstreamFailure(ILogger logger, ForwarderError error, PathString path);
 }

@@ -31,6 +31,24 @@ public sealed class EchoBackend : IAsyncDisposable
 
     public static async Task<EchoBackend> StartAsync()
     {
+        // A port found free can be taken by someone else before Kestrel binds it: try again with new ones.
+        for (var attempt = 1; ; attempt++)
+        {
+            var (app, grpcPort, httpPort) = Create();
+            try
+            {
+                await app.StartAsync();
+                return new EchoBackend(app, grpcPort, httpPort);
+            }
+            catch (IOException) when (attempt < 3)
+            {
+                await app.DisposeAsync();
+            }
+        }
+    }
+
+    private static (WebApplication App, int GrpcPort, int HttpPort) Create()
+    {
         var grpcPort = FreePort.Next();
         var httpPort = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
@@ -46,8 +64,7 @@ public sealed class EchoBackend : IAsyncDisposable
         app.MapGrpcService<EchoIdentityService>();
         app.MapGet("/v1/residents", EchoJson);
         app.MapGet("/v1/residents/{**rest}", EchoJson);
-        await app.StartAsync();
-        return new EchoBackend(app, grpcPort, httpPort);
+        return (app, grpcPort, httpPort);
     }
 
     private static IResult EchoJson(HttpContext context) => Results.Json(new EchoedRequest(

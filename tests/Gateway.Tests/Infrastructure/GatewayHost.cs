@@ -27,6 +27,25 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     public static GatewayHost Start(EchoBackend backend, IReadOnlyDictionary<string, string?>? overrides = null,
         Action<IServiceCollection>? services = null)
     {
+        // A port found free can be taken by someone else before Kestrel binds it: try again with new ones.
+        for (var attempt = 1; ; attempt++)
+        {
+            var host = Create(backend, overrides, services);
+            try
+            {
+                host.StartServer();
+                return host;
+            }
+            catch (IOException) when (attempt < 3)
+            {
+                host.Dispose();
+            }
+        }
+    }
+
+    private static GatewayHost Create(EchoBackend backend, IReadOnlyDictionary<string, string?>? overrides,
+        Action<IServiceCollection>? services)
+    {
         var grpcPort = FreePort.Next();
         var httpPort = FreePort.Next();
         var settings = new Dictionary<string, string?>
@@ -43,7 +62,6 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
 
         var host = new GatewayHost(settings, services, grpcPort, httpPort);
         host.UseKestrel();
-        host.StartServer();
         return host;
     }
 

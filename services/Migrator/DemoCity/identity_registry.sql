@@ -1,0 +1,68 @@
+-- Demo city: administrative divisions of the nine demo tenants under their cities (seeds 000, 002, 003, 004; RULES.md §9).
+-- City rows (tenant 'city', seen by city scope only) and county codes are GB/T 2260: Chongqing 500000 with Fuling
+-- 500102 and Yongchuan 500118; Meishan 511400 with 511402, 511403, 511421, 511423, 511424, 511425; Baoding 130600
+-- with Gaoyang 130628. Lidu and Linjiang are townships: their tenant holds the district as its county row too.
+-- SYNTHETIC PLACEHOLDERS: the seeds give no township (9-digit) or village (12-digit) codes, so every such code here
+-- is made up under its county prefix (townships from 901; below them communities from 001 and villages from 201,
+-- following the statistical division codes' split of residents' and villagers' committees). Named from the seeds:
+-- 李渡街道, 临江镇 and its 11 villages/communities (seed 002 §6), Gaoyang's 8 towns/subdistricts (seed 004).
+-- Names containing 示例 are invented demo places.
+INSERT INTO divisions (tenant_id, code, name, level, parent_code)
+VALUES
+  ('city',                 '500000',        '重庆市',          'city',     NULL),
+  ('city',                 '511400',        '眉山市',          'city',     NULL),
+  ('city',                 '130600',        '保定市',          'city',     NULL),
+  ('cq-lidu',              '500102',        '涪陵区',          'county',   '500000'),
+  ('cq-lidu',              '500102901',     '李渡街道',         'township', '500102'),
+  ('cq-lidu',              '500102901001',  '李渡示例一社区',      'village',  '500102901'),
+  ('cq-lidu',              '500102901002',  '李渡示例二社区',      'village',  '500102901'),
+  ('cq-lidu',              '500102901201',  '李渡示例村',        'village',  '500102901'),
+  ('cq-linjiang',          '500118',        '永川区',          'county',   '500000'),
+  ('cq-linjiang',          '500118901',     '临江镇',          'township', '500118'),
+  ('cq-linjiang',          '500118901001',  '临江社区',         'village',  '500118901'),
+  ('cq-linjiang',          '500118901201',  '高滩村',          'village',  '500118901'),
+  ('cq-linjiang',          '500118901202',  '桂林村',          'village',  '500118901'),
+  ('cq-linjiang',          '500118901203',  '九龙村',          'village',  '500118901'),
+  ('cq-linjiang',          '500118901204',  '龙安村',          'village',  '500118901'),
+  ('cq-linjiang',          '500118901205',  '龙洞桥村',         'village',  '500118901'),
+  ('cq-linjiang',          '500118901206',  '隆顺村',          'village',  '500118901'),
+  ('cq-linjiang',          '500118901207',  '普安村',          'village',  '500118901'),
+  ('cq-linjiang',          '500118901208',  '天堂村',          'village',  '500118901'),
+  ('cq-linjiang',          '500118901209',  '天星村',          'village',  '500118901'),
+  ('cq-linjiang',          '500118901210',  '兴隆村',          'village',  '500118901'),
+  ('sc-meishan-dongpo',    '511402',        '东坡区',          'county',   '511400'),
+  ('sc-meishan-dongpo',    '511402901',     '东坡区示例镇',       'township', '511402'),
+  ('sc-meishan-dongpo',    '511402901201',  '东坡区示例村',       'village',  '511402901'),
+  ('sc-meishan-pengshan',  '511403',        '彭山区',          'county',   '511400'),
+  ('sc-meishan-pengshan',  '511403901',     '彭山区示例镇',       'township', '511403'),
+  ('sc-meishan-pengshan',  '511403901201',  '彭山区示例村',       'village',  '511403901'),
+  ('sc-meishan-renshou',   '511421',        '仁寿县',          'county',   '511400'),
+  ('sc-meishan-renshou',   '511421901',     '仁寿县示例镇',       'township', '511421'),
+  ('sc-meishan-renshou',   '511421901201',  '仁寿县示例村',       'village',  '511421901'),
+  ('sc-meishan-hongya',    '511423',        '洪雅县',          'county',   '511400'),
+  ('sc-meishan-hongya',    '511423901',     '洪雅县示例镇',       'township', '511423'),
+  ('sc-meishan-hongya',    '511423901201',  '洪雅县示例村',       'village',  '511423901'),
+  ('sc-meishan-danling',   '511424',        '丹棱县',          'county',   '511400'),
+  ('sc-meishan-danling',   '511424901',     '丹棱县示例镇',       'township', '511424'),
+  ('sc-meishan-danling',   '511424901201',  '丹棱县示例村',       'village',  '511424901'),
+  ('sc-meishan-qingshen',  '511425',        '青神县',          'county',   '511400'),
+  ('sc-meishan-qingshen',  '511425901',     '青神县示例镇',       'township', '511425'),
+  ('sc-meishan-qingshen',  '511425901201',  '青神县示例村',       'village',  '511425901'),
+  ('he-gaoyang',           '130628',        '高阳县',          'county',   '130600'),
+  ('he-gaoyang',           '130628901',     '锦华街道',         'township', '130628'),
+  ('he-gaoyang',           '130628901001',  '锦华示例社区',       'village',  '130628901'),
+  ('he-gaoyang',           '130628902',     '庞口镇',          'township', '130628'),
+  ('he-gaoyang',           '130628902201',  '庞口示例村',        'village',  '130628902'),
+  ('he-gaoyang',           '130628903',     '西演镇',          'township', '130628'),
+  ('he-gaoyang',           '130628903201',  '西演示例村',        'village',  '130628903'),
+  ('he-gaoyang',           '130628904',     '邢南镇',          'township', '130628'),
+  ('he-gaoyang',           '130628904201',  '邢南示例村',        'village',  '130628904'),
+  ('he-gaoyang',           '130628905',     '晋庄镇',          'township', '130628'),
+  ('he-gaoyang',           '130628905201',  '晋庄示例村',        'village',  '130628905'),
+  ('he-gaoyang',           '130628906',     '小王果庄镇',        'township', '130628'),
+  ('he-gaoyang',           '130628906201',  '小王果庄示例村',      'village',  '130628906'),
+  ('he-gaoyang',           '130628907',     '蒲口镇',          'township', '130628'),
+  ('he-gaoyang',           '130628907201',  '蒲口示例村',        'village',  '130628907'),
+  ('he-gaoyang',           '130628908',     '庞佐镇',          'township', '130628'),
+  ('he-gaoyang',           '130628908201',  '庞佐示例村',        'village',  '130628908')
+ON CONFLICT (tenant_id, code) DO UPDATE SET name = excluded.name, level = excluded.level, parent_code = excluded.parent_code;

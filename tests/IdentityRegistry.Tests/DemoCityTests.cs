@@ -1,0 +1,44 @@
+using Medins.Migrator;
+using Medins.Platform.Testing;
+
+namespace Medins.IdentityRegistry.Tests;
+
+public sealed class DemoCityTests : IAsyncLifetime
+{
+    private TestDatabase _db = null!;
+
+    public async Task InitializeAsync() => _db = await TestDatabase.CreateAsync();
+
+    public async Task DisposeAsync() => await _db.DisposeAsync();
+
+    private async Task<long> CountAsync(string sql)
+    {
+        await using var cmd = _db.Owner.CreateCommand(sql);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task DemoCity_LoadedAgain_SameDivisions()
+    {
+        var before = await CountAsync("SELECT count(*) FROM identity_registry.divisions");
+
+        await PlatformMigrator.MigrateAsync(_db.Owner, TestDatabase.AppRolePassword, loadDemoCity: true, TimeProvider.System, TextWriter.Null);
+
+        Assert.Equal(before, await CountAsync("SELECT count(*) FROM identity_registry.divisions"));
+    }
+
+    [Fact]
+    public async Task DemoCity_EveryTenantHasAVillageUnderATownshipUnderItsCounty()
+    {
+        // RULES.md §9: the nine demo tenants; each must be able to register residents in at least one village.
+        var tenantsWithVillages = await CountAsync("""
+            SELECT count(DISTINCT v.tenant_id) FROM identity_registry.divisions v
+            JOIN identity_registry.divisions t ON t.tenant_id = v.tenant_id AND t.code = v.parent_code AND t.level = 'township'
+            JOIN identity_registry.divisions c ON c.tenant_id = v.tenant_id AND c.code = t.parent_code AND c.level = 'county'
+            JOIN identity_registry.divisions city ON city.tenant_id = 'city' AND city.code = c.parent_code AND city.level = 'city'
+            WHERE v.level = 'village' AND v.code LIKE t.code || '%' AND t.code LIKE c.code || '%'
+            """);
+
+        Assert.Equal(9, tenantsWithVillages);
+    }
+}
