@@ -57,6 +57,7 @@ public sealed class PaymentCollectionGrpcService(
             requestLog.RunOnceAsync(conn, tx, tenantId, nameof(CreatePaymentOrder), request.RequestId, request,
                 CreatePaymentOrderResponse.Parser, async () =>
                 {
+                    // Asked inside the request-log transaction: a replay must get the first answer, not a fresh lookup.
                     var resident = await GetResidentAsync(request.ResidentId, ct);
                     var quote = await QuoteAsync(request, resident, ct);
                     var price = ToPrice(quote);
@@ -77,7 +78,7 @@ public sealed class PaymentCollectionGrpcService(
                     }
                     await PaymentOrderStore.InsertOrderAsync(conn, tx, tenantId, order, Google.Protobuf.JsonFormatter.Default.Format(quote), ct);
 
-                    if (order.State == Domain.OrderState.Paid)
+                    if (order.IsZeroContribution)
                     {
                         // Zero contribution: the enrolment is confirmed here, as no channel will ever confirm it.
                         await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, order.OrderId, order.Channel,

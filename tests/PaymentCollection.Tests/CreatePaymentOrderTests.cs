@@ -1,0 +1,227 @@
+using Google.Rpc;
+using Grpc.Core;
+using Medins.Payment.V1;
+using Medins.Platform.Hosting;
+
+namespace Medins.PaymentCollection.Tests;
+
+public sealed class CreatePaymentOrderTests : IAsyncLifetime
+{
+    private const string Lidu = "cq-lidu";
+    // A demo community of Lidu (services/Migrator/DemoCity/identity_registry.sql).
+    private const string LiduVillage = "500102901001";
+    private PaymentPlatform _p = null!;
+    private string _liduResident = null!;
+
+    public async Task InitializeAsync()
+    {
+        _p = await PaymentPlatform.StartAsync();
+        _liduResident = await _p.RegisterResidentAsync(Lidu, LiduVillage);
+    }
+
+    public async Task DisposeAsync() => await _p.DisposeAsync();
+
+    private CreatePaymentOrderRequest Request(string? residentId = null, int tier = 0, string? requestId = null,
+        int coverageYear = 2024, PaymentChannel channel = PaymentChannel.WechatPay) => new()
+    {
+        RequestId = requestId ?? Guid.NewGuid().ToString(),
+        ResidentId = residentId ?? _liduResident,
+        CoverageYear = coverageYear,
+        Channel = channel,
+        Tier = tier,
+    };
+
+    [Fact]
+    public async Task CreatePaymentOrder_LiduTierTwo_PricedFromRealQuoteAndStoredWithQuote()
+    {
+        var order = (await _p.Client(Lidu).CreatePaymentOrderAsync(Request(tier: 2))).Order;
+
+        // Seed 000 (Lidu) §2: tier 2 (二档) personal standard 755 yuan; demo policy cq-lidu-2024-v1.
+        Assert.Equal(OrderState.Created, order.State);
+        Assert.Equal(75500, order.PersonalAmountFen);
+        Assert.Equal(2, order.Tier);
+        Assert.Equal("cq-lidu-2024-v1", order.PolicyId);
+        Assert.Equal(_liduResident, order.ResidentId);
+        Assert.Equal(LiduVillage, order.VillageCode);
+        Assert.Equal(new Google.Type.Date { Year = 2024, Month = 1, Day = 1 }, order.BenefitStartDate);
+        Assert.Equal(PaymentPlatform.CampaignDay, order.CreateTime.ToDateTimeOffset());
+        var storedQuoteAmount = await _p.ScalarAsync<string>(
+            "SELECT quote ->> 'personalAmountFen' FROM payment_collection.payment_orders WHERE order_id = $1",
+            Guid.Parse(order.OrderId));
+        Assert.Equal("75500", storedQuoteAmount);
+        Assert.Empty(await _p.ContributionPaidEventsAsync());
+    }
+
+    [Fact]
+    public async Task CreatePaymentOrder_ReplayedRequestId_ReturnsSameOrderOnce()
+    {
+        var request = Request();
+        var first = await _p.Client(Lidu).CreatePaymentOrderAsync(request);
+        _p.Clock.Advance(TimeSpan.FromMinutes(1));
+
+        var replay = await _p.Client(Lidu).CreatePaymentOrderAsync(request);
+
+        Assert.Equal(first.Order, replay.Order);
+        Assert.Equal(1L, await _p.ScalarAsync<long>("SELECT count(*) FROM payment_collection.payment_orders"));
+    }
+
+    [Fact]
+    public async Task CreatePaymentOrder_RequestIdReusedWithOtherContent_FailedPreconditionRequestIdReused()
+    {
+        var request = Request(requestId: "req-1");
+        await _p.Client(Lidu).CreatePaymentOrderAsync(request);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            _p.Client(Lidu).CreatePaymentOrderAsync(Request(requestId: "req-1", tier: 2)).ResponseAsync);
+
+        Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
+        Assert.Equal("REQUEST_ID_REUSED", RpcErrors.ReasonOf(ex));
+    }
+
+    [Fact]
+    public async Task CreatePaymentOrder_PersonAlreadyPaidForYear_FailedPreconditionAlreadyPaid()
+    {
+        var order = (await _p.Client(Lidu).CreatePaymentOrderAsync(Request())).Order;
+        await _p.Client(Lidu).ConfirmPaymentAsync(new ConfirmPaymentRequest
+        {
+            OrderId = order.OrderId, ChannelTransactionId = "wx-1", AmountFen = order.PersonalAmountFen,
+        });
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _p.Client(Lidu).CreatePaymentOrderAsync(Request()).ResponseAsync);
+
+        Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
+        Assert.Equal("ALREADY_PAID", RpcErrors.ReasonOf(ex));
+    }
+
+    [Fact]
+    public async Task CreatePaymentOrder_UnknownResident_NotFoundResidentNotFound()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            _p.Client(Lidu).CreatePaymentOrderAsync(Request(Guid.NewGuid().ToString())).ResponseAsync);
+
+        Assert.Equal(StatusCode.NotFound, ex.StatusCode);
+        Assert.Equal("RESIDENT_NOT_FOUND", RpcErrors.ReasonOf(ex));
+    }
+
+    [Fact]
+    public async Task CreatePaymentOrder_ResidentIdIdentityRegistryRejects_InvalidArgumentWithUpstreamViolation()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            _p.Client(Lidu).CreatePaymentOrderAsync(Request("not-a-resident-id")).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("identity-registry", ex.GetRpcStatus()!.GetDetail<ErrorInfo>().Metadata["upstream"]);
+        Assert.Contains(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations, v => v.Field == "resident_id");
+    }
+
+    [Fact]
+    public async Task CreatePaymentOrder_ResidentOfAnotherTenant_NotFoundResidentNotFound()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            _p.Client("cq-linjiang").CreatePaymentOrderAsync(Request()).ResponseAsync);
+
+        Assert.Equal(StatusCode.NotFound, ex.StatusCode);
+        Assert.Equal("RESIDENT_NOT_FOUND", RpcErrors.ReasonOf(ex));
+    }
+
+    [Fact]
+    public async Task CreatePaymentOrder_GaoyangTierTwo_InvalidArgumentKeepsUpstreamReason()
+    {
+        // Seed 004 (Gaoyang) §2: one tier only; contribution-calculation refuses tier 2.
+        var gaoyangResident = await _p.RegisterResidentAsync("he-gaoyang", "130628901001");
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            _p.Client("he-gaoyang").CreatePaymentOrderAsync(Request(gaoyangResident, tier: 2)).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("UNKNOWN_TIER", RpcErrors.ReasonOf(ex));
+        var info = ex.GetRpcStatus()!.GetDetail<ErrorInfo>();
+        Assert.Equal("contribution-calculation", info.Metadata["upstream"]);
+        Assert.Contains(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations, v => v.Field == "tier");
+    }
+
+    [Fact]
+    public async Task CreatePaymentOrder_YearWithoutPolicy_FailedPreconditionPolicyNotFound()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            _p.Client(Lidu).CreatePaymentOrderAsync(Request(coverageYear: 2031)).ResponseAsync);
+
+        Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
+        Assert.Equal("POLICY_NOT_FOUND", RpcErrors.ReasonOf(ex));
+    }
+
+    [Fact]
+    public async Task CreatePaymentOrder_RetriedAfterUpstreamRefusal_SameRequestIdSucceedsOnce()
+    {
+        var request = Request(coverageYear: 2025);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => _p.Client(Lidu).CreatePaymentOrderAsync(request).ResponseAsync);
+        Assert.Equal("POLICY_NOT_FOUND", RpcErrors.ReasonOf(refused));
+        await _p.ExecuteAsync("""
+            INSERT INTO contribution_calculation.policies (tenant_id, coverage_year, version, policy_id, document, published_at)
+            VALUES ('cq-lidu', 2025, 1, 'cq-lidu-2025-v1',
+              '{"defaultTier":1,"tiers":[{"tier":1,"name":"一档","personalStandardFen":40000}],"benefitStart":"2025-01-01","benefitEnd":"2025-12-31"}',
+              now())
+            """);
+
+        var order = (await _p.Client(Lidu).CreatePaymentOrderAsync(request)).Order;
+        var replay = (await _p.Client(Lidu).CreatePaymentOrderAsync(request)).Order;
+
+        Assert.Equal(40000, order.PersonalAmountFen);
+        Assert.Equal(order, replay);
+    }
+
+    [Fact]
+    public async Task CreatePaymentOrder_FullySubsidisedTenantPolicy_PaidAtOnceWithContributionPaid()
+    {
+        // A tenant whose published policy leaves the person nothing to pay: the zero-contribution path (零缴费核定,
+        // seed 003 §3) — the walking-skeleton calculator prices identities later, so the policy itself is zero.
+        const string tenant = "test-zero-contribution";
+        await _p.ExecuteAsync("""
+            INSERT INTO contribution_calculation.policies (tenant_id, coverage_year, version, policy_id, document, published_at)
+            VALUES ($1, 2024, 1, 'zero-2024-v1',
+              '{"defaultTier":1,"tiers":[{"tier":1,"name":"全额资助","personalStandardFen":0}],"benefitStart":"2024-01-01","benefitEnd":"2024-12-31"}',
+              now())
+            """, tenant);
+        await _p.ExecuteAsync("""
+            INSERT INTO identity_registry.divisions (tenant_id, code, name, level, parent_code)
+            VALUES ($1, '511402', '测试县', 'county', NULL), ($1, '511402999', '测试镇', 'township', '511402'),
+                   ($1, '511402999201', '测试村', 'village', '511402999')
+            """, tenant);
+        var resident = await _p.RegisterResidentAsync(tenant, "511402999201", new DateOnly(1950, 1, 1));
+
+        var order = (await _p.Client(tenant).CreatePaymentOrderAsync(Request(resident, channel: PaymentChannel.VillageCash))).Order;
+
+        Assert.Equal(OrderState.Paid, order.State);
+        Assert.Equal(0, order.PersonalAmountFen);
+        Assert.Equal(PaymentPlatform.CampaignDay, order.PaidTime.ToDateTimeOffset());
+        var (eventTenant, paid) = Assert.Single(await _p.ContributionPaidEventsAsync());
+        Assert.Equal(tenant, eventTenant);
+        Assert.Equal(order.OrderId, paid.OrderId);
+        Assert.Equal(0, paid.PersonalAmountFen);
+        Assert.Equal("zero-2024-v1", paid.PolicyId);
+        Assert.Equal("zero_contribution", await _p.ScalarAsync<string>(
+            "SELECT outcome FROM payment_collection.payment_confirmations WHERE order_id = $1", Guid.Parse(order.OrderId)));
+        var again = await Assert.ThrowsAsync<RpcException>(() =>
+            _p.Client(tenant).CreatePaymentOrderAsync(Request(resident)).ResponseAsync);
+        Assert.Equal("ALREADY_PAID", RpcErrors.ReasonOf(again));
+    }
+
+    [Fact]
+    public async Task CreatePaymentOrder_EmptyRequest_InvalidArgumentNamesEveryField()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            _p.Client(Lidu).CreatePaymentOrderAsync(new CreatePaymentOrderRequest { Tier = -1 }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        var fields = ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations.Select(v => v.Field).Order();
+        Assert.Equal(["channel", "coverage_year", "request_id", "resident_id", "tier"], fields);
+    }
+
+    [Fact]
+    public async Task CreatePaymentOrder_NoTenant_FailedPreconditionTenantRequired()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _p.Client(null).CreatePaymentOrderAsync(Request()).ResponseAsync);
+
+        Assert.Equal("TENANT_REQUIRED", RpcErrors.ReasonOf(ex));
+    }
+}

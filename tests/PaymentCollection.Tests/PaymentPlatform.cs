@@ -1,0 +1,130 @@
+using Grpc.Core;
+using Medins.Contribution.V1;
+using Medins.ContributionCalculation.Grpc;
+using Medins.Identity.V1;
+using Medins.IdentityRegistry.Grpc;
+using Medins.Payment.V1;
+using Medins.PaymentCollection.Grpc;
+using Medins.Platform.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace Medins.PaymentCollection.Tests;
+
+/// <summary>
+/// payment-collection on a fresh database with the demo city, calling the real identity-registry and
+/// contribution-calculation (in process, same database) over real gRPC. Each service is named through a type of
+/// its own assembly, as every one of them has a global <c>Program</c>.
+/// </summary>
+public sealed class PaymentPlatform : IAsyncDisposable
+{
+    // 2023-11-20 09:00 in Asia/Shanghai, inside every demo tenant's concentrated collection period.
+    public static readonly DateTimeOffset CampaignDay = new(2023, 11, 20, 1, 0, 0, TimeSpan.Zero);
+
+    private readonly List<IAsyncDisposable> _hosts = [];
+    private ServiceHost<IdentityRegistryGrpcService> _identity = null!;
+    private ServiceHost<PaymentCollectionGrpcService> _payment = null!;
+    private int _registered;
+
+    public TestDatabase Db { get; private init; } = null!;
+    public FakeTimeProvider Clock { get; } = new(CampaignDay);
+
+    private PaymentPlatform() { }
+
+    /// <param name="identityRegistryFailure">When set, identity-registry is replaced by a double failing with this status.</param>
+    /// <param name="orderExpiryMinutes">Overrides PaymentCollection:OrderExpiryMinutes (30 in appsettings.json).</param>
+    public static async Task<PaymentPlatform> StartAsync(StatusCode? identityRegistryFailure = null, int? orderExpiryMinutes = null)
+    {
+        var platform = new PaymentPlatform { Db = await TestDatabase.CreateAsync() };
+        var clock = platform.Clock;
+
+        var calculation = new ServiceHost<ContributionCalculationGrpcService>(platform.Db, "contribution-calculation");
+        platform._hosts.Add(calculation);
+        platform._identity = new ServiceHost<IdentityRegistryGrpcService>(platform.Db, "identity-registry",
+            services: s => s.AddSingleton<TimeProvider>(clock));
+        platform._hosts.Add(platform._identity);
+        TestServer identityServer;
+        if (identityRegistryFailure is { } failure)
+        {
+            var failing = await new FailingIdentityRegistry(failure).StartAsync();
+            platform._hosts.Add(failing);
+            identityServer = failing.GetTestServer();
+        }
+        else
+        {
+            identityServer = platform._identity.Server;
+        }
+
+        var settings = new Dictionary<string, string?>();
+        if (orderExpiryMinutes is { } minutes) settings["PaymentCollection:OrderExpiryMinutes"] = minutes.ToString();
+        platform._payment = new ServiceHost<PaymentCollectionGrpcService>(platform.Db, "payment-collection", settings,
+            services =>
+            {
+                services.AddSingleton<TimeProvider>(clock);
+                // A second registration of a client adds configuration after the service's own: address and handler win.
+                services.AddGrpcClient<ContributionCalculationService.ContributionCalculationServiceClient>(o =>
+                        o.Address = calculation.Server.BaseAddress)
+                    .ConfigurePrimaryHttpMessageHandler(() => calculation.Server.CreateHandler());
+                services.AddGrpcClient<IdentityRegistryService.IdentityRegistryServiceClient>(o =>
+                        o.Address = identityServer.BaseAddress)
+                    .ConfigurePrimaryHttpMessageHandler(() => identityServer.CreateHandler());
+            });
+        platform._hosts.Insert(0, platform._payment);
+        return platform;
+    }
+
+    public PaymentCollectionService.PaymentCollectionServiceClient Client(string? tenantId) => new(_payment.Channel(tenantId));
+
+    /// <summary>Registers a resident in identity-registry (a demo village of the tenant) and returns her id.</summary>
+    public async Task<string> RegisterResidentAsync(string tenantId, string villageCode, DateOnly? birthDate = null)
+    {
+        var sequence = Interlocked.Increment(ref _registered);
+        var response = await new IdentityRegistryService.IdentityRegistryServiceClient(_identity.Channel(tenantId))
+            .RegisterResidentAsync(new RegisterResidentRequest
+            {
+                RequestId = Guid.NewGuid().ToString(),
+                NationalId = NationalIds.Make(villageCode[..6], birthDate ?? new DateOnly(1980, 5, 1), sequence),
+                Name = "测试居民" + sequence,
+                VillageCode = villageCode,
+            });
+        return response.Resident.ResidentId;
+    }
+
+    /// <summary>A scalar read as the owner (row-level security bypassed), for asserting what was stored.</summary>
+    public async Task<T> ScalarAsync<T>(string sql, params object[] args)
+    {
+        await using var cmd = Db.Owner.CreateCommand(sql);
+        foreach (var arg in args) cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
+        return (T)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Runs SQL as the owner, for arranging data other services own.</summary>
+    public async Task ExecuteAsync(string sql, params object[] args)
+    {
+        await using var cmd = Db.Owner.CreateCommand(sql);
+        foreach (var arg in args) cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>The ContributionPaid events in the outbox, oldest first.</summary>
+    public async Task<IReadOnlyList<(string TenantId, ContributionPaid Event)>> ContributionPaidEventsAsync()
+    {
+        await using var cmd = Db.Owner.CreateCommand(
+            "SELECT tenant_id, payload::text FROM payment_collection.outbox WHERE topic = $1 ORDER BY created_at, event_id");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = EventTopics.ContributionPaid });
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var events = new List<(string, ContributionPaid)>();
+        while (await reader.ReadAsync())
+            events.Add((reader.GetString(0), Google.Protobuf.JsonParser.Default.Parse<ContributionPaid>(reader.GetString(1))));
+        return events;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var host in _hosts) await host.DisposeAsync();
+        await Db.DisposeAsync();
+    }
+}
