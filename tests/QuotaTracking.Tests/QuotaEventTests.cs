@@ -12,9 +12,9 @@ namespace Medins.QuotaTracking.Tests;
 
 public sealed class QuotaEventTests : IAsyncLifetime
 {
-    // Demo city, seed 002 attachment: 高滩村 is Linjiang's first village (task 4776).
+    // Demo city, seed 002 attachment: 高滩村, Linjiang's first village (task 4776).
     private const string Linjiang = "cq-linjiang";
-    private const string Gaotan = "500118100201";
+    private const string Gaotan = "500118901201";
     private const string Lidu = "cq-lidu";
 
     // 09:30 in Beijing; a UTC instant, as TimeProvider.GetUtcNow returns and timestamptz parameters require.
@@ -71,7 +71,7 @@ public sealed class QuotaEventTests : IAsyncLifetime
         Assert.Equal(Linjiang, progress.TenantId);
 
         await using var cmd = _db.Owner.CreateCommand(
-            "SELECT updated_at FROM quota_tracking.village_counters WHERE tenant_id = 'cq-linjiang' AND village_code = '500118100201'");
+            "SELECT updated_at FROM quota_tracking.village_counters WHERE tenant_id = 'cq-linjiang' AND village_code = '500118901201'");
         Assert.Equal(Now, (DateTime)(await cmd.ExecuteScalarAsync())!);
     }
 
@@ -109,8 +109,13 @@ public sealed class QuotaEventTests : IAsyncLifetime
 
         await CloudEventPoster.DeliverAsync(_http, EventTopics.ContributionRefunded, Linjiang, new ContributionRefunded
         {
-            TenantId = Linjiang, OrderId = paid.OrderId, ResidentId = paid.ResidentId, VillageCode = Gaotan,
-            CoverageYear = 2024, RefundedAmountFen = 38000, Reason = "JOINED_EMPLOYEE_INSURANCE",
+            TenantId = Linjiang,
+            OrderId = paid.OrderId,
+            ResidentId = paid.ResidentId,
+            VillageCode = Gaotan,
+            CoverageYear = 2024,
+            RefundedAmountFen = 38000,
+            Reason = "JOINED_EMPLOYEE_INSURANCE",
             RefundTime = Timestamp.FromDateTimeOffset(Now),
         });
 
@@ -144,11 +149,12 @@ public sealed class QuotaEventTests : IAsyncLifetime
     [Fact]
     public async Task ContributionPaid_VillageWithoutTask_IsListedWithItsCount()
     {
-        await CloudEventPoster.DeliverAsync(_http, EventTopics.ContributionPaid, Lidu, Paid(Lidu, "500102001001"));
+        // Demo city: Lidu's first demo community; Lidu has no village tasks loaded.
+        await CloudEventPoster.DeliverAsync(_http, EventTopics.ContributionPaid, Lidu, Paid(Lidu, "500102901001"));
 
         var list = await Client(Lidu).ListVillageProgressAsync(new ListVillageProgressRequest { CoverageYear = 2024 });
         var only = Assert.Single(list.Progress);
-        Assert.Equal("500102001001", only.VillageCode);
+        Assert.Equal("500102901001", only.VillageCode);
         Assert.Equal(1, only.EnrolledCount);
     }
 
@@ -171,9 +177,11 @@ public sealed class QuotaEventTests : IAsyncLifetime
     {
         using var doc = JsonDocument.Parse(await _http.GetStringAsync("/dapr/subscribe"));
 
-        var routes = doc.RootElement.EnumerateArray()
-            .ToDictionary(s => s.GetProperty("topic").GetString()!, s => s.GetProperty("route").GetString());
-        Assert.Equal("/events/contribution.paid", routes[EventTopics.ContributionPaid]);
-        Assert.Equal("/events/contribution.refunded", routes[EventTopics.ContributionRefunded]);
+        var subscriptions = doc.RootElement.EnumerateArray().ToList();
+        Assert.All(subscriptions, s => Assert.Equal("pubsub", s.GetProperty("pubsubName").GetString()));
+        var routes = subscriptions.ToDictionary(s => s.GetProperty("topic").GetString()!, s => s.GetProperty("route").GetString());
+        // Dapr lists routes without the leading slash.
+        Assert.Equal("events/contribution.paid", routes[EventTopics.ContributionPaid]);
+        Assert.Equal("events/contribution.refunded", routes[EventTopics.ContributionRefunded]);
     }
 }

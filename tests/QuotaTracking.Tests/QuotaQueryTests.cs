@@ -27,11 +27,11 @@ public sealed class QuotaQueryTests : IAsyncLifetime
     [Fact]
     public async Task GetVillageProgress_DemoVillageWithTaskAndNoEvents_Zeros()
     {
-        // Demo city, seed 002 attachment: 兴隆村 (the 11th village) has a 2024 task of 3606.
+        // Demo city, seed 002 attachment: 兴隆村 has a 2024 task of 3606.
         var response = await Client("cq-linjiang").GetVillageProgressAsync(
-            new GetVillageProgressRequest { CoverageYear = 2024, VillageCode = "500118100211" });
+            new GetVillageProgressRequest { CoverageYear = 2024, VillageCode = "500118901210" });
 
-        Assert.Equal("500118100211", response.Progress.VillageCode);
+        Assert.Equal("500118901210", response.Progress.VillageCode);
         Assert.Equal(0, response.Progress.EnrolledCount);
         Assert.Equal(0, response.Progress.CollectedAmountFen);
         Assert.Equal(0, response.Progress.RefundedCount);
@@ -41,7 +41,7 @@ public sealed class QuotaQueryTests : IAsyncLifetime
     public async Task GetVillageProgress_NoTaskNoEvents_NotFoundVillageNotFound()
     {
         var ex = await Assert.ThrowsAsync<RpcException>(() => Client("cq-linjiang").GetVillageProgressAsync(
-            new GetVillageProgressRequest { CoverageYear = 2024, VillageCode = "500118100299" }).ResponseAsync);
+            new GetVillageProgressRequest { CoverageYear = 2024, VillageCode = "500118901299" }).ResponseAsync);
 
         Assert.Equal(StatusCode.NotFound, ex.StatusCode);
         Assert.Equal("VILLAGE_NOT_FOUND", RpcErrors.ReasonOf(ex));
@@ -51,7 +51,7 @@ public sealed class QuotaQueryTests : IAsyncLifetime
     public async Task GetVillageProgress_TaskOfAnotherYear_NotFound()
     {
         var ex = await Assert.ThrowsAsync<RpcException>(() => Client("cq-linjiang").GetVillageProgressAsync(
-            new GetVillageProgressRequest { CoverageYear = 2025, VillageCode = "500118100201" }).ResponseAsync);
+            new GetVillageProgressRequest { CoverageYear = 2025, VillageCode = "500118901201" }).ResponseAsync);
 
         Assert.Equal(StatusCode.NotFound, ex.StatusCode);
     }
@@ -72,7 +72,7 @@ public sealed class QuotaQueryTests : IAsyncLifetime
     public async Task GetVillageProgress_NoTenantHeader_FailedPreconditionTenantRequired()
     {
         var ex = await Assert.ThrowsAsync<RpcException>(() => Client(null).GetVillageProgressAsync(
-            new GetVillageProgressRequest { CoverageYear = 2024, VillageCode = "500118100201" }).ResponseAsync);
+            new GetVillageProgressRequest { CoverageYear = 2024, VillageCode = "500118901201" }).ResponseAsync);
 
         Assert.Equal("TENANT_REQUIRED", RpcErrors.ReasonOf(ex));
     }
@@ -95,7 +95,8 @@ public sealed class QuotaQueryTests : IAsyncLifetime
         } while (token != "" && pages < 10);
 
         Assert.Equal(3, pages);
-        Assert.Equal(Enumerable.Range(201, 11).Select(n => $"500118100{n}"), seen);
+        // Code order: 临江社区 (community, 001) first, then the ten villages (201–210).
+        Assert.Equal(["500118901001", .. Enumerable.Range(201, 10).Select(n => $"500118901{n}")], seen);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Medins.Platform.Hosting;
 using Medins.IdentityRegistry.Data;
 using Medins.IdentityRegistry.Domain;
 using Medins.Payment.V1;
@@ -73,6 +74,6 @@ internal static class EnrolmentEvents
                 evt.Topic, evt.Id, coverageYear, residentId);
             return;
         }
-        await EnrolmentQueries.UpsertAsync(conn, tx, evt.TenantId, residentId, coverageYear, next, time.GetUtcNow(), ct);
+        await EnrolmentQueries.UpsertAsync(conn, tx, evt.TenantId, residentId, coverageYear, next, time.UtcNow(), ct);
     }
 }

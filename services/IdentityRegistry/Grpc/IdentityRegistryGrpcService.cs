@@ -111,7 +111,7 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
             throw RpcErrors.InvalidArgument("UNKNOWN_VILLAGE", $"'{villageCode}' is not a village or community of this tenant.",
                 ("village_code", "is not a village or community of this tenant"));
 
-        var now = time.GetUtcNow();
+        var now = time.UtcNow();
         var residentId = Guid.CreateVersion7(now);
         var row = new ResidentRow(tenantId, residentId,
             protector.Encrypt(nationalId.Value, Binding(tenantId, residentId, "national_id")),

@@ -1,18 +1,19 @@
 -- Demo city: Linjiang town's 2024 village task table (seed 002, attachment "永川区临江镇2024年度城乡居民医保筹资任务表";
--- RULES.md §6): registered population → task, about 95%. Village codes are the identity registry's demo divisions.
+-- RULES.md §6): registered population → task, about 95%. Village codes are the identity registry's demo divisions
+-- (identity_registry.sql: synthetic codes, the community from 001 and the villages from 201).
 INSERT INTO village_targets (tenant_id, coverage_year, village_code, registered_population, task)
 SELECT 'cq-linjiang', 2024, t.village_code, t.registered_population, t.task
 FROM (VALUES
-  ('500118100201', 5027, 4776), -- 高滩村
-  ('500118100202', 2540, 2413), -- 桂林村
-  ('500118100203', 3412, 3241), -- 九龙村
-  ('500118100204', 2358, 2240), -- 临江社区
-  ('500118100205', 2461, 2338), -- 龙安村
-  ('500118100206', 2952, 2804), -- 龙洞桥村
-  ('500118100207', 3953, 3755), -- 隆顺村
-  ('500118100208', 5198, 4938), -- 普安村
-  ('500118100209', 2668, 2535), -- 天堂村
-  ('500118100210', 3329, 3163), -- 天星村
-  ('500118100211', 3796, 3606)  -- 兴隆村
+  ('500118901201', 5027, 4776), -- 高滩村
+  ('500118901202', 2540, 2413), -- 桂林村
+  ('500118901203', 3412, 3241), -- 九龙村
+  ('500118901001', 2358, 2240), -- 临江社区
+  ('500118901204', 2461, 2338), -- 龙安村
+  ('500118901205', 2952, 2804), -- 龙洞桥村
+  ('500118901206', 3953, 3755), -- 隆顺村
+  ('500118901207', 5198, 4938), -- 普安村
+  ('500118901208', 2668, 2535), -- 天堂村
+  ('500118901209', 3329, 3163), -- 天星村
+  ('500118901210', 3796, 3606)  -- 兴隆村
 ) AS t (village_code, registered_population, task)
 ON CONFLICT DO NOTHING;

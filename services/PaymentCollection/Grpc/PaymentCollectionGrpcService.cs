@@ -34,8 +34,6 @@ public sealed class PaymentCollectionGrpcService(
     private const int MaxIdLength = 128;
     // Upstream calls run inside the order's transaction, so a stuck upstream must not hold it for long.
     private static readonly TimeSpan UpstreamTimeout = TimeSpan.FromSeconds(10);
-    // Asia/Shanghai has kept UTC+8 without daylight saving since 1991.
-    private static readonly TimeSpan Shanghai = TimeSpan.FromHours(8);
 
     public override async Task<CreatePaymentOrderResponse> CreatePaymentOrder(CreatePaymentOrderRequest request,
         ServerCallContext context)
@@ -229,7 +227,7 @@ public sealed class PaymentCollectionGrpcService(
             CoverageYear = request.CoverageYear,
             BirthDate = resident.BirthDate,
             Tier = request.Tier,
-            PaymentDate = ProtoMapping.ToProto(DateOnly.FromDateTime(Now().ToOffset(Shanghai).DateTime)),
+            PaymentDate = ProtoMapping.ToProto(ShanghaiCalendar.ToDate(Now())),
         };
         var response = await CallUpstreamAsync(ContributionCalculation, notFoundReason: null, callCt =>
             contributionCalculation.QuoteContributionAsync(quoteRequest, cancellationToken: callCt).ResponseAsync, ct);
@@ -300,7 +298,7 @@ public sealed class PaymentCollectionGrpcService(
     }
 
     // PostgreSQL keeps microseconds: an order answered now must equal the same order read back later.
-    private DateTimeOffset Now() => TruncateToMicroseconds(time.GetUtcNow());
+    private DateTimeOffset Now() => TruncateToMicroseconds(time.UtcNow());
 
     private static DateTimeOffset TruncateToMicroseconds(DateTimeOffset t) =>
         new(t.UtcTicks - t.UtcTicks % 10, TimeSpan.Zero);

@@ -39,7 +39,7 @@ public static class MigrationRunner
                 {
                     record.Parameters.Add(new() { Value = migration.Version });
                     record.Parameters.Add(new() { Value = migration.Name });
-                    record.Parameters.Add(new() { Value = time.GetUtcNow() });
+                    record.Parameters.Add(new() { Value = time.UtcNow() });
                     await record.ExecuteNonQueryAsync(ct);
                 }
                 await tx.CommitAsync(ct);

@@ -27,7 +27,7 @@ public sealed class PlatformDatabase(NpgsqlDataSource dataSource, TimeProvider t
                 audit.Parameters.Add(new() { Value = actor });
                 audit.Parameters.Add(new() { Value = operation });
                 audit.Parameters.Add(new() { Value = reason });
-                audit.Parameters.Add(new() { Value = time.GetUtcNow() });
+                audit.Parameters.Add(new() { Value = time.UtcNow() });
                 await audit.ExecuteNonQueryAsync(ct);
             }
             return await work(conn, tx);

@@ -26,7 +26,7 @@ public sealed class RequestLog(TimeProvider time)
             claim.Parameters.Add(new() { Value = rpc });
             claim.Parameters.Add(new() { Value = requestId });
             claim.Parameters.Add(new() { Value = hash });
-            claim.Parameters.Add(new() { Value = time.GetUtcNow() });
+            claim.Parameters.Add(new() { Value = time.UtcNow() });
             if (await claim.ExecuteNonQueryAsync(ct) == 1)
             {
                 var response = await work();

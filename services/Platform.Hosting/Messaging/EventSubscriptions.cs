@@ -69,7 +69,7 @@ public static class EventSubscriptions
                     claim.Parameters.Add(new() { Value = tenant });
                     claim.Parameters.Add(new() { Value = eventId });
                     claim.Parameters.Add(new() { Value = topic });
-                    claim.Parameters.Add(new() { Value = time.GetUtcNow() });
+                    claim.Parameters.Add(new() { Value = time.UtcNow() });
                     if (await claim.ExecuteNonQueryAsync(ct) == 0) return false;
                 }
                 await handler.HandleAsync(new InboundEvent<TEvent>(eventId, tenant, topic, data), conn, tx, ct);

@@ -12,8 +12,8 @@ public sealed class Outbox(TimeProvider time, OutboxSignal signal)
     public async Task<Guid> AddAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, string topic,
         IMessage message, CancellationToken ct)
     {
-        var eventId = Guid.CreateVersion7(time.GetUtcNow());
-        var now = time.GetUtcNow();
+        var eventId = Guid.CreateVersion7(time.UtcNow());
+        var now = time.UtcNow();
         await using var cmd = new NpgsqlCommand("""
             INSERT INTO outbox (tenant_id, event_id, topic, event_type, payload, created_at, next_attempt_at)
             VALUES ($1, $2, $3, $4, $5, $6, $6)

@@ -71,7 +71,7 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
             FOR UPDATE SKIP LOCKED
             """, conn, tx))
         {
-            select.Parameters.Add(new() { Value = time.GetUtcNow() });
+            select.Parameters.Add(new() { Value = time.UtcNow() });
             select.Parameters.Add(new() { Value = options.Value.BatchSize });
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
@@ -91,7 +91,7 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
                 Error: failed.Length == 0 ? null : string.Join("; ", failed.Select(r => r.Error)));
         }));
 
-        var now = time.GetUtcNow();
+        var now = time.UtcNow();
         foreach (var (e, remaining, error) in outcomes)
         {
             if (error is null)
@@ -137,7 +137,7 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
 
     private async Task MeasureBacklogAsync(CancellationToken ct)
     {
-        var now = time.GetUtcNow();
+        var now = time.UtcNow();
         if (now - _backlogMeasuredAt < TimeSpan.FromSeconds(5)) return;
         _backlogMeasuredAt = now;
         var count = await db.InSystemScopeAsync(async (conn, tx) =>

@@ -2,11 +2,12 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
+using Xunit;
 
-namespace Medins.QuotaTracking.Tests;
+namespace Medins.Platform.Testing;
 
 /// <summary>Delivers an event to a subscriber route the way the Dapr sidecar does: a structured CloudEvent over HTTP.</summary>
-internal static class CloudEventPoster
+public static class CloudEventPoster
 {
     public static async Task<HttpResponseMessage> PostAsync(HttpClient http, string topic, string tenantId, IMessage data, Guid? eventId = null)
     {

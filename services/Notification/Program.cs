@@ -1,0 +1,23 @@
+using Medins;
+using Medins.Notification.Channels;
+using Medins.Notification.Events;
+using Medins.Notification.Grpc;
+using Medins.Payment.V1;
+using Medins.Platform.Hosting;
+using Medins.Platform.Hosting.Messaging;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddPlatformDefaults("notification", "notification", typeof(Program).Assembly);
+builder.Services.AddSingleton<IMessageChannel, LocalSinkChannel>();
+builder.Services.AddSingleton<TemplatedMessages>();
+builder.Services.AddSingleton<ContributionPaidHandler>();
+builder.Services.AddSingleton<ContributionRefundedHandler>();
+
+var app = builder.Build();
+app.MapPlatformEndpoints();
+app.MapGrpcService<NotificationGrpcService>();
+app.MapEventSubscription<ContributionPaid, ContributionPaidHandler>(EventTopics.ContributionPaid);
+app.MapEventSubscription<ContributionRefunded, ContributionRefundedHandler>(EventTopics.ContributionRefunded);
+app.Run();
+
+public partial class Program;
