@@ -1,5 +1,7 @@
 using System.Reflection;
 using Dapr;
+using Google.Protobuf.Reflection;
+using Google.Rpc;
 using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Grpc;
 using Medins.Platform.Hosting.Messaging;
@@ -88,7 +90,10 @@ public static class PlatformHostingExtensions
         {
             o.Interceptors.Add<GrpcMetricsInterceptor>();
             o.Interceptors.Add<ErrorMappingInterceptor>();
-        }).AddJsonTranscoding();
+        }).AddJsonTranscoding(o =>
+            // Error details must be printable in JSON too, or a refused JSON request would fail to serialise.
+            o.TypeRegistry = TypeRegistry.FromMessages(ErrorInfo.Descriptor, BadRequest.Descriptor,
+                PreconditionFailure.Descriptor, ResourceInfo.Descriptor, RetryInfo.Descriptor, DebugInfo.Descriptor));
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck<DatabaseReadyCheck>("database", tags: ["ready"]);
 

@@ -84,4 +84,25 @@ public sealed class ContributionCalculationServiceTests : IAsyncLifetime
         var badRequest = ex.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>();
         Assert.Contains(badRequest.FieldViolations, v => v.Field == "coverage_year");
     }
+
+    [Fact]
+    public async Task QuoteContributionJson_YearOutOfRange_400WithReasonAndFieldViolation()
+    {
+        using var http = _host.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/quotes")
+        {
+            Content = new StringContent("""{"coverageYear":24}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add(Medins.Platform.Hosting.Tenancy.TenantHeaders.TenantId, "cq-lidu");
+
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        using var json = System.Text.Json.JsonDocument.Parse(body);
+        var details = json.RootElement.GetProperty("details").EnumerateArray().ToList();
+        Assert.Contains(details, d => d.TryGetProperty("reason", out var r) && r.GetString() == "INVALID_REQUEST");
+        Assert.Contains(details, d => d.TryGetProperty("fieldViolations", out var v) && v[0].GetProperty("field").GetString() == "coverage_year");
+        Assert.DoesNotContain("   at ", body);
+    }
 }

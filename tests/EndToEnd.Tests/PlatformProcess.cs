@@ -26,7 +26,6 @@ public sealed class PlatformProcess(string appId, string assemblyPath, int grpcP
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         info.Environment["Platform__GrpcPort"] = grpcPort.ToString();
         info.Environment["Platform__HttpPort"] = httpPort.ToString();
         foreach (var (key, value) in environment) info.Environment[key] = value;
