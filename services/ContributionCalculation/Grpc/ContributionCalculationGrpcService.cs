@@ -1,3 +1,4 @@
+using Medins;
 using Grpc.Core;
 using Medins.Contribution.V1;
 using Medins.ContributionCalculation.Domain;
@@ -38,8 +39,8 @@ public sealed class ContributionCalculationGrpcService(PlatformDatabase db, Tena
             StandardAmountFen = result.StandardFen,
             SubsidyAmountFen = result.SubsidyFen,
             PersonalAmountFen = result.PersonalFen,
-            BenefitStartDate = ToProto(result.BenefitStart),
-            BenefitEndDate = ToProto(result.BenefitEnd),
+            BenefitStartDate = result.BenefitStart.ToProtoDate(),
+            BenefitEndDate = result.BenefitEnd.ToProtoDate(),
         };
         quote.Lines.AddRange(result.Lines.Select(l => new QuoteLine { Kind = l.Kind, Description = l.Description, AmountFen = l.AmountFen }));
         return new QuoteContributionResponse { Quote = quote };
@@ -78,6 +79,4 @@ public sealed class ContributionCalculationGrpcService(PlatformDatabase db, Tena
                 throw RpcErrors.NotFound("POLICY_NOT_FOUND", $"No contribution policy is published for coverage year {coverageYear}.");
             return new StoredPolicy(reader.GetString(0), reader.GetInt32(1), reader.GetString(2));
         }, ct);
-
-    private static Google.Type.Date ToProto(DateOnly d) => new() { Year = d.Year, Month = d.Month, Day = d.Day };
 }

@@ -1,3 +1,4 @@
+using Medins;
 using Medins.Platform.Hosting;
 using Medins.IdentityRegistry.Data;
 using Medins.IdentityRegistry.Domain;
@@ -16,13 +17,10 @@ public sealed class ContributionPaidHandler(TimeProvider time, ILogger<Contribut
         var paid = evt.Data;
         var problem = EnrolmentEvents.Problem(evt.TenantId, paid.TenantId, paid.ResidentId, paid.OrderId, paid.CoverageYear)
             ?? (paid.PersonalAmountFen < 0 ? "negative personal amount" : null);
-        var change = new PaidContribution(paid.OrderId, paid.PersonalAmountFen, ToDate(paid.BenefitStartDate), ToDate(paid.BenefitEndDate));
+        var change = new PaidContribution(paid.OrderId, paid.PersonalAmountFen, paid.BenefitStartDate.ToDateOnly(), paid.BenefitEndDate.ToDateOnly());
         await EnrolmentEvents.ApplyAsync(evt, problem, paid.ResidentId, paid.CoverageYear,
             current => EnrolmentRules.OnPaid(current, change), conn, tx, time, logger, ct);
     }
-
-    private static DateOnly? ToDate(Google.Type.Date? date) =>
-        date is null || date.Year == 0 ? null : new DateOnly(date.Year, date.Month, date.Day);
 }
 
 /// <summary>contribution.refunded: the enrolment bought by that order is refunded.</summary>

@@ -1,3 +1,4 @@
+using Medins;
 using System.Text.RegularExpressions;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -132,7 +133,7 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
             ResidentId = residentId.ToString(),
             VillageCode = villageCode,
             RegistrationType = ToProto(row.RegistrationType),
-            BirthDate = ToProto(row.BirthDate),
+            BirthDate = row.BirthDate.ToProtoDate(),
         }, ct);
         logger.LogInformation("Registered resident {ResidentId} in village {VillageCode}", residentId, villageCode);
         return new RegisterResidentResponse { Resident = ToProto(row, nationalId.Value, phone, [], reveal: false) };
@@ -204,7 +205,7 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
             ResidentId = row.ResidentId.ToString(),
             NationalId = reveal ? nationalId : NationalId.MaskText(nationalId),
             Name = row.Name,
-            BirthDate = ToProto(row.BirthDate),
+            BirthDate = row.BirthDate.ToProtoDate(),
             Sex = row.Sex == DomainSex.Male ? Sex.Male : Sex.Female,
             VillageCode = row.VillageCode,
             HouseholdNumber = row.HouseholdNumber ?? "",
@@ -218,8 +219,8 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
             Status = ToProto(e.State.Status),
             OrderId = e.State.OrderId ?? "",
             PersonalAmountFen = e.State.PersonalAmountFen,
-            BenefitStartDate = e.State.BenefitStart is { } start ? ToProto(start) : null,
-            BenefitEndDate = e.State.BenefitEnd is { } end ? ToProto(end) : null,
+            BenefitStartDate = e.State.BenefitStart is { } start ? start.ToProtoDate() : null,
+            BenefitEndDate = e.State.BenefitEnd is { } end ? end.ToProtoDate() : null,
             UpdateTime = Timestamp.FromDateTimeOffset(e.UpdatedAt),
         }));
         return resident;
@@ -272,5 +273,4 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
         _ => EnrolmentStatus.Unspecified,
     };
 
-    private static Google.Type.Date ToProto(DateOnly d) => new() { Year = d.Year, Month = d.Month, Day = d.Day };
 }

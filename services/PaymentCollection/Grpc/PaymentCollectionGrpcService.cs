@@ -1,3 +1,4 @@
+using Medins;
 using Google.Rpc;
 using Grpc.Core;
 using Medins.Contribution.V1;
@@ -227,7 +228,7 @@ public sealed class PaymentCollectionGrpcService(
             CoverageYear = request.CoverageYear,
             BirthDate = resident.BirthDate,
             Tier = request.Tier,
-            PaymentDate = ProtoMapping.ToProto(ShanghaiCalendar.ToDate(Now())),
+            PaymentDate = ShanghaiCalendar.ToDate(Now()).ToProtoDate(),
         };
         var response = await CallUpstreamAsync(ContributionCalculation, notFoundReason: null, callCt =>
             contributionCalculation.QuoteContributionAsync(quoteRequest, cancellationToken: callCt).ResponseAsync, ct);
@@ -236,8 +237,8 @@ public sealed class PaymentCollectionGrpcService(
 
     private static PricedContribution ToPrice(Quote quote)
     {
-        var start = ProtoMapping.ToDateOnly(quote.BenefitStartDate);
-        var end = ProtoMapping.ToDateOnly(quote.BenefitEndDate);
+        var start = quote.BenefitStartDate.ToDateOnly();
+        var end = quote.BenefitEndDate.ToDateOnly();
         if (start is null || end is null || string.IsNullOrEmpty(quote.PolicyId)
             || quote.PersonalAmountFen < 0 || quote.SubsidyAmountFen < 0)
             throw UpstreamErrors.BadResponse(ContributionCalculation, "an incomplete quote");

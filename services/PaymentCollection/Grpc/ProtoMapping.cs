@@ -1,3 +1,4 @@
+using Medins;
 using Google.Protobuf.WellKnownTypes;
 using Medins.Payment.V1;
 using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
@@ -46,8 +47,8 @@ internal static class ProtoMapping
         ChannelTransactionId = order.ChannelTransactionId ?? "",
         CreateTime = Timestamp.FromDateTimeOffset(order.CreatedAt),
         PaidTime = order.PaidAt is { } paid ? Timestamp.FromDateTimeOffset(paid) : null,
-        BenefitStartDate = ToProto(order.BenefitStart),
-        BenefitEndDate = ToProto(order.BenefitEnd),
+        BenefitStartDate = order.BenefitStart.ToProtoDate(),
+        BenefitEndDate = order.BenefitEnd.ToProtoDate(),
     };
 
     /// <summary>The event of a settled order; a zero-contribution enrolment has no channel transaction id.</summary>
@@ -65,8 +66,8 @@ internal static class ProtoMapping
         ChannelTransactionId = order.ChannelTransactionId ?? "",
         PaidTime = Timestamp.FromDateTimeOffset(order.PaidAt
             ?? throw new InvalidOperationException($"Order {order.OrderId} is not paid.")),
-        BenefitStartDate = ToProto(order.BenefitStart),
-        BenefitEndDate = ToProto(order.BenefitEnd),
+        BenefitStartDate = order.BenefitStart.ToProtoDate(),
+        BenefitEndDate = order.BenefitEnd.ToProtoDate(),
         PolicyId = order.PolicyId,
         PolicyVersion = order.PolicyVersion,
     };
@@ -82,12 +83,4 @@ internal static class ProtoMapping
         _ => ProtoState.Unspecified,
     };
 
-    public static Google.Type.Date ToProto(DateOnly date) => new() { Year = date.Year, Month = date.Month, Day = date.Day };
-
-    /// <summary>A full calendar date, or null when the message leaves it unset or partial.</summary>
-    public static DateOnly? ToDateOnly(Google.Type.Date? date)
-    {
-        if (date is null || date.Year is < 1 or > 9999 || date.Month is < 1 or > 12 || date.Day < 1) return null;
-        return date.Day <= DateTime.DaysInMonth(date.Year, date.Month) ? new DateOnly(date.Year, date.Month, date.Day) : null;
-    }
 }
