@@ -50,8 +50,23 @@ public static class PlatformMigrator
                 await tx.CommitAsync(ct);
                 await log.WriteLineAsync($"{service.Schema}: demo city loaded");
             }
+            await PublishDemoPoliciesAsync(owner, assembly, time, log, ct);
         }
         return total;
+    }
+
+    /// <summary>The shipped policy documents, published as contribution-calculation publishes a version.</summary>
+    private static async Task PublishDemoPoliciesAsync(NpgsqlDataSource owner, System.Reflection.Assembly assembly,
+        TimeProvider time, TextWriter log, CancellationToken ct)
+    {
+        const string schema = "contribution_calculation";
+        await using var conn = await owner.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var path = new NpgsqlCommand($"SET LOCAL search_path TO \"{schema}\"", conn, tx))
+            await path.ExecuteNonQueryAsync(ct);
+        var published = await DemoPolicies.PublishAsync(conn, tx, assembly, time, ct);
+        await tx.CommitAsync(ct);
+        await log.WriteLineAsync($"{schema}: {published} demo policy versions published");
     }
 
     private static string? ReadResource(System.Reflection.Assembly assembly, string name)

@@ -28,7 +28,7 @@ public static class MigratorProgram
                 TimeProvider.System, Console.Out);
             return 0;
         }
-        catch (NpgsqlException ex)
+        catch (Exception ex) when (ex is NpgsqlException or FormatException or System.Text.Json.JsonException)
         {
             await Console.Error.WriteLineAsync($"Migration failed: {ex.Message}");
             return 1;

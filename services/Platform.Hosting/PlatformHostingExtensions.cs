@@ -75,7 +75,7 @@ public static class PlatformHostingExtensions
 
         builder.AddPlatformObservability();
 
-        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(sp => ShiftedTimeProvider.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
         builder.Services.TryAddSingleton(sp =>
         {
             var connectionString = sp.GetRequiredService<IConfiguration>().GetConnectionString("Platform")

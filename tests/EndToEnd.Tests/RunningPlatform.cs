@@ -25,6 +25,8 @@ public sealed class RunningPlatform : IAsyncLifetime
         ["gateway"] = "gateway/Gateway/Gateway",
     };
 
+    public static readonly DateTimeOffset CampaignDay = new(2023, 11, 20, 9, 0, 0, TimeSpan.FromHours(8));
+
     private readonly Dictionary<string, PlatformProcess> _processes = [];
     public TestDatabase Database { get; private set; } = null!;
 
@@ -39,6 +41,9 @@ public sealed class RunningPlatform : IAsyncLifetime
 
         var shared = new Dictionary<string, string>
         {
+            // The seeds' campaign: every process's clock starts on the same day of the 2024 concentrated period.
+            ["Platform__Clock__Start"] = CampaignDay.ToString("O"),
+            ["Platform__Clock__Anchor"] = DateTimeOffset.UtcNow.ToString("O"),
             ["Events__PollInterval"] = "00:00:00.100",
             ["Events__MaxBackoff"] = "00:00:02",
         };

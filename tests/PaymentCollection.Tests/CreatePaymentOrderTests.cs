@@ -156,12 +156,7 @@ public sealed class CreatePaymentOrderTests : IAsyncLifetime
         var request = Request(coverageYear: 2025);
         var refused = await Assert.ThrowsAsync<RpcException>(() => _p.Client(Lidu).CreatePaymentOrderAsync(request).ResponseAsync);
         Assert.Equal("POLICY_NOT_FOUND", RpcErrors.ReasonOf(refused));
-        await _p.ExecuteAsync("""
-            INSERT INTO contribution_calculation.policies (tenant_id, coverage_year, version, policy_id, document, published_at)
-            VALUES ('cq-lidu', 2025, 1, 'cq-lidu-2025-v1',
-              '{"defaultTier":1,"tiers":[{"tier":1,"name":"一档","personalStandardFen":40000}],"benefitStart":"2025-01-01","benefitEnd":"2025-12-31"}',
-              now())
-            """);
+        await _p.PublishFlatPolicyAsync("cq-lidu", 2025, 40000);
 
         var order = (await _p.Client(Lidu).CreatePaymentOrderAsync(request)).Order;
         var replay = (await _p.Client(Lidu).CreatePaymentOrderAsync(request)).Order;
@@ -174,14 +169,9 @@ public sealed class CreatePaymentOrderTests : IAsyncLifetime
     public async Task CreatePaymentOrder_FullySubsidisedTenantPolicy_PaidAtOnceWithContributionPaid()
     {
         // A tenant whose published policy leaves the person nothing to pay: the zero-contribution path (零缴费核定,
-        // seed 003 §3) — the walking-skeleton calculator prices identities later, so the policy itself is zero.
+        // seed 003 §3) — the registry holds no certified identities yet, so the policy itself charges nothing.
         const string tenant = "test-zero-contribution";
-        await _p.ExecuteAsync("""
-            INSERT INTO contribution_calculation.policies (tenant_id, coverage_year, version, policy_id, document, published_at)
-            VALUES ($1, 2024, 1, 'zero-2024-v1',
-              '{"defaultTier":1,"tiers":[{"tier":1,"name":"全额资助","personalStandardFen":0}],"benefitStart":"2024-01-01","benefitEnd":"2024-12-31"}',
-              now())
-            """, tenant);
+        await _p.PublishFlatPolicyAsync(tenant, 2024, 0);
         await _p.ExecuteAsync("""
             INSERT INTO identity_registry.divisions (tenant_id, code, name, level, parent_code)
             VALUES ($1, '511402', '测试县', 'county', NULL), ($1, '511402999', '测试镇', 'township', '511402'),
@@ -198,7 +188,7 @@ public sealed class CreatePaymentOrderTests : IAsyncLifetime
         Assert.Equal(tenant, eventTenant);
         Assert.Equal(order.OrderId, paid.OrderId);
         Assert.Equal(0, paid.PersonalAmountFen);
-        Assert.Equal("zero-2024-v1", paid.PolicyId);
+        Assert.Equal($"{tenant}-2024-v1", paid.PolicyId);
         Assert.Equal("zero_contribution", await _p.ScalarAsync<string>(
             "SELECT outcome FROM payment_collection.payment_confirmations WHERE order_id = $1", Guid.Parse(order.OrderId)));
         var again = await Assert.ThrowsAsync<RpcException>(() =>

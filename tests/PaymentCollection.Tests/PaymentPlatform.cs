@@ -109,6 +109,30 @@ public sealed class PaymentPlatform : IAsyncDisposable
         await cmd.ExecuteNonQueryAsync();
     }
 
+    /// <summary>
+    /// Publishes a one-tier policy for a tenant and year straight into contribution-calculation's store, open for
+    /// payment from two years before the coverage year to its end: a standard of 0 makes everyone a
+    /// zero-contribution enrolment.
+    /// </summary>
+    public Task PublishFlatPolicyAsync(string tenantId, int coverageYear, long standardFen)
+    {
+        var document = $$$"""
+            {"formatVersion":1,"policyName":"test {{{coverageYear}}}","appliesTo":["{{{tenantId}}}"],"coverageYear":{{{coverageYear}}},
+             "benefitPeriod":{"start":"{{{coverageYear}}}-01-01","end":"{{{coverageYear}}}-12-31"},"fiscalSubsidy":{"amountFen":64000},
+             "tiers":[{"tier":1,"name":"一档"}],"defaultTier":1,
+             "personGroups":[{"id":"resident","name":"城乡居民","default":true,"standardFen":{"tier1":{{{standardFen}}}},"clause":"test"}],
+             "fundingSources":[],"identities":[],"precedence":{"rule":"highest-subsidy"},
+             "collectionPeriods":[{"id":"concentrated","label":"集中参保期","kind":"concentrated","from":"{{{coverageYear - 2}}}-01-01","to":"{{{coverageYear}}}-12-31",
+               "benefitStart":{"rule":"benefit-period-start"},"clause":"test"}],
+             "refunds":{"reasons":[],"differentialRefundForIdentityCertifiedAfterPayment":{"duringCollectionPeriod":false,"afterCollectionPeriod":false},"clause":"test"}}
+            """;
+        return ExecuteAsync("""
+            INSERT INTO contribution_calculation.policies
+              (tenant_id, coverage_year, version, policy_id, document, document_text, published_at, effective_from, published_by, applies_to)
+            VALUES ($1, $2, 1, $1 || '-' || $2 || '-v1', $3::jsonb, $3, now(), make_date($2 - 2, 1, 1), 'test', ARRAY[$1])
+            """, tenantId, coverageYear, document);
+    }
+
     /// <summary>The ContributionPaid events in the outbox, oldest first.</summary>
     public async Task<IReadOnlyList<(string TenantId, ContributionPaid Event)>> ContributionPaidEventsAsync()
     {

@@ -1,82 +1,148 @@
+using System.Globalization;
 using Medins;
 using Grpc.Core;
 using Medins.Contribution.V1;
+using Medins.ContributionCalculation.Data;
 using Medins.ContributionCalculation.Domain;
+using Medins.Identity.V1;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
+using Medins.Platform.Hosting.Messaging;
 using Medins.Platform.Hosting.Tenancy;
-using Npgsql;
 
 namespace Medins.ContributionCalculation.Grpc;
 
-/// <summary>Maps the gRPC contract to the policy store and the quote calculator.</summary>
-public sealed class ContributionCalculationGrpcService(PlatformDatabase db, TenantContext tenant)
+/// <summary>
+/// Maps the gRPC contract to the policy store and the policy engine. Quotes are priced here from the engine's
+/// compiled policies; publishing, reading and listing policy versions live in the other part of this class.
+/// </summary>
+public sealed partial class ContributionCalculationGrpcService(PlatformDatabase db, TenantContext tenant,
+    RequestLog requestLog, Outbox outbox, CompiledPolicyCache policies,
+    IdentityRegistryService.IdentityRegistryServiceClient identityRegistry, TimeProvider time,
+    ILogger<ContributionCalculationGrpcService> logger)
     : ContributionCalculationService.ContributionCalculationServiceBase
 {
+    private const int MaxHouseholdMembers = 50;
+
     public override async Task<QuoteContributionResponse> QuoteContribution(QuoteContributionRequest request, ServerCallContext context)
     {
+        var identityCodes = request.IdentityCategories.Concat(request.IdentityCodes).ToList();
         new RequestValidator()
-            .Check(request.CoverageYear is >= 2000 and <= 2100, "coverage_year", "must be a year such as 2024")
-            .Check(request.Tier >= 0, "tier", "must be 0 (default) or a tier number")
+            .Check(IsCoverageYear(request.CoverageYear), "coverage_year", "must be a year such as 2024")
+            .Check(request.PaymentDate is null || request.PaymentDate.ToDateOnly() is not null, "payment_date", "must be a full calendar date")
+            .Check(request.ResidentId.Length == 0 || Guid.TryParse(request.ResidentId, out _), "resident_id", "must be a UUID")
+            .CheckFacts("", request.Tier, request.PersonGroup, identityCodes, request.LifeEvent, request.DisabilityGrade, request.BirthDate)
             .ThrowIfInvalid();
-        var stored = await LoadPolicyAsync(tenant.RequireTenant(), request.CoverageYear, context.CancellationToken);
-        QuoteResult result;
-        try
-        {
-            result = QuoteCalculator.Quote(ContributionPolicy.Parse(stored.DocumentJson), request.Tier);
-        }
-        catch (UnknownTierException ex)
-        {
-            throw RpcErrors.InvalidArgument("UNKNOWN_TIER", ex.Message, ("tier", ex.Message));
-        }
-
-        var quote = new Quote
-        {
-            PolicyId = stored.PolicyId,
-            PolicyVersion = stored.Version,
-            CoverageYear = request.CoverageYear,
-            Tier = result.Tier,
-            StandardAmountFen = result.StandardFen,
-            SubsidyAmountFen = result.SubsidyFen,
-            PersonalAmountFen = result.PersonalFen,
-            BenefitStartDate = result.BenefitStart.ToProtoDate(),
-            BenefitEndDate = result.BenefitEnd.ToProtoDate(),
-        };
-        quote.Lines.AddRange(result.Lines.Select(l => new QuoteLine { Kind = l.Kind, Description = l.Description, AmountFen = l.AmountFen }));
-        return new QuoteContributionResponse { Quote = quote };
-    }
-
-    public override async Task<GetPolicyResponse> GetPolicy(GetPolicyRequest request, ServerCallContext context)
-    {
         var tenantId = tenant.RequireTenant();
-        var stored = await LoadPolicyAsync(tenantId, request.CoverageYear, context.CancellationToken);
-        return new GetPolicyResponse
-        {
-            Policy = new Policy
-            {
-                PolicyId = stored.PolicyId,
-                TenantId = tenantId,
-                CoverageYear = request.CoverageYear,
-                Version = stored.Version,
-                DocumentJson = stored.DocumentJson,
-            },
-        };
+        var ct = context.CancellationToken;
+
+        var paymentDate = request.PaymentDate.ToDateOnly() ?? ShanghaiCalendar.Today(time);
+        var birthDate = await BirthDateAsync(request.ResidentId, request.BirthDate, "", ct);
+        var facts = QuoteMapping.ToFacts(request.CoverageYear, request.Tier, paymentDate, birthDate, request.PersonGroup,
+            identityCodes, request.LifeEvent, request.DisabilityGrade);
+        var (version, policy) = await PolicyForDayAsync(tenantId, request.CoverageYear, paymentDate, ct);
+        return new QuoteContributionResponse { Quote = Price(policy, version, facts) };
     }
 
-    private sealed record StoredPolicy(string PolicyId, int Version, string DocumentJson);
+    public override async Task<QuoteHouseholdResponse> QuoteHousehold(QuoteHouseholdRequest request, ServerCallContext context)
+    {
+        var validator = new RequestValidator()
+            .Check(IsCoverageYear(request.CoverageYear), "coverage_year", "must be a year such as 2024")
+            .Check(request.PaymentDate is null || request.PaymentDate.ToDateOnly() is not null, "payment_date", "must be a full calendar date")
+            .Check(request.Tier >= 0, "tier", "must be 0 (the policy's default) or a tier number")
+            .Check(request.Members.Count is > 0 and <= MaxHouseholdMembers, "members", $"must name 1 to {MaxHouseholdMembers} members");
+        for (var i = 0; i < request.Members.Count; i++)
+        {
+            var member = request.Members[i];
+            validator
+                .Check(member.ResidentId.Length == 0 || Guid.TryParse(member.ResidentId, out _), $"members[{i}].resident_id", "must be a UUID")
+                .CheckFacts($"members[{i}].", member.Tier, member.PersonGroup, member.IdentityCodes, member.LifeEvent,
+                    member.DisabilityGrade, member.BirthDate);
+        }
+        validator.ThrowIfInvalid();
+        var tenantId = tenant.RequireTenant();
+        var ct = context.CancellationToken;
 
-    private Task<StoredPolicy> LoadPolicyAsync(string tenantId, int coverageYear, CancellationToken ct) =>
+        var paymentDate = request.PaymentDate.ToDateOnly() ?? ShanghaiCalendar.Today(time);
+        var birthDates = await Task.WhenAll(request.Members.Select((m, i) =>
+            BirthDateAsync(m.ResidentId, m.BirthDate, $"members[{i}].", ct)));
+        // One version prices the whole household, so its members' amounts add up under the same rules.
+        var (version, policy) = await PolicyForDayAsync(tenantId, request.CoverageYear, paymentDate, ct);
+
+        var response = new QuoteHouseholdResponse { EnrolHouseholdTogether = policy.EnrolHouseholdTogether };
+        for (var i = 0; i < request.Members.Count; i++)
+        {
+            var member = request.Members[i];
+            var facts = QuoteMapping.ToFacts(request.CoverageYear, member.Tier != 0 ? member.Tier : request.Tier, paymentDate,
+                birthDates[i], member.PersonGroup, member.IdentityCodes, member.LifeEvent, member.DisabilityGrade);
+            var quote = Price(policy, version, facts, $"members[{i}].",
+                new Dictionary<string, string> { ["member_index"] = i.ToString(CultureInfo.InvariantCulture) });
+            response.MemberQuotes.Add(new HouseholdMemberQuote { MemberIndex = i, ResidentId = member.ResidentId, Quote = quote });
+            response.TotalPersonalAmountFen += quote.PersonalAmountFen;
+            response.TotalSubsidyAmountFen += quote.SubsidyAmountFen;
+        }
+        response.Explanation = $"全户{request.Members.Count}人，个人缴费合计{QuoteMapping.Yuan(response.TotalPersonalAmountFen)}元，"
+            + $"资助合计{QuoteMapping.Yuan(response.TotalSubsidyAmountFen)}元。"
+            + (policy.EnrolHouseholdTogether ? "按本地政策，同一户口簿内符合参保条件的成员须全部参保，不得选择性参保。" : "");
+        return response;
+    }
+
+    private static Quote Price(CompiledPolicy policy, PolicyVersionRef version, PersonFacts facts,
+        string fieldPrefix = "", IReadOnlyDictionary<string, string>? errorMetadata = null)
+    {
+        var outcome = policy.Quote(facts);
+        if (outcome.Refusal is { } refusal)
+            throw QuoteMapping.ToError(refusal, version.PolicyId, version.Version, fieldPrefix, errorMetadata);
+        return QuoteMapping.ToProto(outcome.Quote
+            ?? throw new InvalidOperationException("The policy engine returned neither a quote nor a refusal."));
+    }
+
+    /// <summary>The registered birth date when a resident is named (a birth date sent too must agree), else the one sent.</summary>
+    private async Task<DateOnly?> BirthDateAsync(string residentId, Google.Type.Date? sentBirthDate, string fieldPrefix,
+        CancellationToken ct)
+    {
+        var sent = sentBirthDate.ToDateOnly();
+        if (residentId.Length == 0) return sent;
+        var resident = await ResidentFacts.GetAsync(identityRegistry, residentId, fieldPrefix + "resident_id", time, ct);
+        var registered = resident.BirthDate.ToDateOnly();
+        if (sent is not null && registered is not null && sent != registered)
+            throw RpcErrors.InvalidArgument("BIRTH_DATE_MISMATCH",
+                $"The birth date sent ({sent:yyyy-MM-dd}) differs from resident {residentId}'s registered birth date.",
+                (fieldPrefix + "birth_date", "differs from the registered birth date; leave it empty to use the registered one"));
+        return registered ?? sent;
+    }
+
+    /// <summary>
+    /// The compiled version that prices a payment day: the highest version in force on that day. Before any version
+    /// takes effect the quote is refused with the day the first one does.
+    /// </summary>
+    private Task<(PolicyVersionRef Version, CompiledPolicy Policy)> PolicyForDayAsync(string tenantId, int coverageYear,
+        DateOnly day, CancellationToken ct) =>
         db.InTenantAsync(tenantId, async (conn, tx) =>
         {
-            await using var cmd = new NpgsqlCommand("""
-                SELECT policy_id, version, document::text FROM policies
-                WHERE tenant_id = $1 AND coverage_year = $2 ORDER BY version DESC LIMIT 1
-                """, conn, tx);
-            cmd.Parameters.Add(new() { Value = tenantId });
-            cmd.Parameters.Add(new() { Value = coverageYear });
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            if (!await reader.ReadAsync(ct))
-                throw RpcErrors.NotFound("POLICY_NOT_FOUND", $"No contribution policy is published for coverage year {coverageYear}.");
-            return new StoredPolicy(reader.GetString(0), reader.GetInt32(1), reader.GetString(2));
+            var version = await PolicyStore.FindForDayAsync(conn, tx, tenantId, coverageYear, day, ct)
+                ?? throw RpcErrors.NotFound("POLICY_NOT_FOUND", $"No contribution policy is published for coverage year {coverageYear}.");
+            if (!version.InForce)
+                throw QuoteMapping.ToError(new QuoteRefusal("POLICY_NOT_YET_EFFECTIVE",
+                    $"No contribution policy for coverage year {coverageYear} is in force on {day:yyyy-MM-dd}; "
+                    + $"{version.PolicyId} takes effect on {version.EffectiveFrom:yyyy-MM-dd}.", version.EffectiveFrom),
+                    version.PolicyId, version.Version);
+            if (policies.TryGet(tenantId, coverageYear, version.Version, out var cached)) return (version, cached);
+
+            var document = await PolicyStore.GetDocumentAsync(conn, tx, tenantId, coverageYear, version.Version, ct)
+                ?? throw new InvalidOperationException($"Policy {version.PolicyId} vanished while it was read.");
+            try
+            {
+                return (version, policies.Add(tenantId, coverageYear, version.Version, version.PolicyId, document));
+            }
+            catch (PolicyInvalidException ex)
+            {
+                // Only documents the engine accepted are published, so this is stored data the engine no longer reads.
+                logger.LogError(ex, "Published policy {PolicyId} does not compile", version.PolicyId);
+                throw RpcErrors.FailedPrecondition("POLICY_INVALID",
+                    $"The published policy {version.PolicyId} cannot be read by this version of the policy engine; publish a new version.");
+            }
         }, ct);
+
+    private static bool IsCoverageYear(int year) => year is >= 2000 and <= 2100;
 }

@@ -1,0 +1,4 @@
+using BenchmarkDotNet.Running;
+using Medins.ContributionCalculation.Benchmarks;
+
+BenchmarkSwitcher.FromAssembly(typeof(QuoteBenchmarks).Assembly).Run(args);
