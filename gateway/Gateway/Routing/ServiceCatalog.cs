@@ -1,3 +1,6 @@
+using Google.Api;
+using Google.Protobuf.Reflection;
+
 namespace Medins.Gateway.Routing;
 
 /// <summary>
@@ -7,15 +10,40 @@ namespace Medins.Gateway.Routing;
 /// </summary>
 public sealed record BackendService(string AppId, IReadOnlyList<string> GrpcServices, IReadOnlyList<string> JsonPrefixes);
 
-/// <summary>What the gateway exposes: every path not listed here is answered with NOT_FOUND.</summary>
+/// <summary>
+/// What the gateway exposes: every path not listed here is answered with NOT_FOUND. The JSON routes are read from
+/// the contracts' google.api.http annotations, so a new RPC is routed as soon as its proto says where it lives.
+/// </summary>
 public static class ServiceCatalog
 {
     public static IReadOnlyList<BackendService> Services { get; } =
     [
-        new("identity-registry", ["medins.identity.v1.IdentityRegistryService"], ["/v1/divisions", "/v1/residents"]),
-        new("contribution-calculation", ["medins.contribution.v1.ContributionCalculationService"], ["/v1/quotes", "/v1/policies"]),
-        new("payment-collection", ["medins.payment.v1.PaymentCollectionService"], ["/v1/paymentOrders"]),
-        new("quota-tracking", ["medins.quota.v1.QuotaTrackingService"], ["/v1/villageProgress"]),
-        new("notification", ["medins.notification.v1.NotificationService"], ["/v1/messages"]),
+        From("identity-registry", Identity.V1.IdentityRegistryService.Descriptor),
+        From("contribution-calculation", Contribution.V1.ContributionCalculationService.Descriptor),
+        From("payment-collection", Payment.V1.PaymentCollectionService.Descriptor),
+        From("quota-tracking", Quota.V1.QuotaTrackingService.Descriptor),
+        From("notification", Notification.V1.NotificationService.Descriptor),
     ];
+
+    private static BackendService From(string appId, Google.Protobuf.Reflection.ServiceDescriptor service) =>
+        new(appId, [service.FullName], service.Methods.Select(HttpPath).OfType<string>().Select(LiteralPrefix).Distinct().Order().ToList());
+
+    private static string? HttpPath(MethodDescriptor method)
+    {
+        var rule = method.GetOptions()?.GetExtension(AnnotationsExtensions.Http);
+        return rule?.PatternCase switch
+        {
+            HttpRule.PatternOneofCase.Get => rule.Get,
+            HttpRule.PatternOneofCase.Post => rule.Post,
+            HttpRule.PatternOneofCase.Put => rule.Put,
+            HttpRule.PatternOneofCase.Patch => rule.Patch,
+            HttpRule.PatternOneofCase.Delete => rule.Delete,
+            _ => null,
+        };
+    }
+
+    /// <summary>The path up to its first variable: <c>/v1/residents/{resident_id}</c> → <c>/v1/residents</c>;
+    /// a collection custom method such as <c>/v1/policies:validate</c> stays whole.</summary>
+    internal static string LiteralPrefix(string template) =>
+        "/" + string.Join('/', template.Split('/', StringSplitOptions.RemoveEmptyEntries).TakeWhile(s => !s.Contains('{')));
 }
