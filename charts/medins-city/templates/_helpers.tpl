@@ -1,0 +1,171 @@
+{{/* vim: set filetype=mustache: */}}
+
+{{/* Chart name, overridable (Bitnami's common.names.name). */}}
+{{- define "medins.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Release-qualified name (Bitnami's common.names.fullname). */}}
+{{- define "medins.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "medins.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Standard labels (Bitnami's common.labels.standard). */}}
+{{- define "medins.labels" -}}
+app.kubernetes.io/name: {{ include "medins.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: medins
+helm.sh/chart: {{ include "medins.chart" . }}
+medins.gov.cn/city: {{ .Values.city.name | quote }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Labels that select the release's pods (Bitnami's common.labels.matchLabels). */}}
+{{- define "medins.matchLabels" -}}
+app.kubernetes.io/name: {{ include "medins.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
+{{- end -}}
+
+{{/* Common annotations block body, empty when none. */}}
+{{- define "medins.annotations" -}}
+{{- with .Values.commonAnnotations }}
+{{- toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* A component's resource name: medins.component.fullname (dict "root" $ "appId" "identity-registry"). */}}
+{{- define "medins.component.fullname" -}}
+{{- printf "%s-%s" (include "medins.fullname" .root) .appId | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "medins.component.labels" -}}
+{{ include "medins.labels" .root }}
+app.kubernetes.io/component: {{ .appId }}
+{{- end -}}
+
+{{- define "medins.component.matchLabels" -}}
+{{ include "medins.matchLabels" .root }}
+app.kubernetes.io/component: {{ .appId }}
+{{- end -}}
+
+{{/*
+Every enabled component (the five services, then the gateway) with componentDefaults merged under its own
+values, two levels deep (a nested map such as autoscaling.podsMetric is replaced whole). Sprig's merge treats
+false as unset, so the merge is spelled out to let a component turn a default off.
+Use: range (include "medins.components" . | fromYaml).items
+*/}}
+{{- define "medins.components" -}}
+{{- $items := list -}}
+{{- $entries := list -}}
+{{- range $key := keys .Values.services | sortAlpha -}}
+{{- $entries = append $entries (dict "key" $key "values" (get $.Values.services $key) "gateway" false) -}}
+{{- end -}}
+{{- $entries = append $entries (dict "key" "gateway" "values" (merge (dict "enabled" true) .Values.gateway) "gateway" true) -}}
+{{- range $entry := $entries -}}
+{{- if $entry.values.enabled -}}
+{{- $c := deepCopy $.Values.componentDefaults -}}
+{{- range $k, $v := $entry.values -}}
+{{- if and (kindIs "map" $v) (kindIs "map" (get $c $k)) -}}
+{{- $inner := deepCopy (get $c $k) -}}
+{{- range $k2, $v2 := $v -}}
+{{- $_ := set $inner $k2 $v2 -}}
+{{- end -}}
+{{- $_ := set $c $k $inner -}}
+{{- else -}}
+{{- $_ := set $c $k $v -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $c "key" $entry.key -}}
+{{- $_ := set $c "gateway" $entry.gateway -}}
+{{- $items = append $items $c -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml (dict "items" $items) -}}
+{{- end -}}
+
+{{/* The appId of the service under a services key: medins.appIdOf (dict "root" $ "key" "identityRegistry"). */}}
+{{- define "medins.appIdOf" -}}
+{{- $svc := get .root.Values.services .key -}}
+{{- if not $svc -}}
+{{- fail (printf "services.%s is named in a `calls` list but is not a service" .key) -}}
+{{- end -}}
+{{- $svc.appId -}}
+{{- end -}}
+
+{{/* Image reference: medins.image (dict "root" $ "repository" "medins/gateway" "ref" "<full reference or empty>"). */}}
+{{- define "medins.image" -}}
+{{- $img := .root.Values.image -}}
+{{- if .ref -}}
+{{- .ref -}}
+{{- else -}}
+{{- $registry := $img.registry | trimSuffix "/" -}}
+{{- $prefix := ternary "" (printf "%s/" $registry) (empty $registry) -}}
+{{- if $img.digest -}}
+{{- printf "%s%s@%s" $prefix .repository $img.digest -}}
+{{- else -}}
+{{- printf "%s%s:%s" $prefix .repository (default .root.Chart.AppVersion $img.tag) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Secret names: the existing Secret when given, else the chart's own. */}}
+{{- define "medins.secret.database" -}}
+{{- required "secrets.database.existingSecret is required: a Secret with keys owner-password and app-password (see the chart README)" .Values.secrets.database.existingSecret -}}
+{{- end -}}
+{{- define "medins.secret.identity" -}}
+{{- default (printf "%s-identity-keys" (include "medins.fullname" .)) .Values.secrets.identity.existingSecret -}}
+{{- end -}}
+{{- define "medins.secret.gateway" -}}
+{{- default (printf "%s-gateway" (include "medins.fullname" .)) .Values.secrets.gateway.existingSecret -}}
+{{- end -}}
+{{- define "medins.secret.pubsub" -}}
+{{- default (printf "%s-pubsub" (include "medins.fullname" .)) .Values.secrets.pubsub.existingSecret -}}
+{{- end -}}
+
+{{/*
+A random secret value that survives upgrades: the value already in the cluster when there is one (lookup),
+else a new one. medins.secret.keep (dict "root" $ "secret" "name" "key" "k" "generate" "alnum32|bytes32")
+*/}}
+{{- define "medins.secret.keep" -}}
+{{- $existing := lookup "v1" "Secret" .root.Release.Namespace .secret -}}
+{{- if and $existing $existing.data (hasKey $existing.data .key) -}}
+{{- index $existing.data .key -}}
+{{- else if eq .generate "bytes32" -}}
+{{- randBytes 32 | b64enc -}}
+{{- else -}}
+{{- randAlphaNum 32 | b64enc -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Dapr Configuration name. */}}
+{{- define "medins.dapr.configName" -}}
+{{- printf "%s-%s" (include "medins.fullname" .) .Values.dapr.configName | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Dapr pub/sub component name (the services' Events:PubSubName). */}}
+{{- define "medins.pubsubName" -}}
+{{- .Values.pubsub.name -}}
+{{- end -}}
+
+{{/* Npgsql connection string without the password; the password is appended from $(DB_PASSWORD). */}}
+{{- define "medins.connectionString" -}}
+{{- $db := .root.Values.database -}}
+{{- printf "Host=%s;Port=%d;Database=%s;Username=%s;SSL Mode=%s;Maximum Pool Size=%d;Password=$(DB_PASSWORD)" $db.host (int $db.port) $db.name .username $db.sslMode (int $db.maxPoolSize) -}}
+{{- end -}}

@@ -1,0 +1,738 @@
+// Renders charts/medins-city with Helm for each values file and checks the objects: Kubernetes and Prometheus
+// operator schemas (kubernetes-models), Dapr resources, and the platform's own invariants. The facts the chart must
+// agree with (which service subscribes to and publishes which topic, which service calls which, which metrics
+// exist) are read from the services' source, so the chart cannot drift from the code unnoticed.
+// Usage: HELM=<helm binary> node check-chart.mjs   (run.sh installs everything and sets HELM)
+import { execFileSync } from "node:child_process";
+import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, "..", "..");
+const chart = join(repo, "charts", "medins-city");
+const helm = process.env.HELM ?? "helm";
+const release = "city";
+const namespace = "medins-city";
+
+// ------------------------------------------------------------------ tiny test runner
+let passed = 0;
+let failed = 0;
+function test(name, fn) {
+  try {
+    const problems = fn() ?? [];
+    if (problems.length === 0) {
+      passed++;
+      console.log(`  ok    ${name}`);
+    } else {
+      failed++;
+      console.log(`  FAIL  ${name}`);
+      for (const p of problems.slice(0, 20)) console.log(`          - ${p}`);
+      if (problems.length > 20) console.log(`          - ... and ${problems.length - 20} more`);
+    }
+  } catch (e) {
+    failed++;
+    console.log(`  FAIL  ${name}\n          - ${String(e.message ?? e).split("\n").slice(0, 12).join("\n            ")}`);
+  }
+}
+const check = (cond, message, problems) => { if (!cond) problems.push(message); };
+const eqSets = (a, b) => a.size === b.size && [...a].every((x) => b.has(x));
+const fmt = (s) => `{${[...s].sort().join(", ")}}`;
+
+// ------------------------------------------------------------------ facts from the source
+const read = (path) => readFileSync(join(repo, path), "utf8");
+const topicsByConstant = Object.fromEntries(
+  [...read("protos/EventTopics.cs").matchAll(/const string (\w+) = "([^"]+)"/g)].map((m) => [m[1], m[2]]));
+const serviceFolders = {
+  "identity-registry": "services/IdentityRegistry",
+  "contribution-calculation": "services/ContributionCalculation",
+  "payment-collection": "services/PaymentCollection",
+  "quota-tracking": "services/QuotaTracking",
+  "notification": "services/Notification",
+};
+function sourceFiles(folder) {
+  const out = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(join(repo, dir), { withFileTypes: true })) {
+      if (entry.name === "bin" || entry.name === "obj") continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith(".cs")) out.push(path);
+    }
+  };
+  walk(folder);
+  return out;
+}
+const code = {};
+for (const [appId, folder] of Object.entries(serviceFolders)) {
+  const program = read(join(folder, "Program.cs"));
+  const all = sourceFiles(folder).map(read).join("\n");
+  code[appId] = {
+    subscribes: new Set([...program.matchAll(/MapEventSubscription<[^>]+>\(EventTopics\.(\w+)\)/g)].map((m) => topicsByConstant[m[1]])),
+    publishes: new Set([...all.matchAll(/outbox\.AddAsync\([^;]*?EventTopics\.(\w+)/gis)].map((m) => topicsByConstant[m[1]])),
+    calls: new Set([...program.matchAll(/AddServiceClient<[^>]+>\("([^"]+)"\)/g)].map((m) => m[1])),
+  };
+}
+const metricNames = new Set();
+for (const folder of ["services", "gateway"]) {
+  for (const file of sourceFiles(folder)) {
+    for (const m of read(file).matchAll(/Metrics\.Create(Counter|Gauge|Histogram|Summary)\("([^"]+)"/g)) {
+      metricNames.add(m[2]);
+      if (m[1] === "Histogram") for (const s of ["_bucket", "_sum", "_count"]) metricNames.add(m[2] + s);
+    }
+  }
+}
+// Rules kept for metrics that do not exist yet (README and the rule comments say so).
+const futureMetrics = new Set(["medins_payment_unremitted_cash_fen", "medins_quota_villages_behind_schedule"]);
+const shippedPolicies = Object.fromEntries(readdirSync(join(repo, "services/ContributionCalculation/Policies"))
+  .filter((f) => f.endsWith(".jsonc"))
+  .map((f) => [f.replace(/\.jsonc$/, ""), read(join("services/ContributionCalculation/Policies", f))]));
+function appliesToOf(jsonc) {
+  const m = /"appliesTo"\s*:\s*\[([^\]]*)\]/.exec(jsonc);
+  return m ? [...m[1].matchAll(/"([^"]+)"/g)].map((x) => x[1]) : [];
+}
+
+// ------------------------------------------------------------------ helm
+function helmRun(args) {
+  return execFileSync(helm, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+}
+function render(valuesFile, extra = []) {
+  const out = helmRun(["template", release, chart, "--namespace", namespace, "-f", valuesFile, ...extra]);
+  return parseAllDocuments(out).map((d) => {
+    if (d.errors.length) throw new Error(`rendered YAML does not parse: ${d.errors[0].message}`);
+    return d.toJS();
+  }).filter(Boolean);
+}
+function values(valuesFile) {
+  // The defaults merged with the file, as the templates see them (maps merge, lists and scalars replace).
+  return mergeDeep(parseYaml(readFileSync(join(chart, "values.yaml"), "utf8")), parseYaml(readFileSync(valuesFile, "utf8")));
+}
+function mergeDeep(a, b) {
+  if (b === undefined) return a;
+  if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a) && !Array.isArray(b)) {
+    const out = { ...a };
+    for (const [k, v] of Object.entries(b)) out[k] = mergeDeep(a[k], v);
+    return out;
+  }
+  return b;
+}
+
+// ------------------------------------------------------------------ schema validation
+async function modelFor(obj) {
+  const [group, version] = obj.apiVersion.includes("/") ? obj.apiVersion.split("/") : ["", obj.apiVersion];
+  if (group === "monitoring.coreos.com") {
+    return (await import(`@kubernetes-models/prometheus-operator/${group}/${version}/${obj.kind}`))[obj.kind];
+  }
+  const path = group ? `kubernetes-models/${group}/${version}/${obj.kind}` : `kubernetes-models/${version}/${obj.kind}`;
+  return (await import(path))[obj.kind];
+}
+
+// Dapr CRDs have no published models: the fields Dapr reads, checked here.
+const durationPattern = /^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$/;
+function validateDapr(obj) {
+  const p = [];
+  check(obj.apiVersion === "dapr.io/v1alpha1", `apiVersion ${obj.apiVersion} is not dapr.io/v1alpha1`, p);
+  check(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(obj.metadata?.name ?? ""), "metadata.name is not a DNS label", p);
+  const spec = obj.spec ?? {};
+  switch (obj.kind) {
+    case "Component":
+      check(/^(pubsub|state|bindings|secretstores|configuration|lock|middleware\.http)\.[a-z0-9.]+$/.test(spec.type ?? ""), `spec.type ${spec.type}`, p);
+      check(/^v[0-9]+$/.test(spec.version ?? ""), "spec.version must be v1, v2, ...", p);
+      for (const m of spec.metadata ?? []) {
+        check(typeof m.name === "string" && m.name.length > 0, "metadata entry without name", p);
+        check(("value" in m) !== ("secretKeyRef" in m), `metadata ${m.name}: exactly one of value and secretKeyRef`, p);
+        if ("value" in m) check(typeof m.value === "string", `metadata ${m.name}: value must be a string`, p);
+        if (m.secretKeyRef) check(m.secretKeyRef.name && m.secretKeyRef.key, `metadata ${m.name}: secretKeyRef needs name and key`, p);
+      }
+      check(Array.isArray(obj.scopes) && obj.scopes.length > 0, "a component must be scoped to its apps", p);
+      break;
+    case "Resiliency": {
+      const pol = spec.policies ?? {};
+      for (const [name, t] of Object.entries(pol.timeouts ?? {})) check(durationPattern.test(t), `timeout ${name}=${t}`, p);
+      for (const [name, r] of Object.entries(pol.retries ?? {})) {
+        check(["constant", "exponential"].includes(r.policy), `retry ${name}: policy`, p);
+        check(Number.isInteger(r.maxRetries), `retry ${name}: maxRetries`, p);
+        if (r.maxInterval) check(durationPattern.test(r.maxInterval), `retry ${name}: maxInterval`, p);
+      }
+      for (const [name, cb] of Object.entries(pol.circuitBreakers ?? {})) {
+        check(/^consecutiveFailures\s*>=?\s*[0-9]+$/.test(cb.trip ?? ""), `circuit breaker ${name}: trip`, p);
+        check(durationPattern.test(cb.timeout ?? ""), `circuit breaker ${name}: timeout`, p);
+      }
+      check(Object.keys(pol.retries ?? {}).length > 0, "no retry policy", p);
+      check(Object.keys(pol.timeouts ?? {}).length > 0, "no timeout policy", p);
+      check(Object.keys(pol.circuitBreakers ?? {}).length > 0, "no circuit breaker", p);
+      const known = (kind, n) => n === undefined || n in (pol[kind] ?? {});
+      for (const [target, dirs] of Object.entries(spec.targets?.components ?? {})) {
+        for (const [dir, t] of Object.entries(dirs)) {
+          check(["inbound", "outbound"].includes(dir), `component ${target}: ${dir}`, p);
+          check(known("timeouts", t.timeout) && known("retries", t.retry) && known("circuitBreakers", t.circuitBreaker),
+            `component ${target} ${dir} names an undefined policy`, p);
+        }
+      }
+      break;
+    }
+    case "Configuration":
+      check(typeof spec.mtls?.enabled === "boolean", "spec.mtls.enabled", p);
+      check(spec.mtls?.enabled === true, "mTLS must be on", p);
+      check(/^(0|1|0?\.[0-9]+)$/.test(spec.tracing?.samplingRate ?? ""), "spec.tracing.samplingRate", p);
+      if (spec.tracing?.otel) check(["grpc", "http"].includes(spec.tracing.otel.protocol), "otel.protocol", p);
+      check(["allow", "deny", undefined].includes(spec.accessControl?.defaultAction), "accessControl.defaultAction", p);
+      break;
+    default:
+      p.push(`unexpected Dapr kind ${obj.kind}`);
+  }
+  return p;
+}
+
+// ------------------------------------------------------------------ the checks for one values file
+const secretish = /(password|passwd|secret|token|apikey|api_key|privatekey|encryptionkey|lookupkey|signingkey)$/i;
+const allowedSecretishKeys = new Set(["existingSecret", "passwordKey", "tlsSecret", "passwordRequired"]);
+function plainSecretsIn(node, path = "") {
+  const found = [];
+  if (Array.isArray(node)) node.forEach((v, i) => found.push(...plainSecretsIn(v, `${path}[${i}]`)));
+  else if (node && typeof node === "object") {
+    for (const [k, v] of Object.entries(node)) {
+      const here = path ? `${path}.${k}` : k;
+      if (k === "keySha256") {
+        if (!/^[0-9a-f]{64}$/i.test(String(v))) found.push(`${here} is not a SHA-256 (a key itself?)`);
+      } else if (secretish.test(k) && !allowedSecretishKeys.has(k) && typeof v !== "object" && v !== "" && v !== false) {
+        found.push(`${here} holds a value`);
+      } else found.push(...plainSecretsIn(v, here));
+    }
+  }
+  return found;
+}
+
+async function checkValuesFile(valuesFile, expectations) {
+  const label = valuesFile.split("/").pop();
+  console.log(`\n${label}`);
+  const vals = values(valuesFile);
+
+  test(`[${label}] helm lint --strict`, () => {
+    helmRun(["lint", "--strict", chart, "-f", valuesFile, "--namespace", namespace]);
+  });
+
+  let objects = [];
+  test(`[${label}] helm template renders`, () => {
+    objects = render(valuesFile);
+    return objects.length === 0 ? ["nothing rendered"] : [];
+  });
+  if (objects.length === 0) return;
+
+  const byKind = (kind) => objects.filter((o) => o.kind === kind);
+  const nameOf = (o) => `${o.kind}/${o.metadata?.name}`;
+
+  // --- schemas
+  for (const obj of objects) {
+    if (obj.apiVersion?.startsWith("dapr.io/")) {
+      test(`[${label}] dapr schema ${nameOf(obj)}`, () => validateDapr(obj));
+      continue;
+    }
+    const Model = await modelFor(obj).catch(() => null);
+    test(`[${label}] schema ${obj.apiVersion} ${nameOf(obj)}`, () => {
+      if (!Model) return [`no model for ${obj.apiVersion} ${obj.kind}`];
+      new Model(obj).validate();
+      return [];
+    });
+  }
+
+  const deployments = byKind("Deployment");
+  const services = byKind("Service");
+  const componentOf = (o) => o.metadata.labels?.["app.kubernetes.io/component"];
+  const serviceAppIds = Object.keys(serviceFolders);
+  const enabledServices = Object.values(vals.services).filter((s) => s.enabled !== false);
+
+  test(`[${label}] one Deployment and Service per service and the gateway`, () => {
+    const p = [];
+    const expected = new Set([...enabledServices.map((s) => s.appId), vals.gateway.appId]);
+    check(eqSets(new Set(deployments.map(componentOf)), expected), `Deployments ${fmt(new Set(deployments.map(componentOf)))} != ${fmt(expected)}`, p);
+    check(eqSets(new Set(services.map(componentOf)), expected), `Services ${fmt(new Set(services.map(componentOf)))} != ${fmt(expected)}`, p);
+    for (const d of deployments) {
+      const svc = services.find((s) => componentOf(s) === componentOf(d));
+      const ports = Object.fromEntries((d.spec.template.spec.containers[0].ports ?? []).map((x) => [x.name, x.containerPort]));
+      check(ports.grpc && ports.http, `${nameOf(d)} lacks a grpc or http container port`, p);
+      for (const name of ["grpc", "http"]) {
+        const sp = svc?.spec.ports.find((x) => x.name === name);
+        check(sp && (sp.targetPort === name || sp.targetPort === ports[name]), `${nameOf(svc ?? d)} port ${name} does not reach the container`, p);
+      }
+      const sel = d.spec.selector.matchLabels;
+      check(svc && Object.entries(svc.spec.selector).every(([k, v]) => sel[k] === v), `${nameOf(svc ?? d)} selector does not match the pods`, p);
+    }
+    return p;
+  });
+
+  for (const d of deployments) {
+    const appId = componentOf(d);
+    const pod = d.spec.template.spec;
+    const c = pod.containers[0];
+    test(`[${label}] ${appId}: probes, resources, security context, /tmp`, () => {
+      const p = [];
+      check(c.livenessProbe && c.readinessProbe, "liveness and readiness probes", p);
+      const portNumbers = new Set((c.ports ?? []).flatMap((x) => [x.name, x.containerPort]));
+      for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe].filter(Boolean)) {
+        const port = probe.grpc?.port ?? probe.httpGet?.port;
+        check(portNumbers.has(port), `probe port ${port} is not a container port`, p);
+        if (probe.httpGet) check(["/healthz", "/readyz"].includes(probe.httpGet.path), `probe path ${probe.httpGet.path}`, p);
+        if (probe.grpc) check(probe.grpc.port === (c.ports.find((x) => x.name === "grpc") ?? {}).containerPort, "grpc probe not on the gRPC port", p);
+      }
+      check(c.readinessProbe?.grpc || c.readinessProbe?.httpGet?.path === "/readyz", "readiness must be the gRPC health service or /readyz", p);
+      check(c.resources?.limits?.cpu && c.resources?.limits?.memory, "cpu and memory limits", p);
+      check(c.resources?.requests?.cpu && c.resources?.requests?.memory, "cpu and memory requests", p);
+      const sc = c.securityContext ?? {};
+      check(pod.securityContext?.runAsNonRoot === true || sc.runAsNonRoot === true, "runAsNonRoot", p);
+      check(sc.readOnlyRootFilesystem === true, "readOnlyRootFilesystem", p);
+      check(sc.allowPrivilegeEscalation === false, "allowPrivilegeEscalation: false", p);
+      check(sc.capabilities?.drop?.includes("ALL"), "capabilities drop ALL", p);
+      check(!(sc.capabilities?.add ?? []).length, "no added capabilities", p);
+      check(sc.privileged !== true, "not privileged", p);
+      const tmp = (c.volumeMounts ?? []).find((m) => m.mountPath === "/tmp");
+      const vol = tmp && (pod.volumes ?? []).find((v) => v.name === tmp.name);
+      check(vol?.emptyDir, "a writable emptyDir at /tmp", p);
+      for (const name of ["HOME", "TMPDIR"]) {
+        check((c.env ?? []).some((e) => e.name === name && e.value === "/tmp"), `${name}=/tmp (the only writable place)`, p);
+      }
+      check(pod.automountServiceAccountToken === false, "no service account token (the apps never call the API server)", p);
+      check(!/:latest$/.test(c.image) && /:[^/]+$|@sha256:/.test(c.image), `image ${c.image} has no fixed tag`, p);
+      return p;
+    });
+
+    test(`[${label}] ${appId}: Dapr annotations`, () => {
+      const p = [];
+      const a = d.spec.template.metadata.annotations ?? {};
+      const http = c.ports.find((x) => x.name === "http")?.containerPort;
+      check(a["dapr.io/enabled"] === "true", "dapr.io/enabled", p);
+      check(a["dapr.io/app-id"] === appId, `dapr.io/app-id ${a["dapr.io/app-id"]} != ${appId}`, p);
+      check(a["dapr.io/app-port"] === String(http), `dapr.io/app-port ${a["dapr.io/app-port"]} != HTTP port ${http}`, p);
+      check(a["dapr.io/app-protocol"] === "http", "dapr.io/app-protocol http", p);
+      const config = byKind("Configuration").map((x) => x.metadata.name);
+      check(config.includes(a["dapr.io/config"]), `dapr.io/config ${a["dapr.io/config"]} is not a rendered Configuration`, p);
+      return p;
+    });
+
+    test(`[${label}] ${appId}: no secret in plain env`, () => {
+      const p = [];
+      for (const e of c.env ?? []) {
+        if (/password|secret|token|key/i.test(e.name) && !/^Gateway__RateLimit/.test(e.name)) {
+          check(e.valueFrom?.secretKeyRef, `${e.name} is set from a literal`, p);
+        }
+        if (typeof e.value === "string" && /password=/i.test(e.value)) {
+          check(/password=\$\([A-Z_]+\)(;|$)/i.test(e.value), `${e.name} embeds a literal password`, p);
+        }
+      }
+      const secretNames = new Set(byKind("Secret").map((s) => s.metadata.name));
+      const external = new Set(Object.values(vals.secrets).map((s) => s.existingSecret).filter(Boolean));
+      const refs = [
+        ...(c.env ?? []).map((e) => e.valueFrom?.secretKeyRef?.name).filter(Boolean),
+        ...(c.envFrom ?? []).map((e) => e.secretRef?.name).filter(Boolean),
+      ];
+      for (const r of refs) check(secretNames.has(r) || external.has(r), `Secret ${r} is neither rendered nor an existingSecret`, p);
+      return p;
+    });
+  }
+
+  test(`[${label}] service-to-service calls: configured addresses match the code`, () => {
+    const p = [];
+    for (const d of deployments) {
+      const appId = componentOf(d);
+      if (appId === vals.gateway.appId) continue;
+      const env = d.spec.template.spec.containers[0].env ?? [];
+      const configured = new Set(env.map((e) => /^Services__(.+)__Grpc$/.exec(e.name)?.[1]).filter(Boolean));
+      check(eqSets(configured, code[appId].calls), `${appId} gets addresses of ${fmt(configured)}, the code calls ${fmt(code[appId].calls)}`, p);
+      for (const e of env.filter((x) => /^Services__/.test(x.name))) {
+        const target = /^http:\/\/([^:]+):(\d+)$/.exec(e.value);
+        const svc = target && services.find((s) => s.metadata.name === target[1]);
+        check(svc && svc.spec.ports.some((x) => x.port === Number(target[2]) && x.name === "grpc"), `${appId} ${e.name}=${e.value} is not a gRPC Service port`, p);
+      }
+    }
+    return p;
+  });
+
+  // --- events
+  const pubsub = byKind("Component").find((c) => c.spec.type.startsWith("pubsub."));
+  test(`[${label}] each Dapr app id subscribes to exactly the topics its code handles`, () => {
+    const p = [];
+    if (!pubsub) return ["no pub/sub component"];
+    const meta = Object.fromEntries(pubsub.spec.metadata.map((m) => [m.name, m.value]));
+    const scopesOf = (value) => Object.fromEntries((value ?? "").split(";").filter(Boolean).map((entry) => {
+      const [app, topics = ""] = entry.split("=");
+      return [app, new Set(topics.split(",").filter(Boolean))];
+    }));
+    const subs = scopesOf(meta.subscriptionScopes);
+    const pubs = scopesOf(meta.publishingScopes);
+    const daprApps = deployments.map((d) => d.spec.template.metadata.annotations["dapr.io/app-id"]);
+    for (const app of daprApps) {
+      const inScope = pubsub.scopes.includes(app);
+      const known = code[app];
+      if (!known) { // the gateway: no events at all
+        check(!inScope, `${app} can load the pub/sub component`, p);
+        continue;
+      }
+      const usesEvents = known.subscribes.size + known.publishes.size > 0;
+      check(inScope === usesEvents, `${app} ${inScope ? "is" : "is not"} in the component scopes`, p);
+      if (!inScope) continue;
+      check(subs[app] !== undefined, `${app} is missing from subscriptionScopes (it would get every topic)`, p);
+      check(pubs[app] !== undefined, `${app} is missing from publishingScopes (it could publish every topic)`, p);
+      if (subs[app]) check(eqSets(subs[app], known.subscribes), `${app} subscriptionScopes ${fmt(subs[app])} != code ${fmt(known.subscribes)}`, p);
+      if (pubs[app]) {
+        for (const t of known.publishes) check(pubs[app].has(t), `${app} publishes ${t} in code but may not`, p);
+        for (const t of pubs[app]) check(Object.values(topicsByConstant).includes(t), `${app} may publish unknown topic ${t}`, p);
+      }
+    }
+    const allowed = new Set((meta.allowedTopics ?? "").split(",").filter(Boolean));
+    check(eqSets(allowed, new Set(Object.values(topicsByConstant))), `allowedTopics ${fmt(allowed)} != EventTopics.cs`, p);
+    for (const t of Object.values(topicsByConstant)) {
+      const owners = Object.entries(pubs).filter(([, ts]) => ts.has(t)).map(([a]) => a);
+      check(owners.length <= 1, `${t} may be published by ${owners.join(", ")}`, p);
+    }
+    const pubsubName = (d) => (d.spec.template.spec.containers[0].env ?? []).find((e) => e.name === "Events__PubSubName")?.value;
+    for (const d of deployments.filter((x) => code[componentOf(x)])) {
+      check(pubsubName(d) === pubsub.metadata.name, `${componentOf(d)} publishes to ${pubsubName(d)}, the component is ${pubsub.metadata.name}`, p);
+      check((d.spec.template.spec.containers[0].env ?? []).some((e) => e.name === "Events__Transport" && e.value === "dapr"), `${componentOf(d)} does not use the dapr transport`, p);
+    }
+    return p;
+  });
+
+  test(`[${label}] Resiliency covers the pub/sub component both ways`, () => {
+    const r = byKind("Resiliency")[0];
+    const t = r?.spec.targets.components?.[pubsub?.metadata.name];
+    return t?.inbound && t?.outbound ? [] : ["no inbound and outbound policy for the pub/sub component"];
+  });
+
+  // --- secrets
+  test(`[${label}] no Secret value in plain values`, () => {
+    const defaults = parseYaml(readFileSync(join(chart, "values.yaml"), "utf8"));
+    return [...plainSecretsIn(defaults).map((x) => `values.yaml: ${x}`),
+            ...plainSecretsIn(parseYaml(readFileSync(valuesFile, "utf8"))).map((x) => `${label}: ${x}`)];
+  });
+
+  // --- network policies
+  const policies = byKind("NetworkPolicy");
+  const selects = (np, labels) => Object.entries(np.spec.podSelector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  test(`[${label}] every component has a NetworkPolicy; only the gateway is reachable from outside`, () => {
+    const p = [];
+    const releasePods = (peer) => peer.podSelector && !peer.namespaceSelector
+      && peer.podSelector.matchLabels?.["app.kubernetes.io/instance"] === release;
+    const systemNamespaces = new Set([vals.dapr.systemNamespace, vals.networkPolicy.monitoringNamespace]);
+    for (const d of deployments) {
+      const appId = componentOf(d);
+      const mine = policies.filter((np) => selects(np, d.spec.template.metadata.labels));
+      check(mine.length > 0, `${appId} has no NetworkPolicy`, p);
+      for (const np of mine) {
+        check(np.spec.policyTypes?.includes("Ingress") && np.spec.policyTypes?.includes("Egress"), `${nameOf(np)} must restrict ingress and egress`, p);
+        if (appId === vals.gateway.appId) continue;
+        const callers = new Set();
+        for (const rule of np.spec.ingress ?? []) {
+          check((rule.from ?? []).length > 0, `${nameOf(np)} admits ${appId} traffic from anywhere`, p);
+          for (const peer of rule.from ?? []) {
+            if (releasePods(peer)) callers.add(peer.podSelector.matchLabels["app.kubernetes.io/component"]);
+            else check(peer.namespaceSelector && systemNamespaces.has(peer.namespaceSelector.matchLabels?.["kubernetes.io/metadata.name"]) && !peer.podSelector,
+              `${nameOf(np)} admits an unexpected peer ${JSON.stringify(peer)}`, p);
+          }
+        }
+        const expected = new Set([vals.gateway.appId, ...Object.entries(code).filter(([, k]) => k.calls.has(appId)).map(([a]) => a)]);
+        check(eqSets(callers, expected), `${appId} admits ${fmt(callers)}, the callers are ${fmt(expected)}`, p);
+        const egressPods = new Set((np.spec.egress ?? []).flatMap((r) => r.to ?? []).filter(releasePods)
+          .map((peer) => peer.podSelector.matchLabels["app.kubernetes.io/component"]));
+        check(eqSets(egressPods, code[appId]?.calls ?? new Set()), `${appId} may reach ${fmt(egressPods)}, it calls ${fmt(code[appId]?.calls ?? new Set())}`, p);
+        const egressPorts = new Set((np.spec.egress ?? []).flatMap((r) => (r.ports ?? []).map((x) => x.port)));
+        check(egressPorts.has(vals.database.port), `${appId} cannot reach PostgreSQL`, p);
+        check(egressPorts.has(53), `${appId} cannot resolve names`, p);
+      }
+    }
+    const job = byKind("Job")[0];
+    check(job && policies.some((np) => selects(np, job.spec.template.metadata.labels)), "the migration job has no NetworkPolicy", p);
+    return p;
+  });
+
+  // --- autoscaling and disruption budgets
+  test(`[${label}] HPAs and PodDisruptionBudgets fit their Deployments`, () => {
+    const p = [];
+    for (const h of byKind("HorizontalPodAutoscaler")) {
+      const d = deployments.find((x) => x.metadata.name === h.spec.scaleTargetRef.name);
+      check(d, `${nameOf(h)} scales a missing Deployment`, p);
+      check(d?.spec.replicas === undefined, `${nameOf(d ?? h)} sets replicas although an HPA owns them`, p);
+      check(h.spec.minReplicas <= h.spec.maxReplicas, `${nameOf(h)} min > max`, p);
+      check(h.spec.metrics.some((m) => m.resource?.name === "cpu"), `${nameOf(h)} does not scale on CPU`, p);
+      const pdb = byKind("PodDisruptionBudget").find((x) => x.metadata.name === h.metadata.name);
+      if (pdb && Number.isInteger(pdb.spec.minAvailable)) {
+        check(pdb.spec.minAvailable < h.spec.minReplicas, `${nameOf(pdb)} minAvailable ${pdb.spec.minAvailable} would block node drains at ${h.spec.minReplicas} replicas`, p);
+      }
+    }
+    for (const pdb of byKind("PodDisruptionBudget")) {
+      const d = deployments.find((x) => Object.entries(pdb.spec.selector.matchLabels).every(([k, v]) => x.spec.template.metadata.labels[k] === v));
+      check(d, `${nameOf(pdb)} selects no Deployment`, p);
+      if (d?.spec.replicas !== undefined && Number.isInteger(pdb.spec.minAvailable)) {
+        check(pdb.spec.minAvailable < d.spec.replicas, `${nameOf(pdb)} would block node drains`, p);
+      }
+    }
+    check(byKind("HorizontalPodAutoscaler").length === expectations.hpas, `${byKind("HorizontalPodAutoscaler").length} HPAs, expected ${expectations.hpas}`, p);
+    return p;
+  });
+
+  // --- migration hook and city data
+  test(`[${label}] migration Job is a pre-install/pre-upgrade hook after the city data`, () => {
+    const p = [];
+    const job = byKind("Job")[0];
+    const hook = (o) => o?.metadata.annotations?.["helm.sh/hook"] ?? "";
+    const weight = (o) => Number(o?.metadata.annotations?.["helm.sh/hook-weight"] ?? 0);
+    check(hook(job).split(",").includes("pre-install") && hook(job).split(",").includes("pre-upgrade"), "Job hooks", p);
+    const spec = job.spec.template.spec;
+    for (const v of spec.volumes ?? []) {
+      if (!v.configMap) continue;
+      const cm = byKind("ConfigMap").find((x) => x.metadata.name === v.configMap.name);
+      check(cm && hook(cm).includes("pre-install") && weight(cm) < weight(job), `ConfigMap ${v.configMap.name} is not a hook created before the Job`, p);
+    }
+    const external = new Set(Object.values(vals.secrets).map((s) => s.existingSecret).filter(Boolean));
+    for (const e of spec.containers[0].env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef?.name;
+      if (ref) check(external.has(ref), `the Job reads Secret ${ref}, which would not exist yet on install`, p);
+    }
+    const sc = spec.containers[0].securityContext ?? {};
+    check(sc.readOnlyRootFilesystem && sc.allowPrivilegeEscalation === false && sc.capabilities?.drop?.includes("ALL"), "Job security context", p);
+    check(spec.containers[0].resources?.limits?.memory, "Job limits", p);
+    check(job.spec.template.metadata.annotations?.["dapr.io/enabled"] === "false", "the Job must not get a sidecar (it would never finish)", p);
+    return p;
+  });
+
+  test(`[${label}] city data: ${expectations.tenants} tenants, division trees, targets, policies, credentials`, () => {
+    const p = [];
+    const cm = byKind("ConfigMap").find((x) => x.data?.["city.json"]);
+    if (!cm) return ["no city data ConfigMap"];
+    const city = JSON.parse(cm.data["city.json"]);
+    check(city.tenants.length === expectations.tenants, `${city.tenants.length} tenants`, p);
+    const ids = new Set(city.tenants.map((t) => t.id));
+    check(ids.size === city.tenants.length, "duplicate tenant ids", p);
+    const codes = new Set();
+    for (const t of city.tenants) {
+      check(t.county.code.startsWith(t.city.code.slice(0, 2)), `${t.id}: county ${t.county.code} is not in province of city ${t.city.code}`, p);
+      for (const tw of t.townships) {
+        check(tw.code.startsWith(t.county.code), `${t.id}: township ${tw.code} not under county ${t.county.code}`, p);
+        for (const v of tw.villages) {
+          check(v.code.startsWith(tw.code), `${t.id}: village ${v.code} not under township ${tw.code}`, p);
+          check(!codes.has(v.code), `village ${v.code} listed twice`, p);
+          codes.add(v.code);
+          if (v.task !== undefined) check(v.task <= v.registeredPopulation, `${t.id}: village ${v.code} task above its population`, p);
+        }
+      }
+      if (t.policy) {
+        const inline = city.policies[t.policy];
+        const applies = inline ? inline.appliesTo : shippedPolicies[t.policy] ? appliesToOf(shippedPolicies[t.policy]) : null;
+        check(applies, `${t.id}: policy ${t.policy} is neither in policies nor shipped`, p);
+        check(!applies || applies.includes(t.id), `${t.id}: policy ${t.policy} does not apply to it`, p);
+        if (inline) check(inline.coverageYear === vals.city.coverageYear, `policy ${t.policy} is for ${inline.coverageYear}`, p);
+      }
+    }
+    for (const cred of vals.gateway.credentials ?? []) {
+      if (cred.scope === "tenant") check(ids.has(cred.tenantId), `credential ${cred.name} names unknown tenant ${cred.tenantId}`, p);
+    }
+    return p;
+  });
+
+  // --- monitoring
+  test(`[${label}] PrometheusRule: the required alerts, on metrics the code exports`, () => {
+    const p = [];
+    const rule = byKind("PrometheusRule")[0];
+    if (!rule) return ["no PrometheusRule"];
+    const rules = rule.spec.groups.flatMap((g) => g.rules);
+    const alerts = new Set(rules.map((r) => r.alert).filter(Boolean));
+    for (const a of ["MedinsGrpcErrorRateHigh", "MedinsGrpcLatencyP99High", "MedinsOutboxBacklogHigh", "MedinsUnremittedCashHigh", "MedinsVillagesBehindSchedule"]) {
+      check(alerts.has(a), `missing alert ${a}`, p);
+    }
+    const recorded = new Set(rules.map((r) => r.record).filter(Boolean));
+    for (const r of rules) {
+      for (const m of String(r.expr).matchAll(/\b([a-z_][a-z0-9_]*:?[a-z0-9_:]*)\s*(\{|\[)/g)) {
+        const metric = m[1];
+        if (recorded.has(metric) || futureMetrics.has(metric)) continue;
+        check(metricNames.has(metric), `${r.alert ?? r.record}: metric ${metric} is not exported by any service`, p);
+      }
+      if (r.alert) check(r.labels?.severity && r.annotations?.summary, `${r.alert}: severity and summary`, p);
+    }
+    return p;
+  });
+
+  test(`[${label}] ServiceMonitor scrapes /metrics of every Service`, () => {
+    const p = [];
+    const sm = byKind("ServiceMonitor")[0];
+    if (!sm) return ["no ServiceMonitor"];
+    for (const s of services) {
+      const match = Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => s.metadata.labels[k] === v);
+      check(match, `${nameOf(s)} not selected`, p);
+      check(sm.spec.endpoints.every((e) => s.spec.ports.some((x) => x.name === e.port)), `${nameOf(s)} lacks the scraped port`, p);
+    }
+    check(sm.spec.endpoints.some((e) => e.path === "/metrics"), "path /metrics", p);
+    return p;
+  });
+
+  test(`[${label}] Grafana dashboard: payments by tenant, latency, enrolment, outbox lag`, () => {
+    const p = [];
+    const cm = byKind("ConfigMap").find((x) => Object.keys(x.data ?? {}).some((k) => k.endsWith(".json") && k !== "city.json"));
+    if (!cm) return ["no dashboard ConfigMap"];
+    const dash = JSON.parse(Object.entries(cm.data).find(([k]) => k !== "city.json")[1]);
+    const exprs = dash.panels.flatMap((x) => x.targets.map((t) => t.expr)).join("\n");
+    check(/medins_quota_payments_total[^\n]*by \(tenant\)|by \(tenant\)[^\n]*medins_quota_payments_total/.test(exprs), "payments per second by tenant", p);
+    check(/grpc_server_handling_seconds_bucket/.test(exprs), "latency", p);
+    check(/increase\(medins_quota_payments_total/.test(exprs), "enrolment by tenant", p);
+    check(/medins_outbox_backlog/.test(exprs) && /medins_outbox_delivery_latency_seconds_bucket/.test(exprs), "outbox lag", p);
+    for (const m of exprs.matchAll(/\b([a-z_][a-z0-9_]*)\s*\{/g)) check(metricNames.has(m[1]), `dashboard metric ${m[1]} is not exported`, p);
+    return p;
+  });
+}
+
+// ------------------------------------------------------------------ run
+const demo = join(chart, "values-demo.yaml");
+const forty = join(chart, "values-40-tenants.yaml");
+
+console.log(`helm: ${helmRun(["version", "--short"]).trim()}`);
+test("source facts found (topics, subscriptions, publishers, calls, metrics)", () => {
+  const p = [];
+  check(Object.keys(topicsByConstant).length >= 5, "EventTopics.cs topics", p);
+  check(Object.values(code).some((c) => c.subscribes.size > 0), "no MapEventSubscription found", p);
+  check(Object.values(code).some((c) => c.publishes.size > 0), "no outbox.AddAsync found", p);
+  check(Object.values(code).some((c) => c.calls.size > 0), "no AddServiceClient found", p);
+  check(metricNames.has("grpc_server_handled_total") && metricNames.has("medins_outbox_backlog"), "metrics", p);
+  return p;
+});
+
+await checkValuesFile(demo, { tenants: 9, hpas: 0 });
+await checkValuesFile(forty, { tenants: 40, hpas: 6 });
+
+console.log("\noptions and refusals");
+test("Kafka option renders a pubsub.kafka component with SASL from the Secret", () => {
+  const objs = render(demo, ["--set", "pubsub.type=kafka", "--set", "pubsub.kafka.authType=password", "--set", "pubsub.kafka.saslUsername=medins"]);
+  const c = objs.find((o) => o.kind === "Component");
+  const p = validateDapr(c);
+  check(c.spec.type === "pubsub.kafka", `type ${c.spec.type}`, p);
+  check(c.spec.metadata.find((m) => m.name === "saslPassword")?.secretKeyRef, "saslPassword from a secretKeyRef", p);
+  return p;
+});
+test("existing Secrets replace the generated ones", () => {
+  const objs = render(demo, ["--set", "secrets.identity.existingSecret=ids", "--set", "secrets.gateway.existingSecret=gw"]);
+  const p = [];
+  check(!objs.some((o) => o.kind === "Secret"), "a Secret is still rendered", p);
+  const env = objs.find((o) => o.kind === "Deployment" && o.metadata.name.endsWith("identity-registry")).spec.template.spec.containers[0].env;
+  check(env.filter((e) => e.valueFrom?.secretKeyRef?.name === "ids").length === 2, "identity keys from the existing Secret", p);
+  return p;
+});
+test("rendering without the database Secret is refused", () => {
+  try {
+    render(join(chart, "values.yaml"));
+    return ["rendered without secrets.database.existingSecret"];
+  } catch (e) {
+    return /secrets\.database\.existingSecret is required/.test(String(e.stderr ?? e.message)) ? [] : [String(e.stderr ?? e.message).slice(0, 300)];
+  }
+});
+test("a password in plain values is refused by values.schema.json", () => {
+  try {
+    render(demo, ["--set", "database.password=hunter2"]);
+    return ["rendered with database.password"];
+  } catch (e) {
+    return /additional properties|database/i.test(String(e.stderr ?? e.message)) ? [] : [String(e.stderr ?? e.message).slice(0, 300)];
+  }
+});
+test("a raw API key instead of its SHA-256 is refused", () => {
+  try {
+    render(demo, ["--set", "gateway.credentials[0].keySha256=demo-lidu-key"]);
+    return ["rendered with a raw key"];
+  } catch (e) {
+    return /keySha256/.test(String(e.stderr ?? e.message)) ? [] : [String(e.stderr ?? e.message).slice(0, 300)];
+  }
+});
+test("a release without one of the services is refused (the gateway needs all five)", () => {
+  try {
+    render(demo, ["--set", "services.notification.enabled=false"]);
+    return ["rendered without notification"];
+  } catch (e) {
+    return /keep all five enabled/.test(String(e.stderr ?? e.message)) ? [] : [String(e.stderr ?? e.message).slice(0, 300)];
+  }
+});
+test("dashboard file is valid JSON", () => {
+  JSON.parse(readFileSync(join(chart, "dashboards", "medins-city.json"), "utf8"));
+});
+test("every service and the gateway has a Dockerfile", () => {
+  const p = [];
+  for (const folder of [...Object.values(serviceFolders), "gateway/Gateway", "services/Migrator"]) {
+    const path = join(repo, folder, "Dockerfile");
+    if (!existsSync(path)) { p.push(`${folder}/Dockerfile missing`); continue; }
+    const text = readFileSync(path, "utf8");
+    check(/FROM mcr\.microsoft\.com\/dotnet\/sdk:10\.0/.test(text), `${folder}: builds with the .NET 10 SDK`, p);
+    check(/FROM mcr\.microsoft\.com\/dotnet\/aspnet:10\.0/.test(text), `${folder}: runs on the aspnet 10.0 runtime`, p);
+    check(/^USER\s+(\$APP_UID|1654|app)\s*$/m.test(text), `${folder}: non-root USER`, p);
+    check(!/^ADD\s/m.test(text), `${folder}: COPY, not ADD`, p);
+  }
+  return p;
+});
+
+test("Dockerfiles copy every project, reference and embedded file their build needs", () => {
+  // No Docker daemon here: the build stage is checked statically. Every ProjectReference (transitively) and every
+  // EmbeddedResource outside the project folder must be under a COPY source, and no COPY source may be ignored.
+  const p = [];
+  const ignored = readFileSync(join(repo, ".dockerignore"), "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  for (const folder of [...Object.values(serviceFolders), "gateway/Gateway", "services/Migrator"]) {
+    const dockerfile = readFileSync(join(repo, folder, "Dockerfile"), "utf8").split(/AS runtime/)[0];
+    const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) => m[1].trim().split(/\s+/).slice(0, -1));
+    for (const s of sources) {
+      check(existsSync(join(repo, s)), `${folder}: COPY ${s} does not exist`, p);
+      check(!ignored.some((i) => s.replace(/\/$/, "") === i.replace(/\/$/, "")), `${folder}: COPY ${s} is in .dockerignore`, p);
+    }
+    const covered = (path) => sources.some((s) => path === s || (s.endsWith("/") && path.startsWith(s)));
+    const seen = new Set();
+    const visit = (csproj) => {
+      if (seen.has(csproj)) return;
+      seen.add(csproj);
+      check(covered(csproj), `${folder}: ${csproj} is not copied`, p);
+      const dir = dirname(csproj);
+      const text = readFileSync(join(repo, csproj), "utf8");
+      for (const m of text.matchAll(/ProjectReference Include="([^"]+)"/g)) visit(join(dir, m[1]).replace(/\\/g, "/"));
+      for (const m of text.matchAll(/EmbeddedResource Include="([^"]+)"/g)) {
+        const pattern = join(dir, m[1]);
+        check(covered(dirname(pattern) + "/"), `${folder}: embedded ${m[1]} of ${csproj} is not copied`, p);
+      }
+    };
+    const main = readdirSync(join(repo, folder)).find((f) => f.endsWith(".csproj"));
+    visit(`${folder}/${main}`);
+    check(new RegExp(`dotnet publish ${folder}/${main}`).test(dockerfile), `${folder}: publishes ${main}`, p);
+    check(/ENTRYPOINT \["dotnet", "[A-Za-z.]+\.dll"\]/.test(readFileSync(join(repo, folder, "Dockerfile"), "utf8")), `${folder}: ENTRYPOINT`, p);
+    check(covered("Directory.Build.props") && covered("Directory.Packages.props"), `${folder}: Directory.*.props not copied`, p);
+  }
+  return p;
+});
+
+test("skaffold.yaml builds every image and hands each to the chart", () => {
+  const p = [];
+  const sk = parseYaml(readFileSync(join(repo, "skaffold.yaml"), "utf8"));
+  check(/^skaffold\/v4beta1[1-9]$/.test(sk.apiVersion), `apiVersion ${sk.apiVersion}`, p);
+  const schema = JSON.parse(readFileSync(join(chart, "values.schema.json"), "utf8"));
+  const release = sk.deploy.helm.releases[0];
+  check(release.chartPath === "charts/medins-city", "chartPath", p);
+  const templates = release.setValueTemplates ?? {};
+  const dockerfiles = new Set();
+  for (const a of sk.build.artifacts) {
+    check(a.context === ".", `${a.image}: context must be the repository root`, p);
+    check(existsSync(join(repo, a.docker.dockerfile)), `${a.image}: ${a.docker.dockerfile} missing`, p);
+    dockerfiles.add(a.docker.dockerfile);
+    const key = Object.entries(templates).find(([, v]) => v.includes(`IMAGE_FULLY_QUALIFIED_${a.image}}}`))?.[0];
+    check(key, `${a.image} is built but never given to the chart`, p);
+    if (key) {
+      let node = schema;
+      for (const part of key.split(".")) node = node?.properties?.[part];
+      check(node, `${key} is not a chart value`, p);
+    }
+    check(/^[a-z0-9_]+$/.test(a.image), `${a.image}: use [a-z0-9_] so the template variable name is exact`, p);
+  }
+  for (const folder of [...Object.values(serviceFolders), "gateway/Gateway", "services/Migrator"]) {
+    check(dockerfiles.has(`${folder}/Dockerfile`), `${folder} is not built`, p);
+  }
+  for (const f of release.valuesFiles) check(existsSync(join(repo, f)), `${f} missing`, p);
+  const names = new Set((sk.profiles ?? []).map((x) => x.name));
+  check(names.has("dev") && names.has("production-like"), "profiles dev and production-like", p);
+  for (const prof of sk.profiles ?? []) {
+    for (const patch of prof.patches ?? []) {
+      if (Array.isArray(patch.value)) for (const f of patch.value) if (/\.yaml$/.test(f)) check(existsSync(join(repo, f)), `${prof.name}: ${f} missing`, p);
+    }
+  }
+  return p;
+});
+
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
