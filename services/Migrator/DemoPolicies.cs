@@ -61,33 +61,48 @@ public static class DemoPolicies
         var published = 0;
         foreach (var resource in assembly.GetManifestResourceNames()
                      .Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+            published += await PublishDocumentAsync(conn, tx, resource[ResourcePrefix.Length..], ReadEmbedded(assembly, resource)!,
+                PublishedBy, time, ct);
+        return published;
+    }
+
+    /// <summary>The text of a shipped document by its name (<c>cq-lidu-2024</c>), or null.</summary>
+    public static string? Shipped(Assembly assembly, string name) => ReadEmbedded(assembly, $"{ResourcePrefix}{name}.jsonc");
+
+    /// <summary>Publishes one document as version 1 for every tenant of its appliesTo that has none yet.</summary>
+    public static async Task<int> PublishDocumentAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string name, string text,
+        string publishedBy, TimeProvider time, CancellationToken ct)
+    {
+        var header = ReadHeader(name, text);
+        var published = 0;
+        foreach (var tenantId in header.AppliesTo.Distinct(StringComparer.Ordinal))
         {
-            string text;
-            await using (var stream = assembly.GetManifestResourceStream(resource)!)
-            using (var reader = new StreamReader(stream))
-                text = await reader.ReadToEndAsync(ct);
-            var header = ReadHeader(resource[ResourcePrefix.Length..], text);
-            foreach (var tenantId in header.AppliesTo.Distinct(StringComparer.Ordinal))
-            {
-                await using var cmd = new NpgsqlCommand("""
-                    INSERT INTO policies (tenant_id, coverage_year, version, policy_id, document, published_at,
-                      effective_from, document_text, published_by, applies_to)
-                    VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9)
-                    ON CONFLICT DO NOTHING
-                    """, conn, tx);
-                cmd.Parameters.Add(new() { Value = tenantId });
-                cmd.Parameters.Add(new() { Value = header.CoverageYear });
-                // contribution-calculation names versions <tenant>-<year>-v<version>.
-                cmd.Parameters.Add(new() { Value = $"{tenantId}-{header.CoverageYear}-v1" });
-                cmd.Parameters.Add(new() { Value = header.PlainJson, NpgsqlDbType = NpgsqlDbType.Jsonb });
-                cmd.Parameters.Add(new() { Value = time.GetUtcNow().ToUniversalTime() });
-                cmd.Parameters.Add(new() { Value = header.EffectiveFrom });
-                cmd.Parameters.Add(new() { Value = text });
-                cmd.Parameters.Add(new() { Value = PublishedBy });
-                cmd.Parameters.Add(new() { Value = header.AppliesTo.ToArray() });
-                published += await cmd.ExecuteNonQueryAsync(ct);
-            }
+            await using var cmd = new NpgsqlCommand("""
+                INSERT INTO policies (tenant_id, coverage_year, version, policy_id, document, published_at,
+                  effective_from, document_text, published_by, applies_to)
+                VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9)
+                ON CONFLICT DO NOTHING
+                """, conn, tx);
+            cmd.Parameters.Add(new() { Value = tenantId });
+            cmd.Parameters.Add(new() { Value = header.CoverageYear });
+            // contribution-calculation names versions <tenant>-<year>-v<version>.
+            cmd.Parameters.Add(new() { Value = $"{tenantId}-{header.CoverageYear}-v1" });
+            cmd.Parameters.Add(new() { Value = header.PlainJson, NpgsqlDbType = NpgsqlDbType.Jsonb });
+            cmd.Parameters.Add(new() { Value = time.GetUtcNow().ToUniversalTime() });
+            cmd.Parameters.Add(new() { Value = header.EffectiveFrom });
+            cmd.Parameters.Add(new() { Value = text });
+            cmd.Parameters.Add(new() { Value = publishedBy });
+            cmd.Parameters.Add(new() { Value = header.AppliesTo.ToArray() });
+            published += await cmd.ExecuteNonQueryAsync(ct);
         }
         return published;
+    }
+
+    private static string? ReadEmbedded(Assembly assembly, string resource)
+    {
+        using var stream = assembly.GetManifestResourceStream(resource);
+        if (stream is null) return null;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 }

@@ -7,7 +7,8 @@ public static class MigratorProgram
 {
     /// <summary>
     /// Configuration: ConnectionStrings:Owner (a role that owns the schemas), Migrator:AppRolePassword (the
-    /// services' login roles), Migrator:DemoCity=true to load the demo city. Environment variables and
+    /// services' login roles), Migrator:DemoCity=true to load the demo city, Migrator:CityData=<path> to load a city
+    /// release's tenants, divisions, targets and policies (the Helm chart's city.json). Environment variables and
     /// --key=value arguments set them.
     /// </summary>
     public static async Task<int> Main(string[] args)
@@ -26,6 +27,9 @@ public static class MigratorProgram
         {
             await PlatformMigrator.MigrateAsync(owner, appPassword, config.GetValue("Migrator:DemoCity", false),
                 TimeProvider.System, Console.Out);
+            if (config["Migrator:CityData"] is { Length: > 0 } cityDataPath)
+                await CityData.LoadAsync(owner, CityData.Parse(await File.ReadAllTextAsync(cityDataPath)),
+                    typeof(PlatformMigrator).Assembly, TimeProvider.System, Console.Out);
             return 0;
         }
         catch (Exception ex) when (ex is NpgsqlException or FormatException or System.Text.Json.JsonException)

@@ -66,3 +66,53 @@ VALUES
   ('he-gaoyang',           '130628908',     '庞佐镇',          'township', '130628'),
   ('he-gaoyang',           '130628908201',  '庞佐示例村',        'village',  '130628908')
 ON CONFLICT (tenant_id, code) DO UPDATE SET name = excluded.name, level = excluded.level, parent_code = excluded.parent_code;
+
+-- Certified-identity vocabulary of the six Meishan tenants (seed 003 §三(二), §三(三); RULES.md §3): each local code's
+-- canonical category (as in the contribution policy sc-meishan-2024), its certifying department (seed 003 附件1) and
+-- its step in the import order 导盘顺序 (a later step overrides an earlier one for the same person).
+INSERT INTO identity_codes (tenant_id, local_code, category, department, name, import_step)
+SELECT t.tenant_id, c.local_code, c.category, c.department, c.name, c.import_step
+FROM (VALUES ('sc-meishan-dongpo'), ('sc-meishan-pengshan'), ('sc-meishan-renshou'), ('sc-meishan-hongya'),
+             ('sc-meishan-danling'), ('sc-meishan-qingshen')) AS t (tenant_id)
+CROSS JOIN (VALUES
+  ('993406', 'stable-out-of-poverty',     'rural_revitalisation',        '已稳定脱贫人口',     1),
+  ('230202', 'unstable-out-of-poverty',   'rural_revitalisation',        '脱贫不稳定户',       2),
+  ('230508', 'edge-poverty',              'rural_revitalisation',        '边缘易致贫户',       2),
+  ('230705', 'sudden-hardship',           'rural_revitalisation',        '突发严重困难户',     2),
+  ('2303',   'dibao',                     'civil_affairs',               '低保救助对象',       3),
+  ('2305',   'low-income',                'civil_affairs',               '低收入救助对象',     3),
+  ('236010', 'family-planning-special',   'health',                      '计生特别扶助对象',   4),
+  ('01',     'land-expropriated-overage', 'natural_resources',           '被征地农民超龄人员', 5),
+  ('236046', 'severe-disability',         'disabled_persons_federation', '重度残疾人',         6),
+  ('9925',   'martyr-family',             'veterans_affairs',            '烈士遗属',           7),
+  ('992601', 'on-duty-death-family',      'veterans_affairs',            '因公牺牲军人遗属',   7),
+  ('2101',   'on-duty-death-relative',    'veterans_affairs',            '因公牺牲军人家属',   7),
+  ('216002', 'veteran-at-home',           'veterans_affairs',            '在乡复员军人',       7),
+  ('9934',   'ill-returned-veteran',      'veterans_affairs',            '带病回乡退伍军人',   7),
+  ('246003', 'war-or-test-veteran',       'veterans_affairs',            '参战参试退役人员',   7),
+  ('9935',   'nuclear-test-veteran',      'veterans_affairs',            '参战涉核退役人员',   7),
+  ('9901',   'disabled-soldier-1',        'veterans_affairs',            '一级残疾军人',       7),
+  ('9930',   'disabled-soldier-2',        'veterans_affairs',            '二级残疾军人',       7),
+  ('9931',   'disabled-soldier-3',        'veterans_affairs',            '三级残疾军人',       7),
+  ('9917',   'disabled-soldier-4',        'veterans_affairs',            '四级残疾军人',       7),
+  ('9918',   'disabled-soldier-5',        'veterans_affairs',            '五级残疾军人',       7),
+  ('9919',   'disabled-soldier-6',        'veterans_affairs',            '六级残疾军人',       7),
+  ('9920',   'disabled-soldier-7',        'veterans_affairs',            '七级残疾军人',       7),
+  ('9921',   'disabled-soldier-8',        'veterans_affairs',            '八级残疾军人',       7),
+  ('9922',   'disabled-soldier-9',        'veterans_affairs',            '九级残疾军人',       7),
+  ('9923',   'disabled-soldier-10',       'veterans_affairs',            '十级残疾军人',       7),
+  ('2361',   'orphan',                    'civil_affairs',               '孤儿',               8),
+  ('2304',   'tekun',                     'civil_affairs',               '特困救助对象',       9)
+) AS c (local_code, category, department, name, import_step)
+ON CONFLICT (tenant_id, local_code) DO UPDATE SET category = excluded.category, department = excluded.department,
+  name = excluded.name, import_step = excluded.import_step;
+
+-- Registered populations of Linjiang's villages and community from its task table (seed 002 §6; RULES.md §6),
+-- 37,694 in all.
+UPDATE divisions d SET registered_population = p.population
+FROM (VALUES
+  ('500118901201', 5027), ('500118901202', 2540), ('500118901203', 3412), ('500118901001', 2358),
+  ('500118901204', 2461), ('500118901205', 2952), ('500118901206', 3953), ('500118901207', 5198),
+  ('500118901208', 2668), ('500118901209', 3329), ('500118901210', 3796)
+) AS p (code, population)
+WHERE d.tenant_id = 'cq-linjiang' AND d.code = p.code;
