@@ -9,6 +9,12 @@ public static class EventTopics
     public const string ContributionRefunded = "contribution.refunded";
     /// <summary><see cref="Medins.Identity.V1.ResidentRegistered"/>.</summary>
     public const string ResidentRegistered = "resident.registered";
+    /// <summary><see cref="Medins.Identity.V1.ResidentDeregistered"/>.</summary>
+    public const string ResidentDeregistered = "resident.deregistered";
+    /// <summary><see cref="Medins.Identity.V1.IdentityCertified"/>.</summary>
+    public const string IdentityCertified = "identity.certified";
+    /// <summary><see cref="Medins.Identity.V1.IdentityRevoked"/>.</summary>
+    public const string IdentityRevoked = "identity.revoked";
     /// <summary><see cref="Medins.Contribution.V1.PolicyPublished"/>.</summary>
     public const string PolicyPublished = "policy.published";
     /// <summary><see cref="Medins.Quota.V1.QuotaBehindSchedule"/>.</summary>

@@ -1,5 +1,6 @@
 using Medins;
 using Medins.IdentityRegistry;
+using Medins.IdentityRegistry.Data;
 using Medins.IdentityRegistry.Events;
 using Medins.IdentityRegistry.Grpc;
 using Medins.Payment.V1;
@@ -9,6 +10,8 @@ using Medins.Platform.Hosting.Messaging;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatformDefaults("identity-registry", "identity_registry", typeof(Program).Assembly);
 builder.Services.AddIdentityProtection();
+builder.Services.AddScoped<IdentityImports>();
+builder.Services.AddScoped<ResidentBulkLoader>();
 builder.Services.AddScoped<ContributionPaidHandler>();
 builder.Services.AddScoped<ContributionRefundedHandler>();
 

@@ -41,4 +41,18 @@ public sealed class DemoCityTests : IAsyncLifetime
 
         Assert.Equal(9, tenantsWithVillages);
     }
+
+    [Fact]
+    public async Task DemoCity_MeishanVocabulary_EveryCountyHasTheSeedCodesInNineImportSteps()
+    {
+        // Seed 003 §三(二): 28 local codes (17 veterans' codes plus 11 others) in nine import steps, the same
+        // in each of Meishan's six demo counties; the Chongqing and Hebei tenants have none.
+        Assert.Equal(6 * 28, await CountAsync("SELECT count(*) FROM identity_registry.identity_codes WHERE tenant_id LIKE 'sc-meishan-%'"));
+        Assert.Equal(9, await CountAsync("SELECT count(DISTINCT import_step) FROM identity_registry.identity_codes"));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM identity_registry.identity_codes WHERE tenant_id NOT LIKE 'sc-meishan-%'"));
+        Assert.Equal(1, await CountAsync("""
+            SELECT count(*) FROM identity_registry.identity_codes
+            WHERE tenant_id = 'sc-meishan-dongpo' AND local_code = '2304' AND category = 'tekun' AND import_step = 9
+            """));
+    }
 }

@@ -166,6 +166,20 @@ public sealed class CreatePaymentOrderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CreatePaymentOrder_ResidentCertifiedDibao_ChargesOnlyHerOwnPart()
+    {
+        // Seed 003 §三(三)2(1): 低保对象 (code 2303) — the medical-assistance fund pays 285, the person 95 of 380.
+        const string dongpo = "sc-meishan-dongpo";
+        var (residentId, nationalId) = await _p.RegisterResidentWithIdAsync(dongpo, "511402901201");
+        await _p.CertifyAsync(dongpo, nationalId, "2303", "民政");
+
+        var order = (await _p.Client(dongpo).CreatePaymentOrderAsync(Request(residentId))).Order;
+
+        Assert.Equal(9500, order.PersonalAmountFen);
+        Assert.Equal(28500, order.SubsidyAmountFen);
+    }
+
+    [Fact]
     public async Task CreatePaymentOrder_FullySubsidisedTenantPolicy_PaidAtOnceWithContributionPaid()
     {
         // A tenant whose published policy leaves the person nothing to pay: the zero-contribution path (零缴费核定,

@@ -79,18 +79,36 @@ public sealed class PaymentPlatform : IAsyncDisposable
     public PaymentCollectionService.PaymentCollectionServiceClient Client(string? tenantId) => new(_payment.Channel(tenantId));
 
     /// <summary>Registers a resident in identity-registry (a demo village of the tenant) and returns her id.</summary>
-    public async Task<string> RegisterResidentAsync(string tenantId, string villageCode, DateOnly? birthDate = null)
+    public async Task<string> RegisterResidentAsync(string tenantId, string villageCode, DateOnly? birthDate = null) =>
+        (await RegisterResidentWithIdAsync(tenantId, villageCode, birthDate)).ResidentId;
+
+    /// <summary>Registers a resident; returns her id and the ID number she was registered with.</summary>
+    public async Task<(string ResidentId, string NationalId)> RegisterResidentWithIdAsync(string tenantId, string villageCode,
+        DateOnly? birthDate = null)
     {
         var sequence = Interlocked.Increment(ref _registered);
+        var nationalId = NationalIds.Make(villageCode[..6], birthDate ?? new DateOnly(1980, 5, 1), sequence);
         var response = await new IdentityRegistryService.IdentityRegistryServiceClient(_identity.Channel(tenantId))
             .RegisterResidentAsync(new RegisterResidentRequest
             {
                 RequestId = Guid.NewGuid().ToString(),
-                NationalId = NationalIds.Make(villageCode[..6], birthDate ?? new DateOnly(1980, 5, 1), sequence),
+                NationalId = nationalId,
                 Name = "测试居民" + sequence,
                 VillageCode = villageCode,
             });
-        return response.Resident.ResidentId;
+        return (response.Resident.ResidentId, nationalId);
+    }
+
+    /// <summary>A department's list certifying one person, imported through the registry's CSV RPC.</summary>
+    public async Task CertifyAsync(string tenantId, string nationalId, string localCode, string department)
+    {
+        var result = (await new IdentityRegistryService.IdentityRegistryServiceClient(_identity.Channel(tenantId))
+            .ImportIdentitiesCsvAsync(new ImportIdentitiesCsvRequest
+            {
+                RequestId = Guid.NewGuid().ToString(),
+                CsvText = $"national_id,local_code,department,valid_from\n{nationalId},{localCode},{department},2023-08-01\n",
+            })).Result;
+        Assert.Equal(1, result.CertifiedCount);
     }
 
     /// <summary>A scalar read as the owner (row-level security bypassed), for asserting what was stored.</summary>

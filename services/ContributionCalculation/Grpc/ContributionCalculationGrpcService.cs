@@ -37,9 +37,9 @@ public sealed partial class ContributionCalculationGrpcService(PlatformDatabase 
         var ct = context.CancellationToken;
 
         var paymentDate = request.PaymentDate.ToDateOnly() ?? ShanghaiCalendar.Today(time);
-        var birthDate = await BirthDateAsync(request.ResidentId, request.BirthDate, "", ct);
-        var facts = QuoteMapping.ToFacts(request.CoverageYear, request.Tier, paymentDate, birthDate, request.PersonGroup,
-            identityCodes, request.LifeEvent, request.DisabilityGrade);
+        var registered = await RegisteredFactsAsync(request.ResidentId, request.BirthDate, identityCodes, paymentDate, "", ct);
+        var facts = QuoteMapping.ToFacts(request.CoverageYear, request.Tier, paymentDate, registered.BirthDate, request.PersonGroup,
+            registered.IdentityCodes, request.LifeEvent, request.DisabilityGrade);
         var (version, policy) = await PolicyForDayAsync(tenantId, request.CoverageYear, paymentDate, ct);
         return new QuoteContributionResponse { Quote = Price(policy, version, facts) };
     }
@@ -64,8 +64,8 @@ public sealed partial class ContributionCalculationGrpcService(PlatformDatabase 
         var ct = context.CancellationToken;
 
         var paymentDate = request.PaymentDate.ToDateOnly() ?? ShanghaiCalendar.Today(time);
-        var birthDates = await Task.WhenAll(request.Members.Select((m, i) =>
-            BirthDateAsync(m.ResidentId, m.BirthDate, $"members[{i}].", ct)));
+        var registered = await Task.WhenAll(request.Members.Select((m, i) =>
+            RegisteredFactsAsync(m.ResidentId, m.BirthDate, m.IdentityCodes, paymentDate, $"members[{i}].", ct)));
         // One version prices the whole household, so its members' amounts add up under the same rules.
         var (version, policy) = await PolicyForDayAsync(tenantId, request.CoverageYear, paymentDate, ct);
 
@@ -74,7 +74,7 @@ public sealed partial class ContributionCalculationGrpcService(PlatformDatabase 
         {
             var member = request.Members[i];
             var facts = QuoteMapping.ToFacts(request.CoverageYear, member.Tier != 0 ? member.Tier : request.Tier, paymentDate,
-                birthDates[i], member.PersonGroup, member.IdentityCodes, member.LifeEvent, member.DisabilityGrade);
+                registered[i].BirthDate, member.PersonGroup, registered[i].IdentityCodes, member.LifeEvent, member.DisabilityGrade);
             var quote = Price(policy, version, facts, $"members[{i}].",
                 new Dictionary<string, string> { ["member_index"] = i.ToString(CultureInfo.InvariantCulture) });
             response.MemberQuotes.Add(new HouseholdMemberQuote { MemberIndex = i, ResidentId = member.ResidentId, Quote = quote });
@@ -97,19 +97,22 @@ public sealed partial class ContributionCalculationGrpcService(PlatformDatabase 
             ?? throw new InvalidOperationException("The policy engine returned neither a quote nor a refusal."));
     }
 
-    /// <summary>The registered birth date when a resident is named (a birth date sent too must agree), else the one sent.</summary>
-    private async Task<DateOnly?> BirthDateAsync(string residentId, Google.Type.Date? sentBirthDate, string fieldPrefix,
-        CancellationToken ct)
+    /// <summary>
+    /// The facts the registry holds when a resident is named: her registered birth date (a birth date sent too must
+    /// agree) and her certified identities valid on the payment day, added to any codes sent.
+    /// </summary>
+    private async Task<(DateOnly? BirthDate, IReadOnlyList<string> IdentityCodes)> RegisteredFactsAsync(string residentId,
+        Google.Type.Date? sentBirthDate, IEnumerable<string> sentCodes, DateOnly paymentDate, string fieldPrefix, CancellationToken ct)
     {
         var sent = sentBirthDate.ToDateOnly();
-        if (residentId.Length == 0) return sent;
+        if (residentId.Length == 0) return (sent, sentCodes.ToList());
         var resident = await ResidentFacts.GetAsync(identityRegistry, residentId, fieldPrefix + "resident_id", time, ct);
         var registered = resident.BirthDate.ToDateOnly();
         if (sent is not null && registered is not null && sent != registered)
             throw RpcErrors.InvalidArgument("BIRTH_DATE_MISMATCH",
                 $"The birth date sent ({sent:yyyy-MM-dd}) differs from resident {residentId}'s registered birth date.",
                 (fieldPrefix + "birth_date", "differs from the registered birth date; leave it empty to use the registered one"));
-        return registered ?? sent;
+        return (registered ?? sent, sentCodes.Concat(resident.IdentityCodesOn(paymentDate)).Distinct().ToList());
     }
 
     /// <summary>

@@ -6,8 +6,8 @@ using Medins.Platform.Hosting;
 namespace Medins.ContributionCalculation.Grpc;
 
 /// <summary>
-/// A resident's registered facts from identity-registry, in the caller's tenant. The registry keeps birth dates
-/// but not yet certified identities, so only the birth date comes from it.
+/// A resident's registered facts from identity-registry, in the caller's tenant: her birth date and her certified
+/// identities.
 /// </summary>
 internal static class ResidentFacts
 {

@@ -47,4 +47,17 @@ public static class DivisionQueries
                 reader.IsDBNull(4) ? null : reader.GetString(4)));
         return rows;
     }
+
+    /// <summary>The tenant's villages with their registered population (null where none is recorded), in code order.</summary>
+    public static async Task<List<(string Code, int? RegisteredPopulation)>> VillagesWithPopulationAsync(NpgsqlConnection conn,
+        NpgsqlTransaction tx, string tenantId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "SELECT code, registered_population FROM divisions WHERE tenant_id = $1 AND level = 'village' ORDER BY code", conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        var villages = new List<(string, int?)>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) villages.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetInt32(1)));
+        return villages;
+    }
 }

@@ -9,13 +9,13 @@ namespace Medins.IdentityRegistry.Data;
 /// </summary>
 public sealed record ResidentRow(string TenantId, Guid ResidentId, byte[] NationalIdEncrypted, byte[] NationalIdHash,
     DateOnly BirthDate, Sex Sex, string Name, string VillageCode, string? HouseholdNumber, string RegistrationType,
-    byte[]? PhoneEncrypted, DateTimeOffset CreatedAt);
+    byte[]? PhoneEncrypted, DateTimeOffset CreatedAt, string? Relationship = null, DateOnly? DeregisteredOn = null);
 
 public static class ResidentQueries
 {
     private const string Columns = """
         tenant_id, resident_id, national_id_encrypted, national_id_hash, birth_date, sex, name, village_code,
-        household_number, registration_type, phone_encrypted, created_at
+        household_number, registration_type, phone_encrypted, created_at, relationship, deregistered_on
         """;
 
     /// <summary>Inserts unless the person is already registered in the tenant; returns whether it inserted.</summary>
@@ -23,7 +23,7 @@ public static class ResidentQueries
     {
         await using var cmd = new NpgsqlCommand($"""
             INSERT INTO residents ({Columns})
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL)
             ON CONFLICT (tenant_id, national_id_hash) DO NOTHING
             """, conn, tx);
         cmd.Parameters.Add(new() { Value = row.TenantId });
@@ -38,6 +38,7 @@ public static class ResidentQueries
         cmd.Parameters.Add(new() { Value = row.RegistrationType });
         cmd.Parameters.Add(new() { Value = (object?)row.PhoneEncrypted ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bytea });
         cmd.Parameters.Add(new() { Value = row.CreatedAt });
+        cmd.Parameters.Add(new() { Value = (object?)row.Relationship ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
 
@@ -56,6 +57,18 @@ public static class ResidentQueries
     {
         await using var cmd = new NpgsqlCommand(
             $"SELECT {Columns} FROM residents WHERE tenant_id = $1 AND resident_id = $2", conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = residentId });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? Read(reader) : null;
+    }
+
+    /// <summary>Reads and locks one resident, so concurrent changes to her apply one after the other.</summary>
+    public static async Task<ResidentRow?> GetForUpdateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        Guid residentId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            $"SELECT {Columns} FROM residents WHERE tenant_id = $1 AND resident_id = $2 FOR NO KEY UPDATE", conn, tx);
         cmd.Parameters.Add(new() { Value = tenantId });
         cmd.Parameters.Add(new() { Value = residentId });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -93,11 +106,29 @@ public static class ResidentQueries
         return rows;
     }
 
+    /// <summary>The registered members of one household booklet, head first.</summary>
+    public static async Task<List<ResidentRow>> ListByHouseholdAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        string householdNumber, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"""
+            SELECT {Columns} FROM residents WHERE tenant_id = $1 AND household_number = $2
+            ORDER BY relationship = 'head' DESC, birth_date, resident_id
+            LIMIT 200
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = householdNumber });
+        var rows = new List<ResidentRow>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) rows.Add(Read(reader));
+        return rows;
+    }
+
     private static ResidentRow Read(NpgsqlDataReader r) => new(
         r.GetString(0), r.GetGuid(1), (byte[])r[2], (byte[])r[3], r.GetFieldValue<DateOnly>(4),
         r.GetString(5) == "male" ? Sex.Male : Sex.Female, r.GetString(6), r.GetString(7),
         r.IsDBNull(8) ? null : r.GetString(8), r.GetString(9), r.IsDBNull(10) ? null : (byte[])r[10],
-        r.GetFieldValue<DateTimeOffset>(11));
+        r.GetFieldValue<DateTimeOffset>(11), r.IsDBNull(12) ? null : r.GetString(12),
+        r.IsDBNull(13) ? null : r.GetFieldValue<DateOnly>(13));
 
     private static string SexText(Sex sex) => sex == Sex.Male ? "male" : "female";
 }

@@ -223,12 +223,15 @@ public sealed class PaymentCollectionGrpcService(
 
     private async Task<Quote> QuoteAsync(CreatePaymentOrderRequest request, Resident resident, CancellationToken ct)
     {
+        var paymentDate = ShanghaiCalendar.ToDate(Now());
         var quoteRequest = new QuoteContributionRequest
         {
             CoverageYear = request.CoverageYear,
             BirthDate = resident.BirthDate,
             Tier = request.Tier,
-            PaymentDate = ShanghaiCalendar.ToDate(Now()).ToProtoDate(),
+            PaymentDate = paymentDate.ToProtoDate(),
+            // Only the person's own part is collected: her certified identities price the subsidy.
+            IdentityCodes = { resident.IdentityCodesOn(paymentDate) },
         };
         var response = await CallUpstreamAsync(ContributionCalculation, notFoundReason: null, callCt =>
             contributionCalculation.QuoteContributionAsync(quoteRequest, cancellationToken: callCt).ResponseAsync, ct);

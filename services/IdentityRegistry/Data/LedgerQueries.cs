@@ -1,0 +1,142 @@
+using Medins.IdentityRegistry.Domain;
+using Npgsql;
+
+namespace Medins.IdentityRegistry.Data;
+
+public sealed record LedgerRow(ResidentRow Resident, string[] Categories, string? RefusalReason, string? RefusalSignedBy);
+
+public sealed record DuplicateRow(byte[] NationalIdHash, string TenantId, Guid ResidentId, string VillageCode, string Name,
+    DateTimeOffset CreatedAt, byte[] NationalIdEncrypted);
+
+public static class LedgerQueries
+{
+    private const string EnrolledIn = """
+        EXISTS (SELECT 1 FROM enrolments e WHERE e.tenant_id = r.tenant_id AND e.resident_id = r.resident_id
+                AND e.coverage_year = {0} AND e.status = 'enrolled')
+        """;
+
+    private const string CurrentIdentity = """
+        c.tenant_id = r.tenant_id AND c.resident_id = r.resident_id AND c.revoked_at IS NULL
+        AND c.valid_from <= $6 AND (c.valid_to IS NULL OR c.valid_to >= $6)
+        """;
+
+    // Each ledger's own condition; every ledger leaves out the deregistered and people insured elsewhere (Linjiang's
+    // task reductions, RULES.md §6). Fixed text only: nothing here comes from a request.
+    private static string Condition(LedgerKind ledger) => ledger switch
+    {
+        LedgerKind.RegisteredNotEnrolled => "r.registration_type = 'household_registered' AND NOT " + string.Format(EnrolledIn, "$5"),
+        LedgerKind.ResidentPopulationNotEnrolled => "r.registration_type <> 'household_registered' AND NOT " + string.Format(EnrolledIn, "$5"),
+        LedgerKind.EnrolledLastYearNotThisYear => string.Format(EnrolledIn, "$5 - 1") + " AND NOT " + string.Format(EnrolledIn, "$5"),
+        // The walk itself goes through current identities only.
+        LedgerKind.SpecialIdentitiesNotEnrolled => "NOT " + string.Format(EnrolledIn, "$5"),
+        LedgerKind.Refused => "f.resident_id IS NOT NULL AND NOT " + string.Format(EnrolledIn, "$5"),
+        _ => throw new ArgumentOutOfRangeException(nameof(ledger)),
+    };
+
+    /// <summary>One page in (village, resident id) order after the given key, optionally of one village.</summary>
+    public static async Task<List<LedgerRow>> PageAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, LedgerKind ledger,
+        int coverageYear, string villageCode, string afterVillage, Guid afterId, DateOnly today, int limit, CancellationToken ct)
+    {
+        // The special-identities ledger is sparse: it walks the current identities (in village order) instead of
+        // every resident. DISTINCT ON keeps one line for a person holding several identities.
+        var walk = ledger == LedgerKind.SpecialIdentitiesNotEnrolled
+            ? """
+              SELECT DISTINCT ON (ci.village_code, ci.resident_id) {0}
+              FROM certified_identities ci
+              JOIN residents r ON r.tenant_id = ci.tenant_id AND r.resident_id = ci.resident_id
+              LEFT JOIN refusals f ON f.tenant_id = r.tenant_id AND f.resident_id = r.resident_id AND f.coverage_year = $5
+              WHERE ci.tenant_id = $1 AND ci.revoked_at IS NULL AND ci.valid_from <= $6 AND (ci.valid_to IS NULL OR ci.valid_to >= $6)
+                AND ($2 = '' OR ci.village_code = $2) AND (ci.village_code, ci.resident_id) > ($3, $4)
+                AND {1}
+              ORDER BY ci.village_code, ci.resident_id
+              LIMIT $7
+              """
+            : """
+              SELECT {0}
+              FROM residents r
+              LEFT JOIN refusals f ON f.tenant_id = r.tenant_id AND f.resident_id = r.resident_id AND f.coverage_year = $5
+              WHERE r.tenant_id = $1 AND ($2 = '' OR r.village_code = $2) AND (r.village_code, r.resident_id) > ($3, $4)
+                AND {1}
+              ORDER BY r.village_code, r.resident_id
+              LIMIT $7
+              """;
+        var columns = $"""
+            r.tenant_id, r.resident_id, r.national_id_encrypted, r.national_id_hash, r.birth_date, r.sex, r.name,
+            r.village_code, r.household_number, r.registration_type, r.phone_encrypted, r.created_at, r.relationship,
+            r.deregistered_on,
+            ARRAY(SELECT c.category FROM certified_identities c WHERE {CurrentIdentity} ORDER BY c.category),
+            f.reason, f.signed_by
+            """;
+        var conditions = $"""
+            r.deregistered_on IS NULL
+            AND NOT EXISTS (SELECT 1 FROM life_events l WHERE l.tenant_id = r.tenant_id AND l.resident_id = r.resident_id
+                            AND l.kind IN ('employee_insurance', 'insured_elsewhere'))
+            AND {Condition(ledger)}
+            """;
+        await using var cmd = new NpgsqlCommand(string.Format(walk, columns, conditions), conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = villageCode });
+        cmd.Parameters.Add(new() { Value = afterVillage });
+        cmd.Parameters.Add(new() { Value = afterId });
+        cmd.Parameters.Add(new() { Value = coverageYear });
+        cmd.Parameters.Add(new() { Value = today });
+        cmd.Parameters.Add(new() { Value = limit });
+        var rows = new List<LedgerRow>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var resident = new ResidentRow(reader.GetString(0), reader.GetGuid(1), (byte[])reader[2], (byte[])reader[3],
+                reader.GetFieldValue<DateOnly>(4), reader.GetString(5) == "male" ? Sex.Male : Sex.Female, reader.GetString(6),
+                reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetString(9),
+                reader.IsDBNull(10) ? null : (byte[])reader[10], reader.GetFieldValue<DateTimeOffset>(11),
+                reader.IsDBNull(12) ? null : reader.GetString(12), reader.IsDBNull(13) ? null : reader.GetFieldValue<DateOnly>(13));
+            rows.Add(new LedgerRow(resident, reader.GetFieldValue<string[]>(14), reader.IsDBNull(15) ? null : reader.GetString(15),
+                reader.IsDBNull(16) ? null : reader.GetString(16)));
+        }
+        return rows;
+    }
+
+    public static async Task UpsertRefusalAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, Guid residentId,
+        int coverageYear, string reason, string signedBy, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            INSERT INTO refusals (tenant_id, resident_id, coverage_year, reason, signed_by, recorded_at)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (tenant_id, resident_id, coverage_year) DO UPDATE SET
+              reason = excluded.reason, signed_by = excluded.signed_by, recorded_at = excluded.recorded_at
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = residentId });
+        cmd.Parameters.Add(new() { Value = coverageYear });
+        cmd.Parameters.Add(new() { Value = reason });
+        cmd.Parameters.Add(new() { Value = signedBy });
+        cmd.Parameters.Add(new() { Value = now });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Registrations of people registered in more than one tenant, for up to <paramref name="limit"/> people after
+    /// <paramref name="afterHash"/> in hash order. City scope only: it reads across tenants.
+    /// </summary>
+    public static async Task<List<DuplicateRow>> DuplicatesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, byte[] afterHash,
+        int limit, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SELECT r.national_id_hash, r.tenant_id, r.resident_id, r.village_code, r.name, r.created_at, r.national_id_encrypted
+            FROM residents r
+            WHERE r.national_id_hash IN (
+              SELECT national_id_hash FROM residents WHERE national_id_hash > $1
+              GROUP BY national_id_hash HAVING count(*) > 1
+              ORDER BY national_id_hash LIMIT $2)
+            ORDER BY r.national_id_hash, r.tenant_id
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = afterHash });
+        cmd.Parameters.Add(new() { Value = limit });
+        var rows = new List<DuplicateRow>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            rows.Add(new DuplicateRow((byte[])reader[0], reader.GetString(1), reader.GetGuid(2), reader.GetString(3), reader.GetString(4),
+                reader.GetFieldValue<DateTimeOffset>(5), (byte[])reader[6]));
+        return rows;
+    }
+}

@@ -1,0 +1,54 @@
+using Medins.IdentityRegistry.Domain;
+using Npgsql;
+
+namespace Medins.IdentityRegistry.Data;
+
+public sealed record LifeEventRow(Guid LifeEventId, Guid ResidentId, LifeEventKind Kind, DateOnly OccurredOn,
+    string EvidenceReference, DateTimeOffset RecordedAt);
+
+public static class LifeEventQueries
+{
+    public static async Task InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, LifeEventRow row, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            INSERT INTO life_events (tenant_id, life_event_id, resident_id, kind, occurred_on, evidence_reference, recorded_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = row.LifeEventId });
+        cmd.Parameters.Add(new() { Value = row.ResidentId });
+        cmd.Parameters.Add(new() { Value = LifeEvents.Code(row.Kind) });
+        cmd.Parameters.Add(new() { Value = row.OccurredOn });
+        cmd.Parameters.Add(new() { Value = row.EvidenceReference });
+        cmd.Parameters.Add(new() { Value = row.RecordedAt });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public static async Task<List<LifeEventRow>> ListForAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        Guid residentId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SELECT life_event_id, resident_id, kind, occurred_on, evidence_reference, recorded_at FROM life_events
+            WHERE tenant_id = $1 AND resident_id = $2 ORDER BY occurred_on, recorded_at
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = residentId });
+        var rows = new List<LifeEventRow>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            rows.Add(new LifeEventRow(reader.GetGuid(0), reader.GetGuid(1), LifeEvents.Parse(reader.GetString(2)),
+                reader.GetFieldValue<DateOnly>(3), reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5)));
+        return rows;
+    }
+
+    public static async Task DeregisterAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, Guid residentId,
+        DateOnly on, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "UPDATE residents SET deregistered_on = $3 WHERE tenant_id = $1 AND resident_id = $2", conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = residentId });
+        cmd.Parameters.Add(new() { Value = on });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+}

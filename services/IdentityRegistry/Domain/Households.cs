@@ -1,0 +1,35 @@
+namespace Medins.IdentityRegistry.Domain;
+
+public enum HouseholdProblem
+{
+    BookletUnknown,
+    MembersUnregistered,
+    HeadMissing,
+    MembersNotEnrolled,
+    MoreMembersThanBooklet,
+}
+
+/// <summary>A registered member as the completeness check sees her: is she the head, is she enrolled in the year.</summary>
+public sealed record HouseholdMemberFacts(bool IsHead, EnrolmentStatus? Status);
+
+/// <summary>
+/// Household-together enrolment (Gaoyang, RULES.md §1): all eligible members of one booklet enrol together, so a
+/// household is complete for a year only when every person the booklet lists is registered, one is the head, and
+/// every registered member is enrolled.
+/// </summary>
+public static class Households
+{
+    public static readonly string[] Relationships =
+        ["head", "spouse", "child", "parent", "grandchild", "grandparent", "sibling", "child_in_law", "other"];
+
+    public static List<HouseholdProblem> Check(int? bookletMemberCount, IReadOnlyCollection<HouseholdMemberFacts> members)
+    {
+        var problems = new List<HouseholdProblem>();
+        if (bookletMemberCount is not { } listed) problems.Add(HouseholdProblem.BookletUnknown);
+        else if (members.Count < listed) problems.Add(HouseholdProblem.MembersUnregistered);
+        else if (members.Count > listed) problems.Add(HouseholdProblem.MoreMembersThanBooklet);
+        if (!members.Any(m => m.IsHead)) problems.Add(HouseholdProblem.HeadMissing);
+        if (members.Any(m => m.Status != EnrolmentStatus.Enrolled)) problems.Add(HouseholdProblem.MembersNotEnrolled);
+        return problems;
+    }
+}

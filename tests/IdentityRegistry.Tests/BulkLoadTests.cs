@@ -1,0 +1,132 @@
+using Medins.Identity.V1;
+using Medins.IdentityRegistry.Data;
+using Medins.IdentityRegistry.Domain;
+using Medins.Platform.Hosting.Data;
+using Medins.Platform.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Medins.IdentityRegistry.Tests;
+
+public sealed class BulkLoadTests : IAsyncLifetime
+{
+    private const string Linjiang = "cq-linjiang";
+    private static readonly DateOnly Today = new(2023, 11, 15);
+
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2023, 11, 15, 2, 0, 0, TimeSpan.Zero));
+    private TestDatabase _db = null!;
+    private ServiceHost<Program> _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _db = await TestDatabase.CreateAsync();
+        _host = new ServiceHost<Program>(_db, "identity-registry", services: s => s.AddSingleton<TimeProvider>(_time));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+
+    private async Task<BulkLoadResult> LoadAsync(IReadOnlyList<BulkResident> residents)
+    {
+        await using var scope = _host.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ResidentBulkLoader>().LoadAsync(Linjiang, residents, CancellationToken.None);
+    }
+
+    private async Task<List<SyntheticVillage>> LinjiangVillagesAsync()
+    {
+        await using var scope = _host.Services.CreateAsyncScope();
+        var villages = await scope.ServiceProvider.GetRequiredService<PlatformDatabase>().InTenantAsync(Linjiang,
+            (conn, tx) => DivisionQueries.VillagesWithPopulationAsync(conn, tx, Linjiang, CancellationToken.None), CancellationToken.None);
+        return villages.Select(v => new SyntheticVillage(v.Code, v.RegisteredPopulation!.Value)).ToList();
+    }
+
+    private async Task<long> CountAsync(string sql)
+    {
+        await using var cmd = _db.Owner.CreateCommand(sql);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task BulkLoad_SyntheticLinjiang_AllOf37694InTheirVillagesWithOneHeadPerBooklet()
+    {
+        // Seed 002 §6: Linjiang's registered population, 37,694 across its 11 villages and community.
+        var villages = await LinjiangVillagesAsync();
+        var population = new SyntheticResidents(seed: 2024).Generate(villages, [], 0, Today);
+
+        var result = await LoadAsync(population.Residents);
+
+        Assert.Equal(37_694, villages.Sum(v => v.Population));
+        Assert.Equal((37_694, 37_694, 0), (result.Read, result.Inserted, result.Skipped));
+        Assert.Empty(result.Rejections);
+        Assert.Equal(5027, await CountAsync("SELECT count(*) FROM identity_registry.residents WHERE village_code = '500118901201'"));
+        Assert.Equal(result.Households, await CountAsync("SELECT count(DISTINCT household_number) FROM identity_registry.residents"));
+        Assert.Equal(result.Households, await CountAsync("SELECT count(*) FROM identity_registry.residents WHERE relationship = 'head'"));
+        Assert.Equal(0, await CountAsync("""
+            SELECT count(*) FROM identity_registry.households h
+            WHERE booklet_member_count NOT BETWEEN 1 AND 6
+               OR booklet_member_count <> (SELECT count(*) FROM identity_registry.residents r WHERE r.household_number = h.household_number)
+            """));
+    }
+
+    [Fact]
+    public async Task BulkLoad_RegisteredResidentReadable_EncryptedAtRestAndMaskedByGetResident()
+    {
+        var nationalId = TestIds.Make("500118", new DateOnly(1966, 1, 2), 11);
+        var result = await LoadAsync([new BulkResident(nationalId, "孙九", "500118901201", "HK-1", "head", "household_registered", "13700001111")]);
+        Assert.Equal(1, result.Inserted);
+        await using var cmd = _db.Owner.CreateCommand("SELECT resident_id::text, national_id_encrypted FROM identity_registry.residents");
+        await using var reader = await cmd.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        var residentId = reader.GetString(0);
+        var stored = (byte[])reader[1];
+
+        var resident = (await new IdentityRegistryService.IdentityRegistryServiceClient(_host.Channel(Linjiang))
+            .GetResidentAsync(new GetResidentRequest { ResidentId = residentId })).Resident;
+
+        Assert.DoesNotContain(nationalId, System.Text.Encoding.UTF8.GetString(stored));
+        Assert.Equal(nationalId[..4] + "**********" + nationalId[14..], resident.NationalId);
+        Assert.Equal(("137****1111", HouseholdRelationship.Head), (resident.Phone, resident.Relationship));
+    }
+
+    [Fact]
+    public async Task BulkLoad_BadRowsAndReload_BadRowsReportedAndRegisteredPeopleSkipped()
+    {
+        var good = TestIds.Make("500118", new DateOnly(1966, 1, 2), 11);
+        var rows = new List<BulkResident>
+        {
+            new(good, "孙九", "500118901201", null, null, "household_registered", null),
+            new(TestIds.WithWrongCheck(TestIds.Make("500118", new DateOnly(1966, 1, 2), 13)), "错号", "500118901201", null, null, "household_registered", null),
+            new(TestIds.Make("500118", new DateOnly(1966, 1, 2), 15), "外村", "130628902201", null, null, "household_registered", null),
+        };
+
+        var first = await LoadAsync(rows);
+        var again = await LoadAsync(rows);
+
+        Assert.Equal([new BulkRejection(2, "INVALID_NATIONAL_ID"), new BulkRejection(3, "UNKNOWN_VILLAGE")], first.Rejections);
+        Assert.Equal((1, 0), (first.Inserted, first.Skipped));
+        Assert.Equal((0, 1), (again.Inserted, again.Skipped));
+        Assert.Equal(1, await CountAsync("SELECT count(*) FROM identity_registry.residents"));
+    }
+
+    [Fact]
+    public void SyntheticResidents_SameSeed_SamePeopleWithValidUniqueNumbersAndIdentityMix()
+    {
+        SyntheticVillage[] villages = [new("500118901201", 3000), new("500118901207", 2000)];
+        IdentityCode[] vocabulary = [new("2304", "tekun", Department.CivilAffairs, 9), new("993406", "stable-out-of-poverty", Department.RuralRevitalisation, 1)];
+
+        var first = new SyntheticResidents(7).Generate(villages, vocabulary, 0.1, Today);
+        var second = new SyntheticResidents(7).Generate(villages, vocabulary, 0.1, Today);
+
+        Assert.Equal(first.Residents, second.Residents);
+        Assert.Equal(5000, first.Residents.Count);
+        Assert.Equal(5000, first.Residents.Select(r => r.NationalId).Distinct().Count());
+        Assert.All(first.Residents, r => Assert.Equal(NationalIdError.None, NationalId.TryParse(r.NationalId, Today, out _)));
+        Assert.InRange(first.Identities.Count, 400, 600);
+        Assert.Contains(first.Residents, r => NationalId.TryParse(r.NationalId, Today, out var id) == NationalIdError.None && id.BirthDate > Today.AddYears(-18));
+        Assert.Contains(first.Residents, r => NationalId.TryParse(r.NationalId, Today, out var id) == NationalIdError.None && id.BirthDate < Today.AddYears(-60));
+        Assert.All(first.Residents.GroupBy(r => r.HouseholdNumber), h => Assert.Single(h, r => r.Relationship == "head"));
+    }
+}

@@ -1,0 +1,161 @@
+using Grpc.Core;
+using Medins.Identity.V1;
+using Medins.Payment.V1;
+using Medins.Platform.Hosting;
+using Medins.Platform.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Medins.IdentityRegistry.Tests;
+
+public sealed class HouseholdTests : IAsyncLifetime
+{
+    // Demo city: a Gaoyang village under 庞口镇 (Gaoyang enrols booklets together, seed 004; RULES.md §1).
+    private const string Gaoyang = "he-gaoyang";
+    private const string Village = "130628902201";
+    private const string Booklet = "HK-130628-0007";
+
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2023, 11, 15, 2, 0, 0, TimeSpan.Zero));
+    private TestDatabase _db = null!;
+    private ServiceHost<Program> _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _db = await TestDatabase.CreateAsync();
+        _host = new ServiceHost<Program>(_db, "identity-registry", services: s => s.AddSingleton<TimeProvider>(_time));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+
+    private IdentityRegistryService.IdentityRegistryServiceClient Client => new(_host.Channel(Gaoyang));
+
+    private static string Id(int sequence, int year) => TestIds.Make("130628", new DateOnly(year, 2, 3), sequence);
+
+    private async Task<string> RegisterAsync(string nationalId, HouseholdRelationship relationship, string booklet = Booklet) =>
+        (await Client.RegisterResidentAsync(new RegisterResidentRequest
+        {
+            RequestId = Guid.NewGuid().ToString(), NationalId = nationalId, Name = "赵六", VillageCode = Village,
+            HouseholdNumber = booklet, Relationship = relationship,
+        })).Resident.ResidentId;
+
+    private Task RecordBookletAsync(int members) =>
+        Client.RecordHouseholdAsync(new RecordHouseholdRequest
+        {
+            RequestId = Guid.NewGuid().ToString(), HouseholdNumber = Booklet, VillageCode = Village, BookletMemberCount = members,
+        }).ResponseAsync;
+
+    private async Task EnrolAsync(string residentId, int year)
+    {
+        using var http = _host.CreateClient();
+        await CloudEventPoster.DeliverAsync(http, "contribution.paid", Gaoyang, new ContributionPaid
+        {
+            TenantId = Gaoyang, ResidentId = residentId, OrderId = $"order-{year}-{residentId}", CoverageYear = year, PersonalAmountFen = 38000,
+        });
+    }
+
+    private async Task<Household> GetAsync(int year = 2024) =>
+        (await Client.GetHouseholdAsync(new GetHouseholdRequest { HouseholdNumber = Booklet, CoverageYear = year })).Household;
+
+    [Fact]
+    public async Task GetHousehold_AllListedMembersRegisteredAndEnrolled_Complete()
+    {
+        await RecordBookletAsync(3);
+        var head = await RegisterAsync(Id(101, 1970), HouseholdRelationship.Head);
+        var spouse = await RegisterAsync(Id(102, 1972), HouseholdRelationship.Spouse);
+        var child = await RegisterAsync(Id(103, 2001), HouseholdRelationship.Child);
+        foreach (var member in new[] { head, spouse, child }) await EnrolAsync(member, 2024);
+
+        var household = await GetAsync();
+
+        Assert.True(household.Complete);
+        Assert.Empty(household.Problems);
+        Assert.Equal(head, household.HeadResidentId);
+        Assert.Equal(head, household.Members[0].Resident.ResidentId);
+        Assert.All(household.Members, m => Assert.Equal(EnrolmentStatus.Enrolled, m.EnrolmentStatus));
+        Assert.Equal([HouseholdRelationship.Head, HouseholdRelationship.Spouse, HouseholdRelationship.Child],
+            household.Members.Select(m => m.Relationship));
+        Assert.Contains("*", household.Members[0].Resident.NationalId);
+    }
+
+    [Fact]
+    public async Task GetHousehold_OneListedMemberUnregisteredAndOneNotEnrolled_IncompleteWithBothProblems()
+    {
+        await RecordBookletAsync(3);
+        var head = await RegisterAsync(Id(101, 1970), HouseholdRelationship.Head);
+        await RegisterAsync(Id(102, 1972), HouseholdRelationship.Spouse);
+        await EnrolAsync(head, 2024);
+
+        var household = await GetAsync();
+
+        Assert.False(household.Complete);
+        Assert.Equal([HouseholdProblem.MembersUnregistered, HouseholdProblem.MembersNotEnrolled], household.Problems);
+    }
+
+    [Fact]
+    public async Task GetHousehold_EnrolledLastYearOnly_NotEnrolledForThisYear()
+    {
+        await RecordBookletAsync(1);
+        var head = await RegisterAsync(Id(101, 1970), HouseholdRelationship.Head);
+        await EnrolAsync(head, 2023);
+
+        var household = await GetAsync(2024);
+
+        Assert.Equal([HouseholdProblem.MembersNotEnrolled], household.Problems);
+        Assert.Equal(EnrolmentStatus.NotEnrolled, household.Members[0].EnrolmentStatus);
+    }
+
+    [Fact]
+    public async Task GetHousehold_NoBookletFactsNoHead_BookletUnknownAndHeadMissing()
+    {
+        await RegisterAsync(Id(102, 1972), HouseholdRelationship.Spouse);
+
+        var household = await GetAsync();
+
+        Assert.Equal([HouseholdProblem.BookletUnknown, HouseholdProblem.HeadMissing, HouseholdProblem.MembersNotEnrolled], household.Problems);
+        Assert.Equal(0, household.BookletMemberCount);
+    }
+
+    [Fact]
+    public async Task RegisterResident_SecondHeadOfBooklet_FailedPreconditionHouseholdHasHead()
+    {
+        await RegisterAsync(Id(101, 1970), HouseholdRelationship.Head);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => RegisterAsync(Id(102, 1972), HouseholdRelationship.Head));
+
+        Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
+        Assert.Equal("HOUSEHOLD_HAS_HEAD", RpcErrors.ReasonOf(ex));
+    }
+
+    [Fact]
+    public async Task RegisterResident_RelationshipWithoutBooklet_InvalidArgument()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => RegisterAsync(Id(101, 1970), HouseholdRelationship.Head, booklet: ""));
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("INVALID_REQUEST", RpcErrors.ReasonOf(ex));
+    }
+
+    [Fact]
+    public async Task GetHousehold_UnknownBooklet_NotFound()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => GetAsync());
+
+        Assert.Equal(StatusCode.NotFound, ex.StatusCode);
+        Assert.Equal("HOUSEHOLD_NOT_FOUND", RpcErrors.ReasonOf(ex));
+    }
+
+    [Fact]
+    public async Task RecordHousehold_VillageOfAnotherTenant_UnknownVillage()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Client.RecordHouseholdAsync(new RecordHouseholdRequest
+        {
+            RequestId = "h-1", HouseholdNumber = Booklet, VillageCode = "500118901201", BookletMemberCount = 2,
+        }).ResponseAsync);
+
+        Assert.Equal("UNKNOWN_VILLAGE", RpcErrors.ReasonOf(ex));
+    }
+}
