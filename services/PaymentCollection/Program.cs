@@ -2,6 +2,8 @@ using Medins.Contribution.V1;
 using Medins.Identity.V1;
 using Medins.PaymentCollection;
 using Medins.PaymentCollection.Grpc;
+using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Upstream;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Grpc;
 
@@ -13,6 +15,8 @@ builder.Services.AddOptions<PaymentCollectionOptions>()
     .Bind(builder.Configuration.GetSection(PaymentCollectionOptions.Section))
     .Validate(o => o.OrderExpiryMinutes > 0, "PaymentCollection:OrderExpiryMinutes must be positive.")
     .ValidateOnStart();
+builder.Services.AddScoped<ResidentPricing>();
+builder.Services.AddScoped<OrderBook>();
 
 var app = builder.Build();
 app.MapPlatformEndpoints();

@@ -59,6 +59,7 @@ public sealed class ConfirmPaymentTests : IAsyncLifetime
         Assert.Equal(OrderState.Paid, paid.State);
         Assert.Equal("ali-20231120-0001", paid.ChannelTransactionId);
         Assert.Equal(paidTime, paid.PaidTime);
+        Assert.Matches("^2024[0-9]{10}$", paid.ReceiptNumber);
         var (tenant, evt) = Assert.Single(await _p.ContributionPaidEventsAsync());
         Assert.Equal(Lidu, tenant);
         Assert.Equal(new ContributionPaid
@@ -78,6 +79,8 @@ public sealed class ConfirmPaymentTests : IAsyncLifetime
             BenefitEndDate = new Google.Type.Date { Year = 2024, Month = 12, Day = 31 },
             PolicyId = "cq-lidu-2024-v1",
             PolicyVersion = 1,
+            ReceiptNumber = paid.ReceiptNumber,
+            PersonGroup = "resident",
         }, evt);
         Assert.Equal("paid", await _p.ScalarAsync<string>(
             "SELECT state FROM payment_collection.payment_orders WHERE order_id = $1", Guid.Parse(order.OrderId)));

@@ -177,6 +177,31 @@ public sealed class CreatePaymentOrderTests : IAsyncLifetime
 
         Assert.Equal(9500, order.PersonalAmountFen);
         Assert.Equal(28500, order.SubsidyAmountFen);
+        var line = Assert.Single(order.SubsidyLines);
+        Assert.Equal(28500, line.AmountFen);
+        Assert.Equal("medical-assistance-fund", line.FundingSource);
+    }
+
+    [Fact]
+    public async Task CreatePaymentOrder_ResidentCertifiedTekun_ZeroContributionEventNamesTheFund()
+    {
+        // Seed 003 §三(三)2(1): 特困救助对象 (code 2304) — 380 in full from the medical-assistance fund, the person pays 0
+        // (零缴费核定): enrolled at once, with a receipt, and the event tells settlement which fund owes what.
+        const string dongpo = "sc-meishan-dongpo";
+        var (residentId, nationalId) = await _p.RegisterResidentWithIdAsync(dongpo, "511402901201");
+        await _p.CertifyAsync(dongpo, nationalId, "2304", "民政");
+
+        var order = (await _p.Client(dongpo).CreatePaymentOrderAsync(Request(residentId))).Order;
+
+        Assert.Equal(OrderState.Paid, order.State);
+        Assert.Equal(0, order.PersonalAmountFen);
+        Assert.Matches("^2024[0-9]{10}$", order.ReceiptNumber);
+        var (_, paid) = Assert.Single(await _p.ContributionPaidEventsAsync());
+        Assert.Equal(order.ReceiptNumber, paid.ReceiptNumber);
+        var line = Assert.Single(paid.SubsidyLines);
+        Assert.Equal(38000, line.AmountFen);
+        Assert.Equal(paid.SubsidyAmountFen, paid.SubsidyLines.Sum(l => l.AmountFen));
+        Assert.Equal("medical-assistance-fund", line.FundingSource);
     }
 
     [Fact]

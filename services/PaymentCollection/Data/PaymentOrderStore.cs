@@ -9,8 +9,11 @@ public static class PaymentOrderStore
 {
     private const string OrderColumns = """
         order_id, resident_id, village_code, coverage_year, tier, channel, state, personal_amount_fen, subsidy_amount_fen,
-        policy_id, policy_version, benefit_start, benefit_end, channel_transaction_id, created_at, paid_at, expires_at
+        policy_id, policy_version, benefit_start, benefit_end, channel_transaction_id, created_at, paid_at, expires_at,
+        subsidy_lines, person_group, household_id, household_order_id, receipt_number, agent_id
         """;
+
+    private static readonly System.Text.Json.JsonSerializerOptions LineJson = new(System.Text.Json.JsonSerializerDefaults.Web);
 
     /// <summary>
     /// Serialises everything that can settle one person's coverage year (creating a zero-contribution order,
@@ -51,15 +54,30 @@ public static class PaymentOrderStore
         await using var cmd = Command(conn, tx, """
             INSERT INTO payment_orders (tenant_id, order_id, resident_id, village_code, coverage_year, tier, channel, state,
               personal_amount_fen, subsidy_amount_fen, policy_id, policy_version, quote, benefit_start, benefit_end,
-              channel_transaction_id, created_at, paid_at, expires_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+              channel_transaction_id, created_at, paid_at, expires_at, subsidy_lines, person_group, household_id,
+              household_order_id, receipt_number, agent_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+              $23, $24, $25)
             """,
             tenantId, order.OrderId, order.ResidentId, order.VillageCode, order.CoverageYear, order.Tier, order.Channel,
             StateCode(order.State), order.PersonalAmountFen, order.SubsidyAmountFen, order.PolicyId, order.PolicyVersion,
             new NpgsqlParameter { Value = quoteJson, NpgsqlDbType = NpgsqlDbType.Jsonb },
             order.BenefitStart, order.BenefitEnd, Nullable(order.ChannelTransactionId, NpgsqlDbType.Text), order.CreatedAt,
-            Nullable(order.PaidAt, NpgsqlDbType.TimestampTz), order.ExpiresAt);
+            Nullable(order.PaidAt, NpgsqlDbType.TimestampTz), order.ExpiresAt,
+            new NpgsqlParameter { Value = System.Text.Json.JsonSerializer.Serialize(order.SubsidyLines, LineJson), NpgsqlDbType = NpgsqlDbType.Jsonb },
+            order.PersonGroup, Nullable(order.HouseholdId, NpgsqlDbType.Text), Nullable(order.HouseholdOrderId, NpgsqlDbType.Uuid),
+            Nullable(order.ReceiptNumber, NpgsqlDbType.Text), Nullable(order.AgentId, NpgsqlDbType.Text));
         await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>A fresh receipt number (票据号) for a payment of <paramref name="coverageYear"/>: the year, then a
+    /// city-wide serial.</summary>
+    public static async Task<string> NextReceiptNumberAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int coverageYear,
+        CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx, "SELECT nextval('payment_receipt_numbers')");
+        var serial = (long)(await cmd.ExecuteScalarAsync(ct))!;
+        return $"{coverageYear}{serial:D10}";
     }
 
     /// <summary>Stores what a transition changes: the state, and the transaction and time of payment.</summary>
@@ -67,10 +85,10 @@ public static class PaymentOrderStore
         PaymentOrder order, CancellationToken ct)
     {
         await using var cmd = Command(conn, tx, """
-            UPDATE payment_orders SET state = $3, channel_transaction_id = $4, paid_at = $5
+            UPDATE payment_orders SET state = $3, channel_transaction_id = $4, paid_at = $5, receipt_number = $6
             WHERE tenant_id = $1 AND order_id = $2
             """, tenantId, order.OrderId, StateCode(order.State), Nullable(order.ChannelTransactionId, NpgsqlDbType.Text),
-            Nullable(order.PaidAt, NpgsqlDbType.TimestampTz));
+            Nullable(order.PaidAt, NpgsqlDbType.TimestampTz), Nullable(order.ReceiptNumber, NpgsqlDbType.Text));
         if (await cmd.ExecuteNonQueryAsync(ct) != 1)
             throw new InvalidOperationException($"Payment order {order.OrderId} vanished during its update.");
     }
@@ -188,7 +206,15 @@ public static class PaymentOrderStore
         ChannelTransactionId: r.IsDBNull(13) ? null : r.GetString(13),
         CreatedAt: r.GetFieldValue<DateTimeOffset>(14),
         PaidAt: r.IsDBNull(15) ? null : r.GetFieldValue<DateTimeOffset>(15),
-        ExpiresAt: r.GetFieldValue<DateTimeOffset>(16));
+        ExpiresAt: r.GetFieldValue<DateTimeOffset>(16))
+    {
+        SubsidyLines = System.Text.Json.JsonSerializer.Deserialize<List<SubsidyLine>>(r.GetString(17), LineJson) ?? [],
+        PersonGroup = r.GetString(18),
+        HouseholdId = r.IsDBNull(19) ? null : r.GetString(19),
+        HouseholdOrderId = r.IsDBNull(20) ? null : r.GetGuid(20),
+        ReceiptNumber = r.IsDBNull(21) ? null : r.GetString(21),
+        AgentId = r.IsDBNull(22) ? null : r.GetString(22),
+    };
 
     private static NpgsqlParameter Nullable(object? value, NpgsqlDbType type) =>
         new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };

@@ -1,8 +1,15 @@
 namespace Medins.PaymentCollection.Domain;
 
+/// <summary>One fund's share of a person's subsidy: what that fund owes the insurance fund for her.</summary>
+public sealed record SubsidyLine(string Category, string FundingSource, long AmountFen, string Description);
+
 /// <summary>What contribution-calculation priced for the person: only <see cref="PersonalFen"/> is ever collected.</summary>
 public sealed record PricedContribution(int Tier, long PersonalFen, long SubsidyFen, string PolicyId, int PolicyVersion,
-    DateOnly BenefitStart, DateOnly BenefitEnd);
+    DateOnly BenefitStart, DateOnly BenefitEnd)
+{
+    public IReadOnlyList<SubsidyLine> SubsidyLines { get; init; } = [];
+    public string PersonGroup { get; init; } = "";
+}
 
 /// <summary>One person's contribution for one coverage year, through one channel, at the quoted price.</summary>
 public sealed record PaymentOrder(
@@ -24,6 +31,23 @@ public sealed record PaymentOrder(
     DateTimeOffset? PaidAt,
     DateTimeOffset ExpiresAt)
 {
+    /// <summary>Who pays the subsidy, line by line, as the quote gave it.</summary>
+    public IReadOnlyList<SubsidyLine> SubsidyLines { get; init; } = [];
+
+    public string PersonGroup { get; init; } = "";
+
+    /// <summary>The household booklet a household order was opened for; null for a single-person order.</summary>
+    public string? HouseholdId { get; init; }
+
+    /// <summary>The household order this member order belongs to; the channel confirms that one, not this.</summary>
+    public Guid? HouseholdOrderId { get; init; }
+
+    /// <summary>The platform's receipt number (票据号), given when the order is paid.</summary>
+    public string? ReceiptNumber { get; init; }
+
+    /// <summary>The village agent who took cash for this order.</summary>
+    public string? AgentId { get; init; }
+
     /// <summary>
     /// Opens an order at the quoted price. A person whose year is already settled gets none (ALREADY_PAID); a fully
     /// subsidised person (personal part 0) is enrolled at once by a zero-contribution confirmation.
@@ -39,7 +63,11 @@ public sealed record PaymentOrder(
 
         var order = new PaymentOrder(orderId, residentId, villageCode, coverageYear, price.Tier, channel, OrderState.Created,
             price.PersonalFen, price.SubsidyFen, price.PolicyId, price.PolicyVersion, price.BenefitStart, price.BenefitEnd,
-            ChannelTransactionId: null, CreatedAt: now, PaidAt: null, ExpiresAt: now + expiry);
+            ChannelTransactionId: null, CreatedAt: now, PaidAt: null, ExpiresAt: now + expiry)
+        {
+            SubsidyLines = price.SubsidyLines,
+            PersonGroup = price.PersonGroup,
+        };
         return order.IsZeroContribution ? order.MarkPaid(channelTransactionId: null, paidAt: now) : order;
     }
 

@@ -49,27 +49,11 @@ internal static class ProtoMapping
         PaidTime = order.PaidAt is { } paid ? Timestamp.FromDateTimeOffset(paid) : null,
         BenefitStartDate = order.BenefitStart.ToProtoDate(),
         BenefitEndDate = order.BenefitEnd.ToProtoDate(),
-    };
-
-    /// <summary>The event of a settled order; a zero-contribution enrolment has no channel transaction id.</summary>
-    public static ContributionPaid ToContributionPaid(string tenantId, DomainOrder order) => new()
-    {
-        TenantId = tenantId,
-        OrderId = order.OrderId.ToString(),
-        ResidentId = order.ResidentId,
-        VillageCode = order.VillageCode,
-        CoverageYear = order.CoverageYear,
-        Tier = order.Tier,
-        PersonalAmountFen = order.PersonalAmountFen,
-        SubsidyAmountFen = order.SubsidyAmountFen,
-        Channel = ToProtoChannel(order.Channel),
-        ChannelTransactionId = order.ChannelTransactionId ?? "",
-        PaidTime = Timestamp.FromDateTimeOffset(order.PaidAt
-            ?? throw new InvalidOperationException($"Order {order.OrderId} is not paid.")),
-        BenefitStartDate = order.BenefitStart.ToProtoDate(),
-        BenefitEndDate = order.BenefitEnd.ToProtoDate(),
-        PolicyId = order.PolicyId,
-        PolicyVersion = order.PolicyVersion,
+        ReceiptNumber = order.ReceiptNumber ?? "",
+        SubsidyLines = { order.SubsidyLines.Select(Payments.PaymentEvents.ToProto) },
+        HouseholdId = order.HouseholdId ?? "",
+        HouseholdOrderId = order.HouseholdOrderId?.ToString() ?? "",
+        AgentId = order.AgentId ?? "",
     };
 
     public static ProtoState ToProto(DomainState state) => state switch

@@ -2,7 +2,7 @@ using Google.Rpc;
 using Grpc.Core;
 using Medins.Platform.Hosting;
 
-namespace Medins.PaymentCollection.Grpc;
+namespace Medins.PaymentCollection.Upstream;
 
 /// <summary>
 /// Turns a failed call to another platform service into this service's own error: the caller learns what went

@@ -1,0 +1,126 @@
+using Medins.Payment.V1;
+using Medins.PaymentCollection.Data;
+using Medins.PaymentCollection.Domain;
+using Medins.PaymentCollection.Upstream;
+using Medins.Platform.Hosting;
+using Medins.Platform.Hosting.Messaging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
+
+namespace Medins.PaymentCollection.Payments;
+
+/// <summary>What an order is opened for: one person, one coverage year, one channel.</summary>
+public sealed record OrderRequest(string ResidentId, int CoverageYear, string Channel, int Tier)
+{
+    public string? HouseholdId { get; init; }
+    public Guid? HouseholdOrderId { get; init; }
+    public string? AgentId { get; init; }
+}
+
+/// <summary>
+/// Opens and confirms payment orders inside the caller's tenant transaction, so every way money arrives (a gRPC
+/// call, a channel's signed notice, a village agent's cash) runs the same rules and writes the same event.
+/// </summary>
+public sealed class OrderBook(
+    Outbox outbox,
+    TimeProvider time,
+    ResidentPricing pricing,
+    IOptions<PaymentCollectionOptions> options)
+{
+    /// <summary>
+    /// Prices the person now and opens her order; a fully subsidised person is enrolled at once (zero contribution,
+    /// with its event). Throws <see cref="PaymentRuleException"/> when her year is already paid.
+    /// </summary>
+    public async Task<(DomainOrder Order, string QuoteJson)> OpenAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        string tenantId, OrderRequest request, CancellationToken ct)
+    {
+        var now = Now();
+        var resident = await pricing.GetResidentAsync(request.ResidentId, ct);
+        var (price, quote) = await pricing.QuoteAsync(resident, request.CoverageYear, request.Tier, now, ct);
+
+        await PaymentOrderStore.LockCoverageYearAsync(conn, tx, tenantId, request.ResidentId, request.CoverageYear, ct);
+        var settled = await PaymentOrderStore.CoverageYearSettledAsync(conn, tx, tenantId, request.ResidentId,
+            request.CoverageYear, excludingOrderId: null, ct);
+        var order = DomainOrder.Open(Guid.CreateVersion7(now), request.ResidentId, resident.VillageCode,
+            request.CoverageYear, request.Channel, price, settled, now, options.Value.OrderExpiry) with
+        {
+            HouseholdId = request.HouseholdId,
+            HouseholdOrderId = request.HouseholdOrderId,
+            AgentId = request.AgentId,
+        };
+        if (order.IsZeroContribution)
+            order = order with { ReceiptNumber = await PaymentOrderStore.NextReceiptNumberAsync(conn, tx, order.CoverageYear, ct) };
+        var quoteJson = Google.Protobuf.JsonFormatter.Default.Format(quote);
+        await PaymentOrderStore.InsertOrderAsync(conn, tx, tenantId, order, quoteJson, ct);
+
+        if (order.IsZeroContribution)
+        {
+            // Zero contribution: the enrolment is confirmed here, as no channel will ever confirm it.
+            await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, order.OrderId, order.Channel,
+                channelTransactionId: null, amountFen: 0, reportedPaidAt: null, now,
+                PaymentOrderStore.ZeroContributionOutcome, ct);
+            await PublishPaidAsync(conn, tx, tenantId, order, ct);
+        }
+        return (order, quoteJson);
+    }
+
+    /// <summary>
+    /// Applies a channel's notice to an order under the person-year lock. Every notice is kept; a refused one also
+    /// goes to the review queue. Returns null when the tenant has no such order (the notice is kept for review too).
+    /// </summary>
+    public async Task<ConfirmationDecision?> ConfirmAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        Guid orderId, ConfirmationNotice notice, CancellationToken ct)
+    {
+        var now = Now();
+        var found = await PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: false, ct);
+        if (found is null)
+        {
+            // A channel claims money for an order this tenant does not have: keep the notice for review.
+            var unknownId = await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, orderId, channel: null,
+                notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now,
+                PaymentOrderStore.OrderNotFoundOutcome, ct);
+            await PaymentOrderStore.QueueReviewAsync(conn, tx, tenantId, unknownId, orderId, notice.ChannelTransactionId,
+                notice.AmountFen, "ORDER_NOT_FOUND", $"No payment order {orderId} in this tenant.", now, ct);
+            return null;
+        }
+
+        await PaymentOrderStore.LockCoverageYearAsync(conn, tx, tenantId, found.ResidentId, found.CoverageYear, ct);
+        var order = (await PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: true, ct))!;
+        var facts = new ConfirmationFacts(
+            await PaymentOrderStore.CoverageYearSettledAsync(conn, tx, tenantId, order.ResidentId, order.CoverageYear,
+                excludingOrderId: orderId, ct),
+            await PaymentOrderStore.TransactionSettledAnotherOrderAsync(conn, tx, tenantId, order.Channel,
+                notice.ChannelTransactionId, orderId, ct));
+        var decided = ConfirmationRules.Decide(order, notice, facts, now);
+        if (decided.Outcome == ConfirmationOutcome.Confirmed)
+            decided = decided with
+            {
+                Order = decided.Order with
+                {
+                    ReceiptNumber = await PaymentOrderStore.NextReceiptNumberAsync(conn, tx, order.CoverageYear, ct),
+                },
+            };
+
+        if (decided.Order != order)
+            await PaymentOrderStore.UpdateOrderAsync(conn, tx, tenantId, decided.Order, ct);
+        var confirmationId = await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, orderId, order.Channel,
+            notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now,
+            PaymentOrderStore.OutcomeCode(decided.Outcome), ct);
+        if (decided.NeedsReview)
+            await PaymentOrderStore.QueueReviewAsync(conn, tx, tenantId, confirmationId, orderId,
+                notice.ChannelTransactionId, notice.AmountFen, decided.Reason!, decided.Explanation, now, ct);
+        if (decided.Outcome == ConfirmationOutcome.Confirmed)
+            await PublishPaidAsync(conn, tx, tenantId, decided.Order, ct);
+        return decided;
+    }
+
+    public Task PublishPaidAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, DomainOrder order,
+        CancellationToken ct) =>
+        outbox.AddAsync(conn, tx, tenantId, EventTopics.ContributionPaid, PaymentEvents.Paid(tenantId, order), ct);
+
+    // PostgreSQL keeps microseconds: an order answered now must equal the same order read back later.
+    public DateTimeOffset Now() => TruncateToMicroseconds(time.UtcNow());
+
+    public static DateTimeOffset TruncateToMicroseconds(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % 10, TimeSpan.Zero);
+}

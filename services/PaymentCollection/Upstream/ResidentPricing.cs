@@ -1,0 +1,100 @@
+using Grpc.Core;
+using Medins.Contribution.V1;
+using Medins.Identity.V1;
+using Medins.PaymentCollection.Domain;
+using Medins.Platform.Hosting;
+
+namespace Medins.PaymentCollection.Upstream;
+
+/// <summary>
+/// Who the person is (identity-registry) and what she pays (contribution-calculation). Failures upstream become this
+/// service's own errors, never an INTERNAL with a trace.
+/// </summary>
+public sealed class ResidentPricing(
+    TimeProvider time,
+    IdentityRegistryService.IdentityRegistryServiceClient identityRegistry,
+    ContributionCalculationService.ContributionCalculationServiceClient contributionCalculation)
+{
+    private const string IdentityRegistry = "identity-registry";
+    private const string ContributionCalculation = "contribution-calculation";
+    // Upstream calls run inside the order's transaction, so a stuck upstream must not hold it for long.
+    private static readonly TimeSpan UpstreamTimeout = TimeSpan.FromSeconds(10);
+
+    public async Task<Resident> GetResidentAsync(string residentId, CancellationToken ct)
+    {
+        var resident = await CallAsync(IdentityRegistry, "RESIDENT_NOT_FOUND", callCt =>
+            identityRegistry.GetResidentAsync(new GetResidentRequest { ResidentId = residentId }, cancellationToken: callCt)
+                .ResponseAsync, ct);
+        if (resident.Resident is null || string.IsNullOrWhiteSpace(resident.Resident.VillageCode))
+            throw UpstreamErrors.BadResponse(IdentityRegistry, $"no village for resident {residentId}");
+        return resident.Resident;
+    }
+
+    /// <summary>The booklet's members and, for household-together tenants, whether it is complete for the year.</summary>
+    public async Task<Household> GetHouseholdAsync(string householdNumber, int coverageYear, CancellationToken ct)
+    {
+        var request = new GetHouseholdRequest { HouseholdNumber = householdNumber, CoverageYear = coverageYear };
+        var response = await CallAsync(IdentityRegistry, "HOUSEHOLD_NOT_FOUND", callCt =>
+            identityRegistry.GetHouseholdAsync(request, cancellationToken: callCt).ResponseAsync, ct);
+        return response.Household ?? throw UpstreamErrors.BadResponse(IdentityRegistry, $"no household {householdNumber}");
+    }
+
+    /// <summary>Prices the person on the Asia/Shanghai day of <paramref name="paymentTime"/>, from her certified identities.</summary>
+    public async Task<(PricedContribution Price, Quote Quote)> QuoteAsync(Resident resident, int coverageYear, int tier,
+        DateTimeOffset paymentTime, CancellationToken ct)
+    {
+        var paymentDate = ShanghaiCalendar.ToDate(paymentTime);
+        var request = new QuoteContributionRequest
+        {
+            CoverageYear = coverageYear,
+            BirthDate = resident.BirthDate,
+            Tier = tier,
+            PaymentDate = paymentDate.ToProtoDate(),
+            // Only the person's own part is collected: her certified identities price the subsidy.
+            IdentityCodes = { resident.IdentityCodesOn(paymentDate) },
+        };
+        var response = await CallAsync(ContributionCalculation, notFoundReason: null, callCt =>
+            contributionCalculation.QuoteContributionAsync(request, cancellationToken: callCt).ResponseAsync, ct);
+        var quote = response.Quote ?? throw UpstreamErrors.BadResponse(ContributionCalculation, "no quote");
+        return (ToPrice(quote), quote);
+    }
+
+    public static PricedContribution ToPrice(Quote quote)
+    {
+        var start = quote.BenefitStartDate.ToDateOnly();
+        var end = quote.BenefitEndDate.ToDateOnly();
+        if (start is null || end is null || string.IsNullOrEmpty(quote.PolicyId)
+            || quote.PersonalAmountFen < 0 || quote.SubsidyAmountFen < 0)
+            throw UpstreamErrors.BadResponse(ContributionCalculation, "an incomplete quote");
+        var subsidyLines = quote.Lines
+            .Where(l => l.Kind == "subsidy")
+            .Select(l => new SubsidyLine(l.Category, l.FundingSource, l.AmountFen, l.Description))
+            .ToList();
+        return new PricedContribution(quote.Tier, quote.PersonalAmountFen, quote.SubsidyAmountFen, quote.PolicyId,
+            quote.PolicyVersion, start.Value, end.Value)
+        {
+            SubsidyLines = subsidyLines,
+            PersonGroup = quote.PersonGroup,
+        };
+    }
+
+    private async Task<T> CallAsync<T>(string upstream, string? notFoundReason, Func<CancellationToken, Task<T>> call,
+        CancellationToken ct)
+    {
+        using var timeout = new CancellationTokenSource(UpstreamTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        try
+        {
+            return await call(linked.Token);
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException
+                                   && timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw UpstreamErrors.Timeout(upstream);
+        }
+        catch (RpcException ex)
+        {
+            throw UpstreamErrors.Map(ex, upstream, notFoundReason);
+        }
+    }
+}
