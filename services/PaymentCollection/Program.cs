@@ -1,11 +1,14 @@
 using Medins.Contribution.V1;
 using Medins.Identity.V1;
+using Medins;
 using Medins.PaymentCollection;
+using Medins.PaymentCollection.Events;
 using Medins.PaymentCollection.Grpc;
 using Medins.PaymentCollection.Payments;
 using Medins.PaymentCollection.Upstream;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Grpc;
+using Medins.Platform.Hosting.Messaging;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatformDefaults("payment-collection", "payment_collection", typeof(Program).Assembly);
@@ -17,10 +20,13 @@ builder.Services.AddOptions<PaymentCollectionOptions>()
     .ValidateOnStart();
 builder.Services.AddScoped<ResidentPricing>();
 builder.Services.AddScoped<OrderBook>();
+builder.Services.AddScoped<RefundDesk>();
+builder.Services.AddScoped<IdentityCertifiedHandler>();
 
 var app = builder.Build();
 app.MapPlatformEndpoints();
 app.MapGrpcService<PaymentCollectionGrpcService>();
+app.MapEventSubscription<IdentityCertified, IdentityCertifiedHandler>(EventTopics.IdentityCertified);
 app.Run();
 
 public partial class Program;

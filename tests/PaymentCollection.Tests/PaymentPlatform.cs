@@ -100,13 +100,14 @@ public sealed class PaymentPlatform : IAsyncDisposable
     }
 
     /// <summary>A department's list certifying one person, imported through the registry's CSV RPC.</summary>
-    public async Task CertifyAsync(string tenantId, string nationalId, string localCode, string department)
+    public async Task CertifyAsync(string tenantId, string nationalId, string localCode, string department,
+        string validFrom = "2023-08-01")
     {
         var result = (await new IdentityRegistryService.IdentityRegistryServiceClient(_identity.Channel(tenantId))
             .ImportIdentitiesCsvAsync(new ImportIdentitiesCsvRequest
             {
                 RequestId = Guid.NewGuid().ToString(),
-                CsvText = $"national_id,local_code,department,valid_from\n{nationalId},{localCode},{department},2023-08-01\n",
+                CsvText = $"national_id,local_code,department,valid_from\n{nationalId},{localCode},{department},{validFrom}\n",
             })).Result;
         Assert.Equal(1, result.CertifiedCount);
     }
@@ -162,6 +163,40 @@ public sealed class PaymentPlatform : IAsyncDisposable
         while (await reader.ReadAsync())
             events.Add((reader.GetString(0), Google.Protobuf.JsonParser.Default.Parse<ContributionPaid>(reader.GetString(1))));
         return events;
+    }
+
+    /// <summary>The events of one topic in payment-collection's outbox, oldest first.</summary>
+    public async Task<IReadOnlyList<T>> OutboxEventsAsync<T>(string topic) where T : Google.Protobuf.IMessage<T>, new()
+    {
+        await using var cmd = Db.Owner.CreateCommand(
+            "SELECT payload::text FROM payment_collection.outbox WHERE topic = $1 ORDER BY created_at, event_id");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = topic });
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var events = new List<T>();
+        while (await reader.ReadAsync())
+            events.Add(Google.Protobuf.JsonParser.Default.Parse<T>(reader.GetString(0)));
+        return events;
+    }
+
+    /// <summary>
+    /// Delivers identity-registry's outbox events of <paramref name="topic"/> to payment-collection's subscriber route,
+    /// as the relay would, with their own event ids; returns how many.
+    /// </summary>
+    public async Task<int> DeliverRegistryEventsAsync<T>(string topic) where T : Google.Protobuf.IMessage<T>, new()
+    {
+        var events = new List<(Guid Id, string Tenant, T Data)>();
+        await using (var cmd = Db.Owner.CreateCommand(
+            "SELECT event_id, tenant_id, payload::text FROM identity_registry.outbox WHERE topic = $1 ORDER BY created_at, event_id"))
+        {
+            cmd.Parameters.Add(new NpgsqlParameter { Value = topic });
+            await using var reader = await cmd.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+                events.Add((reader.GetGuid(0), reader.GetString(1), Google.Protobuf.JsonParser.Default.Parse<T>(reader.GetString(2))));
+        }
+        using var http = _payment.CreateClient();
+        foreach (var (id, tenant, data) in events)
+            await CloudEventPoster.DeliverAsync(http, topic, tenant, data, id);
+        return events.Count;
     }
 
     public async ValueTask DisposeAsync()

@@ -101,20 +101,32 @@ public sealed partial class CompiledPolicy
     public RefundDecision DecideDifferentialRefund(PricedQuote paid, PersonFacts factsWithNewIdentity, DateOnly certifiedOn)
     {
         ArgumentNullException.ThrowIfNull(paid);
+        return DecideDifferentialRefund(paid.PolicyId, paid.PersonalFen, factsWithNewIdentity, certifiedOn);
+    }
+
+    /// <inheritdoc cref="DecideDifferentialRefund(PricedQuote, PersonFacts, DateOnly)"/>
+    /// <param name="paidPolicyId">The policy that priced the payment.</param>
+    /// <param name="paidPersonalFen">What the person paid herself.</param>
+    public RefundDecision DecideDifferentialRefund(string paidPolicyId, long paidPersonalFen, PersonFacts factsWithNewIdentity,
+        DateOnly certifiedOn)
+    {
         ArgumentNullException.ThrowIfNull(factsWithNewIdentity);
-        if (paid.PolicyId != PolicyId)
-            return new(false, RefundDecisionReasons.NotThisPolicy, 0, $"该缴费由政策{paid.PolicyId}计价，不适用{PolicyId}。");
+        if (paidPolicyId != PolicyId)
+            return new(false, RefundDecisionReasons.NotThisPolicy, 0, $"该缴费由政策{paidPolicyId}计价，不适用{PolicyId}。");
         var during = IsInConcentratedPeriod(factsWithNewIdentity.PersonGroup, certifiedOn);
         var granted = during ? Refunds.DifferentialRefundDuringCollectionPeriod : Refunds.DifferentialRefundAfterCollectionPeriod;
         if (!granted)
             return new(false, RefundDecisionReasons.NoDifferentialRefund, 0,
                 $"资助参保后身份再次发生变化的，不再进行差额资助〔{Refunds.Clause}〕。");
         var requote = Quote(factsWithNewIdentity);
-        if (requote.Quote is not { } now || now.PersonalFen >= paid.PersonalFen)
+        if (requote.Quote is not { } now || now.PersonalFen >= paidPersonalFen)
             return new(false, RefundDecisionReasons.NothingToRefund, 0, "按新认定的身份计算，个人应缴金额未减少，无需退费。");
-        var amount = paid.PersonalFen - now.PersonalFen;
+        var amount = paidPersonalFen - now.PersonalFen;
         return new(true, RefundDecisionReasons.Allowed, amount,
-            $"{(during ? "集中征缴期间" : "集中征缴期结束后")}认定为资助对象，退还个人已缴与应缴之差{Yuan(amount)}〔{Refunds.Clause}〕。");
+            $"{(during ? "集中征缴期间" : "集中征缴期结束后")}认定为资助对象，退还个人已缴与应缴之差{Yuan(amount)}〔{Refunds.Clause}〕。")
+        {
+            Requote = now,
+        };
     }
 
     private bool IsInConcentratedPeriod(string personGroup, DateOnly day)

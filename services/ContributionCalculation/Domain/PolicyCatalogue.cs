@@ -55,8 +55,14 @@ public sealed record RefundRules(
 /// <summary>The optional commercial supplementary insurance a resident may buy once the basic contribution is paid (Meishan §四).</summary>
 public sealed record SupplementaryInsuranceOffer(string Name, bool Voluntary, bool AfterBasicContributionPaid, string Clause);
 
-/// <summary>A refund the policy allows (with its amount) or refuses, with a reason code and a Chinese message.</summary>
-public sealed record RefundDecision(bool Allowed, string Reason, long AmountFen, string Message);
+/// <summary>
+/// A refund the policy allows (with its amount) or refuses, with a reason code and a Chinese message. A differential
+/// refund also carries the re-priced quote under the new identity, whose subsidy lines the funds now owe.
+/// </summary>
+public sealed record RefundDecision(bool Allowed, string Reason, long AmountFen, string Message)
+{
+    public PricedQuote? Requote { get; init; }
+}
 
 /// <summary>Reason codes of <see cref="RefundDecision"/>.</summary>
 public static class RefundDecisionReasons

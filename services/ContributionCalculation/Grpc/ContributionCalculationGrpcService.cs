@@ -130,22 +130,30 @@ public sealed partial class ContributionCalculationGrpcService(PlatformDatabase 
                     $"No contribution policy for coverage year {coverageYear} is in force on {day:yyyy-MM-dd}; "
                     + $"{version.PolicyId} takes effect on {version.EffectiveFrom:yyyy-MM-dd}.", version.EffectiveFrom),
                     version.PolicyId, version.Version);
-            if (policies.TryGet(tenantId, coverageYear, version.Version, out var cached)) return (version, cached);
-
-            var document = await PolicyStore.GetDocumentAsync(conn, tx, tenantId, coverageYear, version.Version, ct)
-                ?? throw new InvalidOperationException($"Policy {version.PolicyId} vanished while it was read.");
-            try
-            {
-                return (version, policies.Add(tenantId, coverageYear, version.Version, version.PolicyId, document));
-            }
-            catch (PolicyInvalidException ex)
-            {
-                // Only documents the engine accepted are published, so this is stored data the engine no longer reads.
-                logger.LogError(ex, "Published policy {PolicyId} does not compile", version.PolicyId);
-                throw RpcErrors.FailedPrecondition("POLICY_INVALID",
-                    $"The published policy {version.PolicyId} cannot be read by this version of the policy engine; publish a new version.");
-            }
+            return (version, await CompileAsync(conn, tx, tenantId, coverageYear, version.Version, ct)
+                ?? throw new InvalidOperationException($"Policy {version.PolicyId} vanished while it was read."));
         }, ct);
+
+    /// <summary>A published version in the engine's compiled form, compiled once per process; null when none.</summary>
+    private async Task<CompiledPolicy?> CompileAsync(Npgsql.NpgsqlConnection conn, Npgsql.NpgsqlTransaction tx, string tenantId,
+        int coverageYear, int version, CancellationToken ct)
+    {
+        if (policies.TryGet(tenantId, coverageYear, version, out var cached)) return cached;
+        var document = await PolicyStore.GetDocumentAsync(conn, tx, tenantId, coverageYear, version, ct);
+        if (document is null) return null;
+        var policyId = PolicyStore.PolicyIdOf(tenantId, coverageYear, version);
+        try
+        {
+            return policies.Add(tenantId, coverageYear, version, policyId, document);
+        }
+        catch (PolicyInvalidException ex)
+        {
+            // Only documents the engine accepted are published, so this is stored data the engine no longer reads.
+            logger.LogError(ex, "Published policy {PolicyId} does not compile", policyId);
+            throw RpcErrors.FailedPrecondition("POLICY_INVALID",
+                $"The published policy {policyId} cannot be read by this version of the policy engine; publish a new version.");
+        }
+    }
 
     private static bool IsCoverageYear(int year) => year is >= 2000 and <= 2100;
 }

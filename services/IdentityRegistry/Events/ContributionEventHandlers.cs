@@ -30,6 +30,8 @@ public sealed class ContributionRefundedHandler(TimeProvider time, ILogger<Contr
     public Task HandleAsync(InboundEvent<ContributionRefunded> evt, NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
     {
         var refund = evt.Data;
+        // A differential refund returns the newly subsidised part of a payment; the person stays enrolled.
+        if (refund.Kind == RefundKind.Differential) return Task.CompletedTask;
         var problem = EnrolmentEvents.Problem(evt.TenantId, refund.TenantId, refund.ResidentId, refund.OrderId, refund.CoverageYear);
         return EnrolmentEvents.ApplyAsync(evt, problem, refund.ResidentId, refund.CoverageYear,
             current => EnrolmentRules.OnRefunded(current, refund.OrderId), conn, tx, time, logger, ct);

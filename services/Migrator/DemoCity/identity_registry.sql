@@ -107,6 +107,24 @@ CROSS JOIN (VALUES
 ON CONFLICT (tenant_id, local_code) DO UPDATE SET category = excluded.category, department = excluded.department,
   name = excluded.name, import_step = excluded.import_step;
 
+-- Certified-identity vocabulary of Gaoyang (seed 004 §二(三); RULES.md §3, §8): its lists carry no system codes, so
+-- each canonical category (as in the contribution policy he-gaoyang-2024) is its own code. 特困 and 低保 come from
+-- civil affairs, the poverty-monitoring groups from rural revitalisation; one import step, as the seed sets no order.
+INSERT INTO identity_codes (tenant_id, local_code, category, department, name, import_step)
+SELECT 'he-gaoyang', c.category, c.category, c.department, c.name, 1
+FROM (VALUES
+  ('tekun',                          'civil_affairs',        '特困人员'),
+  ('dibao',                          'civil_affairs',        '低保对象'),
+  ('returned-to-poverty',            'rural_revitalisation', '返贫致贫人口'),
+  ('unstable-out-of-poverty',        'rural_revitalisation', '脱贫不稳定人口'),
+  ('out-of-poverty-sudden-hardship', 'rural_revitalisation', '脱贫人口中的突发严重困难人口'),
+  ('stable-out-of-poverty',          'rural_revitalisation', '其他脱贫人口'),
+  ('edge-poverty',                   'rural_revitalisation', '边缘易致贫人口'),
+  ('sudden-hardship',                'rural_revitalisation', '突发严重困难人口')
+) AS c (category, department, name)
+ON CONFLICT (tenant_id, local_code) DO UPDATE SET category = excluded.category, department = excluded.department,
+  name = excluded.name, import_step = excluded.import_step;
+
 -- Registered populations of Linjiang's villages and community from its task table (seed 002 §6; RULES.md §6),
 -- 37,694 in all.
 UPDATE divisions d SET registered_population = p.population

@@ -13,8 +13,6 @@ public static class PaymentOrderStore
         subsidy_lines, person_group, household_id, household_order_id, receipt_number, agent_id
         """;
 
-    private static readonly System.Text.Json.JsonSerializerOptions LineJson = new(System.Text.Json.JsonSerializerDefaults.Web);
-
     /// <summary>
     /// Serialises everything that can settle one person's coverage year (creating a zero-contribution order,
     /// confirming any of her orders) until the transaction ends; the unique index is only the last line of defence.
@@ -64,7 +62,7 @@ public static class PaymentOrderStore
             new NpgsqlParameter { Value = quoteJson, NpgsqlDbType = NpgsqlDbType.Jsonb },
             order.BenefitStart, order.BenefitEnd, Nullable(order.ChannelTransactionId, NpgsqlDbType.Text), order.CreatedAt,
             Nullable(order.PaidAt, NpgsqlDbType.TimestampTz), order.ExpiresAt,
-            new NpgsqlParameter { Value = System.Text.Json.JsonSerializer.Serialize(order.SubsidyLines, LineJson), NpgsqlDbType = NpgsqlDbType.Jsonb },
+            SubsidyLineJson.Parameter(order.SubsidyLines),
             order.PersonGroup, Nullable(order.HouseholdId, NpgsqlDbType.Text), Nullable(order.HouseholdOrderId, NpgsqlDbType.Uuid),
             Nullable(order.ReceiptNumber, NpgsqlDbType.Text), Nullable(order.AgentId, NpgsqlDbType.Text));
         await cmd.ExecuteNonQueryAsync(ct);
@@ -113,6 +111,21 @@ public static class PaymentOrderStore
             ORDER BY order_id
             LIMIT $4
             """, tenantId, Nullable(residentId, NpgsqlDbType.Text), Nullable(afterOrderId, NpgsqlDbType.Uuid), limit);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var orders = new List<PaymentOrder>();
+        while (await reader.ReadAsync(ct)) orders.Add(ReadOrder(reader));
+        return orders;
+    }
+
+    /// <summary>The resident's orders that are paid (not being refunded), oldest first.</summary>
+    public static async Task<IReadOnlyList<PaymentOrder>> PaidOrdersOfResidentAsync(NpgsqlConnection conn,
+        NpgsqlTransaction tx, string tenantId, string residentId, CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx, $"""
+            SELECT {OrderColumns} FROM payment_orders
+            WHERE tenant_id = $1 AND resident_id = $2 AND state = 'paid'
+            ORDER BY order_id
+            """, tenantId, residentId);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         var orders = new List<PaymentOrder>();
         while (await reader.ReadAsync(ct)) orders.Add(ReadOrder(reader));
@@ -208,7 +221,7 @@ public static class PaymentOrderStore
         PaidAt: r.IsDBNull(15) ? null : r.GetFieldValue<DateTimeOffset>(15),
         ExpiresAt: r.GetFieldValue<DateTimeOffset>(16))
     {
-        SubsidyLines = System.Text.Json.JsonSerializer.Deserialize<List<SubsidyLine>>(r.GetString(17), LineJson) ?? [],
+        SubsidyLines = SubsidyLineJson.Read(r.GetString(17)),
         PersonGroup = r.GetString(18),
         HouseholdId = r.IsDBNull(19) ? null : r.GetString(19),
         HouseholdOrderId = r.IsDBNull(20) ? null : r.GetGuid(20),

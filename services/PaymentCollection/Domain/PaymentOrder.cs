@@ -102,5 +102,12 @@ public sealed record PaymentOrder(
 public sealed class PaymentRuleException(string reason, string message) : Exception(message)
 {
     public const string AlreadyPaid = "ALREADY_PAID";
+    public const string OrderNotPaid = "ORDER_NOT_PAID";
+    public const string OrderNotCancellable = "ORDER_NOT_CANCELLABLE";
+    public const string RefundAlreadyRequested = "REFUND_ALREADY_REQUESTED";
+    public const string RefundAlreadyCompleted = "REFUND_ALREADY_COMPLETED";
+    public const string NothingToRefund = "NOTHING_TO_REFUND";
+    public const string OrderNotFound = "ORDER_NOT_FOUND";
+    public const string RefundNotFound = "REFUND_NOT_FOUND";
     public string Reason { get; } = reason;
 }

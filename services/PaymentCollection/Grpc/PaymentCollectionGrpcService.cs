@@ -13,11 +13,12 @@ using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
 namespace Medins.PaymentCollection.Grpc;
 
 /// <summary>Maps the gRPC contract to the order book (the payment rules) and the order store.</summary>
-public sealed class PaymentCollectionGrpcService(
+public sealed partial class PaymentCollectionGrpcService(
     PlatformDatabase db,
     RequestLog requestLog,
     TenantContext tenant,
-    OrderBook orders)
+    OrderBook orders,
+    RefundDesk refunds)
     : PaymentCollectionService.PaymentCollectionServiceBase
 {
     private const int DefaultPageSize = 50;
@@ -146,9 +147,14 @@ public sealed class PaymentCollectionGrpcService(
         }
         catch (PaymentRuleException ex)
         {
-            throw RpcErrors.FailedPrecondition(ex.Reason, ex.Message);
+            throw ToRpc(ex);
         }
     }
+
+    private static RpcException ToRpc(PaymentRuleException ex) => ex.Reason is PaymentRuleException.OrderNotFound
+        or PaymentRuleException.RefundNotFound
+        ? RpcErrors.NotFound(ex.Reason, ex.Message)
+        : RpcErrors.FailedPrecondition(ex.Reason, ex.Message);
 
     /// <summary>
     /// The person-year lock prevents almost every unique violation; the rest (two orders confirmed concurrently

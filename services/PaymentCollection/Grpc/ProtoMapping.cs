@@ -56,6 +56,32 @@ internal static class ProtoMapping
         AgentId = order.AgentId ?? "",
     };
 
+    public static RefundKind ToProto(Domain.RefundKind kind) => kind switch
+    {
+        Domain.RefundKind.Full => RefundKind.Full,
+        Domain.RefundKind.Differential => RefundKind.Differential,
+        _ => RefundKind.Unspecified,
+    };
+
+    public static Refund ToProto(Domain.Refund refund) => new()
+    {
+        RefundId = refund.RefundId.ToString(),
+        OrderId = refund.OrderId.ToString(),
+        ResidentId = refund.ResidentId,
+        CoverageYear = refund.CoverageYear,
+        Kind = ToProto(refund.Kind),
+        Reason = refund.Reason,
+        AmountFen = refund.AmountFen,
+        State = refund.State == Domain.RefundState.Completed ? RefundState.Completed : RefundState.Requested,
+        EvidenceReference = refund.EvidenceReference,
+        Explanation = refund.Explanation,
+        RequestTime = Timestamp.FromDateTimeOffset(refund.RequestedAt),
+        RequestedBy = refund.RequestedBy,
+        CompleteTime = refund.CompletedAt is { } completed ? Timestamp.FromDateTimeOffset(completed) : null,
+        RefundReference = refund.RefundReference ?? "",
+        GrantedSubsidyLines = { refund.GrantedSubsidyLines.Select(Payments.PaymentEvents.ToProto) },
+    };
+
     public static ProtoState ToProto(DomainState state) => state switch
     {
         DomainState.Created => ProtoState.Created,

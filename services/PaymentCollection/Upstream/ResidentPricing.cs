@@ -59,6 +59,22 @@ public sealed class ResidentPricing(
         return (ToPrice(quote), quote);
     }
 
+    /// <summary>Asks the policy version that priced the order whether (and how much of) it is refunded.</summary>
+    public async Task<PolicyRefundDecision> DecideRefundAsync(DecideRefundRequest request, CancellationToken ct)
+    {
+        var response = await CallAsync(ContributionCalculation, notFoundReason: null, callCt =>
+            contributionCalculation.DecideRefundAsync(request, cancellationToken: callCt).ResponseAsync, ct);
+        return new PolicyRefundDecision(response.Allowed, response.DecisionReason, response.RefundAmountFen, response.Explanation)
+        {
+            RequotedSubsidyLines = response.Requote is { } requote ? SubsidyLinesOf(requote) : [],
+        };
+    }
+
+    private static List<SubsidyLine> SubsidyLinesOf(Quote quote) => quote.Lines
+        .Where(l => l.Kind == "subsidy")
+        .Select(l => new SubsidyLine(l.Category, l.FundingSource, l.AmountFen, l.Description))
+        .ToList();
+
     public static PricedContribution ToPrice(Quote quote)
     {
         var start = quote.BenefitStartDate.ToDateOnly();
@@ -66,10 +82,7 @@ public sealed class ResidentPricing(
         if (start is null || end is null || string.IsNullOrEmpty(quote.PolicyId)
             || quote.PersonalAmountFen < 0 || quote.SubsidyAmountFen < 0)
             throw UpstreamErrors.BadResponse(ContributionCalculation, "an incomplete quote");
-        var subsidyLines = quote.Lines
-            .Where(l => l.Kind == "subsidy")
-            .Select(l => new SubsidyLine(l.Category, l.FundingSource, l.AmountFen, l.Description))
-            .ToList();
+        var subsidyLines = SubsidyLinesOf(quote);
         return new PricedContribution(quote.Tier, quote.PersonalAmountFen, quote.SubsidyAmountFen, quote.PolicyId,
             quote.PolicyVersion, start.Value, end.Value)
         {

@@ -1,0 +1,102 @@
+namespace Medins.PaymentCollection.Domain;
+
+public enum RefundKind
+{
+    /// <summary>The whole personal payment goes back and the year's enrolment ends.</summary>
+    Full,
+    /// <summary>An identity certified after an ordinary payment: the newly subsidised part goes back.</summary>
+    Differential,
+}
+
+public enum RefundState
+{
+    Requested,
+    Completed,
+}
+
+/// <summary>What the policy that priced the payment says about a refund (contribution-calculation decides it).</summary>
+public sealed record PolicyRefundDecision(bool Allowed, string Reason, long AmountFen, string Explanation)
+{
+    /// <summary>Differential refunds: the subsidy lines of the re-priced quote under the new identity.</summary>
+    public IReadOnlyList<SubsidyLine> RequotedSubsidyLines { get; init; } = [];
+}
+
+/// <summary>Money returned to a person for a paid order.</summary>
+public sealed record Refund(
+    Guid RefundId,
+    Guid OrderId,
+    string ResidentId,
+    int CoverageYear,
+    RefundKind Kind,
+    string Reason,
+    long AmountFen,
+    RefundState State,
+    string EvidenceReference,
+    string Explanation,
+    DateTimeOffset RequestedAt,
+    string RequestedBy,
+    DateTimeOffset? CompletedAt,
+    string? RefundReference,
+    IReadOnlyList<SubsidyLine> WithdrawnSubsidyLines,
+    IReadOnlyList<SubsidyLine> GrantedSubsidyLines,
+    string? IdentityId)
+{
+    public Refund Complete(string refundReference, DateTimeOffset at) => State == RefundState.Completed
+        ? throw new PaymentRuleException(PaymentRuleException.RefundAlreadyCompleted,
+            $"Refund {RefundId} was completed with reference {RefundReference}.")
+        : this with { State = RefundState.Completed, CompletedAt = at, RefundReference = refundReference };
+}
+
+/// <summary>
+/// How refunds follow from the policy's decision and the order's history. Money never goes back twice: a full
+/// refund returns what the person paid less any differential refund she already had, and successive differential
+/// refunds return only what the previous ones did not.
+/// </summary>
+public static class RefundRules
+{
+    public const string IdentityCertifiedReason = "identity-certified";
+
+    /// <summary>The subsidy lines the funds owe for the order now: the latest differential refund's, or the payment's.</summary>
+    public static IReadOnlyList<SubsidyLine> SubsidyLinesInForce(PaymentOrder order, IReadOnlyList<Refund> earlier) =>
+        earlier.Where(r => r.Kind == RefundKind.Differential).MaxBy(r => r.RequestedAt)?.GrantedSubsidyLines
+        ?? order.SubsidyLines;
+
+    /// <summary>Suspends the order's enrolment and opens a full refund the policy allowed.</summary>
+    public static (PaymentOrder Order, Refund Refund) RequestFull(PaymentOrder order, IReadOnlyList<Refund> earlier,
+        PolicyRefundDecision decision, string reason, string evidenceReference, string requestedBy, Guid refundId,
+        DateTimeOffset now)
+    {
+        if (order.State != OrderState.Paid)
+            throw new PaymentRuleException(order.State == OrderState.RefundRequested || order.State == OrderState.Refunded
+                    ? PaymentRuleException.RefundAlreadyRequested
+                    : PaymentRuleException.OrderNotPaid,
+                $"Order {order.OrderId} is {order.State}; only a paid order can be refunded.");
+        if (!decision.Allowed)
+            throw new PaymentRuleException(decision.Reason, decision.Explanation);
+        var amount = decision.AmountFen - earlier.Where(r => r.Kind == RefundKind.Differential).Sum(r => r.AmountFen);
+        if (amount <= 0)
+            throw new PaymentRuleException(PaymentRuleException.NothingToRefund,
+                $"Order {order.OrderId} has nothing left to refund.");
+        var refund = new Refund(refundId, order.OrderId, order.ResidentId, order.CoverageYear, RefundKind.Full, reason,
+            amount, RefundState.Requested, evidenceReference, decision.Explanation, now, requestedBy, null, null,
+            SubsidyLinesInForce(order, earlier), [], IdentityId: null);
+        return (order.RequestRefund(), refund);
+    }
+
+    /// <summary>
+    /// The differential refund an identity certified after payment earns, or null when there is none to make (the
+    /// policy grants none, nothing is left, the order is no longer paid, or this identity was refunded already).
+    /// </summary>
+    public static Refund? Differential(PaymentOrder order, IReadOnlyList<Refund> earlier, PolicyRefundDecision decision,
+        string identityId, string requestedBy, Guid refundId, DateTimeOffset now)
+    {
+        if (order.State != OrderState.Paid || !decision.Allowed || earlier.Any(r => r.IdentityId == identityId))
+            return null;
+        var amount = decision.AmountFen - earlier.Where(r => r.Kind == RefundKind.Differential).Sum(r => r.AmountFen);
+        if (amount <= 0)
+            return null;
+        return new Refund(refundId, order.OrderId, order.ResidentId, order.CoverageYear, RefundKind.Differential,
+            IdentityCertifiedReason, amount, RefundState.Requested, identityId, decision.Explanation, now, requestedBy, null,
+            null, SubsidyLinesInForce(order, earlier), decision.RequotedSubsidyLines, identityId);
+    }
+}

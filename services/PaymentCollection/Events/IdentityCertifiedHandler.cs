@@ -1,0 +1,29 @@
+using Medins.Identity.V1;
+using Medins.PaymentCollection.Payments;
+using Medins.Platform.Hosting.Messaging;
+using Npgsql;
+
+namespace Medins.PaymentCollection.Events;
+
+/// <summary>An identity certified after an ordinary payment may earn a differential refund (the policy decides).</summary>
+public sealed class IdentityCertifiedHandler(RefundDesk refunds, ILogger<IdentityCertifiedHandler> logger)
+    : IEventHandler<IdentityCertified>
+{
+    public async Task HandleAsync(InboundEvent<IdentityCertified> evt, NpgsqlConnection conn, NpgsqlTransaction tx,
+        CancellationToken ct)
+    {
+        var certified = evt.Data;
+        if (certified.TenantId.Length > 0 && certified.TenantId != evt.TenantId || certified.ResidentId.Length == 0
+            || certified.IdentityId.Length == 0)
+        {
+            // Redelivery would not mend it, so it is dropped rather than retried.
+            logger.LogError("Ignoring {Topic} event {EventId}: tenant, resident or identity missing or inconsistent",
+                evt.Topic, evt.Id);
+            return;
+        }
+        var raised = await refunds.RefundDifferenceAsync(conn, tx, evt.TenantId, certified, ct);
+        if (raised.Count > 0)
+            logger.LogInformation("Identity {IdentityId} raised {Count} differential refund(s) for resident {ResidentId}",
+                certified.IdentityId, raised.Count, certified.ResidentId);
+    }
+}

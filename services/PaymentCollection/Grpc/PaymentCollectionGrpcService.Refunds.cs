@@ -1,0 +1,140 @@
+using Grpc.Core;
+using Medins.Payment.V1;
+using Medins.PaymentCollection.Data;
+using Medins.PaymentCollection.Domain;
+using Medins.Platform.Hosting;
+
+namespace Medins.PaymentCollection.Grpc;
+
+/// <summary>Cancelling unpaid orders and refunding paid ones.</summary>
+public sealed partial class PaymentCollectionGrpcService
+{
+    private const int MaxTextLength = 256;
+
+    public override async Task<CancelPaymentOrderResponse> CancelPaymentOrder(CancelPaymentOrderRequest request,
+        ServerCallContext context)
+    {
+        var validator = RequestIdValidator(request.RequestId).Require(request.OrderId, "order_id");
+        var orderId = ParseOrderId(request.OrderId, validator);
+        validator.ThrowIfInvalid();
+        var tenantId = tenant.RequireTenant();
+        var ct = context.CancellationToken;
+
+        return await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, (conn, tx) =>
+            requestLog.RunOnceAsync(conn, tx, tenantId, nameof(CancelPaymentOrder), request.RequestId, request,
+                CancelPaymentOrderResponse.Parser, async () =>
+                {
+                    var order = await PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: true, ct)
+                        ?? throw RpcErrors.NotFound(PaymentRuleException.OrderNotFound, $"No payment order {orderId}.");
+                    var now = Now();
+                    if (order.EffectiveState(now) != Domain.OrderState.Created)
+                        throw RpcErrors.FailedPrecondition(PaymentRuleException.OrderNotCancellable,
+                            $"Order {orderId} is {order.EffectiveState(now)}; only an unpaid, unexpired order can be cancelled.");
+                    var cancelled = order.Cancel();
+                    await PaymentOrderStore.UpdateOrderAsync(conn, tx, tenantId, cancelled, ct);
+                    return new CancelPaymentOrderResponse { Order = ProtoMapping.ToProto(cancelled, now) };
+                }, ct), ct));
+    }
+
+    public override async Task<RequestRefundResponse> RequestRefund(RequestRefundRequest request, ServerCallContext context)
+    {
+        var validator = RequestIdValidator(request.RequestId)
+            .Require(request.OrderId, "order_id")
+            .Require(request.Reason, "reason")
+            .Check(request.Reason.Length <= MaxIdLength, "reason", $"must be at most {MaxIdLength} characters")
+            .Require(request.EvidenceReference, "evidence_reference")
+            .Check(request.EvidenceReference.Length <= MaxTextLength, "evidence_reference",
+                $"must be at most {MaxTextLength} characters");
+        var orderId = ParseOrderId(request.OrderId, validator);
+        validator.ThrowIfInvalid();
+        var tenantId = tenant.RequireTenant();
+        var ct = context.CancellationToken;
+
+        return await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, (conn, tx) =>
+            requestLog.RunOnceAsync(conn, tx, tenantId, nameof(RequestRefund), request.RequestId, request,
+                RequestRefundResponse.Parser, async () =>
+                {
+                    try
+                    {
+                        var (order, refund) = await refunds.RequestFullAsync(conn, tx, tenantId, orderId, request.Reason.Trim(),
+                            request.EvidenceReference.Trim(), tenant.Client, ct);
+                        return new RequestRefundResponse
+                        {
+                            Refund = ProtoMapping.ToProto(refund),
+                            Order = ProtoMapping.ToProto(order, Now()),
+                        };
+                    }
+                    catch (PaymentRuleException ex)
+                    {
+                        throw ToRpc(ex);
+                    }
+                }, ct), ct));
+    }
+
+    public override async Task<CompleteRefundResponse> CompleteRefund(CompleteRefundRequest request, ServerCallContext context)
+    {
+        var validator = RequestIdValidator(request.RequestId)
+            .Require(request.RefundId, "refund_id")
+            .Require(request.RefundReference, "refund_reference")
+            .Check(request.RefundReference.Length <= MaxIdLength, "refund_reference", $"must be at most {MaxIdLength} characters");
+        var refundOk = Guid.TryParse(request.RefundId, out var refundId);
+        if (request.RefundId.Length > 0)
+            validator.Check(refundOk, "refund_id", "must be a refund id returned by RequestRefund or ListRefunds");
+        validator.ThrowIfInvalid();
+        var tenantId = tenant.RequireTenant();
+        var ct = context.CancellationToken;
+
+        return await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, (conn, tx) =>
+            requestLog.RunOnceAsync(conn, tx, tenantId, nameof(CompleteRefund), request.RequestId, request,
+                CompleteRefundResponse.Parser, async () =>
+                {
+                    try
+                    {
+                        var refund = await refunds.CompleteAsync(conn, tx, tenantId, refundId, request.RefundReference.Trim(), ct);
+                        return new CompleteRefundResponse { Refund = ProtoMapping.ToProto(refund) };
+                    }
+                    catch (PaymentRuleException ex)
+                    {
+                        throw ToRpc(ex);
+                    }
+                }, ct), ct));
+    }
+
+    public override async Task<ListRefundsResponse> ListRefunds(ListRefundsRequest request, ServerCallContext context)
+    {
+        var validator = new RequestValidator()
+            .Check(request.PageSize >= 0, "page_size", "must not be negative")
+            .Check(Enum.IsDefined(request.State), "state", "must be a refund state");
+        Guid? orderId = null;
+        if (request.OrderId.Length > 0) orderId = ParseOrderId(request.OrderId, validator);
+        var filter = $"{request.OrderId}|{request.State}";
+        Guid? after = null;
+        if (request.PageToken.Length > 0)
+        {
+            after = OrderPageToken.Decode(request.PageToken, filter);
+            validator.Check(after is not null, "page_token", "must be a next_page_token returned for the same filter");
+        }
+        validator.ThrowIfInvalid();
+        var tenantId = tenant.RequireTenant();
+        var pageSize = request.PageSize == 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
+        Domain.RefundState? state = request.State switch
+        {
+            Payment.V1.RefundState.Requested => Domain.RefundState.Requested,
+            Payment.V1.RefundState.Completed => Domain.RefundState.Completed,
+            _ => null,
+        };
+
+        var page = await db.InTenantAsync(tenantId, (conn, tx) =>
+            RefundStore.ListAsync(conn, tx, tenantId, orderId, state, after, pageSize + 1, context.CancellationToken),
+            context.CancellationToken);
+        var response = new ListRefundsResponse();
+        response.Refunds.AddRange(page.Take(pageSize).Select(ProtoMapping.ToProto));
+        if (page.Count > pageSize)
+            response.NextPageToken = OrderPageToken.Encode(filter, page[pageSize - 1].RefundId);
+        return response;
+    }
+
+    private static RequestValidator RequestIdValidator(string requestId) => new RequestValidator()
+        .Require(requestId, "request_id")
+        .Check(requestId.Length <= MaxIdLength, "request_id", $"must be at most {MaxIdLength} characters");
+}
