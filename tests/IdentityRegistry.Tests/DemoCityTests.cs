@@ -43,13 +43,17 @@ public sealed class DemoCityTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task DemoCity_MeishanVocabulary_EveryCountyHasTheSeedCodesInNineImportSteps()
+    public async Task DemoCity_IdentityVocabulary_MeishanCodesInNineStepsGaoyangCategoriesAsCodes()
     {
         // Seed 003 §三(二): 28 local codes (17 veterans' codes plus 11 others) in nine import steps, the same
-        // in each of Meishan's six demo counties; the Chongqing and Hebei tenants have none.
+        // in each of Meishan's six demo counties; Gaoyang's eight categories (seed 004 §二(三)) are their own codes;
+        // the Chongqing tenants have none.
         Assert.Equal(6 * 28, await CountAsync("SELECT count(*) FROM identity_registry.identity_codes WHERE tenant_id LIKE 'sc-meishan-%'"));
-        Assert.Equal(9, await CountAsync("SELECT count(DISTINCT import_step) FROM identity_registry.identity_codes"));
-        Assert.Equal(0, await CountAsync("SELECT count(*) FROM identity_registry.identity_codes WHERE tenant_id NOT LIKE 'sc-meishan-%'"));
+        Assert.Equal(9, await CountAsync(
+            "SELECT count(DISTINCT import_step) FROM identity_registry.identity_codes WHERE tenant_id LIKE 'sc-meishan-%'"));
+        Assert.Equal(8, await CountAsync(
+            "SELECT count(*) FROM identity_registry.identity_codes WHERE tenant_id = 'he-gaoyang' AND local_code = category"));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM identity_registry.identity_codes WHERE tenant_id LIKE 'cq-%'"));
         Assert.Equal(1, await CountAsync("""
             SELECT count(*) FROM identity_registry.identity_codes
             WHERE tenant_id = 'sc-meishan-dongpo' AND local_code = '2304' AND category = 'tekun' AND import_step = 9

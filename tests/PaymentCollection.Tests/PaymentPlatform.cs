@@ -84,7 +84,8 @@ public sealed class PaymentPlatform : IAsyncDisposable
 
     /// <summary>Registers a resident; returns her id and the ID number she was registered with.</summary>
     public async Task<(string ResidentId, string NationalId)> RegisterResidentWithIdAsync(string tenantId, string villageCode,
-        DateOnly? birthDate = null)
+        DateOnly? birthDate = null, string householdNumber = "",
+        HouseholdRelationship relationship = HouseholdRelationship.Unspecified)
     {
         var sequence = Interlocked.Increment(ref _registered);
         var nationalId = NationalIds.Make(villageCode[..6], birthDate ?? new DateOnly(1980, 5, 1), sequence);
@@ -95,8 +96,32 @@ public sealed class PaymentPlatform : IAsyncDisposable
                 NationalId = nationalId,
                 Name = "测试居民" + sequence,
                 VillageCode = villageCode,
+                HouseholdNumber = householdNumber,
+                Relationship = relationship,
             });
         return (response.Resident.ResidentId, nationalId);
+    }
+
+    /// <summary>
+    /// Records a household booklet listing <paramref name="bookletMembers"/> people and registers
+    /// <paramref name="registeredMembers"/> of them (the first as head); returns their ids and ID numbers.
+    /// </summary>
+    public async Task<IReadOnlyList<(string ResidentId, string NationalId)>> RegisterHouseholdAsync(string tenantId,
+        string villageCode, string householdNumber, int registeredMembers, int? bookletMembers = null)
+    {
+        await new IdentityRegistryService.IdentityRegistryServiceClient(_identity.Channel(tenantId))
+            .RecordHouseholdAsync(new RecordHouseholdRequest
+            {
+                RequestId = Guid.NewGuid().ToString(),
+                HouseholdNumber = householdNumber,
+                VillageCode = villageCode,
+                BookletMemberCount = bookletMembers ?? registeredMembers,
+            });
+        var members = new List<(string, string)>();
+        for (var i = 0; i < registeredMembers; i++)
+            members.Add(await RegisterResidentWithIdAsync(tenantId, villageCode, new DateOnly(1980 + i, 5, 1), householdNumber,
+                i == 0 ? HouseholdRelationship.Head : HouseholdRelationship.Child));
+        return members;
     }
 
     /// <summary>A department's list certifying one person, imported through the registry's CSV RPC.</summary>

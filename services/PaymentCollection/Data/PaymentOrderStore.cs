@@ -39,9 +39,13 @@ public static class PaymentOrderStore
     public static async Task<bool> TransactionSettledAnotherOrderAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, string channel, string channelTransactionId, Guid orderId, CancellationToken ct)
     {
+        // A household order's members carry its transaction number too: they are that order, not another one.
         await using var cmd = Command(conn, tx, """
             SELECT EXISTS (SELECT 1 FROM payment_orders
-                           WHERE tenant_id = $1 AND channel = $2 AND channel_transaction_id = $3 AND order_id <> $4)
+                           WHERE tenant_id = $1 AND channel = $2 AND channel_transaction_id = $3 AND order_id <> $4
+                             AND household_order_id IS DISTINCT FROM $4)
+                OR EXISTS (SELECT 1 FROM household_orders
+                           WHERE tenant_id = $1 AND channel = $2 AND channel_transaction_id = $3 AND household_order_id <> $4)
             """, tenantId, channel, channelTransactionId, orderId);
         return (bool)(await cmd.ExecuteScalarAsync(ct))!;
     }
@@ -117,6 +121,21 @@ public static class PaymentOrderStore
         return orders;
     }
 
+    /// <summary>The member orders of a household order, by resident.</summary>
+    public static async Task<IReadOnlyList<PaymentOrder>> HouseholdMembersAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        string tenantId, Guid householdOrderId, CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx, $"""
+            SELECT {OrderColumns} FROM payment_orders
+            WHERE tenant_id = $1 AND household_order_id = $2
+            ORDER BY resident_id
+            """, tenantId, householdOrderId);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var orders = new List<PaymentOrder>();
+        while (await reader.ReadAsync(ct)) orders.Add(ReadOrder(reader));
+        return orders;
+    }
+
     /// <summary>The resident's orders that are paid (not being refunded), oldest first.</summary>
     public static async Task<IReadOnlyList<PaymentOrder>> PaidOrdersOfResidentAsync(NpgsqlConnection conn,
         NpgsqlTransaction tx, string tenantId, string residentId, CancellationToken ct)
@@ -180,7 +199,7 @@ public static class PaymentOrderStore
     public const string ZeroContributionOutcome = "zero_contribution";
     public const string OrderNotFoundOutcome = "order_not_found";
 
-    private static string StateCode(OrderState state) => state switch
+    public static string StateCode(OrderState state) => state switch
     {
         OrderState.Created => "created",
         OrderState.Paid => "paid",
@@ -191,7 +210,7 @@ public static class PaymentOrderStore
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
     };
 
-    private static OrderState ParseState(string code) => code switch
+    public static OrderState ParseState(string code) => code switch
     {
         "created" => OrderState.Created,
         "paid" => OrderState.Paid,

@@ -22,6 +22,9 @@ public enum ConfirmationOutcome
 /// <summary>How a notice is answered, and the order as it stands afterwards.</summary>
 public sealed record ConfirmationDecision(ConfirmationOutcome Outcome, PaymentOrder Order, string Explanation)
 {
+    /// <summary>For a household order's notice: the household order and its members as they stand afterwards.</summary>
+    public (HouseholdOrder Order, IReadOnlyList<PaymentOrder> Members)? Household { get; init; }
+
     public bool Accepted => Outcome is ConfirmationOutcome.Confirmed or ConfirmationOutcome.Replayed;
 
     /// <summary>A refused notice means a channel holds money the platform did not take: a person must act on it.</summary>

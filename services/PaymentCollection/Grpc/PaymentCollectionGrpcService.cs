@@ -92,7 +92,9 @@ public sealed partial class PaymentCollectionGrpcService(
                     ["order_amount_fen"] = decision.Order.PersonalAmountFen.ToString(),
                     ["reported_amount_fen"] = notice.AmountFen.ToString(),
                 });
-        return new ConfirmPaymentResponse { Order = ProtoMapping.ToProto(decision.Order, Now()) };
+        return decision.Household is { } household
+            ? new ConfirmPaymentResponse { HouseholdOrder = ToProto(household.Order, household.Members, Now()) }
+            : new ConfirmPaymentResponse { Order = ProtoMapping.ToProto(decision.Order, Now()) };
     }
 
     public override async Task<GetPaymentOrderResponse> GetPaymentOrder(GetPaymentOrderRequest request, ServerCallContext context)

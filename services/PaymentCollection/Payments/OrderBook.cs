@@ -7,6 +7,7 @@ using Medins.Platform.Hosting.Messaging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
+using OrderState = Medins.PaymentCollection.Domain.OrderState;
 
 namespace Medins.PaymentCollection.Payments;
 
@@ -66,6 +67,68 @@ public sealed class OrderBook(
     }
 
     /// <summary>
+    /// Opens one order for the members of a household booklet: each member priced under one policy version, with an
+    /// order of her own inside it; the channel collects their total. Fully subsidised members are enrolled at once.
+    /// Throws <see cref="HouseholdRuleException"/> when the household rules refuse, <see cref="PaymentRuleException"/>
+    /// when a member's year is already paid.
+    /// </summary>
+    public async Task<(HouseholdOrder Order, IReadOnlyList<DomainOrder> Members)> OpenHouseholdAsync(NpgsqlConnection conn,
+        NpgsqlTransaction tx, string tenantId, string householdNumber, int coverageYear, string channel, int tier,
+        IReadOnlyCollection<string> requestedMembers, CancellationToken ct)
+    {
+        var now = Now();
+        var household = await pricing.GetHouseholdAsync(householdNumber, coverageYear, ct);
+        var facts = household.Members
+            .Select(m => new HouseholdMemberFacts(m.Resident.ResidentId, MaskName(m.Resident.Name),
+                m.EnrolmentStatus == Identity.V1.EnrolmentStatus.Enrolled))
+            .ToList();
+        var allIds = facts.Select(f => f.ResidentId).ToList();
+        if (allIds.Count == 0)
+            throw new HouseholdRuleException(HouseholdOrderRules.NothingToPay,
+                $"Household {householdNumber} has no registered member.", []);
+        var (quotes, together) = await pricing.QuoteHouseholdAsync(allIds, coverageYear, tier, now, ct);
+        var unregistered = Math.Max(0, household.BookletMemberCount - household.Members.Count);
+        var chosen = HouseholdOrderRules.MembersToPay(facts, requestedMembers, together, unregistered);
+
+        var householdOrderId = Guid.CreateVersion7(now);
+        var members = new List<DomainOrder>();
+        var priced = chosen.Select(m => (Member: m, Price: quotes[allIds.IndexOf(m.ResidentId)])).ToList();
+        var householdOrder = new HouseholdOrder(householdOrderId, householdNumber, household.VillageCode, coverageYear, channel,
+            OrderState.Created, priced.Sum(p => p.Price.Price.PersonalFen), priced.Sum(p => p.Price.Price.SubsidyFen),
+            ChannelTransactionId: null, now, PaidAt: null, now + options.Value.OrderExpiry);
+        if (householdOrder.TotalPersonalFen == 0)
+            householdOrder = householdOrder with { State = OrderState.Paid, PaidAt = now };
+        await HouseholdOrderStore.InsertAsync(conn, tx, tenantId, householdOrder, ct);
+
+        // Person-year locks in resident order, as a confirmation takes them, so the two never deadlock.
+        foreach (var (member, (price, quote)) in priced.OrderBy(p => p.Member.ResidentId, StringComparer.Ordinal)
+                     .Select(p => (p.Member, p.Price)))
+        {
+            await PaymentOrderStore.LockCoverageYearAsync(conn, tx, tenantId, member.ResidentId, coverageYear, ct);
+            var settled = await PaymentOrderStore.CoverageYearSettledAsync(conn, tx, tenantId, member.ResidentId, coverageYear,
+                excludingOrderId: null, ct);
+            var order = DomainOrder.Open(Guid.CreateVersion7(now), member.ResidentId, household.VillageCode, coverageYear,
+                channel, price, settled, now, options.Value.OrderExpiry) with
+            {
+                HouseholdId = householdNumber,
+                HouseholdOrderId = householdOrderId,
+            };
+            if (order.IsZeroContribution)
+                order = order with { ReceiptNumber = await PaymentOrderStore.NextReceiptNumberAsync(conn, tx, coverageYear, ct) };
+            await PaymentOrderStore.InsertOrderAsync(conn, tx, tenantId, order, Google.Protobuf.JsonFormatter.Default.Format(quote), ct);
+            if (order.IsZeroContribution)
+            {
+                await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, order.OrderId, order.Channel,
+                    channelTransactionId: null, amountFen: 0, reportedPaidAt: null, now,
+                    PaymentOrderStore.ZeroContributionOutcome, ct);
+                await PublishPaidAsync(conn, tx, tenantId, order, ct);
+            }
+            members.Add(order);
+        }
+        return (householdOrder, members);
+    }
+
+    /// <summary>
     /// Applies a channel's notice to an order under the person-year lock. Every notice is kept; a refused one also
     /// goes to the review queue. Returns null when the tenant has no such order (the notice is kept for review too).
     /// </summary>
@@ -74,6 +137,8 @@ public sealed class OrderBook(
     {
         var now = Now();
         var found = await PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: false, ct);
+        if (found is null && await HouseholdOrderStore.FindAsync(conn, tx, tenantId, orderId, forUpdate: true, ct) is { } household)
+            return await ConfirmHouseholdAsync(conn, tx, tenantId, household, notice, now, ct);
         if (found is null)
         {
             // A channel claims money for an order this tenant does not have: keep the notice for review.
@@ -114,6 +179,58 @@ public sealed class OrderBook(
             await PublishPaidAsync(conn, tx, tenantId, decided.Order, ct);
         return decided;
     }
+
+    /// <summary>
+    /// A notice for a household order, decided by the rules of a single order on the members' total: it settles
+    /// every member at once (each with her receipt and event), or none.
+    /// </summary>
+    private async Task<ConfirmationDecision> ConfirmHouseholdAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        string tenantId, HouseholdOrder household, ConfirmationNotice notice, DateTimeOffset now, CancellationToken ct)
+    {
+        var members = await PaymentOrderStore.HouseholdMembersAsync(conn, tx, tenantId, household.HouseholdOrderId, ct);
+        var unpaid = members.Where(m => m.State == OrderState.Created).ToList();
+        var anotherSettled = false;
+        foreach (var member in unpaid)
+        {
+            await PaymentOrderStore.LockCoverageYearAsync(conn, tx, tenantId, member.ResidentId, member.CoverageYear, ct);
+            anotherSettled |= await PaymentOrderStore.CoverageYearSettledAsync(conn, tx, tenantId, member.ResidentId,
+                member.CoverageYear, excludingOrderId: member.OrderId, ct);
+        }
+        var payable = household.AsPayable();
+        var facts = new ConfirmationFacts(anotherSettled,
+            await PaymentOrderStore.TransactionSettledAnotherOrderAsync(conn, tx, tenantId, household.Channel,
+                notice.ChannelTransactionId, household.HouseholdOrderId, ct));
+        var decided = ConfirmationRules.Decide(payable, notice, facts, now);
+
+        var moved = household.With(decided.Order);
+        var after = members.ToList();
+        if (decided.Order != payable)
+        {
+            await HouseholdOrderStore.UpdateAsync(conn, tx, tenantId, moved, ct);
+            foreach (var member in unpaid)
+            {
+                var next = decided.Outcome == ConfirmationOutcome.Confirmed
+                    ? member.MarkPaid(notice.ChannelTransactionId, moved.PaidAt!.Value) with
+                    {
+                        ReceiptNumber = await PaymentOrderStore.NextReceiptNumberAsync(conn, tx, member.CoverageYear, ct),
+                    }
+                    : moved.State == OrderState.Expired ? member.MarkExpired() : member.Cancel();
+                await PaymentOrderStore.UpdateOrderAsync(conn, tx, tenantId, next, ct);
+                after[after.FindIndex(m => m.OrderId == member.OrderId)] = next;
+                if (decided.Outcome == ConfirmationOutcome.Confirmed)
+                    await PublishPaidAsync(conn, tx, tenantId, next, ct);
+            }
+        }
+        var confirmationId = await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, household.HouseholdOrderId,
+            household.Channel, notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now,
+            PaymentOrderStore.OutcomeCode(decided.Outcome), ct);
+        if (decided.NeedsReview)
+            await PaymentOrderStore.QueueReviewAsync(conn, tx, tenantId, confirmationId, household.HouseholdOrderId,
+                notice.ChannelTransactionId, notice.AmountFen, decided.Reason!, decided.Explanation, now, ct);
+        return decided with { Household = (moved, after) };
+    }
+
+    private static string MaskName(string name) => name.Length <= 1 ? name : name[0] + new string('*', name.Length - 1);
 
     public Task PublishPaidAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, DomainOrder order,
         CancellationToken ct) =>

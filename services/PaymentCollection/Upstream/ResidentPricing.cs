@@ -59,6 +59,38 @@ public sealed class ResidentPricing(
         return (ToPrice(quote), quote);
     }
 
+    /// <summary>
+    /// Prices every member of a household under one policy version on the Asia/Shanghai day of
+    /// <paramref name="paymentTime"/>, from each one's registered facts; says too whether the policy enrols a booklet
+    /// together.
+    /// </summary>
+    public async Task<(IReadOnlyList<(PricedContribution Price, Quote Quote)> Members, bool EnrolTogether)> QuoteHouseholdAsync(
+        IReadOnlyList<string> residentIds, int coverageYear, int tier, DateTimeOffset paymentTime, CancellationToken ct)
+    {
+        var paymentDate = ShanghaiCalendar.ToDate(paymentTime);
+        var residents = await Task.WhenAll(residentIds.Select(id => GetResidentAsync(id, ct)));
+        var request = new QuoteHouseholdRequest
+        {
+            CoverageYear = coverageYear,
+            Tier = tier,
+            PaymentDate = paymentDate.ToProtoDate(),
+            Members =
+            {
+                residents.Select(r => new Contribution.V1.HouseholdMember
+                {
+                    BirthDate = r.BirthDate,
+                    IdentityCodes = { r.IdentityCodesOn(paymentDate) },
+                }),
+            },
+        };
+        var response = await CallAsync(ContributionCalculation, notFoundReason: null, callCt =>
+            contributionCalculation.QuoteHouseholdAsync(request, cancellationToken: callCt).ResponseAsync, ct);
+        if (response.MemberQuotes.Count != residentIds.Count || response.MemberQuotes.Any(q => q.Quote is null))
+            throw UpstreamErrors.BadResponse(ContributionCalculation, "a household quote without every member");
+        return (response.MemberQuotes.OrderBy(q => q.MemberIndex).Select(q => (ToPrice(q.Quote), q.Quote)).ToList(),
+            response.EnrolHouseholdTogether);
+    }
+
     /// <summary>Asks the policy version that priced the order whether (and how much of) it is refunded.</summary>
     public async Task<PolicyRefundDecision> DecideRefundAsync(DecideRefundRequest request, CancellationToken ct)
     {
