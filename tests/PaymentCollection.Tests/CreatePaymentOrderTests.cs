@@ -235,6 +235,55 @@ public sealed class CreatePaymentOrderTests : IAsyncLifetime
         Assert.Equal("ALREADY_PAID", RpcErrors.ReasonOf(again));
     }
 
+    [Theory]
+    [InlineData("2023-11-26", "2023-12-01")]
+    [InlineData("2023-11-30", "2023-12-01")]
+    public async Task CreatePaymentOrder_GaoyangSettlementDays_FailedPreconditionSaysWhenItReopens(string day, string reopens)
+    {
+        // Seed 004 §三(四): 每月1日至25日为缴费时段，26日至月末为费款结算期，不办理缴费业务.
+        var resident = await _p.RegisterResidentAsync("he-gaoyang", "130628901001");
+        var date = DateOnly.Parse(day);
+        _p.Clock.SetUtcNow(new DateTimeOffset(date.Year, date.Month, date.Day, 2, 0, 0, TimeSpan.Zero));
+
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            _p.Client("he-gaoyang").CreatePaymentOrderAsync(Request(resident)).ResponseAsync);
+
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Assert.Equal("SETTLEMENT_DAYS", RpcErrors.ReasonOf(error));
+        Assert.Equal(reopens, error.GetRpcStatus()!.GetDetail<ErrorInfo>().Metadata["next_possible_date"]);
+        Assert.Equal(0L, await _p.ScalarAsync<long>("SELECT count(*) FROM payment_collection.payment_orders"));
+    }
+
+    [Fact]
+    public async Task ConfirmPayment_PaidAndMismatched_MetricsCountOutcomesAndCollectedFen()
+    {
+        // A tenant no other test uses, so the process-wide series belong to this test alone.
+        const string tenant = "test-metrics-county";
+        await _p.PublishFlatPolicyAsync(tenant, 2024, 12300);
+        await _p.ExecuteAsync("""
+            INSERT INTO identity_registry.divisions (tenant_id, code, name, level, parent_code)
+            VALUES ($1, '511499', '测试县', 'county', NULL), ($1, '511499999', '测试镇', 'township', '511499'),
+                   ($1, '511499999201', '测试村', 'village', '511499999')
+            """, tenant);
+        var client = _p.Client(tenant);
+        var first = (await client.CreatePaymentOrderAsync(Request(await _p.RegisterResidentAsync(tenant, "511499999201"),
+            channel: PaymentChannel.Alipay))).Order;
+        var second = (await client.CreatePaymentOrderAsync(Request(await _p.RegisterResidentAsync(tenant, "511499999201"),
+            channel: PaymentChannel.Alipay))).Order;
+
+        await client.ConfirmPaymentAsync(new ConfirmPaymentRequest { OrderId = first.OrderId, ChannelTransactionId = "m-1", AmountFen = 12300 });
+        await Assert.ThrowsAsync<RpcException>(() => client.ConfirmPaymentAsync(new ConfirmPaymentRequest
+        {
+            OrderId = second.OrderId, ChannelTransactionId = "m-2", AmountFen = 100,
+        }).ResponseAsync);
+
+        var metrics = await _p.MetricsAsync();
+        Assert.Contains("medins_payment_orders_created_total{tenant=\"test-metrics-county\",channel=\"alipay\"} 2\n", metrics);
+        Assert.Contains("medins_payment_confirmations_total{tenant=\"test-metrics-county\",channel=\"alipay\",outcome=\"confirmed\"} 1\n", metrics);
+        Assert.Contains("medins_payment_confirmations_total{tenant=\"test-metrics-county\",channel=\"alipay\",outcome=\"amount_mismatch\"} 1\n", metrics);
+        Assert.Contains("medins_payment_collected_fen_total{tenant=\"test-metrics-county\",channel=\"alipay\"} 12300\n", metrics);
+    }
+
     [Fact]
     public async Task CreatePaymentOrder_EmptyRequest_InvalidArgumentNamesEveryField()
     {

@@ -190,6 +190,13 @@ public sealed class PaymentPlatform : IAsyncDisposable
         return events;
     }
 
+    /// <summary>payment-collection's Prometheus exposition.</summary>
+    public async Task<string> MetricsAsync()
+    {
+        using var http = _payment.CreateClient();
+        return await http.GetStringAsync("/metrics");
+    }
+
     /// <summary>The events of one topic in payment-collection's outbox, oldest first.</summary>
     public async Task<IReadOnlyList<T>> OutboxEventsAsync<T>(string topic) where T : Google.Protobuf.IMessage<T>, new()
     {

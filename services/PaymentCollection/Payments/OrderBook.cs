@@ -54,6 +54,7 @@ public sealed class OrderBook(
             order = order with { ReceiptNumber = await PaymentOrderStore.NextReceiptNumberAsync(conn, tx, order.CoverageYear, ct) };
         var quoteJson = Google.Protobuf.JsonFormatter.Default.Format(quote);
         await PaymentOrderStore.InsertOrderAsync(conn, tx, tenantId, order, quoteJson, ct);
+        PaymentMetrics.OrderOpened(tenantId, order);
 
         if (order.IsZeroContribution)
         {
@@ -116,6 +117,7 @@ public sealed class OrderBook(
             if (order.IsZeroContribution)
                 order = order with { ReceiptNumber = await PaymentOrderStore.NextReceiptNumberAsync(conn, tx, coverageYear, ct) };
             await PaymentOrderStore.InsertOrderAsync(conn, tx, tenantId, order, Google.Protobuf.JsonFormatter.Default.Format(quote), ct);
+            PaymentMetrics.OrderOpened(tenantId, order);
             if (order.IsZeroContribution)
             {
                 await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, order.OrderId, order.Channel,
@@ -147,6 +149,7 @@ public sealed class OrderBook(
                 PaymentOrderStore.OrderNotFoundOutcome, ct);
             await PaymentOrderStore.QueueReviewAsync(conn, tx, tenantId, unknownId, orderId, notice.ChannelTransactionId,
                 notice.AmountFen, "ORDER_NOT_FOUND", $"No payment order {orderId} in this tenant.", now, ct);
+            PaymentMetrics.Decided(tenantId, "unknown", PaymentOrderStore.OrderNotFoundOutcome, 0);
             return null;
         }
 
@@ -177,6 +180,8 @@ public sealed class OrderBook(
                 notice.ChannelTransactionId, notice.AmountFen, decided.Reason!, decided.Explanation, now, ct);
         if (decided.Outcome == ConfirmationOutcome.Confirmed)
             await PublishPaidAsync(conn, tx, tenantId, decided.Order, ct);
+        PaymentMetrics.Decided(tenantId, order.Channel, PaymentOrderStore.OutcomeCode(decided.Outcome),
+            decided.Outcome == ConfirmationOutcome.Confirmed ? notice.AmountFen : 0);
         return decided;
     }
 
@@ -227,6 +232,8 @@ public sealed class OrderBook(
         if (decided.NeedsReview)
             await PaymentOrderStore.QueueReviewAsync(conn, tx, tenantId, confirmationId, household.HouseholdOrderId,
                 notice.ChannelTransactionId, notice.AmountFen, decided.Reason!, decided.Explanation, now, ct);
+        PaymentMetrics.Decided(tenantId, household.Channel, PaymentOrderStore.OutcomeCode(decided.Outcome),
+            decided.Outcome == ConfirmationOutcome.Confirmed ? notice.AmountFen : 0);
         return decided with { Household = (moved, after) };
     }
 

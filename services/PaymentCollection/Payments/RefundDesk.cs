@@ -59,6 +59,7 @@ public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook
         if (refund.Kind == RefundKind.Full)
             await PaymentOrderStore.UpdateOrderAsync(conn, tx, tenantId, order.CompleteRefund(), ct);
         await outbox.AddAsync(conn, tx, tenantId, EventTopics.ContributionRefunded, Refunded(tenantId, order, refund), ct);
+        PaymentMetrics.RefundCompleted(tenantId, refund);
         return refund;
     }
 

@@ -20,12 +20,12 @@ internal static class UpstreamErrors
     public static RpcException Map(RpcException ex, string upstream, string? notFoundReason = null)
     {
         var status = ex.GetRpcStatus();
-        var upstreamReason = status?.GetDetail<ErrorInfo>()?.Reason;
-        var metadata = new Dictionary<string, string>
-        {
-            ["upstream"] = upstream,
-            ["upstream_code"] = ex.StatusCode.ToString(),
-        };
+        var upstreamInfo = status?.GetDetail<ErrorInfo>();
+        var upstreamReason = upstreamInfo?.Reason;
+        // Upstream's metadata tells the caller what to do next (SETTLEMENT_DAYS' next_possible_date, the policy).
+        var metadata = upstreamInfo?.Metadata.ToDictionary(m => m.Key, m => m.Value) ?? [];
+        metadata["upstream"] = upstream;
+        metadata["upstream_code"] = ex.StatusCode.ToString();
         if (upstreamReason is not null) metadata["upstream_reason"] = upstreamReason;
         var message = $"{upstream}: {ex.Status.Detail}";
 
