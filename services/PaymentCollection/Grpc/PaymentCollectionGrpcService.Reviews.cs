@@ -1,0 +1,101 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Medins.Payment.V1;
+using Medins.PaymentCollection.Data;
+using Medins.PaymentCollection.Domain;
+using Medins.Platform.Hosting;
+using DomainReview = Medins.PaymentCollection.Domain.PaymentReview;
+using DomainResolution = Medins.PaymentCollection.Domain.ReviewResolution;
+
+namespace Medins.PaymentCollection.Grpc;
+
+/// <summary>The review queue of refused notices, and their audited resolution.</summary>
+public sealed partial class PaymentCollectionGrpcService
+{
+    public override async Task<ListPaymentReviewsResponse> ListPaymentReviews(ListPaymentReviewsRequest request,
+        ServerCallContext context)
+    {
+        var filter = request.IncludeResolved ? "all" : "open";
+        Guid? after = null;
+        var validator = new RequestValidator().Check(request.PageSize >= 0, "page_size", "must not be negative");
+        if (request.PageToken.Length > 0)
+        {
+            after = OrderPageToken.Decode(request.PageToken, filter);
+            validator.Check(after is not null, "page_token", "must be a next_page_token returned for the same filter");
+        }
+        validator.ThrowIfInvalid();
+        var tenantId = tenant.RequireTenant();
+        var pageSize = request.PageSize == 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
+
+        var page = await db.InTenantAsync(tenantId, (conn, tx) =>
+            ReviewStore.ListAsync(conn, tx, tenantId, !request.IncludeResolved, after, pageSize + 1, context.CancellationToken),
+            context.CancellationToken);
+        var response = new ListPaymentReviewsResponse();
+        response.Reviews.AddRange(page.Take(pageSize).Select(ToProto));
+        if (page.Count > pageSize)
+            response.NextPageToken = OrderPageToken.Encode(filter, page[pageSize - 1].ReviewId);
+        return response;
+    }
+
+    public override async Task<ResolvePaymentReviewResponse> ResolvePaymentReview(ResolvePaymentReviewRequest request,
+        ServerCallContext context)
+    {
+        DomainResolution? resolution = request.Resolution switch
+        {
+            Payment.V1.ReviewResolution.ReturnedToPayer => DomainResolution.ReturnedToPayer,
+            Payment.V1.ReviewResolution.MatchedElsewhere => DomainResolution.MatchedElsewhere,
+            _ => null,
+        };
+        var validator = RequestIdValidator(request.RequestId)
+            .Require(request.ReviewId, "review_id")
+            .Check(resolution is not null, "resolution", "must say what became of the money")
+            .Require(request.Reference, "reference")
+            .Check(request.Reference.Length <= MaxIdLength, "reference", $"must be at most {MaxIdLength} characters")
+            .Check(request.Note.Length <= MaxTextLength, "note", $"must be at most {MaxTextLength} characters");
+        var ok = Guid.TryParse(request.ReviewId, out var reviewId);
+        if (request.ReviewId.Length > 0) validator.Check(ok, "review_id", "must be a review id from ListPaymentReviews");
+        validator.ThrowIfInvalid();
+        var tenantId = tenant.RequireTenant();
+        var ct = context.CancellationToken;
+
+        return await db.InTenantAsync(tenantId, (conn, tx) =>
+            requestLog.RunOnceAsync(conn, tx, tenantId, nameof(ResolvePaymentReview), request.RequestId, request,
+                ResolvePaymentReviewResponse.Parser, async () =>
+                {
+                    var review = await ReviewStore.FindForUpdateAsync(conn, tx, tenantId, reviewId, ct)
+                        ?? throw RpcErrors.NotFound("REVIEW_NOT_FOUND", $"No review item {reviewId}.");
+                    try
+                    {
+                        var resolved = review.Resolve(resolution!.Value, request.Reference.Trim(), request.Note.Trim(),
+                            tenant.Client, Now());
+                        await ReviewStore.ResolveAsync(conn, tx, tenantId, resolved, ct);
+                        return new ResolvePaymentReviewResponse { Review = ToProto(resolved) };
+                    }
+                    catch (PaymentRuleException ex)
+                    {
+                        throw ToRpc(ex);
+                    }
+                }, ct), ct);
+    }
+
+    private static Payment.V1.PaymentReview ToProto(DomainReview review) => new()
+    {
+        ReviewId = review.ReviewId.ToString(),
+        OrderId = review.OrderId.ToString(),
+        ChannelTransactionId = review.ChannelTransactionId,
+        AmountFen = review.AmountFen,
+        Reason = review.Reason,
+        Detail = review.Detail,
+        CreateTime = Timestamp.FromDateTimeOffset(review.CreatedAt),
+        Resolution = review.Resolution switch
+        {
+            DomainResolution.ReturnedToPayer => Payment.V1.ReviewResolution.ReturnedToPayer,
+            DomainResolution.MatchedElsewhere => Payment.V1.ReviewResolution.MatchedElsewhere,
+            _ => Payment.V1.ReviewResolution.Unspecified,
+        },
+        ResolutionReference = review.ResolutionReference ?? "",
+        ResolutionNote = review.ResolutionNote ?? "",
+        ResolvedBy = review.ResolvedBy ?? "",
+        ResolveTime = review.ResolvedAt is { } at ? Timestamp.FromDateTimeOffset(at) : null,
+    };
+}
