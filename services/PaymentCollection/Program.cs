@@ -4,6 +4,7 @@ using Medins.PaymentCollection;
 using Medins.PaymentCollection.Grpc;
 using Medins.PaymentCollection.Payments;
 using Medins.PaymentCollection.Upstream;
+using Medins.PaymentCollection.VillageCash;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Grpc;
 
@@ -17,10 +18,12 @@ builder.Services.AddOptions<PaymentCollectionOptions>()
     .ValidateOnStart();
 builder.Services.AddScoped<ResidentPricing>();
 builder.Services.AddScoped<OrderBook>();
+builder.AddVillageCash();
 
 var app = builder.Build();
 app.MapPlatformEndpoints();
 app.MapGrpcService<PaymentCollectionGrpcService>();
+app.MapGrpcService<VillageCashGrpcService>();
 app.Run();
 
 public partial class Program;
