@@ -106,15 +106,25 @@ public sealed partial class VillageCashGrpcService(
         var tenantId = tenant.RequireTenant();
         var ct = context.CancellationToken;
 
-        return await db.InTenantAsync(tenantId, (conn, tx) =>
-            requestLog.RunOnceAsync(conn, tx, tenantId, nameof(RemitCash), request.RequestId, request,
-                RemitCashResponse.Parser, async () =>
-                {
-                    var agent = await RegisteredAgentAsync(conn, tx, tenantId, request.AgentId, ct);
-                    var remittance = await RefusingAsync(() =>
-                        desk.RemitAsync(conn, tx, tenantId, agent, date!.Value, depositReference, request.AmountFen, ct));
-                    return new RemitCashResponse { Remittance = ToProto(remittance) };
-                }, ct), ct);
+        try
+        {
+            return await db.InTenantAsync(tenantId, (conn, tx) =>
+                requestLog.RunOnceAsync(conn, tx, tenantId, nameof(RemitCash), request.RequestId, request,
+                    RemitCashResponse.Parser, async () =>
+                    {
+                        var agent = await RegisteredAgentAsync(conn, tx, tenantId, request.AgentId, ct);
+                        var remittance = await RefusingAsync(() =>
+                            desk.RemitAsync(conn, tx, tenantId, agent, date!.Value, depositReference, request.AmountFen, ct));
+                        return new RemitCashResponse { Remittance = ToProto(remittance) };
+                    }, ct), ct);
+        }
+        catch (PostgresException ex) when (ex is { SqlState: PostgresErrorCodes.UniqueViolation,
+                                                   ConstraintName: "cash_remittances_one_per_deposit" })
+        {
+            // Another agent's remittance with the same slip committed between the check and the insert.
+            throw RpcErrors.FailedPrecondition(VillageCashException.DepositReferenceReused,
+                $"Deposit slip '{depositReference}' already handed in another remittance.");
+        }
     }
 
     public override async Task<GetAgentCashBalanceResponse> GetAgentCashBalance(GetAgentCashBalanceRequest request,
