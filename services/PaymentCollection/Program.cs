@@ -6,6 +6,7 @@ using Medins.PaymentCollection.Events;
 using Medins.PaymentCollection.Grpc;
 using Medins.PaymentCollection.Payments;
 using Medins.PaymentCollection.Upstream;
+using Medins.PaymentCollection.VillageCash;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Grpc;
 using Medins.Platform.Hosting.Messaging;
@@ -22,11 +23,13 @@ builder.Services.AddScoped<ResidentPricing>();
 builder.Services.AddScoped<OrderBook>();
 builder.Services.AddScoped<RefundDesk>();
 builder.Services.AddScoped<IdentityCertifiedHandler>();
+builder.AddVillageCash();
 
 var app = builder.Build();
 app.MapPlatformEndpoints();
 app.MapGrpcService<PaymentCollectionGrpcService>();
 app.MapEventSubscription<IdentityCertified, IdentityCertifiedHandler>(EventTopics.IdentityCertified);
+app.MapGrpcService<VillageCashGrpcService>();
 app.Run();
 
 public partial class Program;

@@ -78,6 +78,11 @@ public sealed class PaymentPlatform : IAsyncDisposable
 
     public PaymentCollectionService.PaymentCollectionServiceClient Client(string? tenantId) => new(_payment.Channel(tenantId));
 
+    public VillageCashService.VillageCashServiceClient VillageCash(string? tenantId) => new(_payment.Channel(tenantId));
+
+    /// <summary>payment-collection's services, to drive its background work from a test.</summary>
+    public IServiceProvider PaymentServices => _payment.Services;
+
     /// <summary>Registers a resident in identity-registry (a demo village of the tenant) and returns her id.</summary>
     public async Task<string> RegisterResidentAsync(string tenantId, string villageCode, DateOnly? birthDate = null) =>
         (await RegisterResidentWithIdAsync(tenantId, villageCode, birthDate)).ResidentId;
