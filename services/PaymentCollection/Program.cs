@@ -1,6 +1,7 @@
 using Medins.Contribution.V1;
 using Medins.Identity.V1;
 using Medins.PaymentCollection;
+using Medins.PaymentCollection.Channels;
 using Medins.PaymentCollection.Grpc;
 using Medins.PaymentCollection.Payments;
 using Medins.PaymentCollection.Upstream;
@@ -17,10 +18,12 @@ builder.Services.AddOptions<PaymentCollectionOptions>()
     .ValidateOnStart();
 builder.Services.AddScoped<ResidentPricing>();
 builder.Services.AddScoped<OrderBook>();
+builder.AddPaymentChannels();
 
 var app = builder.Build();
 app.MapPlatformEndpoints();
 app.MapGrpcService<PaymentCollectionGrpcService>();
+app.MapChannelNotices();
 app.Run();
 
 public partial class Program;
