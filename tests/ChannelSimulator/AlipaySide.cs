@@ -3,7 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Medins.ChannelSimulator;
+namespace Medins.ChannelSimulation;
 
 /// <summary>
 /// Alipay's open platform as documented: <c>gateway.do</c> with alipay.trade.precreate (→ <c>qr_code</c>) and

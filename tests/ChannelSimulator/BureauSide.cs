@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Medins.ChannelSimulator;
+namespace Medins.ChannelSimulation;
 
 /// <summary>
 /// The bureau collection protocol (README, "Payment channels") of the tax e-bureau, 渝快办, bank counters, village

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 
-namespace Medins.ChannelSimulator;
+namespace Medins.ChannelSimulation;
 
 /// <summary>A payment as the provider holds it once the payer has paid.</summary>
 public sealed record SimulatedPayment(SimulatedMerchant Merchant, string OutTradeNo, string TransactionId, long AmountFen,

@@ -1,4 +1,4 @@
-namespace Medins.ChannelSimulator;
+namespace Medins.ChannelSimulation;
 
 /// <summary>
 /// The providers' private keys, whose public halves payment-collection's appsettings.json trusts. Demo and test keys

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Medins.ChannelSimulator;
+namespace Medins.ChannelSimulation;
 
 /// <summary>
 /// The providers' APIs in process: <c>{BaseAddress(channel)}…</c> reaches that channel's simulated provider, which

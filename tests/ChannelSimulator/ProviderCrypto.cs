@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Medins.ChannelSimulator;
+namespace Medins.ChannelSimulation;
 
 /// <summary>The signatures as the providers' documentation describes them, written from that description.</summary>
 internal static class ProviderCrypto

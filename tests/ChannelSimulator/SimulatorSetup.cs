@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 
-namespace Medins.ChannelSimulator;
+namespace Medins.ChannelSimulation;
 
 /// <summary>One merchant account as the provider knows it, with the keys the provider holds for it.</summary>
 public sealed record SimulatedMerchant(string Channel, string MerchantId, string TenantId)

@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Medins.ChannelSimulator;
+namespace Medins.ChannelSimulation;
 
 /// <summary>
 /// WeChat Pay API v3 as its documentation describes it: Native prepay (<c>POST /v3/pay/transactions/native</c> →
