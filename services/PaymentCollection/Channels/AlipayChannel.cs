@@ -113,7 +113,7 @@ public sealed class AlipayChannel(ChannelAccount account, Func<HttpClient> http,
         var form = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, values) in QueryHelpers.ParseQuery(body))
         {
-            if (values.Count != 1) throw new FormatException($"Parameter '{key}' is repeated.");
+            if (values.Count != 1) throw new FormatException("A form parameter is repeated.");
             form[key] = values[0] ?? "";
         }
         return form.Count > 0 ? form : throw new FormatException("The notice has no form parameters.");

@@ -13,11 +13,7 @@ public static class ChannelHosting
     public static WebApplicationBuilder AddPaymentChannels(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<ChannelsOptions>()
-            .Configure<IConfiguration>((o, config) =>
-            {
-                config.GetSection(ChannelsOptions.Section).Bind(o.Accounts);
-                config.GetSection(ChannelsOptions.SecretSection).Bind(o.Accounts);
-            })
+            .Configure<IConfiguration>((o, config) => ChannelsOptions.Bind(config, o))
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ChannelsOptions>, ChannelsOptionsValidator>();
         builder.Services.AddHttpClient(PaymentChannelRegistry.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Medins.PaymentCollection.Channels;
@@ -57,6 +58,20 @@ public sealed class ChannelsOptions
     public const string SecretSection = "Channels";
 
     public Dictionary<string, ChannelAccountOptions> Accounts { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Reads <see cref="Section"/>, then overlays the payment channels' entries of <see cref="SecretSection"/>.</summary>
+    public static void Bind(IConfiguration config, ChannelsOptions options)
+    {
+        config.GetSection(Section).Bind(options.Accounts);
+        // The chart's channel Secret is shared with notification: only payment channel codes are ours.
+        foreach (var code in PaymentChannels.WithAdapter)
+        {
+            var secrets = config.GetSection($"{SecretSection}:{code}");
+            if (!secrets.Exists()) continue;
+            if (!options.Accounts.TryGetValue(code, out var account)) options.Accounts[code] = account = new ChannelAccountOptions();
+            secrets.Bind(account);
+        }
+    }
 }
 
 /// <summary>A merchant account with its keys resolved and decoded: what adapters sign and verify with.</summary>

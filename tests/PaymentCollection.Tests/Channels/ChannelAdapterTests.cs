@@ -3,6 +3,7 @@ using System.Text;
 using Medins.ChannelSimulation;
 using Medins.PaymentCollection.Channels;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Medins.PaymentCollection.Tests.Channels;
@@ -299,6 +300,29 @@ public sealed class ChannelAdapterTests
         Assert.Contains("PaymentCollection:Channels:wechat_pay:Merchants:1900000101:ApiV3Key is required (on the merchant or the channel).", problems);
         Assert.Contains("PaymentCollection:Channels:school:Merchants:school-cq-lidu:TenantId is required.", problems);
         Assert.Contains(problems, p => p.StartsWith("PaymentCollection:Channels:alipay:Merchants:2021000000000101:SigningKey cannot be read"));
+    }
+
+    [Fact]
+    public void Bind_ChannelSecretsOverlay_PaymentChannelKeysWinOtherServicesKeysIgnored()
+    {
+        // The chart mounts one channel Secret (Channels__<key>) into payment-collection and notification alike.
+        var config = new ConfigurationBuilder()
+            .AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(SimulatorSetup.DemoSettingsJson())))
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Channels:wechat_pay:ApiV3Key"] = "abcdefghijklmnopqrstuvwxyz012345",
+                ["Channels:alipay:Merchants:2021000000000101:ProviderPublicKey"] = "bm90IGEga2V5",
+                ["Channels:Sms:ApiKey"] = "notification's",
+            })
+            .Build();
+        var options = new ChannelsOptions();
+
+        ChannelsOptions.Bind(config, options);
+
+        Assert.Equal("abcdefghijklmnopqrstuvwxyz012345", options.Accounts["wechat_pay"].ApiV3Key);
+        Assert.Equal("bm90IGEga2V5", options.Accounts["alipay"].Merchants["2021000000000101"].ProviderPublicKey);
+        Assert.Equal("cq-lidu", options.Accounts["alipay"].Merchants["2021000000000101"].TenantId);
+        Assert.DoesNotContain("Sms", options.Accounts.Keys);
     }
 
     private static string ResignAlipay(string form)

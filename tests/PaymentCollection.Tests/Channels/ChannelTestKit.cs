@@ -17,7 +17,7 @@ internal static class ChannelTestKit
             .AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(SimulatorSetup.DemoSettingsJson())))
             .Build();
         var options = new ChannelsOptions();
-        settings.GetSection(ChannelsOptions.Section).Bind(options.Accounts);
+        ChannelsOptions.Bind(settings, options);
         foreach (var (code, account) in options.Accounts) account.BaseAddress = ChannelSimulator.BaseAddress(code).ToString();
         change?.Invoke(options);
         return options;
