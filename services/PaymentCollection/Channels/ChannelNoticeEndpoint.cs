@@ -47,12 +47,12 @@ public sealed partial class ChannelNoticeHandler(
 
         var body = await ReadBodyAsync(request, ct);
         var tooLarge = body is null;
-        var verification = tooLarge
-            ? new NoticeVerification.Rejected(NoticeRejections.MalformedNotice, $"The body is larger than {MaxBodyBytes} bytes.")
-            : channel.VerifyNotice(request.Headers, body);
         body ??= [];
         try
         {
+            var verification = tooLarge
+                ? new NoticeVerification.Rejected(NoticeRejections.MalformedNotice, $"The body is larger than {MaxBodyBytes} bytes.")
+                : channel.VerifyNotice(request.Headers, body);
             return verification switch
             {
                 NoticeVerification.Rejected rejected => await RejectAsync(channel, rejected, body, tooLarge, receivedAt, ct),

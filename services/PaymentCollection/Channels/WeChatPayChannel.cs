@@ -120,7 +120,8 @@ public sealed class WeChatPayChannel(ChannelAccount account, Func<HttpClient> ht
             }
             return Malformed("resource does not decrypt with the merchant's APIv3 key.", claimed);
         }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException
+                                       or ArgumentException)
         {
             return Malformed($"The notice is not a WeChat Pay transaction notice ({ex.GetType().Name}).", claimed);
         }
@@ -138,8 +139,11 @@ public sealed class WeChatPayChannel(ChannelAccount account, Func<HttpClient> ht
         DateTimeOffset? paidAt = transaction.TryGetProperty("success_time", out var success) && success.GetString() is { } text
             ? DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.None)
             : null;
-        return new ChannelPayment(transaction.GetProperty("out_trade_no").GetString()!,
-            transaction.GetProperty("transaction_id").GetString()!, amount, paidAt);
+        var outTradeNo = transaction.GetProperty("out_trade_no").GetString();
+        var transactionId = transaction.GetProperty("transaction_id").GetString();
+        if (string.IsNullOrEmpty(outTradeNo) || string.IsNullOrEmpty(transactionId))
+            throw new FormatException("out_trade_no and transaction_id are required.");
+        return new ChannelPayment(outTradeNo, transactionId, amount, paidAt);
     }
 
     private static byte[]? Decrypt(byte[] key, byte[] iv, byte[] ciphertextAndTag, byte[] associated)
