@@ -1,11 +1,10 @@
+using Medins;
 using Medins.Contribution.V1;
 using Medins.Identity.V1;
-using Medins;
-using Medins.PaymentCollection;
+using Medins.PaymentCollection.Channels;
 using Medins.PaymentCollection.Events;
 using Medins.PaymentCollection.Grpc;
 using Medins.PaymentCollection.Payments;
-using Medins.PaymentCollection.Upstream;
 using Medins.PaymentCollection.VillageCash;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Grpc;
@@ -15,21 +14,16 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatformDefaults("payment-collection", "payment_collection", typeof(Program).Assembly);
 builder.AddServiceClient<IdentityRegistryService.IdentityRegistryServiceClient>("identity-registry");
 builder.AddServiceClient<ContributionCalculationService.ContributionCalculationServiceClient>("contribution-calculation");
-builder.Services.AddOptions<PaymentCollectionOptions>()
-    .Bind(builder.Configuration.GetSection(PaymentCollectionOptions.Section))
-    .Validate(o => o.OrderExpiryMinutes > 0, "PaymentCollection:OrderExpiryMinutes must be positive.")
-    .ValidateOnStart();
-builder.Services.AddScoped<ResidentPricing>();
-builder.Services.AddScoped<OrderBook>();
-builder.Services.AddScoped<RefundDesk>();
-builder.Services.AddScoped<IdentityCertifiedHandler>();
+builder.AddPayments();
 builder.AddVillageCash();
+builder.AddPaymentChannels();
 
 var app = builder.Build();
 app.MapPlatformEndpoints();
 app.MapGrpcService<PaymentCollectionGrpcService>();
-app.MapEventSubscription<IdentityCertified, IdentityCertifiedHandler>(EventTopics.IdentityCertified);
 app.MapGrpcService<VillageCashGrpcService>();
+app.MapChannelNotices();
+app.MapEventSubscription<IdentityCertified, IdentityCertifiedHandler>(EventTopics.IdentityCertified);
 app.Run();
 
 public partial class Program;

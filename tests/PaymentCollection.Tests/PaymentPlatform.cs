@@ -83,6 +83,9 @@ public sealed class PaymentPlatform : IAsyncDisposable
     /// <summary>payment-collection's services, to drive its background work from a test.</summary>
     public IServiceProvider PaymentServices => _payment.Services;
 
+    /// <summary>payment-collection's HTTP endpoints (channel notices, /metrics), as a provider reaches them.</summary>
+    public HttpClient PaymentHttpClient() => _payment.CreateClient();
+
     /// <summary>Registers a resident in identity-registry (a demo village of the tenant) and returns her id.</summary>
     public async Task<string> RegisterResidentAsync(string tenantId, string villageCode, DateOnly? birthDate = null) =>
         (await RegisterResidentWithIdAsync(tenantId, villageCode, birthDate)).ResidentId;

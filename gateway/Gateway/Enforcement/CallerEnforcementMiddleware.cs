@@ -10,7 +10,8 @@ namespace Medins.Gateway.Enforcement;
 /// <summary>
 /// Before a call is proxied: establishes the caller from its credential, decides its tenant, and rewrites the
 /// headers the services trust (<c>x-tenant-id</c>, <c>x-medins-scope</c>, <c>x-medins-client</c>). Client-sent
-/// scope and client headers never pass; neither do the credentials themselves.
+/// scope and client headers never pass; neither do the credentials themselves. Channel notice routes need no
+/// credential and pass no tenant.
 /// </summary>
 public sealed class CallerEnforcementMiddleware(RequestDelegate next, CredentialResolver credentials)
 {
@@ -21,6 +22,16 @@ public sealed class CallerEnforcementMiddleware(RequestDelegate next, Credential
         var headers = context.Request.Headers;
         headers.Remove(TenantHeaders.Scope);
         headers.Remove(TenantHeaders.Client);
+
+        if (ChannelNoticeRoute.Is(context))
+        {
+            // Providers authenticate by signature at payment-collection, which takes the tenant from the verified
+            // merchant account: nothing a sender says about tenant or credentials passes.
+            headers.Remove(TenantHeaders.TenantId);
+            headers.Remove(CredentialResolver.ApiKeyHeader);
+            headers.Remove(HeaderNames.Authorization);
+            return next(context);
+        }
 
         var credential = credentials.Resolve(headers);
         if (credential.Caller is null)

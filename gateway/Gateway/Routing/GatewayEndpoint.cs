@@ -1,3 +1,5 @@
+using Yarp.ReverseProxy.Model;
+
 namespace Medins.Gateway.Routing;
 
 /// <summary>Endpoint metadata marking the gateway's own traffic (as opposed to health and metrics endpoints).</summary>
@@ -14,4 +16,13 @@ public sealed class GatewayEndpoint
     public static GatewayEndpoint? Of(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<GatewayEndpoint>();
 
     public static bool IsProxied(HttpContext context) => Of(context)?.IsProxiedRoute == true;
+}
+
+/// <summary>Routes where payment providers post signed notices: no client credential, no caller-set tenant.</summary>
+public static class ChannelNoticeRoute
+{
+    public const string MetadataKey = "medins-channel-notice";
+
+    public static bool Is(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.Metadata?.ContainsKey(MetadataKey) == true;
 }

@@ -39,6 +39,12 @@ public static class ProxyConfigFactory
                 routes.Add(Route($"{service.AppId}-json-{i}", jsonCluster, prefix));
                 routes.Add(Route($"{service.AppId}-json-{i}-sub", jsonCluster, $"{prefix}/{{**rest}}"));
             }
+            foreach (var (path, i) in service.ChannelNoticePaths.Select((p, i) => (p, i)))
+                routes.Add(Route($"{service.AppId}-notice-{i}", jsonCluster, path) with
+                {
+                    Match = new RouteMatch { Path = path, Methods = ["POST"] },
+                    Metadata = new Dictionary<string, string> { [ChannelNoticeRoute.MetadataKey] = "true" },
+                });
         }
         return (routes, clusters);
     }

@@ -8,7 +8,14 @@ namespace Medins.Gateway.Routing;
 /// <c>Services:{AppId}:Grpc</c> and <c>Services:{AppId}:Http</c>), the fully-qualified gRPC services it serves
 /// and the path prefixes of its JSON API.
 /// </summary>
-public sealed record BackendService(string AppId, IReadOnlyList<string> GrpcServices, IReadOnlyList<string> JsonPrefixes);
+public sealed record BackendService(string AppId, IReadOnlyList<string> GrpcServices, IReadOnlyList<string> JsonPrefixes)
+{
+    /// <summary>
+    /// Paths where payment providers post signed notices (POST only). They pass without a client credential, as a
+    /// provider has none of ours: the service verifies each notice's signature and finds the tenant itself.
+    /// </summary>
+    public IReadOnlyList<string> ChannelNoticePaths { get; init; } = [];
+}
 
 /// <summary>
 /// What the gateway exposes: every path not listed here is answered with NOT_FOUND. The JSON routes are read from
@@ -20,7 +27,10 @@ public static class ServiceCatalog
     [
         From("identity-registry", Identity.V1.IdentityRegistryService.Descriptor),
         From("contribution-calculation", Contribution.V1.ContributionCalculationService.Descriptor),
-        From("payment-collection", Payment.V1.PaymentCollectionService.Descriptor, Payment.V1.VillageCashService.Descriptor),
+        From("payment-collection", Payment.V1.PaymentCollectionService.Descriptor, Payment.V1.VillageCashService.Descriptor) with
+        {
+            ChannelNoticePaths = ["/channels/{channel}/notify"],
+        },
         From("quota-tracking", Quota.V1.QuotaTrackingService.Descriptor),
         From("notification", Notification.V1.NotificationService.Descriptor),
     ];

@@ -64,6 +64,8 @@ public sealed class EchoBackend : IAsyncDisposable
         app.MapGrpcService<EchoIdentityService>();
         app.MapGet("/v1/residents", EchoJson);
         app.MapGet("/v1/residents/{**rest}", EchoJson);
+        // Standing in for payment-collection's notify endpoint too.
+        app.MapPost("/channels/{**rest}", EchoJson);
         return (app, grpcPort, httpPort);
     }
 

@@ -1,0 +1,56 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Medins.PaymentCollection.Channels;
+
+/// <summary>A notice the endpoint refused to apply, as it is stored.</summary>
+public sealed record RejectedNotice(string Channel, string Reason, string Detail, bool Authentic)
+{
+    public string? MerchantId { get; init; }
+    public string? OutTradeNo { get; init; }
+    public string? ChannelTransactionId { get; init; }
+    public long? AmountFen { get; init; }
+    public required string BodySha256 { get; init; }
+    public required int BodyLength { get; init; }
+}
+
+/// <summary>The SQL of <c>rejected_channel_notices</c>.</summary>
+public static class RejectedNoticeStore
+{
+    /// <summary>The tenant of rows no configured merchant can be told from (system scope writes, city scope reads).</summary>
+    public const string Unattributed = "";
+
+    /// <summary>Keeps a refused notice; the same body refused again for the same reason counts one more attempt.</summary>
+    public static async Task RecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, RejectedNotice notice,
+        DateTimeOffset receivedAt, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            INSERT INTO rejected_channel_notices (tenant_id, rejection_id, channel, reason, detail, authentic, merchant_id,
+              out_trade_no, channel_transaction_id, amount_fen, body_sha256, body_length, first_received_at, last_received_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+            ON CONFLICT ON CONSTRAINT rejected_channel_notices_once
+            DO UPDATE SET attempts = rejected_channel_notices.attempts + 1, last_received_at = excluded.last_received_at
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = Guid.CreateVersion7(receivedAt) });
+        cmd.Parameters.Add(new() { Value = notice.Channel });
+        cmd.Parameters.Add(new() { Value = notice.Reason });
+        cmd.Parameters.Add(new() { Value = notice.Detail });
+        cmd.Parameters.Add(new() { Value = notice.Authentic });
+        cmd.Parameters.Add(Text(notice.MerchantId));
+        cmd.Parameters.Add(Text(notice.OutTradeNo));
+        cmd.Parameters.Add(Text(notice.ChannelTransactionId));
+        cmd.Parameters.Add(new() { Value = (object?)notice.AmountFen ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new() { Value = notice.BodySha256 });
+        cmd.Parameters.Add(new() { Value = notice.BodyLength });
+        cmd.Parameters.Add(new() { Value = receivedAt });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    // Claimed fields come from outside: cap them so a hostile notice cannot bloat a row.
+    private static NpgsqlParameter Text(string? value) => new()
+    {
+        Value = value is null ? DBNull.Value : value.Length > 128 ? value[..128] : value,
+        NpgsqlDbType = NpgsqlDbType.Text,
+    };
+}

@@ -1,0 +1,42 @@
+using System.Net;
+using System.Net.Http.Json;
+using Medins.Gateway.Tests.Infrastructure;
+
+namespace Medins.Gateway.Tests;
+
+/// <summary>Payment providers post signed notices through the gateway without a client credential.</summary>
+public sealed class ChannelNoticeRouteTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
+{
+    [Fact]
+    public async Task PostNotify_NoCredential_ReachesServiceWithoutAnyTenantOrCredentialHeader()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/channels/wechat_pay/notify") { Content = new StringContent("{}") };
+        request.Headers.Add("x-tenant-id", "cq-lidu");
+        request.Headers.Add("x-medins-scope", "city");
+        request.Headers.Add("x-medins-client", "demo-city");
+        request.Headers.Add("x-api-key", GatewayFixture.CityKey);
+        request.Headers.Add("Wechatpay-Signature", "c2lnbmF0dXJl");
+
+        using var response = await fixture.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var echoed = (await response.Content.ReadFromJsonAsync<EchoedRequest>())!;
+        Assert.Equal("/channels/wechat_pay/notify", echoed.Path);
+        Assert.Equal("c2lnbmF0dXJl", echoed.Headers["wechatpay-signature"]);
+        Assert.DoesNotContain("x-tenant-id", echoed.Headers.Keys);
+        Assert.DoesNotContain("x-medins-scope", echoed.Headers.Keys);
+        Assert.DoesNotContain("x-medins-client", echoed.Headers.Keys);
+        Assert.DoesNotContain("x-api-key", echoed.Headers.Keys);
+    }
+
+    [Theory]
+    [InlineData("GET", "/channels/wechat_pay/notify")]
+    [InlineData("POST", "/channels/wechat_pay/refunds")]
+    [InlineData("POST", "/channels")]
+    public async Task OtherChannelPaths_NoCredential_RouteNotFound(string method, string path)
+    {
+        using var response = await fixture.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal("ROUTE_NOT_FOUND", await Expect.JsonErrorAsync(HttpStatusCode.NotFound, 5, response));
+    }
+}
