@@ -3,6 +3,7 @@ using Medins.Identity.V1;
 using Medins.PaymentCollection;
 using Medins.PaymentCollection.Grpc;
 using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Reconciliation;
 using Medins.PaymentCollection.Upstream;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Grpc;
@@ -17,10 +18,12 @@ builder.Services.AddOptions<PaymentCollectionOptions>()
     .ValidateOnStart();
 builder.Services.AddScoped<ResidentPricing>();
 builder.Services.AddScoped<OrderBook>();
+builder.Services.AddReconciliation();
 
 var app = builder.Build();
 app.MapPlatformEndpoints();
 app.MapGrpcService<PaymentCollectionGrpcService>();
+app.MapGrpcService<ReconciliationGrpcService>();
 app.Run();
 
 public partial class Program;

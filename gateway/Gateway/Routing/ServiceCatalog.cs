@@ -20,13 +20,14 @@ public static class ServiceCatalog
     [
         From("identity-registry", Identity.V1.IdentityRegistryService.Descriptor),
         From("contribution-calculation", Contribution.V1.ContributionCalculationService.Descriptor),
-        From("payment-collection", Payment.V1.PaymentCollectionService.Descriptor),
+        From("payment-collection", Payment.V1.PaymentCollectionService.Descriptor, Payment.V1.ReconciliationService.Descriptor),
         From("quota-tracking", Quota.V1.QuotaTrackingService.Descriptor),
         From("notification", Notification.V1.NotificationService.Descriptor),
     ];
 
-    private static BackendService From(string appId, Google.Protobuf.Reflection.ServiceDescriptor service) =>
-        new(appId, [service.FullName], service.Methods.Select(HttpPath).OfType<string>().Select(LiteralPrefix).Distinct().Order().ToList());
+    private static BackendService From(string appId, params Google.Protobuf.Reflection.ServiceDescriptor[] services) =>
+        new(appId, services.Select(s => s.FullName).ToList(),
+            services.SelectMany(s => s.Methods).Select(HttpPath).OfType<string>().Select(LiteralPrefix).Distinct().Order().ToList());
 
     private static string? HttpPath(MethodDescriptor method)
     {
