@@ -124,68 +124,91 @@ public static class ReconciliationStore
     }
 
     /// <summary>Bulk-loads every line of a statement with what it matched (binary COPY).</summary>
-    public static async Task CopyLinesAsync(NpgsqlConnection conn, string tenantId, Guid statementId,
+    public static async Task CopyLinesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, Guid statementId,
         IReadOnlyList<ReconciledLine> lines, CancellationToken ct)
     {
-        await using var copy = await conn.BeginBinaryImportAsync("""
-            COPY reconciliation_statement_lines (tenant_id, statement_id, line_number, kind, channel_transaction_id,
+        await CreateStagingAsync(conn, tx, "reconciliation_statement_lines", ct);
+        await using (var copy = await conn.BeginBinaryImportAsync("""
+            COPY staging_reconciliation_statement_lines (tenant_id, statement_id, line_number, kind, channel_transaction_id,
               merchant_order_id, refund_id, amount_fen, channel_time, outcome, order_ids, platform_amount_fen, review_id)
             FROM STDIN (FORMAT BINARY)
-            """, ct);
-        copy.Timeout = TimeSpan.Zero; // a December day's bill can hold many thousand lines
-        foreach (var line in lines)
+            """, ct))
         {
-            var entry = line.Line.Entry;
-            await copy.StartRowAsync(ct);
-            await copy.WriteAsync(tenantId, NpgsqlDbType.Text, ct);
-            await copy.WriteAsync(statementId, NpgsqlDbType.Uuid, ct);
-            await copy.WriteAsync(line.Line.LineNumber, NpgsqlDbType.Integer, ct);
-            await copy.WriteAsync(KindCode(entry.Kind), NpgsqlDbType.Text, ct);
-            await copy.WriteAsync(entry.ChannelTransactionId, NpgsqlDbType.Text, ct);
-            await copy.WriteAsync(entry.MerchantOrderId, NpgsqlDbType.Text, ct);
-            await copy.WriteAsync(entry.RefundId, NpgsqlDbType.Text, ct);
-            await copy.WriteAsync(entry.AmountFen, NpgsqlDbType.Bigint, ct);
-            await copy.WriteAsync(entry.ChannelTime.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct);
-            await copy.WriteAsync(OutcomeCode(line.Outcome), NpgsqlDbType.Text, ct);
-            await copy.WriteAsync((line.Payment?.OrderIds ?? []).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Uuid, ct);
-            await WriteNullableAsync(copy, line.Payment?.AmountFen, NpgsqlDbType.Bigint, ct);
-            await WriteNullableAsync(copy, line.Held?.ReviewId, NpgsqlDbType.Uuid, ct);
+            copy.Timeout = TimeSpan.Zero; // a December day's bill can hold many thousand lines
+            foreach (var line in lines)
+            {
+                var entry = line.Line.Entry;
+                await copy.StartRowAsync(ct);
+                await copy.WriteAsync(tenantId, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(statementId, NpgsqlDbType.Uuid, ct);
+                await copy.WriteAsync(line.Line.LineNumber, NpgsqlDbType.Integer, ct);
+                await copy.WriteAsync(KindCode(entry.Kind), NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(entry.ChannelTransactionId, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(entry.MerchantOrderId, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(entry.RefundId, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(entry.AmountFen, NpgsqlDbType.Bigint, ct);
+                await copy.WriteAsync(entry.ChannelTime.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct);
+                await copy.WriteAsync(OutcomeCode(line.Outcome), NpgsqlDbType.Text, ct);
+                await copy.WriteAsync((line.Payment?.OrderIds ?? []).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Uuid, ct);
+                await WriteNullableAsync(copy, line.Payment?.AmountFen, NpgsqlDbType.Bigint, ct);
+                await WriteNullableAsync(copy, line.Held?.ReviewId, NpgsqlDbType.Uuid, ct);
+            }
+            await copy.CompleteAsync(ct);
         }
-        await copy.CompleteAsync(ct);
+        await InsertStagedAsync(conn, tx, "reconciliation_statement_lines", ct);
     }
 
     /// <summary>Bulk-loads the discrepancies an import found (binary COPY: a wrong file can make thousands).</summary>
-    public static async Task CopyDiscrepanciesAsync(NpgsqlConnection conn, string tenantId, IReadOnlyList<Discrepancy> discrepancies,
-        CancellationToken ct)
+    public static async Task CopyDiscrepanciesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        IReadOnlyList<Discrepancy> discrepancies, CancellationToken ct)
     {
-        await using var copy = await conn.BeginBinaryImportAsync("""
-            COPY reconciliation_discrepancies (tenant_id, discrepancy_id, statement_id, channel, statement_date, kind,
+        await CreateStagingAsync(conn, tx, "reconciliation_discrepancies", ct);
+        await using (var copy = await conn.BeginBinaryImportAsync("""
+            COPY staging_reconciliation_discrepancies (tenant_id, discrepancy_id, statement_id, channel, statement_date, kind,
               channel_transaction_id, line_number, merchant_order_id, channel_amount_fen, channel_time, platform_amount_fen,
               platform_paid_at, order_ids, state, created_at)
             FROM STDIN (FORMAT BINARY)
-            """, ct);
-        copy.Timeout = TimeSpan.Zero;
-        foreach (var d in discrepancies)
+            """, ct))
         {
-            await copy.StartRowAsync(ct);
-            await copy.WriteAsync(tenantId, NpgsqlDbType.Text, ct);
-            await copy.WriteAsync(d.DiscrepancyId, NpgsqlDbType.Uuid, ct);
-            await copy.WriteAsync(d.StatementId, NpgsqlDbType.Uuid, ct);
-            await copy.WriteAsync(d.Channel, NpgsqlDbType.Text, ct);
-            await copy.WriteAsync(d.StatementDate, NpgsqlDbType.Date, ct);
-            await copy.WriteAsync(KindCode(d.Kind), NpgsqlDbType.Text, ct);
-            await copy.WriteAsync(d.ChannelTransactionId, NpgsqlDbType.Text, ct);
-            await WriteNullableAsync(copy, d.LineNumber, NpgsqlDbType.Integer, ct);
-            await copy.WriteAsync(d.MerchantOrderId, NpgsqlDbType.Text, ct);
-            await WriteNullableAsync(copy, d.ChannelAmountFen, NpgsqlDbType.Bigint, ct);
-            await WriteNullableAsync(copy, d.ChannelTime?.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct);
-            await WriteNullableAsync(copy, d.PlatformAmountFen, NpgsqlDbType.Bigint, ct);
-            await WriteNullableAsync(copy, d.PlatformPaidAt?.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct);
-            await copy.WriteAsync(d.OrderIds.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Uuid, ct);
-            await copy.WriteAsync(StateCode(d.State), NpgsqlDbType.Text, ct);
-            await copy.WriteAsync(d.CreatedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct);
+            copy.Timeout = TimeSpan.Zero;
+            foreach (var d in discrepancies)
+            {
+                await copy.StartRowAsync(ct);
+                await copy.WriteAsync(tenantId, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(d.DiscrepancyId, NpgsqlDbType.Uuid, ct);
+                await copy.WriteAsync(d.StatementId, NpgsqlDbType.Uuid, ct);
+                await copy.WriteAsync(d.Channel, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(d.StatementDate, NpgsqlDbType.Date, ct);
+                await copy.WriteAsync(KindCode(d.Kind), NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(d.ChannelTransactionId, NpgsqlDbType.Text, ct);
+                await WriteNullableAsync(copy, d.LineNumber, NpgsqlDbType.Integer, ct);
+                await copy.WriteAsync(d.MerchantOrderId, NpgsqlDbType.Text, ct);
+                await WriteNullableAsync(copy, d.ChannelAmountFen, NpgsqlDbType.Bigint, ct);
+                await WriteNullableAsync(copy, d.ChannelTime?.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct);
+                await WriteNullableAsync(copy, d.PlatformAmountFen, NpgsqlDbType.Bigint, ct);
+                await WriteNullableAsync(copy, d.PlatformPaidAt?.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct);
+                await copy.WriteAsync(d.OrderIds.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Uuid, ct);
+                await copy.WriteAsync(StateCode(d.State), NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(d.CreatedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct);
+            }
+            await copy.CompleteAsync(ct);
         }
-        await copy.CompleteAsync(ct);
+        await InsertStagedAsync(conn, tx, "reconciliation_discrepancies", ct);
+    }
+
+    // PostgreSQL refuses COPY into a table with row-level security, so rows are copied into a temporary table of the
+    // same shape and moved with one INSERT, which the tenant's policy checks.
+    private static async Task CreateStagingAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string table, CancellationToken ct)
+    {
+        await using var create = new NpgsqlCommand(
+            $"CREATE TEMP TABLE staging_{table} (LIKE {table}) ON COMMIT DROP", conn, tx);
+        await create.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task InsertStagedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string table, CancellationToken ct)
+    {
+        await using var insert = new NpgsqlCommand($"INSERT INTO {table} SELECT * FROM staging_{table}", conn, tx) { CommandTimeout = 0 };
+        await insert.ExecuteNonQueryAsync(ct);
     }
 
     public static async Task<StatementRecord?> FindStatementAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,

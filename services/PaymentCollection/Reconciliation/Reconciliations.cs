@@ -44,8 +44,8 @@ public sealed class Reconciliations(TimeProvider time)
         CheckReplacement(current, import);
         if (current is not null && await ReconciliationStore.HasResolvedDiscrepanciesAsync(conn, tx, tenantId, current.StatementId, ct))
             throw new ReconciliationRuleException(ReconciliationRuleException.StatementHasResolutions,
-                $"Statement {current.StatementId} already has resolved discrepancies; a corrected file cannot replace it. " +
-                "Resolve the differences of the corrected file's lines on the current statement instead.",
+                $"Statement {current.StatementId} already has resolved discrepancies, so a corrected file can no longer " +
+                "replace it; settle the corrections through its open discrepancies.",
                 new Dictionary<string, string> { ["statement_id"] = current.StatementId.ToString() });
 
         var now = OrderBook.TruncateToMicroseconds(time.GetUtcNow());
@@ -62,8 +62,8 @@ public sealed class Reconciliations(TimeProvider time)
             await ReconciliationStore.HeldNoticesAsync(conn, tx, tenantId, import.Channel, listed, ct));
 
         await ReconciliationStore.InsertStatementAsync(conn, tx, tenantId, statement, import.Content, ct);
-        await ReconciliationStore.CopyLinesAsync(conn, tenantId, statement.StatementId, result.Lines, ct);
-        await ReconciliationStore.CopyDiscrepanciesAsync(conn, tenantId,
+        await ReconciliationStore.CopyLinesAsync(conn, tx, tenantId, statement.StatementId, result.Lines, ct);
+        await ReconciliationStore.CopyDiscrepanciesAsync(conn, tx, tenantId,
             result.Discrepancies.Select(found => ToDiscrepancy(found, statement)).ToList(), ct);
         return (statement, await ReconciliationStore.TallyAsync(conn, tx, tenantId, statement.StatementId, ct));
     }
