@@ -1,6 +1,5 @@
 using System.Buffers.Text;
 using System.Text;
-using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
