@@ -6,6 +6,7 @@ using Medins.PaymentCollection.Events;
 using Medins.PaymentCollection.Grpc;
 using Medins.PaymentCollection.Payments;
 using Medins.PaymentCollection.VillageCash;
+using Medins.PaymentCollection.Reconciliation;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Grpc;
 using Medins.Platform.Hosting.Messaging;
@@ -17,11 +18,13 @@ builder.AddServiceClient<ContributionCalculationService.ContributionCalculationS
 builder.AddPayments();
 builder.AddVillageCash();
 builder.AddPaymentChannels();
+builder.Services.AddReconciliation();
 
 var app = builder.Build();
 app.MapPlatformEndpoints();
 app.MapGrpcService<PaymentCollectionGrpcService>();
 app.MapGrpcService<VillageCashGrpcService>();
+app.MapGrpcService<ReconciliationGrpcService>();
 app.MapChannelNotices();
 app.MapEventSubscription<IdentityCertified, IdentityCertifiedHandler>(EventTopics.IdentityCertified);
 app.Run();

@@ -27,7 +27,8 @@ public static class ServiceCatalog
     [
         From("identity-registry", Identity.V1.IdentityRegistryService.Descriptor),
         From("contribution-calculation", Contribution.V1.ContributionCalculationService.Descriptor),
-        From("payment-collection", Payment.V1.PaymentCollectionService.Descriptor, Payment.V1.VillageCashService.Descriptor) with
+        From("payment-collection", Payment.V1.PaymentCollectionService.Descriptor, Payment.V1.VillageCashService.Descriptor,
+            Payment.V1.ReconciliationService.Descriptor) with
         {
             ChannelNoticePaths = ["/channels/{channel}/notify"],
         },

@@ -1,0 +1,15 @@
+namespace Medins.PaymentCollection.Reconciliation;
+
+public static class ReconciliationHosting
+{
+    /// <summary>Statement imports and discrepancy resolutions, and the open-discrepancy gauge.</summary>
+    public static IServiceCollection AddReconciliation(this IServiceCollection services)
+    {
+        services.AddScoped<Reconciliations>();
+        services.AddHostedService<OpenDiscrepancyGauge>();
+        // A statement file rides in one message: room for the largest file and the message's other fields.
+        services.AddGrpc().AddServiceOptions<ReconciliationGrpcService>(o =>
+            o.MaxReceiveMessageSize = ReconciliationGrpcService.MaxContentBytes + 64 * 1024);
+        return services;
+    }
+}

@@ -1,0 +1,151 @@
+using System.Security.Cryptography;
+using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Reconciliation.Statements;
+using Npgsql;
+
+namespace Medins.PaymentCollection.Reconciliation;
+
+/// <summary>A statement a caller wants imported: already read and checked against its channel and day.</summary>
+public sealed record StatementImport(string Channel, DateOnly Day, byte[] Content, ParsedStatement Statement, Guid? ReplacesStatementId);
+
+/// <summary>A reconciliation rule refuses the operation; <see cref="Reason"/> is the code clients branch on.</summary>
+public sealed class ReconciliationRuleException(string reason, string message, IReadOnlyDictionary<string, string>? metadata = null)
+    : Exception(message)
+{
+    public const string StatementAlreadyImported = "STATEMENT_ALREADY_IMPORTED";
+    public const string StatementNotCurrent = "STATEMENT_NOT_CURRENT";
+    public const string StatementHasResolutions = "STATEMENT_HAS_RESOLUTIONS";
+    public const string DiscrepancyNotFound = "DISCREPANCY_NOT_FOUND";
+    public const string AlreadyResolved = "ALREADY_RESOLVED";
+    public const string DiscrepancySuperseded = "DISCREPANCY_SUPERSEDED";
+    public const string ActionNotAllowed = "ACTION_NOT_ALLOWED";
+    public const string PaymentNotConfirmed = "PAYMENT_NOT_CONFIRMED";
+    public const string NotListedByChannel = "NOT_LISTED_BY_CHANNEL";
+
+    public string Reason { get; } = reason;
+    public IReadOnlyDictionary<string, string> Metadata { get; } = metadata ?? new Dictionary<string, string>();
+}
+
+/// <summary>
+/// Imports statements and resolves discrepancies inside the caller's tenant transaction. A channel and day has one
+/// current statement: importing the same file again answers what the first import found; another file is refused
+/// unless it names the import it replaces and nobody has resolved anything of that import yet.
+/// </summary>
+public sealed class Reconciliations(TimeProvider time)
+{
+    public async Task<(StatementRecord Statement, StatementTally Tally)> ImportAsync(NpgsqlConnection conn,
+        NpgsqlTransaction tx, string tenantId, string actor, StatementImport import, CancellationToken ct)
+    {
+        var sha = SHA256.HashData(import.Content);
+        await ReconciliationStore.LockStatementDayAsync(conn, tx, tenantId, import.Channel, import.Day, ct);
+        var current = await ReconciliationStore.FindCurrentStatementAsync(conn, tx, tenantId, import.Channel, import.Day, ct);
+        if (current is not null && current.ContentSha256.AsSpan().SequenceEqual(sha))
+            return (current, await ReconciliationStore.TallyAsync(conn, tx, tenantId, current.StatementId, ct));
+        CheckReplacement(current, import);
+        if (current is not null && await ReconciliationStore.HasResolvedDiscrepanciesAsync(conn, tx, tenantId, current.StatementId, ct))
+            throw new ReconciliationRuleException(ReconciliationRuleException.StatementHasResolutions,
+                $"Statement {current.StatementId} already has resolved discrepancies, so a corrected file can no longer " +
+                "replace it; settle the corrections through its open discrepancies.",
+                new Dictionary<string, string> { ["statement_id"] = current.StatementId.ToString() });
+
+        var now = OrderBook.TruncateToMicroseconds(time.GetUtcNow());
+        var statement = new StatementRecord(Guid.CreateVersion7(now), import.Channel, import.Day, import.Statement.Format, sha, now,
+            actor, import.ReplacesStatementId);
+        if (current is not null)
+            await ReconciliationStore.SupersedeAsync(conn, tx, tenantId, current.StatementId, statement.StatementId, ct);
+
+        var listed = import.Statement.Lines.Where(l => l.Entry.Kind == StatementLineKind.Payment)
+            .Select(l => l.Entry.ChannelTransactionId).Distinct(StringComparer.Ordinal).ToArray();
+        var result = Reconciler.Reconcile(import.Statement.Lines,
+            await ReconciliationStore.PaymentsByTransactionAsync(conn, tx, tenantId, import.Channel, listed, ct),
+            await ReconciliationStore.PaymentsOnDayAsync(conn, tx, tenantId, import.Channel, import.Day, ct),
+            await ReconciliationStore.HeldNoticesAsync(conn, tx, tenantId, import.Channel, listed, ct));
+
+        await ReconciliationStore.InsertStatementAsync(conn, tx, tenantId, statement, import.Content, ct);
+        await ReconciliationStore.CopyLinesAsync(conn, tx, tenantId, statement.StatementId, result.Lines, ct);
+        await ReconciliationStore.CopyDiscrepanciesAsync(conn, tx, tenantId,
+            result.Discrepancies.Select(found => ToDiscrepancy(found, statement)).ToList(), ct);
+        return (statement, await ReconciliationStore.TallyAsync(conn, tx, tenantId, statement.StatementId, ct));
+    }
+
+    /// <summary>Closes an open discrepancy with an action, recording who (the caller's credential), when and why.</summary>
+    public async Task<Discrepancy> ResolveAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, string actor,
+        Guid discrepancyId, ResolutionAction action, string note, string requestId, CancellationToken ct)
+    {
+        var discrepancy = await ReconciliationStore.FindDiscrepancyAsync(conn, tx, tenantId, discrepancyId, forUpdate: true, ct)
+            ?? throw new ReconciliationRuleException(ReconciliationRuleException.DiscrepancyNotFound, $"No discrepancy {discrepancyId}.");
+        switch (discrepancy.State)
+        {
+            case DiscrepancyState.Resolved:
+                var done = discrepancy.Resolution!;
+                throw new ReconciliationRuleException(ReconciliationRuleException.AlreadyResolved,
+                    $"Discrepancy {discrepancyId} was resolved by {done.ResolvedBy} at {done.ResolvedAt:u} ({done.Action}).",
+                    new Dictionary<string, string>
+                    {
+                        ["resolved_by"] = done.ResolvedBy,
+                        ["action"] = done.Action.ToString(),
+                        ["request_id"] = done.RequestId,
+                    });
+            case DiscrepancyState.Superseded:
+                throw new ReconciliationRuleException(ReconciliationRuleException.DiscrepancySuperseded,
+                    $"Discrepancy {discrepancyId} belongs to a statement a corrected file replaced; resolve the replacement's.");
+        }
+        if (ResolutionRules.Refusal(discrepancy, action) is { } refusal)
+            throw new ReconciliationRuleException(ReconciliationRuleException.ActionNotAllowed, $"{action}: {refusal}.");
+        if (action == ResolutionAction.ConfirmLatePayment)
+            await EnsureCaughtUpAsync(conn, tx, tenantId, discrepancy, ct);
+
+        var resolution = new Resolution(action, note, actor, OrderBook.TruncateToMicroseconds(time.GetUtcNow()), requestId);
+        await ReconciliationStore.ResolveAsync(conn, tx, tenantId, discrepancyId, resolution, ct);
+        return discrepancy with { State = DiscrepancyState.Resolved, Resolution = resolution };
+    }
+
+    private static void CheckReplacement(StatementRecord? current, StatementImport import)
+    {
+        if (current is not null && import.ReplacesStatementId is null)
+            throw new ReconciliationRuleException(ReconciliationRuleException.StatementAlreadyImported,
+                $"The {import.Channel} statement of {import.Day:yyyy-MM-dd} was already imported as {current.StatementId} from " +
+                "another file; to import a corrected file, name that import in replaces_statement_id.",
+                new Dictionary<string, string>
+                {
+                    ["statement_id"] = current.StatementId.ToString(),
+                    ["content_sha256"] = Convert.ToHexStringLower(current.ContentSha256),
+                });
+        if (import.ReplacesStatementId is { } replaces && replaces != current?.StatementId)
+            throw new ReconciliationRuleException(ReconciliationRuleException.StatementNotCurrent,
+                current is null
+                    ? $"There is no {import.Channel} statement of {import.Day:yyyy-MM-dd} to replace."
+                    : $"Statement {replaces} is not the current {import.Channel} statement of {import.Day:yyyy-MM-dd}; {current.StatementId} is.",
+                current is null ? null : new Dictionary<string, string> { ["statement_id"] = current.StatementId.ToString() });
+    }
+
+    /// <summary>A late payment is confirmed only once the other side shows it.</summary>
+    private static async Task EnsureCaughtUpAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        Discrepancy discrepancy, CancellationToken ct)
+    {
+        if (discrepancy.Kind == DiscrepancyKind.MissingHere
+            && !await ReconciliationStore.PlatformHoldsPaymentAsync(conn, tx, tenantId, discrepancy.Channel, discrepancy.ChannelTransactionId, ct))
+            throw new ReconciliationRuleException(ReconciliationRuleException.PaymentNotConfirmed,
+                $"The platform has not confirmed {discrepancy.Channel} transaction {discrepancy.ChannelTransactionId}: confirm " +
+                "the payment of its order first, or refund the payer.");
+        if (discrepancy.Kind == DiscrepancyKind.MissingThere
+            && !await ReconciliationStore.ListedOnAnotherStatementAsync(conn, tx, tenantId, discrepancy.Channel,
+                discrepancy.ChannelTransactionId, discrepancy.StatementId, ct))
+            throw new ReconciliationRuleException(ReconciliationRuleException.NotListedByChannel,
+                $"No other {discrepancy.Channel} statement lists transaction {discrepancy.ChannelTransactionId}: import the day " +
+                "that lists it first.");
+    }
+
+    private static Discrepancy ToDiscrepancy(FoundDiscrepancy found, StatementRecord statement) =>
+        new(Guid.CreateVersion7(statement.ImportedAt), statement.StatementId, statement.Channel, statement.StatementDate, found.Kind,
+            found.ChannelTransactionId, DiscrepancyState.Open, statement.ImportedAt)
+        {
+            LineNumber = found.Line?.LineNumber,
+            MerchantOrderId = found.Line?.Entry.MerchantOrderId ?? "",
+            ChannelAmountFen = found.Line?.Entry.AmountFen,
+            ChannelTime = found.Line?.Entry.ChannelTime,
+            PlatformAmountFen = found.Payment?.AmountFen,
+            PlatformPaidAt = found.Payment?.PaidAt,
+            OrderIds = found.Payment?.OrderIds ?? [],
+        };
+}
