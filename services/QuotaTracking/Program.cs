@@ -7,6 +7,7 @@ using Medins.QuotaTracking.Grpc;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatformDefaults("quota-tracking", "quota_tracking", typeof(Program).Assembly);
+builder.Services.AddSingleton<ContributionLedger>();
 builder.Services.AddSingleton<ContributionPaidHandler>();
 builder.Services.AddSingleton<ContributionRefundedHandler>();
 

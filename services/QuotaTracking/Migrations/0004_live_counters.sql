@@ -93,3 +93,16 @@ CREATE TABLE settlement_counters (
   PRIMARY KEY (tenant_id, coverage_year, village_code, funding_source, category)
 );
 SELECT enable_tenant_rls('settlement_counters');
+
+-- People per fund: a person counts once for a fund while her net lines from it (over all categories: a differential
+-- refund may add a second category from the same fund) are positive.
+CREATE TABLE settlement_fund_counters (
+  tenant_id       text        NOT NULL,
+  coverage_year   int         NOT NULL,
+  village_code    text        NOT NULL,
+  funding_source  text        NOT NULL,
+  people_count    bigint      NOT NULL DEFAULT 0,
+  updated_at      timestamptz NOT NULL,
+  PRIMARY KEY (tenant_id, coverage_year, village_code, funding_source)
+);
+SELECT enable_tenant_rls('settlement_fund_counters');
