@@ -4,10 +4,15 @@ using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Messaging;
 using Medins.QuotaTracking.Events;
 using Medins.QuotaTracking.Grpc;
+using Medins.QuotaTracking.Progress;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatformDefaults("quota-tracking", "quota_tracking", typeof(Program).Assembly);
 builder.Services.AddSingleton<ContributionLedger>();
+builder.Services.Configure<ProgressOptions>(builder.Configuration.GetSection("QuotaTracking:Progress"));
+builder.Services.AddSingleton<SnapshotTaker>();
+builder.Services.AddSingleton<ProgressGauges>();
+builder.Services.AddHostedService<ProgressJob>();
 builder.Services.AddSingleton<ContributionPaidHandler>();
 builder.Services.AddSingleton<ContributionRefundedHandler>();
 

@@ -24,7 +24,7 @@ public sealed class QuotaCounterTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _db = await TestDatabase.CreateAsync();
-        _host = new ServiceHost<Program>(_db, "quota-tracking");
+        _host = QuotaHost.Create(_db);
         _http = _host.CreateClient();
     }
 

@@ -27,7 +27,7 @@ public sealed class QuotaEventTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _db = await TestDatabase.CreateAsync();
-        _host = new ServiceHost<Program>(_db, "quota-tracking", services: s => s.AddSingleton<TimeProvider>(_time));
+        _host = QuotaHost.Create(_db, _time);
         _http = _host.CreateClient();
     }
 

@@ -23,7 +23,7 @@ public sealed class QuotaReductionTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _db = await TestDatabase.CreateAsync();
-        _host = new ServiceHost<Program>(_db, "quota-tracking", services: s => s.AddSingleton<TimeProvider>(_time));
+        _host = QuotaHost.Create(_db, _time);
     }
 
     public async Task DisposeAsync()

@@ -22,7 +22,7 @@ public sealed class QuotaTargetTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _db = await TestDatabase.CreateAsync();
-        _host = new ServiceHost<Program>(_db, "quota-tracking");
+        _host = QuotaHost.Create(_db);
     }
 
     public async Task DisposeAsync()

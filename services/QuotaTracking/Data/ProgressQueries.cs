@@ -118,6 +118,19 @@ public static class ProgressQueries
         return rows;
     }
 
+    /// <summary>The names of the tenant's divisions among <paramref name="codes"/>.</summary>
+    public static async Task<Dictionary<string, string>> DivisionNamesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        IReadOnlyCollection<string> codes, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT code, name FROM divisions WHERE tenant_id = $1 AND code = ANY($2)", conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = codes.ToArray() });
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) names[reader.GetString(0)] = reader.GetString(1);
+        return names;
+    }
+
     private static async Task<List<VillageRow>> ReadAsync(NpgsqlCommand cmd, CancellationToken ct)
     {
         var rows = new List<VillageRow>();
