@@ -1,4 +1,3 @@
-using Grpc.Core;
 using Medins.Payment.V1;
 using Medins.QuotaTracking.Data;
 using Medins.QuotaTracking.Domain;
@@ -9,16 +8,17 @@ namespace Medins.QuotaTracking.Events;
 
 /// <summary>
 /// Applies payments and refunds to the counters through the order they belong to, inside the event's inbox
-/// transaction: a refund undoes exactly what its payment counted, and one that arrives first waits for it.
+/// transaction: a refund undoes exactly what its payment counted, and one that arrives first waits for it. An event
+/// costs a claim of its order row and one batch of writes.
 /// </summary>
-public sealed class ContributionLedger(TimeProvider time, ILogger<ContributionLedger> logger)
+public sealed class ContributionLedger(RulesCache rules, TimeProvider time, ILogger<ContributionLedger> logger)
 {
     /// <summary>Counts a settled contribution; false when the order was already counted (a second payment event).</summary>
     public async Task<bool> PayAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, Guid eventId, ContributionPaid paid,
         CancellationToken ct)
     {
         var now = time.GetUtcNow().ToUniversalTime();
-        var claimed = await CounterStore.ClaimOrderAsync(conn, tx, tenantId, paid.OrderId, now, ct);
+        var (claimed, created) = await CounterStore.ClaimOrderAsync(conn, tx, tenantId, paid.OrderId, now, ct);
         if (claimed.State != OrderRow.AwaitingPayment)
         {
             logger.LogWarning("Not counting contribution.paid event {EventId}: order {OrderId} was counted by event {PaidEventId}",
@@ -27,24 +27,28 @@ public sealed class ContributionLedger(TimeProvider time, ILogger<ContributionLe
         }
 
         var lines = Enrolments.Sum(paid.SubsidyLines.Select(ToLine), sign: 1);
-        if (lines.Sum(l => l.AmountFen) != paid.SubsidyAmountFen)
+        var subsidy = lines.Sum(l => l.AmountFen);
+        if (subsidy != paid.SubsidyAmountFen)
             logger.LogWarning("Order {OrderId}: subsidy lines sum to {LinesFen} fen, subsidy_amount_fen is {SubsidyFen}; the lines are counted",
-                paid.OrderId, lines.Sum(l => l.AmountFen), paid.SubsidyAmountFen);
-        var rules = await RulesOrNullAsync(conn, tx, tenantId, paid.CoverageYear, ct);
+                paid.OrderId, subsidy, paid.SubsidyAmountFen);
+        var tenantRules = await rules.GetAsync(conn, tx, tenantId, paid.CoverageYear, ct);
         var order = new OrderRow(paid.OrderId, OrderRow.Enrolled, paid.CoverageYear, paid.VillageCode, paid.PersonGroup,
             CounterDimensions.ChannelKey(paid.Channel), paid.PersonalAmountFen,
-            Enrolments.KeyGroupsOf(rules, lines.Select(l => l.Category), paid.PersonGroup), eventId);
-        await CounterStore.SaveOrderAsync(conn, tx, tenantId, order, paid.PersonalAmountFen, now, ct);
+            Enrolments.KeyGroupsOf(tenantRules, lines.Select(l => l.Category), paid.PersonGroup), eventId);
 
-        var delta = Enrolments.Payment(paid.PersonalAmountFen, lines.Sum(l => l.AmountFen));
-        await CounterStore.ApplyAsync(conn, tx, tenantId, order.CoverageYear, order.VillageCode, delta, Breakdowns(order, delta), now, ct);
-        await CounterStore.ApplyLinesAsync(conn, tx, tenantId, order.OrderId, order.CoverageYear, order.VillageCode, lines, now, ct);
-
-        foreach (var refund in await CounterStore.WaitingRefundsAsync(conn, tx, tenantId, order.OrderId, ct))
-        {
-            order = await ApplyRefundAsync(conn, tx, tenantId, order, refund, rules, now, ct);
-            await CounterStore.MarkAppliedAsync(conn, tx, tenantId, refund.RefundKey, now, ct);
-        }
+        var writes = new CounterWrites(tenantId, now, []);
+        var delta = Enrolments.Payment(paid.PersonalAmountFen, subsidy);
+        writes.Counts(order.CoverageYear, order.VillageCode, delta, Breakdowns(order, delta));
+        writes.Lines(order.OrderId, order.CoverageYear, order.VillageCode, lines);
+        // A row this payment created has no refund waiting for it.
+        if (!created)
+            foreach (var refund in await CounterStore.WaitingRefundsAsync(conn, tx, tenantId, order.OrderId, ct))
+            {
+                order = Refund(writes, order, refund, tenantRules);
+                writes.MarkApplied(refund.RefundKey);
+            }
+        writes.SaveOrder(order, paid.PersonalAmountFen);
+        await writes.ExecuteAsync(conn, tx, ct);
         return true;
     }
 
@@ -53,7 +57,7 @@ public sealed class ContributionLedger(TimeProvider time, ILogger<ContributionLe
         CancellationToken ct)
     {
         var now = time.GetUtcNow().ToUniversalTime();
-        var order = await CounterStore.ClaimOrderAsync(conn, tx, tenantId, refunded.OrderId, now, ct);
+        var (order, _) = await CounterStore.ClaimOrderAsync(conn, tx, tenantId, refunded.OrderId, now, ct);
         // Events without a kind come from before refunds had kinds, when every refund was a full one.
         var refund = new RefundRow(refunded.RefundId.Length > 0 ? refunded.RefundId : eventId.ToString(), refunded.OrderId,
             refunded.Kind != RefundKind.Differential, refunded.RefundedAmountFen,
@@ -71,12 +75,14 @@ public sealed class ContributionLedger(TimeProvider time, ILogger<ContributionLe
             logger.LogInformation("Refund {RefundKey} of order {OrderId} waits for its payment", refund.RefundKey, refund.OrderId);
             return;
         }
-        var rules = await RulesOrNullAsync(conn, tx, tenantId, order.CoverageYear, ct);
-        await ApplyRefundAsync(conn, tx, tenantId, order, refund, rules, now, ct);
+        var writes = new CounterWrites(tenantId, now, await CounterStore.OrderLinesAsync(conn, tx, tenantId, order.OrderId, ct));
+        var changed = Refund(writes, order, refund, await rules.GetAsync(conn, tx, tenantId, order.CoverageYear, ct));
+        if (!ReferenceEquals(changed, order)) writes.SaveOrder(changed, personalFen: null);
+        await writes.ExecuteAsync(conn, tx, ct);
     }
 
-    private async Task<OrderRow> ApplyRefundAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, OrderRow order,
-        RefundRow refund, QuotaRules? rules, DateTimeOffset now, CancellationToken ct)
+    /// <summary>Adds a refund's writes; returns the order as it stands after it.</summary>
+    private OrderRow Refund(CounterWrites writes, OrderRow order, RefundRow refund, QuotaRules? tenantRules)
     {
         if (order.State == OrderRow.Refunded)
         {
@@ -87,24 +93,19 @@ public sealed class ContributionLedger(TimeProvider time, ILogger<ContributionLe
         if (refund.Full)
         {
             var delta = Enrolments.FullRefund(order.ZeroContribution, refund.RefundedFen, -refund.Withdrawn.Sum(l => l.AmountFen));
-            await CounterStore.ApplyAsync(conn, tx, tenantId, order.CoverageYear, order.VillageCode, delta, Breakdowns(order, delta), now, ct);
-            await CounterStore.ApplyLinesAsync(conn, tx, tenantId, order.OrderId, order.CoverageYear, order.VillageCode, refund.Withdrawn, now, ct);
-            var ended = order with { State = OrderRow.Refunded, NetPersonalFen = order.NetPersonalFen - refund.RefundedFen };
-            await CounterStore.SaveOrderAsync(conn, tx, tenantId, ended, personalFen: null, now, ct);
-            return ended;
+            writes.Counts(order.CoverageYear, order.VillageCode, delta, Breakdowns(order, delta));
+            writes.Lines(order.OrderId, order.CoverageYear, order.VillageCode, refund.Withdrawn);
+            return order with { State = OrderRow.Refunded, NetPersonalFen = order.NetPersonalFen - refund.RefundedFen };
         }
 
-        var granted = Enrolments.KeyGroupsOf(rules, refund.Granted.Select(l => l.Category), order.PersonGroup);
+        var granted = Enrolments.KeyGroupsOf(tenantRules, refund.Granted.Select(l => l.Category), order.PersonGroup);
         var change = Enrolments.DifferentialRefund(order.NetPersonalFen, refund.RefundedFen, refund.Granted.Sum(l => l.AmountFen),
             order.KeyGroups, granted);
         var joined = new CountDelta(Enrolled: 1, Paid: change.NowZeroContribution ? 0 : 1, ZeroContribution: change.NowZeroContribution ? 1 : 0);
-        var breakdowns = Breakdowns(order, change.Delta)
-            .Concat(change.AddedKeyGroups.Select(g => (CounterDimensions.KeyGroup, g, joined)));
-        await CounterStore.ApplyAsync(conn, tx, tenantId, order.CoverageYear, order.VillageCode, change.Delta, breakdowns, now, ct);
-        await CounterStore.ApplyLinesAsync(conn, tx, tenantId, order.OrderId, order.CoverageYear, order.VillageCode, refund.Granted, now, ct);
-        var kept = order with { NetPersonalFen = change.NetPersonalFen, KeyGroups = [.. order.KeyGroups, .. change.AddedKeyGroups] };
-        await CounterStore.SaveOrderAsync(conn, tx, tenantId, kept, personalFen: null, now, ct);
-        return kept;
+        writes.Counts(order.CoverageYear, order.VillageCode, change.Delta,
+            Breakdowns(order, change.Delta).Concat(change.AddedKeyGroups.Select(g => (CounterDimensions.KeyGroup, g, joined))));
+        writes.Lines(order.OrderId, order.CoverageYear, order.VillageCode, refund.Granted);
+        return order with { NetPersonalFen = change.NetPersonalFen, KeyGroups = [.. order.KeyGroups, .. change.AddedKeyGroups] };
     }
 
     private static IEnumerable<(string, string, CountDelta)> Breakdowns(OrderRow order, CountDelta delta)
@@ -117,19 +118,4 @@ public sealed class ContributionLedger(TimeProvider time, ILogger<ContributionLe
     }
 
     private static FundLine ToLine(SubsidyLine line) => new(line.FundingSource, line.Category, line.AmountFen, line.Description);
-
-    private async Task<QuotaRules?> RulesOrNullAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, int coverageYear,
-        CancellationToken ct)
-    {
-        try
-        {
-            return (await RulesStore.FindAsync(conn, tx, tenantId, coverageYear, ct))?.Rules;
-        }
-        catch (RpcException ex)
-        {
-            // Broken rules must not stop counting; only key groups go uncounted until they are fixed.
-            logger.LogError("Counting without key groups: {Error}", ex.Status.Detail);
-            return null;
-        }
-    }
 }
