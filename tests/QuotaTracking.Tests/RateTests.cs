@@ -39,4 +39,16 @@ public class RateTests
     {
         Assert.Null(Rate.Of(10, 0));
     }
+
+    // Seed 002 attachment: 高滩村 task 4776; task completion is a rate of the task.
+    [Theory]
+    [InlineData(4776, 4776, 10_000)]        // the task reached
+    [InlineData(4537, 4776, 9499)]          // 94.9958…%: never shown as 95%
+    [InlineData(5_014_800, 4_776_000, 10_500)] // above the task: kept, Linjiang scores points beyond 95%
+    [InlineData(35809, 37694, 9499)]        // the attachment's totals: task 35809 of 37694 registered is 94.99%
+    [InlineData(-1, 4776, 0)]               // never kept, but a negative count reads as none
+    public void FloorBp_RoundsDownAndKeepsTheExcess(long people, long @base, int bp)
+    {
+        Assert.Equal(bp, Rate.Of(people, @base)!.Value.FloorBp);
+    }
 }
