@@ -186,7 +186,7 @@ public sealed class LinjiangCampaignReplayTests(LinjiangCampaignReplay replay) :
     {
         var township = Assert.Single((await replay.Client().ListDivisionProgressAsync(new ListDivisionProgressRequest
         {
-            CoverageYear = 2024, Level = DivisionLevel.Township,
+            CoverageYear = 2024, Level = ProgressLevel.Township,
         })).Divisions);
 
         // Seed 002 attachment: 37694 registered, 35809 tasks; 40 people reduced on evidence.

@@ -235,7 +235,7 @@ public sealed class QuotaCounterTests : IAsyncLifetime
 
         var townships = await Client(Linjiang).ListDivisionProgressAsync(new ListDivisionProgressRequest
         {
-            CoverageYear = 2024, Level = DivisionLevel.Township,
+            CoverageYear = 2024, Level = ProgressLevel.Township,
         });
 
         // Seed 002 attachment: 临江镇's 11 villages, 37694 registered, tasks 35809.
@@ -246,7 +246,7 @@ public sealed class QuotaCounterTests : IAsyncLifetime
         Assert.Equal(0, township.EnrolmentRateBp); // 3 / 37694
         var county = Assert.Single((await Client(Linjiang).ListDivisionProgressAsync(new ListDivisionProgressRequest
         {
-            CoverageYear = 2024, Level = DivisionLevel.County,
+            CoverageYear = 2024, Level = ProgressLevel.County,
         })).Divisions);
         Assert.Equal(("500118", "永川区", 3L), (county.DivisionCode, county.DivisionName, county.Counts.EnrolledCount));
     }
@@ -260,7 +260,7 @@ public sealed class QuotaCounterTests : IAsyncLifetime
 
         var cities = await Client(null, city: true).ListDivisionProgressAsync(new ListDivisionProgressRequest
         {
-            CoverageYear = 2024, Level = DivisionLevel.City,
+            CoverageYear = 2024, Level = ProgressLevel.City,
         });
 
         // Chongqing (Lidu and Linjiang) and Baoding (Gaoyang).
@@ -280,7 +280,7 @@ public sealed class QuotaCounterTests : IAsyncLifetime
     {
         var ex = await Assert.ThrowsAsync<RpcException>(() => Client(Linjiang).ListDivisionProgressAsync(new ListDivisionProgressRequest
         {
-            CoverageYear = 2024, Level = DivisionLevel.City,
+            CoverageYear = 2024, Level = ProgressLevel.City,
         }).ResponseAsync);
 
         Assert.Equal(StatusCode.PermissionDenied, ex.StatusCode);
@@ -297,7 +297,7 @@ public sealed class QuotaCounterTests : IAsyncLifetime
         {
             var page = await client.ListDivisionProgressAsync(new ListDivisionProgressRequest
             {
-                CoverageYear = 2024, Level = DivisionLevel.Township, PageSize = 2, PageToken = token,
+                CoverageYear = 2024, Level = ProgressLevel.Township, PageSize = 2, PageToken = token,
             });
             Assert.True(page.Divisions.Count <= 2);
             seen.AddRange(page.Divisions.Select(d => d.DivisionCode));

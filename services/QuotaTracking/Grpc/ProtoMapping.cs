@@ -41,7 +41,7 @@ internal static class ProtoMapping
         CollectedAmountFen = counts.CollectedFen,
     };
 
-    public static DivisionProgress ToProto(DivisionRow row, int coverageYear, DivisionLevel level)
+    public static DivisionProgress ToProto(DivisionRow row, int coverageYear, ProgressLevel level)
     {
         var progress = new DivisionProgress
         {

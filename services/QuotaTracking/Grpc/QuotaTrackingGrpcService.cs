@@ -80,13 +80,13 @@ public sealed partial class QuotaTrackingGrpcService(PlatformDatabase db, Tenant
     {
         new RequestValidator()
             .Check(IsCoverageYear(request.CoverageYear), "coverage_year", "must be a year such as 2024")
-            .Check(request.Level != DivisionLevel.Unspecified && Enum.IsDefined(request.Level), "level", "must be TOWNSHIP, COUNTY or CITY")
+            .Check(request.Level != ProgressLevel.Unspecified && Enum.IsDefined(request.Level), "level", "must be TOWNSHIP, COUNTY or CITY")
             .Check(request.PageSize >= 0, "page_size", "must not be negative")
             .ThrowIfInvalid();
         var level = request.Level switch
         {
-            DivisionLevel.Township => RollupLevel.Township,
-            DivisionLevel.County => RollupLevel.County,
+            ProgressLevel.Township => RollupLevel.Township,
+            ProgressLevel.County => RollupLevel.County,
             _ => RollupLevel.City,
         };
         // A tenant sums its own villages; the city level, and any level across tenants, is for city scope.
