@@ -63,9 +63,10 @@ public static class CityData
             foreach (var village in tenant.Townships.SelectMany(t => t.Villages))
             {
                 if (village.RegisteredPopulation is not { } population || village.Task is not { } task) continue;
+                // A task table: the registered population is the base the rate counts against.
                 await using var cmd = new NpgsqlCommand("""
-                    INSERT INTO village_targets (tenant_id, coverage_year, village_code, registered_population, task)
-                    VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
+                    INSERT INTO village_targets (tenant_id, coverage_year, village_code, registered_population, base, task, task_source)
+                    VALUES ($1, $2, $3, $4, $4, $5, 'task-table') ON CONFLICT DO NOTHING
                     """, conn, tx);
                 cmd.Parameters.Add(new() { Value = tenant.Id });
                 cmd.Parameters.Add(new() { Value = city.CoverageYear });
@@ -75,6 +76,24 @@ public static class CityData
                 rows += await cmd.ExecuteNonQueryAsync(ct);
             }
             await log.WriteLineAsync($"quota_tracking: {rows} village targets added");
+
+            // Progress rolls up along the same division tree, and the tenants get the shipped quota rules naming them.
+            var divisions = 0;
+            foreach (var tenant in city.Tenants)
+            {
+                if (tenant.City is { } root)
+                    divisions += await DivisionAsync(conn, tx, "city", root.Code, root.Name, "city", null, ct);
+                divisions += await DivisionAsync(conn, tx, tenant.Id, tenant.County.Code, tenant.County.Name, "county", tenant.City?.Code, ct);
+                foreach (var township in tenant.Townships)
+                {
+                    divisions += await DivisionAsync(conn, tx, tenant.Id, township.Code, township.Name, "township", tenant.County.Code, ct);
+                    foreach (var village in township.Villages)
+                        divisions += await DivisionAsync(conn, tx, tenant.Id, village.Code, village.Name, "village", township.Code, ct);
+                }
+            }
+            var rules = await DemoQuotaRules.LoadAsync(conn, tx, assembly, $"migrator:{city.City}", time,
+                city.Tenants.Select(t => t.Id).ToHashSet(StringComparer.Ordinal), ct);
+            await log.WriteLineAsync($"quota_tracking: {divisions} divisions and {rules} quota rules added");
         }, ct);
 
         await InSchemaAsync(owner, "contribution_calculation", async (conn, tx) =>

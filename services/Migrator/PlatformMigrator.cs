@@ -51,6 +51,7 @@ public static class PlatformMigrator
                 await log.WriteLineAsync($"{service.Schema}: demo city loaded");
             }
             await PublishDemoPoliciesAsync(owner, assembly, time, log, ct);
+            await LoadDemoQuotaRulesAsync(owner, assembly, time, log, ct);
         }
         return total;
     }
@@ -67,6 +68,20 @@ public static class PlatformMigrator
         var published = await DemoPolicies.PublishAsync(conn, tx, assembly, time, ct);
         await tx.CommitAsync(ct);
         await log.WriteLineAsync($"{schema}: {published} demo policy versions published");
+    }
+
+    /// <summary>The shipped quota rules, for every tenant they name.</summary>
+    private static async Task LoadDemoQuotaRulesAsync(NpgsqlDataSource owner, System.Reflection.Assembly assembly,
+        TimeProvider time, TextWriter log, CancellationToken ct)
+    {
+        const string schema = "quota_tracking";
+        await using var conn = await owner.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var path = new NpgsqlCommand($"SET LOCAL search_path TO \"{schema}\"", conn, tx))
+            await path.ExecuteNonQueryAsync(ct);
+        var loaded = await DemoQuotaRules.LoadAsync(conn, tx, assembly, DemoPolicies.PublishedBy, time, tenants: null, ct);
+        await tx.CommitAsync(ct);
+        await log.WriteLineAsync($"{schema}: {loaded} demo quota rules loaded");
     }
 
     private static string? ReadResource(System.Reflection.Assembly assembly, string name)

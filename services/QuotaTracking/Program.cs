@@ -2,11 +2,19 @@ using Medins;
 using Medins.Payment.V1;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Messaging;
+using Medins.QuotaTracking.Data;
 using Medins.QuotaTracking.Events;
 using Medins.QuotaTracking.Grpc;
+using Medins.QuotaTracking.Progress;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatformDefaults("quota-tracking", "quota_tracking", typeof(Program).Assembly);
+builder.Services.AddSingleton<RulesCache>();
+builder.Services.AddSingleton<ContributionLedger>();
+builder.Services.Configure<ProgressOptions>(builder.Configuration.GetSection("QuotaTracking:Progress"));
+builder.Services.AddSingleton<SnapshotTaker>();
+builder.Services.AddSingleton<ProgressGauges>();
+builder.Services.AddHostedService<ProgressJob>();
 builder.Services.AddSingleton<ContributionPaidHandler>();
 builder.Services.AddSingleton<ContributionRefundedHandler>();
 

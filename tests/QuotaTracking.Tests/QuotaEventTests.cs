@@ -27,7 +27,7 @@ public sealed class QuotaEventTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _db = await TestDatabase.CreateAsync();
-        _host = new ServiceHost<Program>(_db, "quota-tracking", services: s => s.AddSingleton<TimeProvider>(_time));
+        _host = QuotaHost.Create(_db, _time);
         _http = _host.CreateClient();
     }
 
@@ -169,7 +169,7 @@ public sealed class QuotaEventTests : IAsyncLifetime
         await CloudEventPoster.DeliverAsync(_http, EventTopics.ContributionPaid, tenant, Paid(tenant, "000000000001"), eventId);
 
         var metrics = await _http.GetStringAsync("/metrics");
-        Assert.Contains("medins_quota_payments_total{tenant=\"test-metrics-town\"} 1\n", metrics);
+        Assert.Contains("medins_quota_payments_total{tenant=\"test-metrics-town\",channel=\"wechat_pay\"} 1\n", metrics);
     }
 
     [Fact]

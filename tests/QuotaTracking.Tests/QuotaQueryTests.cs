@@ -13,7 +13,7 @@ public sealed class QuotaQueryTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _db = await TestDatabase.CreateAsync();
-        _host = new ServiceHost<Program>(_db, "quota-tracking");
+        _host = QuotaHost.Create(_db);
     }
 
     public async Task DisposeAsync()

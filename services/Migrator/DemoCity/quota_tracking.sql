@@ -1,8 +1,9 @@
 -- Demo city: Linjiang town's 2024 village task table (seed 002, attachment "永川区临江镇2024年度城乡居民医保筹资任务表";
--- RULES.md §6): registered population → task, about 95%. Village codes are the identity registry's demo divisions
+-- RULES.md §6): registered population → task, about 95%. The base the rate counts against is the registered
+-- population (rules/cq-linjiang-2024.jsonc). Village codes are the identity registry's demo divisions
 -- (identity_registry.sql: synthetic codes, the community from 001 and the villages from 201).
-INSERT INTO village_targets (tenant_id, coverage_year, village_code, registered_population, task)
-SELECT 'cq-linjiang', 2024, t.village_code, t.registered_population, t.task
+INSERT INTO village_targets (tenant_id, coverage_year, village_code, registered_population, base, task, task_source)
+SELECT 'cq-linjiang', 2024, t.village_code, t.registered_population, t.registered_population, t.task, 'task-table'
 FROM (VALUES
   ('500118901201', 5027, 4776), -- 高滩村
   ('500118901202', 2540, 2413), -- 桂林村
@@ -17,3 +18,8 @@ FROM (VALUES
   ('500118901210', 3796, 3606)  -- 兴隆村
 ) AS t (village_code, registered_population, task)
 ON CONFLICT DO NOTHING;
+
+-- The division tree progress rolls up along: the identity registry's demo divisions (loaded just before this file).
+INSERT INTO divisions (tenant_id, code, name, level, parent_code)
+SELECT tenant_id, code, name, level, parent_code FROM identity_registry.divisions
+ON CONFLICT (tenant_id, code) DO UPDATE SET name = excluded.name, level = excluded.level, parent_code = excluded.parent_code;

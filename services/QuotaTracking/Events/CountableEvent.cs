@@ -9,7 +9,7 @@ namespace Medins.QuotaTracking.Events;
 internal static class CountableEvent
 {
     public static bool Check(ILogger logger, string topic, Guid eventId, string envelopeTenant, string dataTenant,
-        string villageCode, int coverageYear)
+        string villageCode, int coverageYear, string orderId)
     {
         if (dataTenant.Length > 0 && dataTenant != envelopeTenant)
         {
@@ -19,9 +19,9 @@ internal static class CountableEvent
                 topic, eventId, envelopeTenant, dataTenant);
             return false;
         }
-        if (string.IsNullOrWhiteSpace(villageCode) || coverageYear <= 0)
+        if (string.IsNullOrWhiteSpace(villageCode) || coverageYear <= 0 || string.IsNullOrWhiteSpace(orderId))
         {
-            logger.LogWarning("Not counting {Topic} event {EventId}: it names no village or coverage year", topic, eventId);
+            logger.LogWarning("Not counting {Topic} event {EventId}: it names no village, coverage year or order", topic, eventId);
             return false;
         }
         return true;
