@@ -97,7 +97,7 @@ public sealed class BulkLoadTests : IAsyncLifetime
         var good = TestIds.Make("500118", new DateOnly(1966, 1, 2), 11);
         var rows = new List<BulkResident>
         {
-            new(good, "孙九", "500118901201", null, null, "household_registered", null),
+            new(good, "孙九", "500118901201", "HK-9", "head", "household_registered", null),
             new(TestIds.WithWrongCheck(TestIds.Make("500118", new DateOnly(1966, 1, 2), 13)), "错号", "500118901201", null, null, "household_registered", null),
             new(TestIds.Make("500118", new DateOnly(1966, 1, 2), 15), "外村", "130628902201", null, null, "household_registered", null),
         };
@@ -109,6 +109,8 @@ public sealed class BulkLoadTests : IAsyncLifetime
         Assert.Equal((1, 0), (first.Inserted, first.Skipped));
         Assert.Equal((0, 1), (again.Inserted, again.Skipped));
         Assert.Equal(1, await CountAsync("SELECT count(*) FROM identity_registry.residents"));
+        Assert.Equal((1, 1), (first.Households, again.Households)); // the reload refreshes the booklet it recorded
+        Assert.Equal(1, await CountAsync("SELECT count(*) FROM identity_registry.households WHERE household_number = 'HK-9' AND booklet_member_count = 1"));
     }
 
     [Fact]

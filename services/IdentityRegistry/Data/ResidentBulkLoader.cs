@@ -29,7 +29,7 @@ public sealed record BulkLoadResult(int Read, int Inserted, int Skipped, IReadOn
 /// version-7 ids of one millisecond), so the primary key and the village index grow at their right edge instead of
 /// splitting pages all over; sealing reuses each thread's cipher; and into a tenant with no residents yet the
 /// INSERT needs no ON CONFLICT arbitration (every unique index probed before each row), because duplicates within
-/// the file are dropped here and nobody else is registered. Should a registration race the load, the unique
+/// the file are dropped here and nobody else is registered (booklets likewise). Should a registration race the load, the unique
 /// indexes still refuse it, and the load runs again, arbitrating every row.
 /// </remarks>
 public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector protector, TimeProvider time)
@@ -66,7 +66,8 @@ public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector pr
         {
             var villages = (await DivisionQueries.VillagesWithPopulationAsync(conn, tx, tenantId, ct)).Select(v => v.Code)
                 .ToHashSet(StringComparer.Ordinal);
-            arbitrate |= await HasResidentsAsync(conn, tx, tenantId, ct);
+            var arbitrateResidents = arbitrate || await TenantHasRowsAsync(conn, tx, "residents", tenantId, ct);
+            var arbitrateBooklets = arbitrate || await TenantHasRowsAsync(conn, tx, "households", tenantId, ct);
             await using (var create = new NpgsqlCommand(
                 "CREATE TEMP TABLE resident_staging (LIKE residents) ON COMMIT DROP", conn, tx))
                 await create.ExecuteNonQueryAsync(ct);
@@ -109,7 +110,7 @@ public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector pr
                         }
                     }
                     copied += accepted.Count;
-                    inserted += await CopyAndInsertAsync(conn, tx, tenantId, accepted, now, arbitrate, ct);
+                    inserted += await CopyAndInsertAsync(conn, tx, tenantId, accepted, now, arbitrateResidents, ct);
                 }
             }
             finally
@@ -119,7 +120,7 @@ public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector pr
                 catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
             }
 
-            var households = await UpsertHouseholdsAsync(conn, tx, tenantId, booklets, now, ct);
+            var households = await UpsertHouseholdsAsync(conn, tx, tenantId, booklets, now, arbitrateBooklets, ct);
             return new BulkLoadResult(residents.Count, inserted, skipped + copied - inserted, rejections, households);
         }, ct);
     }
@@ -165,9 +166,11 @@ public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector pr
         }
     }
 
-    private static async Task<bool> HasResidentsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, CancellationToken ct)
+    /// <summary>Whether <paramref name="table"/> (a fixed name, never input) holds any row of the tenant.</summary>
+    private static async Task<bool> TenantHasRowsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string table, string tenantId,
+        CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM residents WHERE tenant_id = $1)", conn, tx);
+        await using var cmd = new NpgsqlCommand($"SELECT EXISTS (SELECT 1 FROM {table} WHERE tenant_id = $1)", conn, tx);
         cmd.Parameters.Add(new() { Value = tenantId });
         return (bool)(await cmd.ExecuteScalarAsync(ct))!;
     }
@@ -222,7 +225,7 @@ public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector pr
 
     /// <summary>Records each booklet's village and member count from the file; returns how many booklets it touched.</summary>
     private static async Task<int> UpsertHouseholdsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
-        Dictionary<string, (string VillageCode, int Members)> booklets, DateTimeOffset now, CancellationToken ct)
+        Dictionary<string, (string VillageCode, int Members)> booklets, DateTimeOffset now, bool arbitrate, CancellationToken ct)
     {
         if (booklets.Count == 0) return 0;
         await using (var create = new NpgsqlCommand(
@@ -241,11 +244,12 @@ public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector pr
             }
             await copy.CompleteAsync(ct);
         }
-        await using var upsert = new NpgsqlCommand("""
+        // Booklet numbers are unique here already; a tenant with no booklets yet needs no arbitration either.
+        await using var upsert = new NpgsqlCommand($"""
             INSERT INTO households (tenant_id, household_number, village_code, booklet_member_count, updated_at)
             SELECT $1, household_number, village_code, least(members, 99), $2 FROM household_staging ORDER BY household_number
-            ON CONFLICT (tenant_id, household_number) DO UPDATE SET
-              village_code = excluded.village_code, booklet_member_count = excluded.booklet_member_count, updated_at = excluded.updated_at
+            {(arbitrate ? "ON CONFLICT (tenant_id, household_number) DO UPDATE SET village_code = excluded.village_code, " +
+                "booklet_member_count = excluded.booklet_member_count, updated_at = excluded.updated_at" : "")}
             """, conn, tx) { CommandTimeout = 0 };
         upsert.Parameters.Add(new() { Value = tenantId });
         upsert.Parameters.Add(new() { Value = now });
