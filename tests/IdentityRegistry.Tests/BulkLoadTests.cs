@@ -89,6 +89,9 @@ public sealed class BulkLoadTests : IAsyncLifetime
         Assert.DoesNotContain(nationalId, System.Text.Encoding.UTF8.GetString(stored));
         Assert.Equal(nationalId[..4] + "**********" + nationalId[14..], resident.NationalId);
         Assert.Equal(("137****1111", HouseholdRelationship.Head), (resident.Phone, resident.Relationship));
+        Assert.Equal((new Google.Type.Date { Year = 1966, Month = 1, Day = 2 }, Medins.Identity.V1.Sex.Male, "500118901201", "HK-1"),
+            (resident.BirthDate, resident.Sex, resident.VillageCode, resident.HouseholdNumber));
+        Assert.Equal(_time.GetUtcNow(), resident.CreateTime.ToDateTimeOffset());
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Threading.Channels;
 using Medins.IdentityRegistry.Domain;
 using Medins.Platform.Hosting;
@@ -18,8 +20,8 @@ public sealed record BulkLoadResult(int Read, int Inserted, int Skipped, IReadOn
 
 /// <summary>
 /// Loads a whole tenant's residents and household booklets at once (the first load of a county, a yearly refresh
-/// from the police register), in one transaction. Rows are validated and their identifiers sealed on every core,
-/// chunk by chunk, while the chunk before is copied with binary COPY into a staging table (COPY cannot write a table
+/// from the police register), in one transaction. Rows are validated, their identifiers sealed and the rows encoded
+/// for binary COPY on every core, chunk by chunk, while the chunk before is copied into a staging table (COPY cannot write a table
 /// under row-level security) and moved into the residents table by an INSERT that row-level security checks.
 /// People already registered, a person listed twice and a second head of a booklet are skipped. No
 /// resident.registered events: a bulk load brings in existing records, not new registrations.
@@ -37,8 +39,8 @@ public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector pr
     // Small enough that a chunk (and the statement trigger's copy of it) stays in memory: about 3 MB.
     private const int ChunkRows = 10_000;
 
-    private sealed record Prepared(Guid ResidentId, byte[] IdEncrypted, byte[] IdHash, DateOnly BirthDate, string Sex,
-        BulkResident Row, byte[]? PhoneEncrypted);
+    /// <summary>A validated row: its lookup hash, and the row already encoded for COPY (see <see cref="CopyRows"/>).</summary>
+    private sealed record Prepared(byte[] IdHash, BulkResident Row, byte[] CopyRow);
 
     /// <summary>Rows [Start, Start + Length) of the input: each either prepared or rejected.</summary>
     private sealed record Chunk(int Start, Prepared?[] Rows, string?[] Rejections);
@@ -74,7 +76,7 @@ public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector pr
 
             var chunks = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var producer = Task.Run(() => PrepareAllAsync(tenantId, residents, today, ids, chunks.Writer, stop.Token), stop.Token);
+            var producer = Task.Run(() => PrepareAllAsync(tenantId, residents, today, now, ids, chunks.Writer, stop.Token), stop.Token);
 
             var rejections = new List<BulkRejection>();
             var seen = new HashSet<LookupKey>(residents.Count);
@@ -110,7 +112,7 @@ public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector pr
                         }
                     }
                     copied += accepted.Count;
-                    inserted += await CopyAndInsertAsync(conn, tx, tenantId, accepted, now, arbitrateResidents, ct);
+                    inserted += await CopyAndInsertAsync(conn, tx, accepted, arbitrateResidents, ct);
                 }
             }
             finally
@@ -126,8 +128,8 @@ public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector pr
     }
 
     /// <summary>Validates and seals the rows chunk by chunk, each chunk on every core, handing chunks on in input order.</summary>
-    private async Task PrepareAllAsync(string tenantId, IReadOnlyList<BulkResident> residents, DateOnly today, RisingIds ids,
-        ChannelWriter<Chunk> chunks, CancellationToken ct)
+    private async Task PrepareAllAsync(string tenantId, IReadOnlyList<BulkResident> residents, DateOnly today, DateTimeOffset now,
+        RisingIds ids, ChannelWriter<Chunk> chunks, CancellationToken ct)
     {
         try
         {
@@ -150,9 +152,11 @@ public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector pr
                         return;
                     }
                     var residentId = ids.At(start + k);
-                    chunk.Rows[k] = new Prepared(residentId, protector.Encrypt(id.Value, $"{tenantId}/{residentId}/national_id"),
-                        protector.LookupHash(id), id.BirthDate, id.Sex == Sex.Male ? "male" : "female", row,
-                        phone is null ? null : protector.Encrypt(phone, $"{tenantId}/{residentId}/phone"));
+                    var hash = protector.LookupHash(id);
+                    chunk.Rows[k] = new Prepared(hash, row, CopyRows.Encode(tenantId, residentId,
+                        protector.Encrypt(id.Value, $"{tenantId}/{residentId}/national_id"), hash, id.BirthDate,
+                        id.Sex == Sex.Male ? "male" : "female", row,
+                        phone is null ? null : protector.Encrypt(phone, $"{tenantId}/{residentId}/phone"), now));
                 });
                 // The channel is bounded: waiting here keeps at most a few chunks ahead of the database.
                 await chunks.WriteAsync(chunk, ct);
@@ -176,44 +180,23 @@ public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector pr
     }
 
     /// <summary>Copies one chunk into the staging table and moves it into residents; returns how many rows landed.</summary>
-    private static async Task<int> CopyAndInsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
-        List<Prepared> rows, DateTimeOffset now, bool arbitrate, CancellationToken ct)
+    private static async Task<int> CopyAndInsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, List<Prepared> rows, bool arbitrate,
+        CancellationToken ct)
     {
         if (rows.Count == 0) return 0;
-        await using (var copy = await conn.BeginBinaryImportAsync("""
-            COPY resident_staging (tenant_id, resident_id, national_id_encrypted, national_id_hash, birth_date, sex, name,
-              village_code, household_number, registration_type, phone_encrypted, created_at, relationship)
-            FROM STDIN (FORMAT BINARY)
-            """, ct))
+        // The rows were encoded on every core; the connection only streams bytes, so PostgreSQL never waits for them.
+        await using (var copy = await conn.BeginRawBinaryCopyAsync($"COPY resident_staging ({CopyRows.Columns}) FROM STDIN (FORMAT BINARY)", ct))
         {
-            copy.Timeout = TimeSpan.Zero; // a chunk on a busy server may take longer than a command's default 30 s
-            foreach (var p in rows)
-            {
-                await copy.StartRowAsync(ct);
-                await copy.WriteAsync(tenantId, NpgsqlDbType.Text, ct);
-                await copy.WriteAsync(p.ResidentId, NpgsqlDbType.Uuid, ct);
-                await copy.WriteAsync(p.IdEncrypted, NpgsqlDbType.Bytea, ct);
-                await copy.WriteAsync(p.IdHash, NpgsqlDbType.Bytea, ct);
-                await copy.WriteAsync(p.BirthDate, NpgsqlDbType.Date, ct);
-                await copy.WriteAsync(p.Sex, NpgsqlDbType.Text, ct);
-                await copy.WriteAsync(p.Row.Name, NpgsqlDbType.Text, ct);
-                await copy.WriteAsync(p.Row.VillageCode, NpgsqlDbType.Text, ct);
-                await WriteNullableAsync(copy, p.Row.HouseholdNumber, NpgsqlDbType.Text, ct);
-                await copy.WriteAsync(p.Row.RegistrationType, NpgsqlDbType.Text, ct);
-                await WriteNullableAsync(copy, p.PhoneEncrypted, NpgsqlDbType.Bytea, ct);
-                await copy.WriteAsync(now, NpgsqlDbType.TimestampTz, ct);
-                await WriteNullableAsync(copy, p.Row.Relationship, NpgsqlDbType.Text, ct);
-            }
-            await copy.CompleteAsync(ct);
+            await copy.WriteAsync(CopyRows.Header, ct);
+            foreach (var p in rows) await copy.WriteAsync(p.CopyRow, ct);
+            await copy.WriteAsync(CopyRows.Trailer, ct);
         }
 
         // Staging rows are in row order, so ids rise as they go in. Without arbitration a duplicate still fails on
         // the unique indexes; LoadAsync then runs again with it.
         await using var insert = new NpgsqlCommand($"""
-            INSERT INTO residents (tenant_id, resident_id, national_id_encrypted, national_id_hash, birth_date, sex, name,
-              village_code, household_number, registration_type, phone_encrypted, created_at, relationship)
-            SELECT tenant_id, resident_id, national_id_encrypted, national_id_hash, birth_date, sex, name,
-              village_code, household_number, registration_type, phone_encrypted, created_at, relationship
+            INSERT INTO residents ({CopyRows.Columns})
+            SELECT {CopyRows.Columns}
             FROM resident_staging
             {(arbitrate ? "ON CONFLICT DO NOTHING" : "")}
             """, conn, tx) { CommandTimeout = 0 };
@@ -256,9 +239,6 @@ public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector pr
         return await upsert.ExecuteNonQueryAsync(ct);
     }
 
-    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken ct) where T : class =>
-        value is null ? copy.WriteNullAsync(ct) : copy.WriteAsync(value, type, ct);
-
     /// <summary>A lookup hash as a set key without hex text: four words of the 32-byte HMAC.</summary>
     private readonly record struct LookupKey(ulong A, ulong B, ulong C, ulong D)
     {
@@ -266,6 +246,81 @@ public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector pr
         {
             var words = MemoryMarshal.Cast<byte, ulong>(hash.AsSpan(0, 32));
             return new LookupKey(words[0], words[1], words[2], words[3]);
+        }
+    }
+}
+
+/// <summary>
+/// Resident rows in PostgreSQL's binary COPY format (a field count, then each field as its length and bytes, -1 for
+/// NULL; integers big-endian; dates in days and timestamps in microseconds from 2000-01-01), so that rows can be
+/// encoded in parallel and the connection only streams them.
+/// </summary>
+internal static class CopyRows
+{
+    public const string Columns = "tenant_id, resident_id, national_id_encrypted, national_id_hash, birth_date, sex, name, "
+        + "village_code, household_number, registration_type, phone_encrypted, created_at, relationship";
+    private const short FieldCount = 13;
+    private static readonly int Epoch = new DateOnly(2000, 1, 1).DayNumber;
+    private static readonly long EpochTicks = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+
+    /// <summary>The signature "PGCOPY\n\377\r\n\0", no flags, no header extension.</summary>
+    public static readonly byte[] Header = [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', 0x0A, 0xFF, 0x0D, 0x0A, 0x00,
+        0, 0, 0, 0, 0, 0, 0, 0];
+
+    public static readonly byte[] Trailer = [0xFF, 0xFF];
+
+    public static byte[] Encode(string tenantId, Guid residentId, byte[] idEncrypted, byte[] idHash, DateOnly birthDate, string sex,
+        BulkResident row, byte[]? phoneEncrypted, DateTimeOffset createdAt)
+    {
+        var utf8 = Encoding.UTF8;
+        var length = 2 + Text(tenantId) + 4 + 16 + 4 + idEncrypted.Length + 4 + idHash.Length + 4 + 4 + Text(sex) + Text(row.Name)
+            + Text(row.VillageCode) + Text(row.HouseholdNumber) + Text(row.RegistrationType) + 4 + (phoneEncrypted?.Length ?? 0)
+            + 4 + 8 + Text(row.Relationship);
+        var buffer = new byte[length];
+        var at = 0;
+        BinaryPrimitives.WriteInt16BigEndian(buffer, FieldCount);
+        at += 2;
+        PutText(tenantId);
+        BinaryPrimitives.WriteInt32BigEndian(buffer.AsSpan(at), 16);
+        residentId.TryWriteBytes(buffer.AsSpan(at + 4), bigEndian: true, out _);
+        at += 20;
+        PutBytes(idEncrypted);
+        PutBytes(idHash);
+        BinaryPrimitives.WriteInt32BigEndian(buffer.AsSpan(at), 4);
+        BinaryPrimitives.WriteInt32BigEndian(buffer.AsSpan(at + 4), birthDate.DayNumber - Epoch);
+        at += 8;
+        PutText(sex);
+        PutText(row.Name);
+        PutText(row.VillageCode);
+        PutText(row.HouseholdNumber);
+        PutText(row.RegistrationType);
+        PutBytes(phoneEncrypted);
+        BinaryPrimitives.WriteInt32BigEndian(buffer.AsSpan(at), 8);
+        BinaryPrimitives.WriteInt64BigEndian(buffer.AsSpan(at + 4), (createdAt.UtcTicks - EpochTicks) / TimeSpan.TicksPerMicrosecond);
+        at += 12;
+        PutText(row.Relationship);
+        return at == length ? buffer : throw new InvalidOperationException("COPY row length mismatch.");
+
+        static int Text(string? text) => 4 + (text is null ? 0 : Encoding.UTF8.GetByteCount(text));
+
+        void PutText(string? text)
+        {
+            if (text is null)
+            {
+                BinaryPrimitives.WriteInt32BigEndian(buffer.AsSpan(at), -1);
+                at += 4;
+                return;
+            }
+            var written = utf8.GetBytes(text, buffer.AsSpan(at + 4));
+            BinaryPrimitives.WriteInt32BigEndian(buffer.AsSpan(at), written);
+            at += 4 + written;
+        }
+
+        void PutBytes(byte[]? bytes)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(buffer.AsSpan(at), bytes is null ? -1 : bytes.Length);
+            bytes?.CopyTo(buffer.AsSpan(at + 4));
+            at += 4 + (bytes?.Length ?? 0);
         }
     }
 }
