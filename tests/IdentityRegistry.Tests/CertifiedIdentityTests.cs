@@ -229,6 +229,33 @@ public sealed class CertifiedIdentityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListResidents_PageOfCertifiedAndPlainResidents_EachWithTheIdentitiesGetResidentGives()
+    {
+        // Seed 003 §三(二): 低保 2303 stands over 稳定脱贫 993406; an expired 特困 2304 is not current.
+        var dibao = await RegisterAsync(Id(101));
+        var tekun = await RegisterAsync(Id(103));
+        var plain = await RegisterAsync(Id(105));
+        await ImportAsync(Dongpo, "import-1",
+        [
+            Row(Id(101), "993406", CertifyingDepartment.RuralRevitalisation),
+            Row(Id(101), "2303", CertifyingDepartment.CivilAffairs),
+            Row(Id(103), "2304", CertifyingDepartment.CivilAffairs),
+            Row(Id(105), "2304", CertifyingDepartment.CivilAffairs, new() { Year = 2022, Month = 1, Day = 1 }, new() { Year = 2022, Month = 12, Day = 31 }),
+        ]);
+
+        var listed = (await Client(Dongpo).ListResidentsAsync(new ListResidentsRequest { VillageCode = DongpoVillage })).Residents
+            .ToDictionary(r => r.ResidentId);
+
+        Assert.Equal(new[] { dibao, tekun, plain }.Order(), listed.Keys.Order());
+        foreach (var id in new[] { dibao, tekun, plain })
+            Assert.Equal((await GetAsync(id)).CertifiedIdentities, listed[id].CertifiedIdentities);
+        Assert.Equal(["993406", "2303"], listed[dibao].CertifiedIdentities.Select(i => i.LocalCode));
+        Assert.Equal([false, true], listed[dibao].CertifiedIdentities.Select(i => i.Prevailing));
+        Assert.Equal("tekun", Assert.Single(listed[tekun].CertifiedIdentities).Category);
+        Assert.Empty(listed[plain].CertifiedIdentities);
+    }
+
+    [Fact]
     public async Task GetResident_ExpiredAndFutureIdentities_NotCurrent()
     {
         var resident = await RegisterAsync(Id(101));

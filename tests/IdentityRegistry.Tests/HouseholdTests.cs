@@ -96,6 +96,32 @@ public sealed class HouseholdTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetHousehold_UnenrolledMemberInPrison_CompleteUntilHerRelease()
+    {
+        // Gaoyang seed 004 §2.5.3: prison suspends her insurance, so the booklet's other members enrol without her.
+        await RecordBookletAsync(2);
+        var head = await RegisterAsync(Id(101, 1970), HouseholdRelationship.Head);
+        var son = await RegisterAsync(Id(103, 1995), HouseholdRelationship.Child);
+        await EnrolAsync(head, 2024);
+        await RecordLifeEventAsync(son, Medins.Identity.V1.LifeEventKind.Prison, new DateOnly(2023, 5, 4));
+
+        var whileInPrison = await GetAsync();
+        await RecordLifeEventAsync(son, Medins.Identity.V1.LifeEventKind.Release, new DateOnly(2023, 11, 10));
+        var afterRelease = await GetAsync();
+
+        Assert.True(whileInPrison.Complete);
+        Assert.Equal(EnrolmentStatus.NotEnrolled, whileInPrison.Members.Single(m => m.Resident.ResidentId == son).EnrolmentStatus);
+        Assert.Equal([HouseholdProblem.MembersNotEnrolled], afterRelease.Problems);
+    }
+
+    private Task RecordLifeEventAsync(string residentId, Medins.Identity.V1.LifeEventKind kind, DateOnly occurred) =>
+        Client.RecordLifeEventAsync(new RecordLifeEventRequest
+        {
+            RequestId = Guid.NewGuid().ToString(), ResidentId = residentId, Kind = kind, EvidenceReference = "高阳县看守所 2023-017",
+            OccurredDate = new Google.Type.Date { Year = occurred.Year, Month = occurred.Month, Day = occurred.Day },
+        }).ResponseAsync;
+
+    [Fact]
     public async Task GetHousehold_EnrolledLastYearOnly_NotEnrolledForThisYear()
     {
         await RecordBookletAsync(1);

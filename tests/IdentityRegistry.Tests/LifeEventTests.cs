@@ -138,6 +138,113 @@ public sealed class LifeEventTests : IAsyncLifetime
         Assert.Equal("RESIDENT_NOT_FOUND", RpcErrors.ReasonOf(ex));
     }
 
+    private async Task<bool> OnLedgerAsync(Ledger ledger) =>
+        (await Client.ListLedgerAsync(new ListLedgerRequest { Ledger = ledger, CoverageYear = 2024 }))
+            .Entries.Any(e => e.ResidentId == _residentId);
+
+    private async Task EnrolAsync(int year)
+    {
+        using var http = _host.CreateClient();
+        await CloudEventPoster.DeliverAsync(http, "contribution.paid", Linjiang, new Medins.Payment.V1.ContributionPaid
+        {
+            TenantId = Linjiang, ResidentId = _residentId, OrderId = $"order-{year}", CoverageYear = year, PersonalAmountFen = 38000,
+        });
+    }
+
+    // RULES.md §5 (Gaoyang seed 004 §2.5.3): death, army service, prison, employee insurance and another region's
+    // resident insurance suspend her insurance here; RULES.md §6 (Linjiang seed 002): deregistration and insurance
+    // elsewhere reduce the village's task. Release, discharge, a newborn's registration and a student's enrolment
+    // take nobody out. She was enrolled for 2023, so she starts on both the registered and the lapsed ledgers.
+    [Theory]
+    [InlineData(LifeEventKind.Death, false)]
+    [InlineData(LifeEventKind.MovedAway, false)]
+    [InlineData(LifeEventKind.EmployeeInsurance, false)]
+    [InlineData(LifeEventKind.InsuredElsewhere, false)]
+    [InlineData(LifeEventKind.Army, false)]
+    [InlineData(LifeEventKind.Prison, false)]
+    [InlineData(LifeEventKind.Release, true)]
+    [InlineData(LifeEventKind.Discharge, true)]
+    [InlineData(LifeEventKind.NewbornRegistration, true)]
+    [InlineData(LifeEventKind.StudentEnrolment, true)]
+    public async Task RecordLifeEvent_EachKind_OnTheShouldEnrolLedgersOnlyIfStillExpectedToEnrol(LifeEventKind kind, bool expectedToEnrol)
+    {
+        await EnrolAsync(2023);
+        Assert.True(await OnLedgerAsync(Ledger.RegisteredNotEnrolled));
+        Assert.True(await OnLedgerAsync(Ledger.EnrolledLastYearNotThisYear));
+
+        await Client.RecordLifeEventAsync(Event(kind));
+
+        Assert.Equal(expectedToEnrol, await OnLedgerAsync(Ledger.RegisteredNotEnrolled));
+        Assert.Equal(expectedToEnrol, await OnLedgerAsync(Ledger.EnrolledLastYearNotThisYear));
+        var resident = await GetAsync();
+        var suspends = kind is LifeEventKind.EmployeeInsurance or LifeEventKind.InsuredElsewhere or LifeEventKind.Army or LifeEventKind.Prison;
+        Assert.Equal(suspends ? new Google.Type.Date { Year = 2023, Month = 10, Day = 20 } : null, resident.SuspendedDate);
+        Assert.Equal(suspends ? kind : LifeEventKind.Unspecified, resident.SuspensionReason);
+    }
+
+    [Theory]
+    [InlineData(LifeEventKind.Army, LifeEventKind.Discharge)]
+    [InlineData(LifeEventKind.Prison, LifeEventKind.Release)]
+    public async Task RecordLifeEvent_ReleaseOrDischargeAfterSuspension_BackOnTheLedgerFromThatDate(LifeEventKind away, LifeEventKind back)
+    {
+        await Client.RecordLifeEventAsync(Event(away, month: 3, day: 1));
+        Assert.False(await OnLedgerAsync(Ledger.RegisteredNotEnrolled));
+
+        await Client.RecordLifeEventAsync(Event(back, month: 11, day: 2, requestId: "event-2"));
+
+        var resident = await GetAsync();
+        Assert.True(await OnLedgerAsync(Ledger.RegisteredNotEnrolled));
+        Assert.Null(resident.SuspendedDate);
+        Assert.Equal(LifeEventKind.Unspecified, resident.SuspensionReason);
+        Assert.Equal([away, back], resident.LifeEvents.Select(e => e.Kind));
+    }
+
+    [Fact]
+    public async Task RecordLifeEvent_DischargeAfterPrison_StillSuspendedByPrison()
+    {
+        await Client.RecordLifeEventAsync(Event(LifeEventKind.Prison, month: 3, day: 1));
+
+        await Client.RecordLifeEventAsync(Event(LifeEventKind.Discharge, month: 11, day: 2, requestId: "event-2"));
+
+        var resident = await GetAsync();
+        Assert.Equal((new Google.Type.Date { Year = 2023, Month = 3, Day = 1 }, LifeEventKind.Prison),
+            (resident.SuspendedDate, resident.SuspensionReason));
+        Assert.False(await OnLedgerAsync(Ledger.RegisteredNotEnrolled));
+    }
+
+    [Fact]
+    public async Task RecordLifeEvent_ArmyRecordedAfterALaterDischarge_DateOrderCountsSoNotSuspended()
+    {
+        // The discharge papers reached the village before the enlistment record: dates decide, not arrival.
+        await Client.RecordLifeEventAsync(Event(LifeEventKind.Discharge, month: 9, day: 30));
+
+        await Client.RecordLifeEventAsync(Event(LifeEventKind.Army, month: 1, day: 5, requestId: "event-2"));
+
+        Assert.Null((await GetAsync()).SuspendedDate);
+        Assert.True(await OnLedgerAsync(Ledger.RegisteredNotEnrolled));
+    }
+
+    [Fact]
+    public void SuspensionAfter_SeveralReasons_EarliestStandingOneNamesIt()
+    {
+        var jan = new DateOnly(2023, 1, 10);
+        var mar = new DateOnly(2023, 3, 1);
+        var jun = new DateOnly(2023, 6, 1);
+
+        Assert.Null(Domain.LifeEvents.SuspensionAfter([]));
+        Assert.Equal(new Domain.Suspension(jan, Domain.LifeEventKind.Army),
+            Domain.LifeEvents.SuspensionAfter([(Domain.LifeEventKind.Prison, mar), (Domain.LifeEventKind.Army, jan)]));
+        // Prison ended by release; the army service that began before it still stands.
+        Assert.Equal(new Domain.Suspension(jan, Domain.LifeEventKind.Army),
+            Domain.LifeEvents.SuspensionAfter([(Domain.LifeEventKind.Army, jan), (Domain.LifeEventKind.Prison, mar), (Domain.LifeEventKind.Release, jun)]));
+        // A second enlistment after a discharge starts a new suspension from its own date.
+        Assert.Equal(new Domain.Suspension(jun, Domain.LifeEventKind.Army),
+            Domain.LifeEvents.SuspensionAfter([(Domain.LifeEventKind.Army, jan), (Domain.LifeEventKind.Discharge, mar), (Domain.LifeEventKind.Army, jun)]));
+        // Employee insurance has no end event: it stands over a later army service and its discharge.
+        Assert.Equal(new Domain.Suspension(mar, Domain.LifeEventKind.EmployeeInsurance),
+            Domain.LifeEvents.SuspensionAfter([(Domain.LifeEventKind.EmployeeInsurance, mar), (Domain.LifeEventKind.Army, jun), (Domain.LifeEventKind.Discharge, jun)]));
+    }
+
     [Fact]
     public void LifeEventKind_ContractAndDomain_SameKindsInSameOrder()
     {

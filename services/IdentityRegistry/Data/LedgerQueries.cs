@@ -20,8 +20,8 @@ public static class LedgerQueries
         AND c.valid_from <= $6 AND (c.valid_to IS NULL OR c.valid_to >= $6)
         """;
 
-    // Each ledger's own condition; every ledger leaves out the deregistered and people insured elsewhere (Linjiang's
-    // task reductions, RULES.md §6). Fixed text only: nothing here comes from a request.
+    // Each ledger's own condition; every ledger leaves out the deregistered and the suspended (Linjiang's task
+    // reductions, RULES.md §6; Gaoyang §2.5.3). Fixed text only: nothing here comes from a request.
     private static string Condition(LedgerKind ledger) => ledger switch
     {
         LedgerKind.RegisteredNotEnrolled => "r.registration_type = 'household_registered' AND NOT " + string.Format(EnrolledIn, "$5"),
@@ -61,16 +61,15 @@ public static class LedgerQueries
               LIMIT $7
               """;
         var columns = $"""
-            r.tenant_id, r.resident_id, r.national_id_encrypted, r.national_id_hash, r.birth_date, r.sex, r.name,
-            r.village_code, r.household_number, r.registration_type, r.phone_encrypted, r.created_at, r.relationship,
-            r.deregistered_on,
+            {ResidentQueries.ColumnsOf("r")},
             ARRAY(SELECT c.category FROM certified_identities c WHERE {CurrentIdentity} ORDER BY c.category),
             f.reason, f.signed_by
             """;
+        // Deregistered (death, moved away) or suspended (army, prison, employee or other-region insurance) from a date
+        // on or before today: not expected to enrol.
         var conditions = $"""
-            r.deregistered_on IS NULL
-            AND NOT EXISTS (SELECT 1 FROM life_events l WHERE l.tenant_id = r.tenant_id AND l.resident_id = r.resident_id
-                            AND l.kind IN ('employee_insurance', 'insured_elsewhere'))
+            (r.deregistered_on IS NULL OR r.deregistered_on > $6)
+            AND (r.suspended_on IS NULL OR r.suspended_on > $6)
             AND {Condition(ledger)}
             """;
         await using var cmd = new NpgsqlCommand(string.Format(walk, columns, conditions), conn, tx);
@@ -85,13 +84,8 @@ public static class LedgerQueries
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var resident = new ResidentRow(reader.GetString(0), reader.GetGuid(1), (byte[])reader[2], (byte[])reader[3],
-                reader.GetFieldValue<DateOnly>(4), reader.GetString(5) == "male" ? Sex.Male : Sex.Female, reader.GetString(6),
-                reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetString(9),
-                reader.IsDBNull(10) ? null : (byte[])reader[10], reader.GetFieldValue<DateTimeOffset>(11),
-                reader.IsDBNull(12) ? null : reader.GetString(12), reader.IsDBNull(13) ? null : reader.GetFieldValue<DateOnly>(13));
-            rows.Add(new LedgerRow(resident, reader.GetFieldValue<string[]>(14), reader.IsDBNull(15) ? null : reader.GetString(15),
-                reader.IsDBNull(16) ? null : reader.GetString(16)));
+            rows.Add(new LedgerRow(ResidentQueries.Read(reader), reader.GetFieldValue<string[]>(16),
+                reader.IsDBNull(17) ? null : reader.GetString(17), reader.IsDBNull(18) ? null : reader.GetString(18)));
         }
         return rows;
     }

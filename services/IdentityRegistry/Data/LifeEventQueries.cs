@@ -51,4 +51,20 @@ public static class LifeEventQueries
         cmd.Parameters.Add(new() { Value = on });
         await cmd.ExecuteNonQueryAsync(ct);
     }
+
+    /// <summary>Stores the suspension her events leave standing (null: none).</summary>
+    public static async Task SetSuspensionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, Guid residentId,
+        Suspension? suspension, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "UPDATE residents SET suspended_on = $3, suspended_by = $4 WHERE tenant_id = $1 AND resident_id = $2", conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = residentId });
+        cmd.Parameters.Add(new() { Value = (object?)suspension?.Since ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Date });
+        cmd.Parameters.Add(new()
+        {
+            Value = suspension is null ? DBNull.Value : LifeEvents.Code(suspension.Reason), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text,
+        });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
 }

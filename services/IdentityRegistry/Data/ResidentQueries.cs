@@ -9,13 +9,14 @@ namespace Medins.IdentityRegistry.Data;
 /// </summary>
 public sealed record ResidentRow(string TenantId, Guid ResidentId, byte[] NationalIdEncrypted, byte[] NationalIdHash,
     DateOnly BirthDate, Sex Sex, string Name, string VillageCode, string? HouseholdNumber, string RegistrationType,
-    byte[]? PhoneEncrypted, DateTimeOffset CreatedAt, string? Relationship = null, DateOnly? DeregisteredOn = null);
+    byte[]? PhoneEncrypted, DateTimeOffset CreatedAt, string? Relationship = null, DateOnly? DeregisteredOn = null,
+    Suspension? Suspension = null);
 
 public static class ResidentQueries
 {
     private const string Columns = """
         tenant_id, resident_id, national_id_encrypted, national_id_hash, birth_date, sex, name, village_code,
-        household_number, registration_type, phone_encrypted, created_at, relationship, deregistered_on
+        household_number, registration_type, phone_encrypted, created_at, relationship, deregistered_on, suspended_on, suspended_by
         """;
 
     /// <summary>Inserts unless the person is already registered in the tenant; returns whether it inserted.</summary>
@@ -23,7 +24,7 @@ public static class ResidentQueries
     {
         await using var cmd = new NpgsqlCommand($"""
             INSERT INTO residents ({Columns})
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, NULL)
             ON CONFLICT (tenant_id, national_id_hash) DO NOTHING
             """, conn, tx);
         cmd.Parameters.Add(new() { Value = row.TenantId });
@@ -123,12 +124,18 @@ public static class ResidentQueries
         return rows;
     }
 
-    private static ResidentRow Read(NpgsqlDataReader r) => new(
-        r.GetString(0), r.GetGuid(1), (byte[])r[2], (byte[])r[3], r.GetFieldValue<DateOnly>(4),
-        r.GetString(5) == "male" ? Sex.Male : Sex.Female, r.GetString(6), r.GetString(7),
-        r.IsDBNull(8) ? null : r.GetString(8), r.GetString(9), r.IsDBNull(10) ? null : (byte[])r[10],
-        r.GetFieldValue<DateTimeOffset>(11), r.IsDBNull(12) ? null : r.GetString(12),
-        r.IsDBNull(13) ? null : r.GetFieldValue<DateOnly>(13));
+    /// <summary>Reads the resident columns in <see cref="Columns"/> order, starting at column <paramref name="first"/>.</summary>
+    public static ResidentRow Read(NpgsqlDataReader r, int first = 0) => new(
+        r.GetString(first), r.GetGuid(first + 1), (byte[])r[first + 2], (byte[])r[first + 3], r.GetFieldValue<DateOnly>(first + 4),
+        r.GetString(first + 5) == "male" ? Sex.Male : Sex.Female, r.GetString(first + 6), r.GetString(first + 7),
+        r.IsDBNull(first + 8) ? null : r.GetString(first + 8), r.GetString(first + 9), r.IsDBNull(first + 10) ? null : (byte[])r[first + 10],
+        r.GetFieldValue<DateTimeOffset>(first + 11), r.IsDBNull(first + 12) ? null : r.GetString(first + 12),
+        r.IsDBNull(first + 13) ? null : r.GetFieldValue<DateOnly>(first + 13),
+        r.IsDBNull(first + 14) ? null : new Suspension(r.GetFieldValue<DateOnly>(first + 14), LifeEvents.Parse(r.GetString(first + 15))));
+
+    /// <summary>The resident columns <see cref="Read"/> expects, each prefixed with <paramref name="alias"/>.</summary>
+    public static string ColumnsOf(string alias) =>
+        string.Join(", ", Columns.Split(',', StringSplitOptions.TrimEntries).Select(c => $"{alias}.{c}"));
 
     private static string SexText(Sex sex) => sex == Sex.Male ? "male" : "female";
 }

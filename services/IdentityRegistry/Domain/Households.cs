@@ -9,13 +9,16 @@ public enum HouseholdProblem
     MoreMembersThanBooklet,
 }
 
-/// <summary>A registered member as the completeness check sees her: is she the head, is she enrolled in the year.</summary>
-public sealed record HouseholdMemberFacts(bool IsHead, EnrolmentStatus? Status);
+/// <summary>
+/// A registered member as the completeness check sees her: is she the head, is she enrolled in the year, and is she
+/// expected to enrol at all (not deregistered, not suspended by army service, prison or insurance elsewhere).
+/// </summary>
+public sealed record HouseholdMemberFacts(bool IsHead, EnrolmentStatus? Status, bool ExpectedToEnrol = true);
 
 /// <summary>
 /// Household-together enrolment (Gaoyang, RULES.md §1): all eligible members of one booklet enrol together, so a
 /// household is complete for a year only when every person the booklet lists is registered, one is the head, and
-/// every registered member is enrolled.
+/// every registered member who is expected to enrol is enrolled.
 /// </summary>
 public static class Households
 {
@@ -29,7 +32,7 @@ public static class Households
         else if (members.Count < listed) problems.Add(HouseholdProblem.MembersUnregistered);
         else if (members.Count > listed) problems.Add(HouseholdProblem.MoreMembersThanBooklet);
         if (!members.Any(m => m.IsHead)) problems.Add(HouseholdProblem.HeadMissing);
-        if (members.Any(m => m.Status != EnrolmentStatus.Enrolled)) problems.Add(HouseholdProblem.MembersNotEnrolled);
+        if (members.Any(m => m.ExpectedToEnrol && m.Status != EnrolmentStatus.Enrolled)) problems.Add(HouseholdProblem.MembersNotEnrolled);
         return problems;
     }
 }

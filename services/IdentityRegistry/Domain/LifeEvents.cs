@@ -14,6 +14,9 @@ public enum LifeEventKind
     StudentEnrolment,
 }
 
+/// <summary>Why and since when a resident is not expected to enrol while she stays registered.</summary>
+public sealed record Suspension(DateOnly Since, LifeEventKind Reason);
+
 public static class LifeEvents
 {
     private static readonly (LifeEventKind Kind, string Code)[] All =
@@ -31,6 +34,41 @@ public static class LifeEvents
 
     /// <summary>Death and moving away end the registration here (a police deregistration certificate, RULES.md §6).</summary>
     public static bool Deregisters(LifeEventKind kind) => kind is LifeEventKind.Death or LifeEventKind.MovedAway;
+
+    /// <summary>Whether recording <paramref name="kind"/> can start or end a <see cref="Suspension"/>.</summary>
+    public static bool AffectsSuspension(LifeEventKind kind) => kind is LifeEventKind.EmployeeInsurance or LifeEventKind.InsuredElsewhere
+        or LifeEventKind.Army or LifeEventKind.Prison or LifeEventKind.Release or LifeEventKind.Discharge;
+
+    /// <summary>
+    /// The suspension her recorded events leave standing, or null. Army service and prison suspend her resident
+    /// insurance from the event date (Gaoyang §2.5.3: 服役、服刑) until discharge (退役) or release (刑满释放) on or after
+    /// that date; employee insurance or another region's resident insurance covers her from the event date on. A
+    /// release or discharge with nothing to end changes nothing. Events count in date order, whatever order they were
+    /// recorded in; among several standing reasons the earliest names the suspension.
+    /// </summary>
+    public static Suspension? SuspensionAfter(IEnumerable<(LifeEventKind Kind, DateOnly OccurredOn)> events)
+    {
+        DateOnly? army = null, prison = null;
+        Suspension? covered = null;
+        foreach (var (kind, occurred) in events.OrderBy(e => e.OccurredOn))
+        {
+            switch (kind)
+            {
+                case LifeEventKind.Army: army ??= occurred; break;
+                case LifeEventKind.Discharge: army = null; break;
+                case LifeEventKind.Prison: prison ??= occurred; break;
+                case LifeEventKind.Release: prison = null; break;
+                case LifeEventKind.EmployeeInsurance or LifeEventKind.InsuredElsewhere: covered ??= new Suspension(occurred, kind); break;
+            }
+        }
+        Suspension?[] standing =
+        [
+            covered,
+            army is { } since ? new Suspension(since, LifeEventKind.Army) : null,
+            prison is { } from ? new Suspension(from, LifeEventKind.Prison) : null,
+        ];
+        return standing.Where(s => s is not null).MinBy(s => s!.Since);
+    }
 
     /// <summary>Why the event cannot be recorded for a person born on <paramref name="birthDate"/>, or null.</summary>
     public static string? DateProblem(DateOnly occurred, DateOnly birthDate, DateOnly today) =>

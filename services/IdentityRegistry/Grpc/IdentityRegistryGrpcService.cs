@@ -196,8 +196,17 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
         {
             var rows = await ResidentQueries.ListAsync(conn, tx, tenantId, villageCode, afterId, pageSize + 1, ct);
             var page = rows.Take(pageSize).ToList();
-            var enrolments = await EnrolmentQueries.ListForAsync(conn, tx, tenantId, page.Select(r => r.ResidentId).ToList(), ct);
-            return (page.Select(r => ToProto(r, enrolments[r.ResidentId])).ToList(), rows.Count > pageSize);
+            var ids = page.Select(r => r.ResidentId).ToList();
+            // One query each for the whole page's enrolments and identities, never one per resident.
+            var enrolments = await EnrolmentQueries.ListForAsync(conn, tx, tenantId, ids, ct);
+            var certified = (await IdentityQueries.UnrevokedForAsync(conn, tx, tenantId, ids, ct)).ToLookup(c => c.ResidentId);
+            var today = ShanghaiCalendar.Today(time);
+            return (page.Select(r =>
+            {
+                var resident = ToProto(r, enrolments[r.ResidentId]);
+                resident.CertifiedIdentities.AddRange(IdentityImports.Current(certified[r.ResidentId], today));
+                return resident;
+            }).ToList(), rows.Count > pageSize);
         }, ct);
 
         var response = new ListResidentsResponse();
@@ -257,7 +266,8 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
                 throw RpcErrors.NotFound("HOUSEHOLD_NOT_FOUND", "No household with this booklet number in this tenant.");
             var enrolments = await EnrolmentQueries.ListForAsync(conn, tx, tenantId, members.Select(m => m.ResidentId).ToList(), ct);
             var facts = members.Select(m => new HouseholdMemberFacts(m.Relationship == "head",
-                enrolments[m.ResidentId].FirstOrDefault(e => e.CoverageYear == request.CoverageYear)?.State.Status)).ToList();
+                enrolments[m.ResidentId].FirstOrDefault(e => e.CoverageYear == request.CoverageYear)?.State.Status,
+                ExpectedToEnrol: m.DeregisteredOn is null && m.Suspension is null)).ToList();
             var result = new Household
             {
                 HouseholdNumber = householdNumber,
@@ -318,6 +328,13 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
                     var now = time.UtcNow();
                     var row = new LifeEventRow(Guid.CreateVersion7(now), residentId, kind, occurred.Value, evidence, now);
                     await LifeEventQueries.InsertAsync(conn, tx, tenantId, row, ct);
+                    if (LifeEvents.AffectsSuspension(kind))
+                    {
+                        // From all her events, in date order: a late-recorded army entry may precede a discharge.
+                        var events = await LifeEventQueries.ListForAsync(conn, tx, tenantId, residentId, ct);
+                        await LifeEventQueries.SetSuspensionAsync(conn, tx, tenantId, residentId,
+                            LifeEvents.SuspensionAfter(events.Select(e => (e.Kind, e.OccurredOn))), ct);
+                    }
                     if (LifeEvents.Deregisters(kind))
                     {
                         await LifeEventQueries.DeregisterAsync(conn, tx, tenantId, residentId, occurred.Value, ct);
@@ -340,13 +357,15 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
     {
         LifeEventId = row.LifeEventId.ToString(),
         ResidentId = row.ResidentId.ToString(),
-        Kind = (LifeEventKind)((int)row.Kind + 1),
+        Kind = ToProto(row.Kind),
         OccurredDate = row.OccurredOn.ToProtoDate(),
         EvidenceReference = row.EvidenceReference,
         RecordTime = Timestamp.FromDateTimeOffset(row.RecordedAt),
     };
 
     // The contract's kinds follow the domain's order, one after UNSPECIFIED.
+    private static LifeEventKind ToProto(Domain.LifeEventKind kind) => (LifeEventKind)((int)kind + 1);
+
     private static Domain.LifeEventKind? LifeEventKindOf(LifeEventKind kind) =>
         kind != LifeEventKind.Unspecified && System.Enum.IsDefined(kind) ? (Domain.LifeEventKind)((int)kind - 1) : null;
 
@@ -579,6 +598,8 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
             CreateTime = Timestamp.FromDateTimeOffset(row.CreatedAt),
             Relationship = RelationshipProto(row.Relationship),
             DeregisteredDate = row.DeregisteredOn is { } deregistered ? deregistered.ToProtoDate() : null,
+            SuspendedDate = row.Suspension?.Since.ToProtoDate(),
+            SuspensionReason = row.Suspension is { } suspension ? ToProto(suspension.Reason) : LifeEventKind.Unspecified,
         };
         resident.Enrolments.AddRange(enrolments.Select(e => new Enrolment
         {
