@@ -50,21 +50,29 @@ public sealed class OrderBook(
             HouseholdOrderId = request.HouseholdOrderId,
             AgentId = request.AgentId,
         };
+        var quoteJson = Google.Protobuf.JsonFormatter.Default.Format(quote);
+        return (await StoreOpenedAsync(conn, tx, tenantId, order, quoteJson, now, ct), quoteJson);
+    }
+
+    /// <summary>
+    /// Stores a just-opened order. A zero-contribution one is enrolled here with its receipt, confirmation and event,
+    /// as no channel will ever confirm it.
+    /// </summary>
+    private async Task<DomainOrder> StoreOpenedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        DomainOrder order, string quoteJson, DateTimeOffset now, CancellationToken ct)
+    {
         if (order.IsZeroContribution)
             order = order with { ReceiptNumber = await PaymentOrderStore.NextReceiptNumberAsync(conn, tx, order.CoverageYear, ct) };
-        var quoteJson = Google.Protobuf.JsonFormatter.Default.Format(quote);
         await PaymentOrderStore.InsertOrderAsync(conn, tx, tenantId, order, quoteJson, ct);
         PaymentMetrics.OrderOpened(tenantId, order);
-
         if (order.IsZeroContribution)
         {
-            // Zero contribution: the enrolment is confirmed here, as no channel will ever confirm it.
             await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, order.OrderId, order.Channel,
                 channelTransactionId: null, amountFen: 0, reportedPaidAt: null, now,
                 PaymentOrderStore.ZeroContributionOutcome, ct);
             await PublishPaidAsync(conn, tx, tenantId, order, ct);
         }
-        return (order, quoteJson);
+        return order;
     }
 
     /// <summary>
@@ -114,18 +122,8 @@ public sealed class OrderBook(
                 HouseholdId = householdNumber,
                 HouseholdOrderId = householdOrderId,
             };
-            if (order.IsZeroContribution)
-                order = order with { ReceiptNumber = await PaymentOrderStore.NextReceiptNumberAsync(conn, tx, coverageYear, ct) };
-            await PaymentOrderStore.InsertOrderAsync(conn, tx, tenantId, order, Google.Protobuf.JsonFormatter.Default.Format(quote), ct);
-            PaymentMetrics.OrderOpened(tenantId, order);
-            if (order.IsZeroContribution)
-            {
-                await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, order.OrderId, order.Channel,
-                    channelTransactionId: null, amountFen: 0, reportedPaidAt: null, now,
-                    PaymentOrderStore.ZeroContributionOutcome, ct);
-                await PublishPaidAsync(conn, tx, tenantId, order, ct);
-            }
-            members.Add(order);
+            members.Add(await StoreOpenedAsync(conn, tx, tenantId, order, Google.Protobuf.JsonFormatter.Default.Format(quote),
+                now, ct));
         }
         return (householdOrder, members);
     }
