@@ -127,6 +127,29 @@ public sealed class ContributionEventTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ContributionRefunded_Differential_StaysEnrolled()
+    {
+        // A differential refund (identity certified after paying, seed 004 §二(五)3) returns the newly subsidised part;
+        // the person stays enrolled.
+        await PostAsync("contribution.paid", Guid.NewGuid(), Paid());
+
+        await PostAsync("contribution.refunded", Guid.NewGuid(), new ContributionRefunded
+        {
+            TenantId = Tenant,
+            OrderId = "order-1",
+            ResidentId = _residentId,
+            VillageCode = Gaotan,
+            CoverageYear = 2024,
+            RefundedAmountFen = 34200,
+            Reason = "identity-certified",
+            Kind = RefundKind.Differential,
+        });
+
+        var enrolment = Assert.Single((await GetAsync()).Enrolments);
+        Assert.Equal(EnrolmentStatus.Enrolled, enrolment.Status);
+    }
+
+    [Fact]
     public async Task ContributionPaid_ResidentOfAnotherTenant_Ignored()
     {
         var paid = Paid();

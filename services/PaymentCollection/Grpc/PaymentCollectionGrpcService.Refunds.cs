@@ -111,7 +111,7 @@ public sealed partial class PaymentCollectionGrpcService
         Guid? after = null;
         if (request.PageToken.Length > 0)
         {
-            after = OrderPageToken.Decode(request.PageToken, filter);
+            after = IdPageToken.Decode(request.PageToken, filter);
             validator.Check(after is not null, "page_token", "must be a next_page_token returned for the same filter");
         }
         validator.ThrowIfInvalid();
@@ -130,7 +130,7 @@ public sealed partial class PaymentCollectionGrpcService
         var response = new ListRefundsResponse();
         response.Refunds.AddRange(page.Take(pageSize).Select(ProtoMapping.ToProto));
         if (page.Count > pageSize)
-            response.NextPageToken = OrderPageToken.Encode(filter, page[pageSize - 1].RefundId);
+            response.NextPageToken = IdPageToken.Encode(filter, page[pageSize - 1].RefundId);
         return response;
     }
 

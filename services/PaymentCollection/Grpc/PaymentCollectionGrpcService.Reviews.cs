@@ -20,7 +20,7 @@ public sealed partial class PaymentCollectionGrpcService
         var validator = new RequestValidator().Check(request.PageSize >= 0, "page_size", "must not be negative");
         if (request.PageToken.Length > 0)
         {
-            after = OrderPageToken.Decode(request.PageToken, filter);
+            after = IdPageToken.Decode(request.PageToken, filter);
             validator.Check(after is not null, "page_token", "must be a next_page_token returned for the same filter");
         }
         validator.ThrowIfInvalid();
@@ -33,7 +33,7 @@ public sealed partial class PaymentCollectionGrpcService
         var response = new ListPaymentReviewsResponse();
         response.Reviews.AddRange(page.Take(pageSize).Select(ToProto));
         if (page.Count > pageSize)
-            response.NextPageToken = OrderPageToken.Encode(filter, page[pageSize - 1].ReviewId);
+            response.NextPageToken = IdPageToken.Encode(filter, page[pageSize - 1].ReviewId);
         return response;
     }
 

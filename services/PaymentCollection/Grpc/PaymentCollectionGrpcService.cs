@@ -121,7 +121,7 @@ public sealed partial class PaymentCollectionGrpcService(
             .Check(residentFilter.Length <= MaxIdLength, "resident_id", $"must be at most {MaxIdLength} characters");
         if (request.PageToken.Length > 0)
         {
-            after = OrderPageToken.Decode(request.PageToken, residentFilter);
+            after = IdPageToken.Decode(request.PageToken, residentFilter);
             validator.Check(after is not null, "page_token", "must be a next_page_token returned for the same resident_id");
         }
         validator.ThrowIfInvalid();
@@ -136,7 +136,7 @@ public sealed partial class PaymentCollectionGrpcService(
         var response = new ListPaymentOrdersResponse();
         response.Orders.AddRange(orders.Take(pageSize).Select(o => ProtoMapping.ToProto(o, now)));
         if (orders.Count > pageSize)
-            response.NextPageToken = OrderPageToken.Encode(residentFilter, orders[pageSize - 1].OrderId);
+            response.NextPageToken = IdPageToken.Encode(residentFilter, orders[pageSize - 1].OrderId);
         return response;
     }
 

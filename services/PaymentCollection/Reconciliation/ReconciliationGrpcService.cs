@@ -1,5 +1,3 @@
-using System.Buffers.Text;
-using System.Text;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -102,7 +100,7 @@ public sealed class ReconciliationGrpcService(
         Guid? after = null;
         if (request.PageToken.Length > 0)
         {
-            after = PageToken.Decode(request.PageToken, filter);
+            after = IdPageToken.Decode(request.PageToken, filter);
             validator.Check(after is not null, "page_token", "must be a next_page_token returned for the same filters");
         }
         validator.ThrowIfInvalid();
@@ -113,7 +111,7 @@ public sealed class ReconciliationGrpcService(
             ReconciliationStore.ListDiscrepanciesAsync(conn, tx, tenantId, statementId, channel, state, after, pageSize + 1,
                 context.CancellationToken), context.CancellationToken);
         var response = new ListDiscrepanciesResponse { Discrepancies = { found.Take(pageSize).Select(ToProto) } };
-        if (found.Count > pageSize) response.NextPageToken = PageToken.Encode(filter, found[pageSize - 1].DiscrepancyId);
+        if (found.Count > pageSize) response.NextPageToken = IdPageToken.Encode(filter, found[pageSize - 1].DiscrepancyId);
         return response;
     }
 
@@ -248,29 +246,4 @@ public sealed class ReconciliationGrpcService(
             }
             : null,
     };
-
-    /// <summary>The opaque page token: the last discrepancy returned and the filters it was returned under.</summary>
-    private static class PageToken
-    {
-        private const string Version = "d1";
-
-        public static string Encode(string filter, Guid last) =>
-            Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{Version}\n{last:N}\n{filter}"));
-
-        public static Guid? Decode(string token, string filter)
-        {
-            string text;
-            try
-            {
-                text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token));
-            }
-            catch (FormatException)
-            {
-                return null;
-            }
-            var parts = text.Split('\n', 3);
-            if (parts.Length != 3 || parts[0] != Version || parts[2] != filter) return null;
-            return Guid.TryParseExact(parts[1], "N", out var last) ? last : null;
-        }
-    }
 }
