@@ -21,4 +21,6 @@ public static class EventTopics
     public const string PolicyPublished = "policy.published";
     /// <summary><see cref="Medins.Quota.V1.QuotaBehindSchedule"/>.</summary>
     public const string QuotaBehindSchedule = "quota.behind-schedule";
+    /// <summary><see cref="Medins.Quota.V1.QuotaWeeklySnapshotTaken"/>.</summary>
+    public const string QuotaWeeklySnapshotTaken = "quota.weekly-snapshot-taken";
 }

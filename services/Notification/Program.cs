@@ -1,4 +1,5 @@
 using Medins;
+using Medins.Notification;
 using Medins.Notification.Channels;
 using Medins.Notification.Events;
 using Medins.Notification.Grpc;
@@ -8,10 +9,8 @@ using Medins.Platform.Hosting.Messaging;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatformDefaults("notification", "notification", typeof(Program).Assembly);
-builder.Services.AddSingleton<IMessageChannel, LocalSinkChannel>();
-builder.Services.AddSingleton<TemplatedMessages>();
-builder.Services.AddSingleton<ContributionPaidHandler>();
-builder.Services.AddSingleton<ContributionRefundedHandler>();
+builder.AddMessageProviders();
+builder.AddNotificationDelivery();
 
 var app = builder.Build();
 app.MapPlatformEndpoints();

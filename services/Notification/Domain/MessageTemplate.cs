@@ -28,8 +28,18 @@ public static partial class MessageTemplate
         var rendered = Placeholder().Replace(body, m => values[m.Groups["name"].Value]);
         // No value offered to templates is an ID number, but a template's own text could hold one: messages
         // leave the platform, so an ID-shaped run is blanked rather than trusted.
-        return IdNumber().Replace(rendered, m => new string('*', m.Length));
+        return ScrubIdNumbers(rendered);
     }
+
+    /// <summary>Blanks every ID-number-shaped run: nothing that leaves the platform may carry one.</summary>
+    public static string ScrubIdNumbers(string text) => IdNumber().Replace(text, m => new string('*', m.Length));
+
+    /// <summary>Whether the text holds an ID-number-shaped run (templates with one are refused at publication).</summary>
+    public static bool ContainsIdNumber(string text) => IdNumber().IsMatch(text);
+
+    /// <summary>The placeholder names a body uses, in order of first use.</summary>
+    public static IReadOnlyList<string> PlaceholdersIn(string body) =>
+        Placeholder().Matches(body).Select(m => m.Groups["name"].Value).Distinct().ToList();
 
     /// <summary>Fen as yuan with two decimals (38000 → "380.00"), in integer arithmetic.</summary>
     public static string Yuan(long fen)
@@ -52,16 +62,15 @@ public static partial class MessageTemplate
 /// <summary>The values each kind of message offers its template; a template may use any subset of them.</summary>
 public static class MessageValues
 {
-    public const string PaymentReceipt = "payment-receipt";
-    public const string RefundNotice = "refund-notice";
-
-    public static Dictionary<string, string> Payment(int coverageYear, long personalFen, DateOnly? benefitStart, DateOnly? benefitEnd)
+    public static Dictionary<string, string> Payment(int coverageYear, long personalFen, DateOnly? benefitStart, DateOnly? benefitEnd,
+        string receiptNumber = "")
     {
         var values = new Dictionary<string, string>
         {
             ["coverage_year"] = coverageYear.ToString(CultureInfo.InvariantCulture),
             ["amount_yuan"] = MessageTemplate.Yuan(personalFen),
         };
+        if (receiptNumber.Length > 0) values["receipt_number"] = receiptNumber;
         // Absent dates stay absent, so a template needing them refuses to render instead of printing blanks.
         if (benefitStart is { } start) values["benefit_start"] = MessageTemplate.Date(start);
         if (benefitEnd is { } end) values["benefit_end"] = MessageTemplate.Date(end);
@@ -78,4 +87,21 @@ public static class MessageValues
         if (refundTime is { } time) values["refund_date"] = MessageTemplate.Date(MessageTemplate.ShanghaiDate(time));
         return values;
     }
+
+    public static Dictionary<string, string> Reminder(string name, int coverageYear, DateOnly deadline) => new()
+    {
+        ["name"] = name,
+        ["coverage_year"] = coverageYear.ToString(CultureInfo.InvariantCulture),
+        ["deadline"] = MessageTemplate.Date(deadline),
+    };
+
+    /// <summary>Basis points as a percentage with two decimals (9550 → "95.50%").</summary>
+    public static string Percent(int basisPoints)
+    {
+        var sign = basisPoints < 0 ? "-" : "";
+        var magnitude = Math.Abs((long)basisPoints);
+        return string.Create(CultureInfo.InvariantCulture, $"{sign}{magnitude / 100}.{magnitude % 100:00}%");
+    }
+
+    public static string Count(long count) => count.ToString(CultureInfo.InvariantCulture);
 }

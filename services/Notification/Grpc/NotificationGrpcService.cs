@@ -1,6 +1,8 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Medins.Notification.Campaigns;
 using Medins.Notification.Channels;
+using Medins.Notification.Messages;
 using Medins.Notification.V1;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
@@ -10,34 +12,44 @@ using NpgsqlTypes;
 
 namespace Medins.Notification.Grpc;
 
-/// <summary>Lists the tenant's messages, newest first, optionally for one resident.</summary>
-public sealed class NotificationGrpcService(PlatformDatabase db, TenantContext tenant)
+/// <summary>Messages, templates, officials, contact preferences and reminder campaigns of the caller's tenant.</summary>
+public sealed partial class NotificationGrpcService(PlatformDatabase db, TenantContext tenant)
     : NotificationService.NotificationServiceBase
 {
     public override async Task<ListMessagesResponse> ListMessages(ListMessagesRequest request, ServerCallContext context)
     {
-        new RequestValidator()
+        var validator = new RequestValidator()
             .Check(request.ResidentId.Length <= 64, "resident_id", "must be at most 64 characters")
-            .Check(request.PageSize >= 0, "page_size", "must not be negative")
-            .ThrowIfInvalid();
+            .Check(request.OfficialId.Length <= 64, "official_id", "must be at most 64 characters")
+            .Check(request.ResidentId.Length == 0 || request.OfficialId.Length == 0, "official_id", "cannot be combined with resident_id")
+            .Check(request.PageSize >= 0, "page_size", "must not be negative");
+        var campaignId = request.CampaignId.Length == 0 ? (Guid?)null : ParseId(request.CampaignId, "campaign_id", validator);
+        validator.ThrowIfInvalid();
         var tenantId = tenant.RequireTenant();
-        var after = MessagePageToken.Decode(request.PageToken, request.ResidentId);
+        var (kind, recipient) = request.OfficialId.Length > 0 ? (RecipientKinds.Official, request.OfficialId)
+            : request.ResidentId.Length > 0 ? (RecipientKinds.Resident, request.ResidentId) : ("", "");
+        var filter = $"{kind}|{recipient}|{request.CampaignId}";
+        var after = MessagePageToken.Decode(request.PageToken, filter);
         var pageSize = MessagePageToken.PageSize(request.PageSize);
 
         var rows = await db.InTenantAsync(tenantId, async (conn, tx) =>
         {
             // Keyset paging on (created_at, message_id) descending; one row more than the page tells whether another exists.
             await using var cmd = new NpgsqlCommand("""
-                SELECT message_id, resident_id, template_key, channel, body, status, created_at, source_event_id
+                SELECT message_id, recipient_kind, recipient_id, template_key, channel, body, status, created_at, source_event_id,
+                       campaign_id, template_version, skip_reason, attempts, next_attempt_at, sent_at, delivered_at, last_error
                 FROM messages
                 WHERE tenant_id = $1
-                  AND ($2 = '' OR resident_id = $2)
-                  AND ($3::timestamptz IS NULL OR (created_at, message_id) < ($3, $4))
+                  AND ($2 = '' OR (recipient_kind = $2 AND recipient_id = $3))
+                  AND ($4::uuid IS NULL OR campaign_id = $4)
+                  AND ($5::timestamptz IS NULL OR (created_at, message_id) < ($5, $6))
                 ORDER BY created_at DESC, message_id DESC
-                LIMIT $5
+                LIMIT $7
                 """, conn, tx);
             cmd.Parameters.Add(new() { Value = tenantId });
-            cmd.Parameters.Add(new() { Value = request.ResidentId });
+            cmd.Parameters.Add(new() { Value = kind });
+            cmd.Parameters.Add(new() { Value = recipient });
+            cmd.Parameters.Add(new() { Value = campaignId is { } c ? c : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
             cmd.Parameters.Add(new() { Value = after is null ? DBNull.Value : after.CreatedAt, NpgsqlDbType = NpgsqlDbType.TimestampTz });
             cmd.Parameters.Add(new() { Value = after is null ? DBNull.Value : after.MessageId, NpgsqlDbType = NpgsqlDbType.Uuid });
             cmd.Parameters.Add(new() { Value = pageSize + 1 });
@@ -45,17 +57,28 @@ public sealed class NotificationGrpcService(PlatformDatabase db, TenantContext t
             await using var reader = await cmd.ExecuteReaderAsync(context.CancellationToken);
             while (await reader.ReadAsync(context.CancellationToken))
             {
-                var createdAt = reader.GetFieldValue<DateTimeOffset>(6);
+                var createdAt = reader.GetFieldValue<DateTimeOffset>(7);
+                var isResident = reader.GetString(1) == RecipientKinds.Resident;
                 list.Add((new Message
                 {
                     MessageId = reader.GetGuid(0).ToString(),
-                    ResidentId = reader.GetString(1),
-                    Template = reader.GetString(2),
-                    Channel = ToProtoChannel(reader.GetString(3)),
-                    Body = reader.GetString(4),
-                    Status = ToProtoStatus(reader.GetString(5)),
+                    RecipientKind = isResident ? RecipientKind.Resident : RecipientKind.Official,
+                    ResidentId = isResident ? reader.GetString(2) : "",
+                    OfficialId = isResident ? "" : reader.GetString(2),
+                    Template = reader.GetString(3),
+                    Channel = ToProtoChannel(reader.GetString(4)),
+                    Body = reader.GetString(5),
+                    Status = ToProtoStatus(reader.GetString(6)),
                     CreateTime = Timestamp.FromDateTimeOffset(createdAt),
-                    SourceEventId = reader.GetGuid(7).ToString(),
+                    SourceEventId = reader.IsDBNull(8) ? "" : reader.GetGuid(8).ToString(),
+                    CampaignId = reader.IsDBNull(9) ? "" : reader.GetGuid(9).ToString(),
+                    TemplateVersion = reader.GetInt32(10),
+                    SkipReason = reader.IsDBNull(11) ? SkipReason.Unspecified : ToProtoSkipReason(reader.GetString(11)),
+                    Attempts = reader.GetInt32(12),
+                    NextAttemptTime = Time(reader, 13),
+                    SentTime = Time(reader, 14),
+                    DeliveredTime = Time(reader, 15),
+                    LastError = reader.IsDBNull(16) ? "" : reader.GetString(16),
                 }, createdAt));
             }
             return list;
@@ -66,25 +89,47 @@ public sealed class NotificationGrpcService(PlatformDatabase db, TenantContext t
         if (rows.Count > pageSize)
         {
             var last = rows[pageSize - 1];
-            response.NextPageToken = MessagePageToken.After(request.ResidentId, last.CreatedAt, Guid.Parse(last.Message.MessageId)).Encode();
+            response.NextPageToken = MessagePageToken.After(filter, last.CreatedAt, Guid.Parse(last.Message.MessageId)).Encode();
         }
         return response;
     }
 
-    private static MessageChannel ToProtoChannel(string channel) => channel switch
+    private static Timestamp? Time(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : Timestamp.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(ordinal));
+
+    private static Guid ParseId(string value, string field, RequestValidator validator)
+    {
+        var ok = Guid.TryParse(value, out var id);
+        validator.Check(ok, field, "must be an id this service issued");
+        return id;
+    }
+
+    internal static MessageChannel ToProtoChannel(string channel) => channel switch
     {
         ChannelNames.Sms => MessageChannel.Sms,
         ChannelNames.WeChat => MessageChannel.Wechat,
         ChannelNames.Letter => MessageChannel.Letter,
-        ChannelNames.LocalSink => MessageChannel.LocalSink,
         _ => MessageChannel.Unspecified,
+    };
+
+    internal static string? FromProtoChannel(MessageChannel channel) => channel switch
+    {
+        MessageChannel.Sms => ChannelNames.Sms,
+        MessageChannel.Wechat => ChannelNames.WeChat,
+        MessageChannel.Letter => ChannelNames.Letter,
+        _ => null,
     };
 
     private static DeliveryStatus ToProtoStatus(string status) => status switch
     {
         MessageStatus.Pending => DeliveryStatus.Pending,
         MessageStatus.Sent => DeliveryStatus.Sent,
+        MessageStatus.Delivered => DeliveryStatus.Delivered,
         MessageStatus.Failed => DeliveryStatus.Failed,
+        MessageStatus.Skipped => DeliveryStatus.Skipped,
         _ => DeliveryStatus.Unspecified,
     };
+
+    internal static SkipReason ToProtoSkipReason(string reason) =>
+        System.Enum.TryParse<SkipReason>(reason.Replace("_", ""), ignoreCase: true, out var parsed) ? parsed : SkipReason.Unspecified;
 }

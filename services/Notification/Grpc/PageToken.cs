@@ -10,7 +10,7 @@ namespace Medins.Notification.Grpc;
 /// creation time, then message id) plus the filter it was issued for, so a token replayed with another filter is refused.
 /// </summary>
 internal sealed record MessagePageToken(
-    [property: JsonPropertyName("r")] string ResidentFilter,
+    [property: JsonPropertyName("r")] string Filter,
     [property: JsonPropertyName("t")] long CreatedUnixMicros,
     [property: JsonPropertyName("id")] Guid MessageId)
 {
@@ -19,13 +19,13 @@ internal sealed record MessagePageToken(
 
     public DateTimeOffset CreatedAt => DateTimeOffset.UnixEpoch.AddTicks(CreatedUnixMicros * TimeSpan.TicksPerMicrosecond);
 
-    public static MessagePageToken After(string residentFilter, DateTimeOffset createdAt, Guid messageId) =>
-        new(residentFilter, (createdAt - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond, messageId);
+    public static MessagePageToken After(string filter, DateTimeOffset createdAt, Guid messageId) =>
+        new(filter, (createdAt - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond, messageId);
 
     public string Encode() => Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(this));
 
     /// <summary>Null for an empty token (the first page); INVALID_ARGUMENT for a token this filter did not issue.</summary>
-    public static MessagePageToken? Decode(string token, string residentFilter)
+    public static MessagePageToken? Decode(string token, string filter)
     {
         if (string.IsNullOrEmpty(token)) return null;
         MessagePageToken? decoded = null;
@@ -37,10 +37,10 @@ internal sealed record MessagePageToken(
         {
             // Falls through to the refusal below.
         }
-        if (decoded is null || decoded.ResidentFilter != residentFilter || decoded.MessageId == Guid.Empty)
+        if (decoded is null || decoded.Filter != filter || decoded.MessageId == Guid.Empty)
             throw RpcErrors.InvalidArgument("INVALID_PAGE_TOKEN",
                 "The page token is not one this listing issued; repeat the request's other fields unchanged.",
-                ("page_token", "was not issued for this resident_id filter"));
+                ("page_token", "was not issued for these filters"));
         return decoded;
     }
 

@@ -1,0 +1,144 @@
+using Medins.Notification.Channels;
+using Medins.Platform.Hosting.Data;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Medins.Notification.Delivery;
+
+/// <summary>A due message as the dispatcher sends it.</summary>
+public sealed record DueMessage(
+    string TenantId,
+    Guid MessageId,
+    string RecipientKind,
+    string RecipientId,
+    string TemplateKey,
+    string Channel,
+    string Body,
+    IReadOnlyList<string> ProviderValues,
+    int Attempts,
+    Guid? CampaignId,
+    int? CampaignYear,
+    string ProviderTemplateId,
+    IReadOnlyList<string> ProviderParams);
+
+/// <summary>
+/// The dispatcher's SQL. It works across tenants (system scope), as the outbox relay does: claiming due messages
+/// and recording what the provider answered. A claim is a lease, so a dispatcher that dies mid-send leaves the
+/// message to be tried again when the lease ends.
+/// </summary>
+public sealed class DeliveryStore(PlatformDatabase db) : IDeliveryReceiptSink
+{
+    public Task<IReadOnlyList<DueMessage>> ClaimDueAsync(DateTimeOffset now, TimeSpan lease, int limit, CancellationToken ct) =>
+        db.InSystemScopeAsync<IReadOnlyList<DueMessage>>(async (conn, tx) =>
+        {
+            await using var cmd = new NpgsqlCommand("""
+                WITH claimed AS (
+                  UPDATE messages m SET claimed_until = $2
+                  WHERE (m.tenant_id, m.message_id) IN (
+                    SELECT tenant_id, message_id FROM messages
+                    WHERE status = 'PENDING' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
+                    ORDER BY next_attempt_at
+                    LIMIT $3
+                    FOR UPDATE SKIP LOCKED)
+                  RETURNING m.tenant_id, m.message_id, m.recipient_kind, m.recipient_id, m.template_key, m.channel, m.body,
+                            m.provider_values, m.attempts, m.campaign_id, m.template_version, m.next_attempt_at
+                )
+                SELECT c.tenant_id, c.message_id, c.recipient_kind, c.recipient_id, c.template_key, c.channel, c.body,
+                       c.provider_values, c.attempts, c.campaign_id, k.coverage_year,
+                       coalesce(t.provider_template_id, ''), coalesce(t.provider_params, '{}')
+                FROM claimed c
+                LEFT JOIN templates t ON t.tenant_id = c.tenant_id AND t.template_key = c.template_key
+                                     AND t.channel = c.channel AND t.version = c.template_version
+                LEFT JOIN campaigns k ON k.tenant_id = c.tenant_id AND k.campaign_id = c.campaign_id
+                ORDER BY c.next_attempt_at
+                """, conn, tx);
+            cmd.Parameters.Add(new() { Value = now });
+            cmd.Parameters.Add(new() { Value = now + lease });
+            cmd.Parameters.Add(new() { Value = limit });
+            var list = new List<DueMessage>();
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                list.Add(new DueMessage(reader.GetString(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
+                    reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.GetFieldValue<string[]>(7),
+                    reader.GetInt32(8), reader.IsDBNull(9) ? null : reader.GetGuid(9), reader.IsDBNull(10) ? null : reader.GetInt32(10),
+                    reader.GetString(11), reader.GetFieldValue<string[]>(12)));
+            return list;
+        }, ct);
+
+    /// <summary>Pending messages whose time has come, for the backlog gauge.</summary>
+    public Task<long> CountDueAsync(DateTimeOffset now, CancellationToken ct) =>
+        db.InSystemScopeAsync(async (conn, tx) =>
+        {
+            await using var cmd = new NpgsqlCommand(
+                "SELECT count(*) FROM messages WHERE status = 'PENDING' AND next_attempt_at <= $1", conn, tx);
+            cmd.Parameters.Add(new() { Value = now });
+            return (long)(await cmd.ExecuteScalarAsync(ct))!;
+        }, ct);
+
+    public Task MarkSentAsync(DueMessage message, string provider, string providerMessageId, DateTimeOffset now, CancellationToken ct) =>
+        UpdateAsync(message, """
+            UPDATE messages SET status = 'SENT', attempts = attempts + 1, sent_at = $3, provider = $4, provider_message_id = $5,
+                                next_attempt_at = NULL, claimed_until = NULL, last_error = NULL
+            WHERE tenant_id = $1 AND message_id = $2 AND status = 'PENDING'
+            """, ct, now, provider, providerMessageId);
+
+    public Task MarkSkippedAsync(DueMessage message, string reason, CancellationToken ct) =>
+        UpdateAsync(message, """
+            UPDATE messages SET status = 'SKIPPED', skip_reason = $3, next_attempt_at = NULL, claimed_until = NULL
+            WHERE tenant_id = $1 AND message_id = $2 AND status = 'PENDING'
+            """, ct, reason);
+
+    public Task MarkFailedAsync(DueMessage message, string provider, string error, bool attempted, CancellationToken ct) =>
+        UpdateAsync(message, """
+            UPDATE messages SET status = 'FAILED', attempts = attempts + $5, provider = $3, last_error = $4,
+                                next_attempt_at = NULL, claimed_until = NULL
+            WHERE tenant_id = $1 AND message_id = $2 AND status = 'PENDING'
+            """, ct, provider, error, attempted ? 1 : 0);
+
+    /// <summary>Not now: a retry (counted as an attempt when a provider was called) or the end of quiet hours.</summary>
+    public Task RescheduleAsync(DueMessage message, DateTimeOffset dueAt, string? error, bool attempted, CancellationToken ct) =>
+        UpdateAsync(message, """
+            UPDATE messages SET next_attempt_at = $3, attempts = attempts + $5, last_error = coalesce($4, last_error), claimed_until = NULL
+            WHERE tenant_id = $1 AND message_id = $2 AND status = 'PENDING'
+            """, ct, dueAt, (object?)error ?? DBNull.Value, attempted ? 1 : 0);
+
+    public Task<int> ApplyAsync(IReadOnlyList<DeliveryReceipt> receipts, CancellationToken ct) =>
+        db.InSystemScopeAsync(async (conn, tx) =>
+        {
+            var matched = 0;
+            foreach (var receipt in receipts)
+            {
+                // A receipt moves a sent message to delivered or failed once; a repeated or late receipt changes nothing.
+                await using var cmd = new NpgsqlCommand("""
+                    UPDATE messages SET status = $3, delivered_at = CASE WHEN $3 = 'DELIVERED' THEN $4 END,
+                                        last_error = CASE WHEN $3 = 'FAILED' THEN $5 ELSE last_error END
+                    WHERE provider = $1 AND provider_message_id = $2 AND status = 'SENT'
+                    RETURNING tenant_id, channel
+                    """, conn, tx);
+                cmd.Parameters.Add(new() { Value = receipt.Provider });
+                cmd.Parameters.Add(new() { Value = receipt.ProviderMessageId });
+                cmd.Parameters.Add(new() { Value = receipt.Delivered ? MessageStatus.Delivered : MessageStatus.Failed });
+                cmd.Parameters.Add(new() { Value = receipt.At });
+                cmd.Parameters.Add(new() { Value = (object?)receipt.Error ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+                await using var reader = await cmd.ExecuteReaderAsync(ct);
+                if (await reader.ReadAsync(ct))
+                {
+                    matched++;
+                    NotificationMetrics.Finished.WithLabels(reader.GetString(0), reader.GetString(1),
+                        receipt.Delivered ? "delivered" : "undelivered").Inc();
+                }
+            }
+            return matched;
+        }, ct);
+
+    private Task UpdateAsync(DueMessage message, string sql, CancellationToken ct, params object[] values) =>
+        db.InSystemScopeAsync(async (conn, tx) =>
+        {
+            await using var cmd = new NpgsqlCommand(sql, conn, tx);
+            cmd.Parameters.Add(new() { Value = message.TenantId });
+            cmd.Parameters.Add(new() { Value = message.MessageId });
+            foreach (var value in values)
+                cmd.Parameters.Add(value is DBNull ? new NpgsqlParameter { Value = value, NpgsqlDbType = NpgsqlDbType.Text } : new NpgsqlParameter { Value = value });
+            return await cmd.ExecuteNonQueryAsync(ct);
+        }, ct);
+}

@@ -1,0 +1,116 @@
+using Medins.Notification.Domain;
+using Npgsql;
+
+namespace Medins.Notification.Messages;
+
+/// <summary>Opt-out scopes as stored.</summary>
+public static class OptOut
+{
+    public const string None = "NONE";
+    public const string Reminders = "REMINDERS";
+    public const string All = "ALL";
+
+    /// <summary>Whether a person who chose <paramref name="scope"/> must not get a message of this key.</summary>
+    public static bool Excludes(string scope, string templateKey) =>
+        scope == All || (scope == Reminders && TemplateKeys.IsReminder(templateKey));
+}
+
+public sealed record ContactPreferenceRow(string ResidentId, string OptOut, string WeChatOpenId, string Source, DateTimeOffset UpdateTime);
+
+public sealed record OfficialRow(string OfficialId, string Name, string Role, string DivisionCode, string Phone,
+    string WeChatOpenId, bool Active, DateTimeOffset UpdateTime);
+
+/// <summary>Official roles as stored.</summary>
+public static class OfficialRoles
+{
+    public const string VillageHead = "VILLAGE_HEAD";
+    public const string TownshipLeader = "TOWNSHIP_LEADER";
+}
+
+/// <summary>What notification itself knows about the people it writes to: preferences, officials, quiet hours.</summary>
+public static class ContactBook
+{
+    public static async Task<ContactPreferenceRow?> PreferenceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        string residentId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SELECT resident_id, opt_out, wechat_openid, source, update_time FROM contact_preferences
+            WHERE tenant_id = $1 AND resident_id = $2
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = residentId });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? new ContactPreferenceRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                reader.GetFieldValue<DateTimeOffset>(4))
+            : null;
+    }
+
+    /// <summary>Preferences of many residents at once (campaign previews and materialisation).</summary>
+    public static async Task<Dictionary<string, ContactPreferenceRow>> PreferencesAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        string tenantId, IReadOnlyCollection<string> residentIds, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SELECT resident_id, opt_out, wechat_openid, source, update_time FROM contact_preferences
+            WHERE tenant_id = $1 AND resident_id = ANY($2)
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = residentIds.ToArray() });
+        var found = new Dictionary<string, ContactPreferenceRow>(StringComparer.Ordinal);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            found[reader.GetString(0)] = new ContactPreferenceRow(reader.GetString(0), reader.GetString(1), reader.GetString(2),
+                reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4));
+        return found;
+    }
+
+    private const string OfficialColumns = "official_id, name, role, division_code, phone, wechat_openid, active, update_time";
+
+    public static async Task<OfficialRow?> OfficialAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        string officialId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"SELECT {OfficialColumns} FROM officials WHERE tenant_id = $1 AND official_id = $2", conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = officialId });
+        return (await ReadOfficialsAsync(cmd, ct)).FirstOrDefault();
+    }
+
+    /// <summary>The active officials of a role for a division (a village's heads, a township's leaders).</summary>
+    public static async Task<IReadOnlyList<OfficialRow>> ActiveOfficialsAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        string tenantId, string divisionCode, string role, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"""
+            SELECT {OfficialColumns} FROM officials
+            WHERE tenant_id = $1 AND division_code = $2 AND role = $3 AND active
+            ORDER BY official_id
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = divisionCode });
+        cmd.Parameters.Add(new() { Value = role });
+        return await ReadOfficialsAsync(cmd, ct);
+    }
+
+    public static async Task<IReadOnlyList<OfficialRow>> ReadOfficialsAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
+        var list = new List<OfficialRow>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            list.Add(new OfficialRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                reader.GetString(4), reader.GetString(5), reader.GetBoolean(6), reader.GetFieldValue<DateTimeOffset>(7)));
+        return list;
+    }
+
+    public static string SelectOfficialColumns => OfficialColumns;
+
+    /// <summary>The tenant's quiet hours, or the platform default.</summary>
+    public static async Task<QuietHours> QuietHoursAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "SELECT quiet_start, quiet_end, quiet_channels FROM tenant_settings WHERE tenant_id = $1", conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return QuietHours.Default;
+        return new QuietHours(reader.GetFieldValue<TimeOnly>(0), reader.GetFieldValue<TimeOnly>(1),
+            new HashSet<string>(reader.GetFieldValue<string[]>(2), StringComparer.Ordinal));
+    }
+}

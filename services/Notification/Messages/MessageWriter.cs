@@ -1,0 +1,131 @@
+using Medins.Notification.Channels;
+using Medins.Notification.Domain;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Medins.Notification.Messages;
+
+/// <summary>Recipient kinds as stored.</summary>
+public static class RecipientKinds
+{
+    public const string Resident = "RESIDENT";
+    public const string Official = "OFFICIAL";
+}
+
+/// <summary>Skip reasons as stored (the proto's SkipReason names without prefix).</summary>
+public static class SkipReasons
+{
+    public const string OptedOut = "OPTED_OUT";
+    public const string Deceased = "DECEASED";
+    public const string Deregistered = "DEREGISTERED";
+    public const string NoContact = "NO_CONTACT";
+    public const string AlreadyEnrolled = "ALREADY_ENROLLED";
+    public const string CampaignCancelled = "CAMPAIGN_CANCELLED";
+    public const string UnknownResident = "UNKNOWN_RESIDENT";
+}
+
+/// <summary>A message to create: who, which template, with what values, caused by what, due when.</summary>
+public sealed record NewMessage(
+    string TenantId,
+    string RecipientKind,
+    string RecipientId,
+    string TemplateKey,
+    IReadOnlyDictionary<string, string> Values,
+    DateTimeOffset DueAt,
+    Guid? SourceEventId = null,
+    Guid? CampaignId = null);
+
+public enum EnqueueOutcome
+{
+    Queued,
+    /// <summary>Stored as SKIPPED (opted out), so counts show it.</summary>
+    Skipped,
+    /// <summary>The event or campaign already gave this recipient this message.</summary>
+    Duplicate,
+    NoTemplate,
+    TemplateBroken,
+}
+
+/// <summary>
+/// Creates messages, in the caller's transaction: picks the channel (WeChat where the recipient bound it and the
+/// key has a WeChat template, otherwise SMS), renders the template in use, applies opt-out, and makes the message due
+/// at the first moment outside the tenant's quiet hours. Sending is the dispatcher's work, outside any transaction,
+/// so a rolled-back event never leaves a message sent.
+/// </summary>
+public sealed class MessageWriter(TimeProvider time, ILogger<MessageWriter> logger)
+{
+    public async Task<EnqueueOutcome> EnqueueAsync(NpgsqlConnection conn, NpgsqlTransaction tx, NewMessage message, CancellationToken ct)
+    {
+        var templates = await TemplateStore.CurrentAsync(conn, tx, message.TenantId, message.TemplateKey, ct);
+        string optOut = OptOut.None;
+        var weChatBound = false;
+        if (message.RecipientKind == RecipientKinds.Resident)
+        {
+            var preference = await ContactBook.PreferenceAsync(conn, tx, message.TenantId, message.RecipientId, ct);
+            optOut = preference?.OptOut ?? OptOut.None;
+            weChatBound = preference is { WeChatOpenId.Length: > 0 };
+        }
+        else
+        {
+            var official = await ContactBook.OfficialAsync(conn, tx, message.TenantId, message.RecipientId, ct);
+            weChatBound = official is { WeChatOpenId.Length: > 0 };
+        }
+
+        var template = (weChatBound ? templates.FirstOrDefault(t => t.Channel == ChannelNames.WeChat) : null)
+            ?? templates.FirstOrDefault(t => t.Channel == ChannelNames.Sms)
+            ?? templates.FirstOrDefault();
+        if (template is null)
+        {
+            logger.LogWarning("Tenant {TenantId} has no {TemplateKey} template: no message to {RecipientKind} {RecipientId}",
+                message.TenantId, message.TemplateKey, message.RecipientKind, message.RecipientId);
+            return EnqueueOutcome.NoTemplate;
+        }
+
+        string body;
+        string[] providerValues;
+        try
+        {
+            body = MessageTemplate.Render(template.Body, message.Values);
+            var missing = template.PlaceholderNames.Where(n => !message.Values.ContainsKey(n)).ToList();
+            if (missing.Count > 0) throw new TemplateRenderException(missing);
+            providerValues = template.PlaceholderNames.Select(n => MessageTemplate.ScrubIdNumbers(message.Values[n])).ToArray();
+        }
+        catch (TemplateRenderException ex)
+        {
+            logger.LogWarning("Tenant {TenantId} template {TemplateKey} v{Version} cannot be rendered: {Error}",
+                message.TenantId, message.TemplateKey, template.Version, ex.Message);
+            return EnqueueOutcome.TemplateBroken;
+        }
+
+        var quiet = await ContactBook.QuietHoursAsync(conn, tx, message.TenantId, ct);
+        var skip = OptOut.Excludes(optOut, message.TemplateKey) ? SkipReasons.OptedOut : null;
+        var now = time.GetUtcNow();
+        var due = quiet.NextAllowed(template.Channel, message.DueAt < now ? now : message.DueAt);
+
+        await using var insert = new NpgsqlCommand("""
+            INSERT INTO messages (tenant_id, message_id, recipient_kind, recipient_id, template_key, template_version, channel,
+                                  body, provider_values, status, skip_reason, source_event_id, campaign_id, created_at, next_attempt_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            ON CONFLICT DO NOTHING
+            """, conn, tx);
+        insert.Parameters.Add(new() { Value = message.TenantId });
+        insert.Parameters.Add(new() { Value = Guid.CreateVersion7(now) });
+        insert.Parameters.Add(new() { Value = message.RecipientKind });
+        insert.Parameters.Add(new() { Value = message.RecipientId });
+        insert.Parameters.Add(new() { Value = message.TemplateKey });
+        insert.Parameters.Add(new() { Value = template.Version });
+        insert.Parameters.Add(new() { Value = template.Channel });
+        insert.Parameters.Add(new() { Value = body });
+        insert.Parameters.Add(new() { Value = providerValues });
+        insert.Parameters.Add(new() { Value = skip is null ? MessageStatus.Pending : MessageStatus.Skipped });
+        insert.Parameters.Add(new() { Value = (object?)skip ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        insert.Parameters.Add(new() { Value = message.SourceEventId is { } e ? e : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        insert.Parameters.Add(new() { Value = message.CampaignId is { } c ? c : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        insert.Parameters.Add(new() { Value = now });
+        insert.Parameters.Add(new() { Value = skip is null ? due : DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        if (await insert.ExecuteNonQueryAsync(ct) == 0) return EnqueueOutcome.Duplicate;
+        NotificationMetrics.Created.WithLabels(message.TenantId, message.TemplateKey, skip is null ? "queued" : "skipped").Inc();
+        return skip is null ? EnqueueOutcome.Queued : EnqueueOutcome.Skipped;
+    }
+}
