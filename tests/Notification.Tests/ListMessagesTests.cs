@@ -20,7 +20,8 @@ public sealed class ListMessagesTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _db = await TestDatabase.CreateAsync();
-        _host = new ServiceHost<Program>(_db, "notification", services: s => s.AddSingleton<TimeProvider>(_time));
+        _host = new ServiceHost<Program>(_db, "notification", new Dictionary<string, string?> { ["Notification:Dispatcher:Enabled"] = "false" },
+            s => s.AddSingleton<TimeProvider>(_time));
         _http = _host.CreateClient();
     }
 

@@ -17,26 +17,24 @@ public sealed class NotificationEventTests : IAsyncLifetime
 
     // 09:30 in Beijing; a UTC instant, as TimeProvider.GetUtcNow returns and timestamptz parameters require.
     private static readonly DateTimeOffset Now = new(2023, 11, 20, 1, 30, 0, TimeSpan.Zero);
-    private readonly FakeTimeProvider _time = new(Now);
+    private NotificationPlatform _platform = null!;
     private TestDatabase _db = null!;
-    private ServiceHost<Program> _host = null!;
     private HttpClient _http = null!;
 
     public async Task InitializeAsync()
     {
-        _db = await TestDatabase.CreateAsync();
-        _host = new ServiceHost<Program>(_db, "notification", services: s => s.AddSingleton<TimeProvider>(_time));
-        _http = _host.CreateClient();
+        _platform = await NotificationPlatform.StartAsync(Now);
+        _db = _platform.Db;
+        _http = _platform.NotificationHttp();
     }
 
     public async Task DisposeAsync()
     {
         _http.Dispose();
-        await _host.DisposeAsync();
-        await _db.DisposeAsync();
+        await _platform.DisposeAsync();
     }
 
-    private NotificationService.NotificationServiceClient Client(string tenant) => new(_host.Channel(tenant));
+    private NotificationService.NotificationServiceClient Client(string tenant) => _platform.Client(tenant);
 
     private static ContributionPaid Paid(string tenant, string residentId, long personalFen = 38000) => new()
     {
@@ -64,23 +62,27 @@ public sealed class NotificationEventTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ContributionPaid_DemoLiduTierOne_StoresRenderedReceiptAsSent()
+    public async Task ContributionPaid_DemoLiduTierOne_ReceiptRenderedThenSentBySms()
     {
         // Demo city payment-receipt template; seed 000 §2: Lidu tier 1 is 380 yuan, benefits 2024-01-01 to 2024-12-31.
+        var residentId = await _platform.RegisterResidentAsync(Lidu, "500102901001");
         var eventId = Guid.NewGuid();
 
-        await CloudEventPoster.DeliverAsync(_http, EventTopics.ContributionPaid, Lidu, Paid(Lidu, "res-1"), eventId);
+        await CloudEventPoster.DeliverAsync(_http, EventTopics.ContributionPaid, Lidu, Paid(Lidu, residentId), eventId);
+        var queued = Assert.Single(await MessagesAsync(Lidu));
+        await _platform.RunDispatchPassAsync();
 
         var message = Assert.Single(await MessagesAsync(Lidu));
+        Assert.Equal(DeliveryStatus.Pending, queued.Status);
         Assert.Equal("您已缴纳2024年度城乡居民医保个人缴费380.00元，待遇享受期2024-01-01至2024-12-31。", message.Body);
-        Assert.Equal("res-1", message.ResidentId);
+        Assert.Equal(residentId, message.ResidentId);
         Assert.Equal("payment-receipt", message.Template);
-        Assert.Equal(MessageChannel.LocalSink, message.Channel);
+        Assert.Equal(MessageChannel.Sms, message.Channel);
         Assert.Equal(DeliveryStatus.Sent, message.Status);
         Assert.Equal(eventId.ToString(), message.SourceEventId);
         Assert.Equal(Now, message.CreateTime.ToDateTimeOffset());
-        await using var cmd = _db.Owner.CreateCommand($"SELECT sent_at FROM notification.messages WHERE message_id = '{message.MessageId}'");
-        Assert.Equal(Now.UtcDateTime, (DateTime)(await cmd.ExecuteScalarAsync())!);
+        Assert.Equal(Now, message.SentTime.ToDateTimeOffset());
+        Assert.Equal(1, message.Attempts);
     }
 
     [Fact]
@@ -120,7 +122,7 @@ public sealed class NotificationEventTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ContributionPaid_NewerTemplateOnChannelWithoutAdapter_StoredPendingFromNewestVersion()
+    public async Task ContributionPaid_NewerTemplateVersion_RenderedFromNewestVersion()
     {
         await ExecuteAsOwnerAsync("""
             INSERT INTO notification.templates (tenant_id, template_key, version, channel, body)
@@ -131,6 +133,7 @@ public sealed class NotificationEventTests : IAsyncLifetime
 
         var message = Assert.Single(await MessagesAsync(Lidu));
         Assert.Equal("已缴费380.00元", message.Body);
+        Assert.Equal(2, message.TemplateVersion);
         Assert.Equal(MessageChannel.Sms, message.Channel);
         Assert.Equal(DeliveryStatus.Pending, message.Status);
     }
