@@ -30,8 +30,9 @@ public sealed class ResidentDirectory(IdentityRegistryService.IdentityRegistrySe
                 Headers(tenantId, cityScope: true), DateTime.UtcNow.Add(Timeout), ct);
             return response.Resident is null ? new ResidentLookup.Unknown() : new ResidentLookup.Found(response.Resident);
         }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
         {
+            // An id the registry calls malformed names nobody it knows either.
             return new ResidentLookup.Unknown();
         }
         catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled || !ct.IsCancellationRequested)
