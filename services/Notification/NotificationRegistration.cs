@@ -1,4 +1,3 @@
-using Medins.Identity.V1;
 using Medins.Notification.Campaigns;
 using Medins.Notification.Channels;
 using Medins.Notification.Delivery;
@@ -23,9 +22,6 @@ public static class NotificationRegistration
         services.AddHostedService<DispatchJob>();
         services.AddSingleton<ContributionPaidHandler>();
         services.AddSingleton<ContributionRefundedHandler>();
-        // No tenant propagation: background work has no caller, so every registry call names its tenant itself.
-        services.AddGrpcClient<IdentityRegistryService.IdentityRegistryServiceClient>((sp, o) => o.Address = new Uri(
-            sp.GetRequiredService<IConfiguration>()["Services:identity-registry:Grpc"] ?? "http://identity-registry:8080"));
         return builder;
     }
 }

@@ -1,14 +1,18 @@
 using Medins;
+using Medins.Identity.V1;
 using Medins.Notification;
 using Medins.Notification.Channels;
 using Medins.Notification.Events;
 using Medins.Notification.Grpc;
 using Medins.Payment.V1;
 using Medins.Platform.Hosting;
+using Medins.Platform.Hosting.Grpc;
 using Medins.Platform.Hosting.Messaging;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatformDefaults("notification", "notification", typeof(Program).Assembly);
+// No tenant propagation: background work has no caller, so every registry call names its tenant itself.
+builder.AddServiceClient<IdentityRegistryService.IdentityRegistryServiceClient>("identity-registry", propagateTenant: false);
 builder.AddMessageProviders();
 builder.AddNotificationDelivery();
 

@@ -12,17 +12,20 @@ public static class ServiceClients
 {
     /// <summary>
     /// A gRPC client to another platform service, addressed by its app id (<c>Services:{appId}:Grpc</c> in
-    /// configuration), that carries the current call's tenant and client along.
+    /// configuration), that carries the current call's tenant and client along — unless
+    /// <paramref name="propagateTenant"/> is false, for a service whose background work names the tenant on each call.
     /// </summary>
-    public static IHttpClientBuilder AddServiceClient<TClient>(this WebApplicationBuilder builder, string appId)
+    public static IHttpClientBuilder AddServiceClient<TClient>(this WebApplicationBuilder builder, string appId,
+        bool propagateTenant = true)
         where TClient : ClientBase
     {
+        var client = builder.Services
+            .AddGrpcClient<TClient>((sp, o) => o.Address = new Uri(
+                sp.GetRequiredService<IConfiguration>()[$"Services:{appId}:Grpc"] ?? $"http://{appId}:8080"));
+        if (!propagateTenant) return client;
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddTransient<TenantPropagationInterceptor>();
-        return builder.Services
-            .AddGrpcClient<TClient>((sp, o) => o.Address = new Uri(
-                sp.GetRequiredService<IConfiguration>()[$"Services:{appId}:Grpc"] ?? $"http://{appId}:8080"))
-            .AddInterceptor<TenantPropagationInterceptor>();
+        return client.AddInterceptor<TenantPropagationInterceptor>();
     }
 }
 
