@@ -19,6 +19,7 @@ builder.AddNotificationDelivery();
 var app = builder.Build();
 app.MapPlatformEndpoints();
 app.MapGrpcService<NotificationGrpcService>();
+app.MapProviderCallbacks();
 app.MapEventSubscription<ContributionPaid, ContributionPaidHandler>(EventTopics.ContributionPaid);
 app.MapEventSubscription<ContributionRefunded, ContributionRefundedHandler>(EventTopics.ContributionRefunded);
 app.Run();

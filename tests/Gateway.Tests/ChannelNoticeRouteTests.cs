@@ -4,7 +4,7 @@ using Medins.Gateway.Tests.Infrastructure;
 
 namespace Medins.Gateway.Tests;
 
-/// <summary>Payment providers post signed notices through the gateway without a client credential.</summary>
+/// <summary>Payment and message providers post signed notices through the gateway without a client credential.</summary>
 public sealed class ChannelNoticeRouteTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
 {
     [Fact]
@@ -27,6 +27,39 @@ public sealed class ChannelNoticeRouteTests(GatewayFixture fixture) : IClassFixt
         Assert.DoesNotContain("x-medins-scope", echoed.Headers.Keys);
         Assert.DoesNotContain("x-medins-client", echoed.Headers.Keys);
         Assert.DoesNotContain("x-api-key", echoed.Headers.Keys);
+    }
+
+    [Theory]
+    [InlineData("POST", "/providers/tencent-sms/status?token=t0k3n")]
+    [InlineData("GET", "/providers/wechat-mp/events?signature=abc&timestamp=1700000000&nonce=n1&echostr=e1")]
+    [InlineData("POST", "/providers/wechat-mp/events?signature=abc&timestamp=1700000000&nonce=n1")]
+    public async Task ProviderCallback_NoCredential_ReachesNotificationWithQueryAndWithoutTenantOrCredential(string method, string pathAndQuery)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), pathAndQuery);
+        if (method == "POST") request.Content = new StringContent("[]");
+        request.Headers.Add("x-tenant-id", "cq-lidu");
+        request.Headers.Add("x-medins-scope", "city");
+        request.Headers.Add("x-api-key", GatewayFixture.CityKey);
+
+        using var response = await fixture.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var echoed = (await response.Content.ReadFromJsonAsync<EchoedRequest>())!;
+        Assert.Equal(pathAndQuery, echoed.Path + echoed.Query);
+        Assert.DoesNotContain("x-tenant-id", echoed.Headers.Keys);
+        Assert.DoesNotContain("x-medins-scope", echoed.Headers.Keys);
+        Assert.DoesNotContain("x-api-key", echoed.Headers.Keys);
+    }
+
+    [Theory]
+    [InlineData("GET", "/providers/tencent-sms/status")]
+    [InlineData("POST", "/providers/tencent-sms/other")]
+    [InlineData("POST", "/providers/unknown/events")]
+    public async Task OtherProviderPaths_NoCredential_RouteNotFound(string method, string path)
+    {
+        using var response = await fixture.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal("ROUTE_NOT_FOUND", await Expect.JsonErrorAsync(HttpStatusCode.NotFound, 5, response));
     }
 
     [Theory]

@@ -25,8 +25,8 @@ public sealed class CallerEnforcementMiddleware(RequestDelegate next, Credential
 
         if (ChannelNoticeRoute.Is(context))
         {
-            // Providers authenticate by signature at payment-collection, which takes the tenant from the verified
-            // merchant account: nothing a sender says about tenant or credentials passes.
+            // Providers authenticate by signature (or callback token) at the service, which takes the tenant from what
+            // it verified (a merchant account, a sent message): nothing a sender says about tenant or credentials passes.
             headers.Remove(TenantHeaders.TenantId);
             headers.Remove(CredentialResolver.ApiKeyHeader);
             headers.Remove(HeaderNames.Authorization);

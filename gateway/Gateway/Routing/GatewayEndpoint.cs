@@ -18,7 +18,7 @@ public sealed class GatewayEndpoint
     public static bool IsProxied(HttpContext context) => Of(context)?.IsProxiedRoute == true;
 }
 
-/// <summary>Routes where payment providers post signed notices: no client credential, no caller-set tenant.</summary>
+/// <summary>Routes where payment and message providers post signed notices: no client credential, no caller-set tenant.</summary>
 public static class ChannelNoticeRoute
 {
     public const string MetadataKey = "medins-channel-notice";

@@ -39,10 +39,10 @@ public static class ProxyConfigFactory
                 routes.Add(Route($"{service.AppId}-json-{i}", jsonCluster, prefix));
                 routes.Add(Route($"{service.AppId}-json-{i}-sub", jsonCluster, $"{prefix}/{{**rest}}"));
             }
-            foreach (var (path, i) in service.ChannelNoticePaths.Select((p, i) => (p, i)))
-                routes.Add(Route($"{service.AppId}-notice-{i}", jsonCluster, path) with
+            foreach (var (notice, i) in service.ChannelNoticePaths.Select((p, i) => (p, i)))
+                routes.Add(Route($"{service.AppId}-notice-{i}", jsonCluster, notice.Path) with
                 {
-                    Match = new RouteMatch { Path = path, Methods = ["POST"] },
+                    Match = new RouteMatch { Path = notice.Path, Methods = [.. notice.Methods] },
                     Metadata = new Dictionary<string, string> { [ChannelNoticeRoute.MetadataKey] = "true" },
                 });
         }

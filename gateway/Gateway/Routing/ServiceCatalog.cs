@@ -11,11 +11,15 @@ namespace Medins.Gateway.Routing;
 public sealed record BackendService(string AppId, IReadOnlyList<string> GrpcServices, IReadOnlyList<string> JsonPrefixes)
 {
     /// <summary>
-    /// Paths where payment providers post signed notices (POST only). They pass without a client credential, as a
-    /// provider has none of ours: the service verifies each notice's signature and finds the tenant itself.
+    /// Paths where payment and message providers post signed notices and receipts (with their methods). They pass
+    /// without a client credential, as a provider has none of ours: the service verifies each notice's signature
+    /// (or callback token) and finds the tenant itself.
     /// </summary>
-    public IReadOnlyList<string> ChannelNoticePaths { get; init; } = [];
+    public IReadOnlyList<ChannelNoticePath> ChannelNoticePaths { get; init; } = [];
 }
+
+/// <summary>A provider callback path and the methods it takes.</summary>
+public sealed record ChannelNoticePath(string Path, params IReadOnlyList<string> Methods);
 
 /// <summary>
 /// What the gateway exposes: every path not listed here is answered with NOT_FOUND. The JSON routes are read from
@@ -30,10 +34,14 @@ public static class ServiceCatalog
         From("payment-collection", Payment.V1.PaymentCollectionService.Descriptor, Payment.V1.VillageCashService.Descriptor,
             Payment.V1.ReconciliationService.Descriptor) with
         {
-            ChannelNoticePaths = ["/channels/{channel}/notify"],
+            ChannelNoticePaths = [new("/channels/{channel}/notify", "POST")],
         },
         From("quota-tracking", Quota.V1.QuotaTrackingService.Descriptor),
-        From("notification", Notification.V1.NotificationService.Descriptor),
+        From("notification", Notification.V1.NotificationService.Descriptor) with
+        {
+            // Tencent SMS status reports; WeChat's server check (GET) and event pushes (POST).
+            ChannelNoticePaths = [new("/providers/tencent-sms/status", "POST"), new("/providers/wechat-mp/events", "GET", "POST")],
+        },
     ];
 
     private static BackendService From(string appId, params Google.Protobuf.Reflection.ServiceDescriptor[] services) =>

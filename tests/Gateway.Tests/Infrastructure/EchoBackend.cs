@@ -66,11 +66,13 @@ public sealed class EchoBackend : IAsyncDisposable
         app.MapGet("/v1/residents/{**rest}", EchoJson);
         // Standing in for payment-collection's notify endpoint too.
         app.MapPost("/channels/{**rest}", EchoJson);
+        // And for notification's provider callbacks.
+        app.MapMethods("/providers/{**rest}", ["GET", "POST"], EchoJson);
         return (app, grpcPort, httpPort);
     }
 
     private static IResult EchoJson(HttpContext context) => Results.Json(new EchoedRequest(
-        context.Request.Path.Value ?? "",
+        context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "",
         context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString())));
 
     public async ValueTask DisposeAsync()
@@ -81,7 +83,7 @@ public sealed class EchoBackend : IAsyncDisposable
 }
 
 /// <summary>What the backend's JSON endpoint answers.</summary>
-public sealed record EchoedRequest(string Path, Dictionary<string, string> Headers);
+public sealed record EchoedRequest(string Path, string Query, Dictionary<string, string> Headers);
 
 /// <summary>
 /// ListResidents answers one "resident" per request header received (name = header, national_id = value);

@@ -55,6 +55,7 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
             ["Services:identity-registry:Grpc"] = backend.GrpcAddress,
             ["Services:identity-registry:Http"] = backend.HttpAddress,
             ["Services:payment-collection:Http"] = backend.HttpAddress,
+            ["Services:notification:Http"] = backend.HttpAddress,
             // Nothing listens here: calls to this service exercise the gateway's upstream failure answer.
             ["Services:contribution-calculation:Grpc"] = $"http://127.0.0.1:{FreePort.Next()}",
             ["Services:contribution-calculation:Http"] = $"http://127.0.0.1:{FreePort.Next()}",

@@ -1,0 +1,207 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Xml;
+using System.Xml.Linq;
+using Medins.Platform.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Medins.Notification.Channels;
+
+/// <summary>
+/// Where providers report delivery. They carry no credential of ours (the gateway lets these paths through without
+/// one): Tencent SMS is checked by the secret token in its callback URL, WeChat by the signature of its pushes.
+/// Receipts go to <see cref="IDeliveryReceiptSink"/>, which applies each one once.
+/// </summary>
+public static partial class ProviderCallbacks
+{
+    public const string TencentSmsStatusPath = "/providers/tencent-sms/status";
+    public const string WeChatEventsPath = "/providers/wechat-mp/events";
+
+    /// <summary>Far above a batch of status reports (Tencent sends up to a few hundred per call).</summary>
+    private const int MaxBodyBytes = 1024 * 1024;
+
+    public static WebApplication MapProviderCallbacks(this WebApplication app)
+    {
+        app.MapPost(TencentSmsStatusPath, TencentSmsStatusAsync);
+        app.MapGet(WeChatEventsPath, WeChatVerify);
+        app.MapPost(WeChatEventsPath, WeChatEventAsync);
+        return app;
+    }
+
+    private static async Task<IResult> TencentSmsStatusAsync(HttpRequest request, IOptions<TencentSmsOptions> options,
+        IDeliveryReceiptSink sink, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var logger = loggers.CreateLogger(typeof(ProviderCallbacks));
+        if (!SameSecret(options.Value.CallbackToken, request.Query["token"].ToString()))
+        {
+            LogRefused(logger, TencentSmsProvider.ProviderName);
+            return Results.StatusCode(StatusCodes.Status403Forbidden);
+        }
+        var body = await ReadBodyAsync(request, ct);
+        if (body is null) return TencentError("The body is too large.");
+
+        List<DeliveryReceipt> receipts;
+        try
+        {
+            receipts = ParseTencentReports(body, logger);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException)
+        {
+            return TencentError(ex is FormatException ? ex.Message : "The body is not a JSON array of status reports.");
+        }
+        var matched = receipts.Count == 0 ? 0 : await sink.ApplyAsync(receipts, ct);
+        LogApplied(logger, TencentSmsProvider.ProviderName, receipts.Count, matched);
+        return Results.Json(new { result = 0, errmsg = "OK" });
+    }
+
+    /// <summary>Reports: user_receive_time (Beijing time), nationcode, mobile, report_status, errmsg, description, sid.</summary>
+    internal static List<DeliveryReceipt> ParseTencentReports(byte[] body, ILogger logger)
+    {
+        using var document = JsonDocument.Parse(body);
+        if (document.RootElement.ValueKind != JsonValueKind.Array) throw new FormatException("Expected a JSON array of status reports.");
+        var receipts = new List<DeliveryReceipt>();
+        foreach (var report in document.RootElement.EnumerateArray())
+        {
+            if (report.ValueKind != JsonValueKind.Object) throw new FormatException("Each status report must be an object.");
+            var sid = Text(report, "sid");
+            if (sid.Length == 0) throw new FormatException("A status report has no sid.");
+            var status = Text(report, "report_status");
+            if (status is not ("SUCCESS" or "FAIL")) throw new FormatException($"Status report {sid} has report_status '{status}'.");
+            if (!DateTime.TryParseExact(Text(report, "user_receive_time"), "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture,
+                    DateTimeStyles.None, out var local))
+                throw new FormatException($"Status report {sid} has no user_receive_time as yyyy-MM-dd HH:mm:ss.");
+            var at = new DateTimeOffset(local, ShanghaiCalendar.Offset).ToUniversalTime();
+            var delivered = status == "SUCCESS";
+            string? error = null;
+            if (!delivered)
+            {
+                var errmsg = Text(report, "errmsg");
+                var description = Text(report, "description");
+                error = description.Length == 0 || description == errmsg ? errmsg : $"{errmsg}: {description}";
+                LogUndelivered(logger, TencentSmsProvider.ProviderName, sid, MaskPhone(Text(report, "mobile")), error);
+            }
+            receipts.Add(new DeliveryReceipt(TencentSmsProvider.ProviderName, sid, delivered, at, error));
+        }
+        return receipts;
+    }
+
+    private static IResult TencentError(string message) =>
+        Results.Json(new { result = 1, errmsg = message }, statusCode: StatusCodes.Status400BadRequest);
+
+    private static IResult WeChatVerify(HttpRequest request, IOptions<WeChatOptions> options, ILoggerFactory loggers)
+    {
+        if (!WeChatSigned(request, options.Value.Token))
+        {
+            LogRefused(loggers.CreateLogger(typeof(ProviderCallbacks)), WeChatTemplateProvider.ProviderName);
+            return Results.StatusCode(StatusCodes.Status403Forbidden);
+        }
+        return Results.Text(request.Query["echostr"].ToString(), "text/plain");
+    }
+
+    private static async Task<IResult> WeChatEventAsync(HttpRequest request, IOptions<WeChatOptions> options,
+        IDeliveryReceiptSink sink, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var logger = loggers.CreateLogger(typeof(ProviderCallbacks));
+        if (!WeChatSigned(request, options.Value.Token))
+        {
+            LogRefused(logger, WeChatTemplateProvider.ProviderName);
+            return Results.StatusCode(StatusCodes.Status403Forbidden);
+        }
+        var body = await ReadBodyAsync(request, ct);
+        if (body is null) return Results.BadRequest("The body is too large.");
+
+        DeliveryReceipt? receipt;
+        try
+        {
+            receipt = ParseWeChatEvent(body, logger);
+        }
+        catch (Exception ex) when (ex is XmlException or FormatException)
+        {
+            return Results.BadRequest(ex is FormatException ? ex.Message : "The body is not a WeChat XML message.");
+        }
+        if (receipt is not null)
+        {
+            var matched = await sink.ApplyAsync([receipt], ct);
+            LogApplied(logger, WeChatTemplateProvider.ProviderName, 1, matched);
+        }
+        return Results.Text("success", "text/plain");
+    }
+
+    /// <summary>The receipt in a TEMPLATESENDJOBFINISH event; null for any other message or event (acknowledged, ignored).</summary>
+    internal static DeliveryReceipt? ParseWeChatEvent(byte[] body, ILogger logger)
+    {
+        // No DTDs, no external entities: the body comes from outside.
+        using var reader = XmlReader.Create(new MemoryStream(body),
+            new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
+        var root = XDocument.Load(reader).Root ?? throw new FormatException("Empty XML.");
+        string Element(string name) => root.Element(name)?.Value.Trim() ?? "";
+        if (Element("MsgType") != "event" || Element("Event") != "TEMPLATESENDJOBFINISH") return null;
+
+        var msgId = Element("MsgID");
+        if (msgId.Length == 0) throw new FormatException("TEMPLATESENDJOBFINISH without MsgID.");
+        if (!long.TryParse(Element("CreateTime"), NumberStyles.None, CultureInfo.InvariantCulture, out var createTime))
+            throw new FormatException($"TEMPLATESENDJOBFINISH {msgId} has no CreateTime.");
+        var status = Element("Status");
+        var delivered = status == "success";
+        if (!delivered) LogUndelivered(logger, WeChatTemplateProvider.ProviderName, msgId, MaskOpenId(Element("FromUserName")), status);
+        return new DeliveryReceipt(WeChatTemplateProvider.ProviderName, msgId, delivered,
+            DateTimeOffset.FromUnixTimeSeconds(createTime), delivered ? null : status);
+    }
+
+    /// <summary>WeChat's server signature: SHA-1 of token, timestamp and nonce sorted and joined; an empty token refuses all.</summary>
+    internal static bool WeChatSigned(HttpRequest request, string token)
+    {
+        if (token.Length == 0) return false;
+        var expected = WeChatSignature(token, request.Query["timestamp"].ToString(), request.Query["nonce"].ToString());
+        return SameSecret(expected, request.Query["signature"].ToString().ToLowerInvariant());
+    }
+
+    public static string WeChatSignature(string token, string timestamp, string nonce)
+    {
+        string[] parts = [token, timestamp, nonce];
+        Array.Sort(parts, StringComparer.Ordinal);
+        return Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(string.Concat(parts))));
+    }
+
+    /// <summary>Constant-time comparison; an empty expected secret matches nothing.</summary>
+    private static bool SameSecret(string expected, string given) =>
+        expected.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(given));
+
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes) return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    private static string Text(JsonElement report, string name) =>
+        report.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()! : "";
+
+    /// <summary>138****8000: enough to tell numbers apart in a log, not to write to anyone.</summary>
+    internal static string MaskPhone(string phone) => phone.Length >= 7 ? $"{phone[..3]}****{phone[^4..]}" : "****";
+
+    internal static string MaskOpenId(string openId) => openId.Length > 8 ? $"{openId[..4]}…{openId[^2..]}" : "…";
+
+    [LoggerMessage(EventId = 1, EventName = "ProviderCallbackRefused", Level = LogLevel.Warning,
+        Message = "Refused a {Provider} callback: wrong token or signature.")]
+    private static partial void LogRefused(ILogger logger, string provider);
+
+    [LoggerMessage(EventId = 2, EventName = "ProviderReceiptsApplied", Level = LogLevel.Information,
+        Message = "{Provider} reported {Count} receipts; {Matched} moved a sent message.")]
+    private static partial void LogApplied(ILogger logger, string provider, int count, int matched);
+
+    [LoggerMessage(EventId = 3, EventName = "ProviderReportedUndelivered", Level = LogLevel.Information,
+        Message = "{Provider} could not deliver {ProviderMessageId} to {Recipient}: {Error}")]
+    private static partial void LogUndelivered(ILogger logger, string provider, string providerMessageId, string recipient, string error);
+}

@@ -1,0 +1,260 @@
+using System.Net;
+using System.Text;
+using Medins.Notification.Channels;
+using Medins.Platform.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Medins.Notification.Tests.Providers;
+
+/// <summary>Provider delivery reports, posted to the service's callback endpoints, applied to stored messages.</summary>
+public sealed class ProviderCallbackTests : IAsyncLifetime
+{
+    private const string Lidu = "cq-lidu";
+    private const string CallbackToken = "sms-callback-token-7f3a";
+    private const string WeChatToken = "wechat-push-token";
+    private static readonly DateTimeOffset Now = new(2023, 11, 20, 1, 30, 0, TimeSpan.Zero);
+    private TestDatabase _db = null!;
+    private ServiceHost<Program> _host = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _db = await TestDatabase.CreateAsync();
+        _host = new ServiceHost<Program>(_db, "notification", new Dictionary<string, string?>
+        {
+            ["Notification:Dispatcher:Enabled"] = "false",
+            ["Notification:Providers:SMS"] = "tencent-sms",
+            ["Notification:Providers:WECHAT"] = "wechat-mp",
+            ["Notification:TencentSms:Endpoint"] = "http://127.0.0.1:9",
+            ["Notification:TencentSms:CallbackToken"] = CallbackToken,
+            ["Notification:WeChat:Endpoint"] = "http://127.0.0.1:9",
+            ["Notification:WeChat:Token"] = WeChatToken,
+        }, s => s.AddSingleton<TimeProvider>(new FakeTimeProvider(Now)));
+        _http = _host.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _host.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+
+    private async Task<Guid> SentMessageAsync(string channel, string provider, string providerMessageId)
+    {
+        var id = Guid.NewGuid();
+        await using var cmd = _db.Owner.CreateCommand("""
+            INSERT INTO notification.messages (tenant_id, message_id, recipient_kind, recipient_id, template_key, channel, body,
+                                               status, created_at, sent_at, attempts, provider, provider_message_id)
+            VALUES ($1, $2, 'RESIDENT', 'res-1', 'payment-receipt', $3, '您已缴费', 'SENT', $4, $4, 1, $5, $6)
+            """);
+        foreach (var value in new object[] { Lidu, id, channel, Now, provider, providerMessageId })
+            cmd.Parameters.Add(new() { Value = value });
+        await cmd.ExecuteNonQueryAsync();
+        return id;
+    }
+
+    private async Task<(string Status, string? Error, DateTimeOffset? DeliveredAt)> RowAsync(Guid id)
+    {
+        await using var cmd = _db.Owner.CreateCommand(
+            "SELECT status, last_error, delivered_at FROM notification.messages WHERE message_id = $1");
+        cmd.Parameters.Add(new() { Value = id });
+        await using var reader = await cmd.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1),
+            reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
+    }
+
+    private Task<HttpResponseMessage> PostTencentAsync(string json, string token = CallbackToken) =>
+        _http.PostAsync($"/providers/tencent-sms/status?token={Uri.EscapeDataString(token)}",
+            new StringContent(json, Encoding.UTF8, "application/json"));
+
+    private static string Report(string sid, string status, string errmsg = "DELIVRD", string time = "2023-11-20 09:31:05") =>
+        $$"""{"user_receive_time":"{{time}}","nationcode":"86","mobile":"13800138000","report_status":"{{status}}","errmsg":"{{errmsg}}","description":"用户短信送达","sid":"{{sid}}"}""";
+
+    private static string WeChatQuery(string token = WeChatToken, string timestamp = "1700443865", string nonce = "n-42") =>
+        $"timestamp={timestamp}&nonce={nonce}&signature={ProviderCallbacks.WeChatSignature(token, timestamp, nonce)}";
+
+    private static string JobFinished(string msgId, string status, long createTime = 1700443865) => $"""
+        <xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName><FromUserName><![CDATA[oia2TjuEGTNoeX76QEjQNrcURxG8]]></FromUserName>
+        <CreateTime>{createTime}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event>
+        <MsgID>{msgId}</MsgID><Status><![CDATA[{status}]]></Status></xml>
+        """;
+
+    private Task<HttpResponseMessage> PostWeChatAsync(string xml, string query) =>
+        _http.PostAsync($"/providers/wechat-mp/events?{query}", new StringContent(xml, Encoding.UTF8, "text/xml"));
+
+    [Fact]
+    public void Host_ProvidersConfigured_TencentSmsAndWeChatCarryTheirChannels()
+    {
+        var providers = _host.Services.GetServices<IMessageProvider>().ToList();
+
+        Assert.Contains(providers, p => p is TencentSmsProvider { Channel: ChannelNames.Sms });
+        Assert.Contains(providers, p => p is WeChatTemplateProvider { Channel: ChannelNames.WeChat });
+    }
+
+    [Fact]
+    public async Task TencentStatus_Success_MessageDeliveredAtBeijingReceiveTime()
+    {
+        var id = await SentMessageAsync("SMS", "tencent-sms", "2640:sid-1");
+
+        using var response = await PostTencentAsync($"[{Report("2640:sid-1", "SUCCESS")}]");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("""{"result":0,"errmsg":"OK"}""", await response.Content.ReadAsStringAsync());
+        var row = await RowAsync(id);
+        Assert.Equal("DELIVERED", row.Status);
+        Assert.Equal(new DateTimeOffset(2023, 11, 20, 1, 31, 5, TimeSpan.Zero), row.DeliveredAt);
+    }
+
+    [Fact]
+    public async Task TencentStatus_Fail_MessageFailedWithProviderError()
+    {
+        var id = await SentMessageAsync("SMS", "tencent-sms", "2640:sid-2");
+
+        using var response = await PostTencentAsync($"[{Report("2640:sid-2", "FAIL", errmsg: "MK:0001")}]");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var row = await RowAsync(id);
+        Assert.Equal("FAILED", row.Status);
+        Assert.StartsWith("MK:0001", row.Error);
+        Assert.Null(row.DeliveredAt);
+    }
+
+    [Fact]
+    public async Task TencentStatus_RepeatedThenContradicted_FirstReceiptStands()
+    {
+        var id = await SentMessageAsync("SMS", "tencent-sms", "2640:sid-3");
+
+        using var first = await PostTencentAsync($"[{Report("2640:sid-3", "SUCCESS")}]");
+        using var again = await PostTencentAsync($"[{Report("2640:sid-3", "SUCCESS", time: "2023-11-20 10:00:00")}]");
+        using var contrary = await PostTencentAsync($"[{Report("2640:sid-3", "FAIL", errmsg: "MK:0001")}]");
+
+        Assert.All([first, again, contrary], r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var row = await RowAsync(id);
+        Assert.Equal("DELIVERED", row.Status);
+        Assert.Equal(new DateTimeOffset(2023, 11, 20, 1, 31, 5, TimeSpan.Zero), row.DeliveredAt);
+        Assert.Null(row.Error);
+    }
+
+    [Theory]
+    [InlineData("wrong-token")]
+    [InlineData("")]
+    public async Task TencentStatus_BadToken_ForbiddenAndMessageUnchanged(string token)
+    {
+        var id = await SentMessageAsync("SMS", "tencent-sms", "2640:sid-4");
+
+        using var response = await PostTencentAsync($"[{Report("2640:sid-4", "SUCCESS")}]", token);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("SENT", (await RowAsync(id)).Status);
+    }
+
+    [Theory]
+    [InlineData("{\"sid\":\"x\"}")]
+    [InlineData("not json")]
+    [InlineData("[REPORT, {\"report_status\":\"SUCCESS\",\"user_receive_time\":\"2023-11-20 09:31:05\"}]")]
+    [InlineData("[REPORT, {\"sid\":\"2640:other\",\"report_status\":\"SUCCESS\",\"user_receive_time\":\"20231120\"}]")]
+    public async Task TencentStatus_MalformedBody_BadRequestAndNothingApplied(string body)
+    {
+        var id = await SentMessageAsync("SMS", "tencent-sms", "2640:sid-5");
+
+        using var response = await PostTencentAsync(body.Replace("REPORT", Report("2640:sid-5", "SUCCESS")));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("\"result\":1", await response.Content.ReadAsStringAsync());
+        Assert.Equal("SENT", (await RowAsync(id)).Status);
+    }
+
+    [Fact]
+    public async Task TencentStatus_ConfiguredTokenEmpty_RefusesEvenEmptyToken()
+    {
+        await using var host = new ServiceHost<Program>(_db, "notification",
+            new Dictionary<string, string?> { ["Notification:Dispatcher:Enabled"] = "false" });
+        using var http = host.CreateClient();
+
+        using var response = await http.PostAsync("/providers/tencent-sms/status?token=", new StringContent("[]"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task WeChatVerify_ValidSignature_EchoesEchostr()
+    {
+        using var response = await _http.GetAsync($"/providers/wechat-mp/events?{WeChatQuery()}&echostr=5838479218127813673");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("5838479218127813673", await response.Content.ReadAsStringAsync());
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task WeChatVerify_SignedWithOtherToken_Forbidden()
+    {
+        using var response = await _http.GetAsync($"/providers/wechat-mp/events?{WeChatQuery(token: "other")}&echostr=1");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task WeChatJobFinished_Success_MessageDeliveredAtCreateTime()
+    {
+        var id = await SentMessageAsync("WECHAT", "wechat-mp", "200163836");
+
+        using var response = await PostWeChatAsync(JobFinished("200163836", "success"), WeChatQuery());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("success", await response.Content.ReadAsStringAsync());
+        var row = await RowAsync(id);
+        Assert.Equal("DELIVERED", row.Status);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1700443865), row.DeliveredAt);
+    }
+
+    [Theory]
+    [InlineData("failed:user block")]
+    [InlineData("failed: system failed")]
+    public async Task WeChatJobFinished_Failed_MessageFailedWithStatus(string status)
+    {
+        var id = await SentMessageAsync("WECHAT", "wechat-mp", "200163837");
+
+        using var response = await PostWeChatAsync(JobFinished("200163837", status), WeChatQuery());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var row = await RowAsync(id);
+        Assert.Equal("FAILED", row.Status);
+        Assert.Equal(status, row.Error);
+    }
+
+    [Fact]
+    public async Task WeChatJobFinished_BadSignature_ForbiddenAndMessageUnchanged()
+    {
+        var id = await SentMessageAsync("WECHAT", "wechat-mp", "200163838");
+
+        using var response = await PostWeChatAsync(JobFinished("200163838", "success"), WeChatQuery(token: "forged"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("SENT", (await RowAsync(id)).Status);
+    }
+
+    [Fact]
+    public async Task WeChatEvent_OtherEventForSameMsgId_AcknowledgedAndIgnored()
+    {
+        var id = await SentMessageAsync("WECHAT", "wechat-mp", "200163839");
+        var subscribe = JobFinished("200163839", "success").Replace("TEMPLATESENDJOBFINISH", "subscribe");
+
+        using var response = await PostWeChatAsync(subscribe, WeChatQuery());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("success", await response.Content.ReadAsStringAsync());
+        Assert.Equal("SENT", (await RowAsync(id)).Status);
+    }
+
+    [Fact]
+    public async Task WeChatEvent_NotXml_BadRequest()
+    {
+        using var response = await PostWeChatAsync("{\"not\":\"xml\"}", WeChatQuery());
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+}
