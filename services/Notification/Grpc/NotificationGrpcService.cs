@@ -13,7 +13,7 @@ using NpgsqlTypes;
 namespace Medins.Notification.Grpc;
 
 /// <summary>Messages, templates, officials, contact preferences and reminder campaigns of the caller's tenant.</summary>
-public sealed partial class NotificationGrpcService(PlatformDatabase db, TenantContext tenant)
+public sealed partial class NotificationGrpcService(PlatformDatabase db, TenantContext tenant, RequestLog requestLog, TimeProvider time)
     : NotificationService.NotificationServiceBase
 {
     public override async Task<ListMessagesResponse> ListMessages(ListMessagesRequest request, ServerCallContext context)
