@@ -75,7 +75,7 @@ public sealed class NotificationEventTests : IAsyncLifetime
         Assert.Equal("您已缴纳2024年度城乡居民医保个人缴费380.00元，待遇享受期2024-01-01至2024-12-31。", message.Body);
         Assert.Equal("res-1", message.ResidentId);
         Assert.Equal("payment-receipt", message.Template);
-        Assert.Equal(MessageChannel.LocalSink, message.Channel);
+        Assert.Equal(MessageChannel.Sms, message.Channel);
         Assert.Equal(DeliveryStatus.Sent, message.Status);
         Assert.Equal(eventId.ToString(), message.SourceEventId);
         Assert.Equal(Now, message.CreateTime.ToDateTimeOffset());
