@@ -21,6 +21,7 @@ public sealed partial class NotificationGrpcService
             .Require(request.RequestId, "request_id")
             .Check(request.RequestId.Length <= 128, "request_id", "must be at most 128 characters")
             .Require(request.TemplateKey, "template_key")
+            .Check(request.TemplateKey.Length <= MaxTemplateFieldLength, "template_key", $"must be at most {MaxTemplateFieldLength} characters")
             .Check(channel is not null, "channel", "must be SMS, WECHAT or LETTER")
             .Require(request.Body, "body")
             .Check(CharacterCount(request.Body) <= MaxBodyCharacters, "body", $"must be at most {MaxBodyCharacters} characters")
