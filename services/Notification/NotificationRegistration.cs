@@ -4,12 +4,13 @@ using Medins.Notification.Channels;
 using Medins.Notification.Delivery;
 using Medins.Notification.Events;
 using Medins.Notification.Messages;
+using Medins.Quota.V1;
 
 namespace Medins.Notification;
 
 public static class NotificationRegistration
 {
-    /// <summary>Message creation, the dispatcher and its job, campaigns, the event handlers and the registry client.</summary>
+    /// <summary>Message creation, the dispatcher and its job, campaigns, the event handlers and the registry and quota clients.</summary>
     public static WebApplicationBuilder AddNotificationDelivery(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -23,9 +24,16 @@ public static class NotificationRegistration
         services.AddHostedService<DispatchJob>();
         services.AddSingleton<ContributionPaidHandler>();
         services.AddSingleton<ContributionRefundedHandler>();
-        // No tenant propagation: background work has no caller, so every registry call names its tenant itself.
+        services.AddSingleton<OfficialAlerts>();
+        services.AddSingleton<QuotaBehindScheduleHandler>();
+        services.AddSingleton<CashUnremittedHandler>();
+        services.AddSingleton<QuotaBulletins>();
+        services.AddSingleton<WeeklySnapshotHandler>();
+        // No tenant propagation: background work and event handling have no caller, so every call names its tenant itself.
         services.AddGrpcClient<IdentityRegistryService.IdentityRegistryServiceClient>((sp, o) => o.Address = new Uri(
             sp.GetRequiredService<IConfiguration>()["Services:identity-registry:Grpc"] ?? "http://identity-registry:8080"));
+        services.AddGrpcClient<QuotaTrackingService.QuotaTrackingServiceClient>((sp, o) => o.Address = new Uri(
+            sp.GetRequiredService<IConfiguration>()["Services:quota-tracking:Grpc"] ?? "http://quota-tracking:8080"));
         return builder;
     }
 }

@@ -71,7 +71,9 @@ for (const [appId, folder] of Object.entries(serviceFolders)) {
   code[appId] = {
     subscribes: new Set([...program.matchAll(/MapEventSubscription<[^>]+>\(EventTopics\.(\w+)\)/g)].map((m) => topicsByConstant[m[1]])),
     publishes: new Set([...all.matchAll(/outbox\.AddAsync\([^;]*?EventTopics\.(\w+)/gis)].map((m) => topicsByConstant[m[1]])),
-    calls: new Set([...program.matchAll(/AddServiceClient<[^>]+>\("([^"]+)"\)/g)].map((m) => m[1])),
+    // Clients with propagation are registered in Program.cs; clients of background work read their address themselves.
+    calls: new Set([...program.matchAll(/AddServiceClient<[^>]+>\("([^"]+)"\)/g), ...all.matchAll(/\["Services:([a-z-]+):Grpc"\]/g)]
+      .map((m) => m[1])),
   };
 }
 const metricNames = new Set();
