@@ -9,6 +9,10 @@ internal static class NotificationMetrics
         "Messages created, by tenant, template key and whether they were queued or skipped at once (opt-out).",
         "tenant", "template", "outcome");
 
+    public static readonly Counter Unaddressed = Metrics.CreateCounter("medins_notification_unaddressed_total",
+        "Alerts and bulletins with no active official to receive them (a village without a head, a township without a leader), by tenant and template key.",
+        "tenant", "template");
+
     public static readonly Counter Attempts = Metrics.CreateCounter("medins_notification_send_attempts_total",
         "Provider calls and their outcome (accepted, retry, rejected) and messages skipped at send time, by channel and provider.",
         "channel", "provider", "outcome");

@@ -3,12 +3,13 @@ using Medins.Notification.Channels;
 using Medins.Notification.Delivery;
 using Medins.Notification.Events;
 using Medins.Notification.Messages;
+using Medins.Quota.V1;
 
 namespace Medins.Notification;
 
 public static class NotificationRegistration
 {
-    /// <summary>Message creation, the dispatcher and its job, campaigns, the event handlers and the registry client.</summary>
+    /// <summary>Message creation, the dispatcher and its job, campaigns and the event handlers.</summary>
     public static WebApplicationBuilder AddNotificationDelivery(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -22,6 +23,11 @@ public static class NotificationRegistration
         services.AddHostedService<DispatchJob>();
         services.AddSingleton<ContributionPaidHandler>();
         services.AddSingleton<ContributionRefundedHandler>();
+        services.AddSingleton<OfficialAlerts>();
+        services.AddSingleton<QuotaBehindScheduleHandler>();
+        services.AddSingleton<CashUnremittedHandler>();
+        services.AddSingleton<QuotaBulletins>();
+        services.AddSingleton<WeeklySnapshotHandler>();
         return builder;
     }
 }

@@ -36,7 +36,7 @@ public sealed class CrashRecoveryTests(RunningPlatform platform) : IClassFixture
         await Task.Delay(TimeSpan.FromSeconds(2)); // room for a wrong second delivery to show up
         Assert.Equal(before + 1, (await ProgressAsync(village)).EnrolledCount);
         Assert.Equal(1L, await CountAsync($"SELECT count(*) FROM identity_registry.enrolments WHERE order_id::text = '{orderId}'"));
-        Assert.Equal(1L, await CountAsync($"SELECT count(*) FROM notification.messages WHERE resident_id::text = '{residentId}'"));
+        Assert.Equal(1L, await CountAsync($"SELECT count(*) FROM notification.messages WHERE recipient_id = '{residentId}'"));
     }
 
     [Fact]

@@ -227,7 +227,7 @@ public sealed class DispatcherTests : IAsyncLifetime
         var resident = await _platform.RegisterResidentAsync(Lidu, Village);
         await using (var cmd = _platform.Db.Owner.CreateCommand($$"""
             INSERT INTO notification.templates (tenant_id, template_key, version, channel, body, provider_template_id, provider_params, placeholder_names)
-            VALUES ('{{Lidu}}', 'payment-receipt', 1, 'WECHAT', '缴费成功：{amount_yuan}元', 'wx-tpl-1', '{amount1}', '{amount_yuan}')
+            VALUES ('{{Lidu}}', 'payment-receipt', 99, 'WECHAT', '缴费成功：{amount_yuan}元', 'wx-tpl-1', '{amount1}', '{amount_yuan}')
             ON CONFLICT DO NOTHING;
             INSERT INTO notification.contact_preferences (tenant_id, resident_id, opt_out, wechat_openid, source, update_time)
             VALUES ('{{Lidu}}', '{{resident}}', 'NONE', 'oOpenId_123', 'test', now());

@@ -101,6 +101,32 @@ public sealed class QuotaProgressTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TakeDue_SnapshotDay_OneWeeklySnapshotEventAndNoneOnASecondTake()
+    {
+        // 13 Nov: 1900 bp expected; 桂林村 400/2540 = 15.74% trails, 高滩村 1000/5027 = 19.89% does not.
+        await EnrolledAsync(Gaotan, 1000);
+        await EnrolledAsync(Guilin, 400);
+
+        await Snapshots.TakeDueAsync(CancellationToken.None);
+        await Snapshots.TakeDueAsync(CancellationToken.None);
+
+        await using var cmd = _db.Owner.CreateCommand(
+            "SELECT payload::text FROM quota_tracking.outbox WHERE tenant_id = 'cq-linjiang' AND topic = 'quota.weekly-snapshot-taken'");
+        var payloads = new List<string>();
+        await using (var reader = await cmd.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) payloads.Add(reader.GetString(0));
+        var taken = Google.Protobuf.JsonParser.Default.Parse<QuotaWeeklySnapshotTaken>(Assert.Single(payloads));
+        Assert.Equal(new QuotaWeeklySnapshotTaken
+        {
+            TenantId = Linjiang,
+            CoverageYear = 2024,
+            SnapshotDate = new Google.Type.Date { Year = 2023, Month = 11, Day = 13 },
+            ExpectedRateBp = 1900,
+            VillagesBehindSchedule = 10,
+        }, taken);
+    }
+
+    [Fact]
     public async Task TakeDue_TwoReplicasRacing_OneSnapshotOneSetOfEvents()
     {
         var results = await Task.WhenAll(Snapshots.TakeDueAsync(CancellationToken.None), Snapshots.TakeDueAsync(CancellationToken.None),

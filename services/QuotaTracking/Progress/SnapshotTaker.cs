@@ -17,8 +17,8 @@ public sealed record TakenSnapshot(string TenantId, int CoverageYear, DateOnly D
 
 /// <summary>
 /// Takes each tenant's weekly snapshot on its rules' snapshot days: every village's counters and target, the rate
-/// the schedule expects that day, and a <c>quota.behind-schedule</c> event for each village that trails it, all in
-/// one transaction. The snapshot header is claimed first, so replicas racing for the same day take it once.
+/// the schedule expects that day, a <c>quota.behind-schedule</c> event for each village that trails it and one
+/// <c>quota.weekly-snapshot-taken</c> for the bulletin, all in one transaction. The snapshot header is claimed first, so replicas racing for the same day take it once.
 /// </summary>
 public sealed class SnapshotTaker(PlatformDatabase db, Outbox outbox, TimeProvider time, ILogger<SnapshotTaker> logger)
 {
@@ -90,6 +90,14 @@ public sealed class SnapshotTaker(PlatformDatabase db, Outbox outbox, TimeProvid
                     VillageName = village.Name,
                 }, ct);
             }
+            await outbox.AddAsync(conn, tx, tenantId, EventTopics.QuotaWeeklySnapshotTaken, new QuotaWeeklySnapshotTaken
+            {
+                TenantId = tenantId,
+                CoverageYear = year,
+                SnapshotDate = day.ToProtoDate(),
+                ExpectedRateBp = expected,
+                VillagesBehindSchedule = behind.Count,
+            }, ct);
             logger.LogInformation("Snapshot of {TenantId} {Year} on {Day}: {Villages} villages, {Behind} behind the expected {ExpectedBp} bp",
                 tenantId, year, day, villages.Count, behind.Count, expected);
             return new TakenSnapshot(tenantId, year, day, expected, behind.Select(v => v.VillageCode).ToList());
