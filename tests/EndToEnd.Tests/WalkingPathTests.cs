@@ -87,6 +87,12 @@ public sealed class WalkingPathTests(RunningPlatform platform) : IClassFixture<R
         var receipt = Assert.Single(messages);
         Assert.Contains("380.00", receipt.Body);
         Assert.DoesNotContain(nationalId, receipt.Body);
+        // The dispatcher of the running notification process sends it (local sink) after asking the registry for
+        // her phone number; the campaign day's clock stands in daytime, outside quiet hours.
+        var sent = await RunningPlatform.EventuallyAsync(
+            async () => (await notification.ListMessagesAsync(new ListMessagesRequest { ResidentId = resident.ResidentId })).Messages,
+            m => m.Count == 1 && m[0].Status == DeliveryStatus.Sent);
+        Assert.Equal(1, sent[0].Attempts);
 
         // 5. The JSON API through the gateway shows the same resident, ID masked.
         using var http = new HttpClient();

@@ -20,7 +20,6 @@ public sealed class OfficialRpcTests : NotificationRpcHost
             DivisionCode = division,
             Phone = phone,
             WechatOpenid = openId,
-            Active = true,
         },
     };
 
@@ -35,7 +34,7 @@ public sealed class OfficialRpcTests : NotificationRpcHost
         Assert.Equal(Village, official.DivisionCode);
         Assert.Equal("138****5678", official.Phone);
         Assert.Equal("oAbc_123-x", official.WechatOpenid);
-        Assert.True(official.Active);
+        Assert.False(official.Retired);
         Assert.Equal(Now, official.UpdateTime.ToDateTimeOffset());
         await using var cmd = Db.Owner.CreateCommand("SELECT phone FROM notification.officials WHERE official_id = 'head-1'");
         Assert.Equal("13812345678", await cmd.ExecuteScalarAsync());
@@ -48,14 +47,14 @@ public sealed class OfficialRpcTests : NotificationRpcHost
         await client.RegisterOfficialAsync(Register());
         Time.Advance(TimeSpan.FromDays(1));
         var again = Register(role: OfficialRole.TownshipLeader, division: Township, phone: "", openId: "oNewOpenId");
-        again.Official.Active = false;
+        again.Official.Retired = true;
 
         var replaced = (await client.RegisterOfficialAsync(again)).Official;
 
         Assert.Equal(OfficialRole.TownshipLeader, replaced.Role);
         Assert.Equal(Township, replaced.DivisionCode);
         Assert.Equal("", replaced.Phone);
-        Assert.False(replaced.Active);
+        Assert.True(replaced.Retired);
         Assert.Equal(Now.AddDays(1), replaced.UpdateTime.ToDateTimeOffset());
         Assert.Equal([replaced], (await client.ListOfficialsAsync(new ListOfficialsRequest())).Officials);
     }

@@ -77,7 +77,7 @@ public sealed partial class NotificationGrpcService
                 cmd.Parameters.Add(new() { Value = official.DivisionCode });
                 cmd.Parameters.Add(new() { Value = official.Phone });
                 cmd.Parameters.Add(new() { Value = official.WechatOpenid });
-                cmd.Parameters.Add(new() { Value = official.Active });
+                cmd.Parameters.Add(new() { Value = !official.Retired });
                 cmd.Parameters.Add(new() { Value = time.UtcNow() });
                 var stored = (await ContactBook.ReadOfficialsAsync(cmd, context.CancellationToken)).Single();
                 return new RegisterOfficialResponse { Official = ToProto(stored) };
@@ -129,7 +129,7 @@ public sealed partial class NotificationGrpcService
         DivisionCode = row.DivisionCode,
         Phone = MaskPhone(row.Phone),
         WechatOpenid = row.WeChatOpenId,
-        Active = row.Active,
+        Retired = !row.Active,
         UpdateTime = Timestamp.FromDateTimeOffset(row.UpdateTime),
     };
 
