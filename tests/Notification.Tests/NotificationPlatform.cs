@@ -53,6 +53,9 @@ public sealed class NotificationPlatform : IAsyncDisposable
 
     public HttpClient NotificationHttp() => _notification.CreateClient();
 
+    /// <summary>notification's services, to drive its background work directly.</summary>
+    public IServiceProvider Services => _notification.Services;
+
     /// <summary>Runs the dispatcher's job once, as its loop would: start due campaigns, send what is due, close campaigns.</summary>
     public async Task RunDispatchPassAsync()
     {

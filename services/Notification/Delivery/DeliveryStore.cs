@@ -37,7 +37,8 @@ public sealed class DeliveryStore(PlatformDatabase db) : IDeliveryReceiptSink
                   WHERE (m.tenant_id, m.message_id) IN (
                     SELECT tenant_id, message_id FROM messages
                     WHERE status = 'PENDING' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
-                    ORDER BY next_attempt_at
+                    -- Receipts, notices and alerts first: a campaign's thousands of reminders must not hold them up.
+                    ORDER BY campaign_id IS NOT NULL, next_attempt_at
                     LIMIT $3
                     FOR UPDATE SKIP LOCKED)
                   RETURNING m.tenant_id, m.message_id, m.recipient_kind, m.recipient_id, m.template_key, m.channel, m.body,
@@ -50,7 +51,7 @@ public sealed class DeliveryStore(PlatformDatabase db) : IDeliveryReceiptSink
                 LEFT JOIN templates t ON t.tenant_id = c.tenant_id AND t.template_key = c.template_key
                                      AND t.channel = c.channel AND t.version = c.template_version
                 LEFT JOIN campaigns k ON k.tenant_id = c.tenant_id AND k.campaign_id = c.campaign_id
-                ORDER BY c.next_attempt_at
+                ORDER BY c.campaign_id IS NOT NULL, c.next_attempt_at
                 """, conn, tx);
             cmd.Parameters.Add(new() { Value = now });
             cmd.Parameters.Add(new() { Value = now + lease });

@@ -12,6 +12,8 @@ namespace Medins.Notification.Delivery;
 public sealed class DispatchJob(CampaignRunner campaigns, Dispatcher dispatcher, DeliveryStore store, TimeProvider time,
     IOptions<DispatcherOptions> options, ILogger<DispatchJob> logger) : BackgroundService
 {
+    private static readonly TimeSpan MaxDrain = TimeSpan.FromSeconds(30);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.Enabled) return;
@@ -20,7 +22,9 @@ public sealed class DispatchJob(CampaignRunner campaigns, Dispatcher dispatcher,
             try
             {
                 await campaigns.StartDueAsync(stoppingToken);
-                await dispatcher.DrainAsync(stoppingToken);
+                // Batches back to back while work is due, but not for ever: campaigns due meanwhile must start too.
+                var started = time.GetTimestamp();
+                while (await dispatcher.DispatchDueAsync(stoppingToken) > 0 && time.GetElapsedTime(started) < MaxDrain) { }
                 await campaigns.CompleteFinishedAsync(stoppingToken);
                 NotificationMetrics.DueMessages.Set(await store.CountDueAsync(time.GetUtcNow(), stoppingToken));
             }
