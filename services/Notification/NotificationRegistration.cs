@@ -17,6 +17,7 @@ public static class NotificationRegistration
         services.AddSingleton<MessageWriter>();
         services.AddSingleton<DeliveryStore>();
         services.AddSingleton<IDeliveryReceiptSink>(sp => sp.GetRequiredService<DeliveryStore>());
+        services.AddSingleton<IWeChatBindings>(sp => sp.GetRequiredService<DeliveryStore>());
         services.AddSingleton<ResidentDirectory>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<CampaignRunner>();

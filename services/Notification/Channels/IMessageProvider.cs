@@ -75,3 +75,10 @@ public interface IDeliveryReceiptSink
     /// <returns>How many receipts matched a message.</returns>
     Task<int> ApplyAsync(IReadOnlyList<DeliveryReceipt> receipts, CancellationToken ct);
 }
+
+/// <summary>Forgets a WeChat binding the follower ended, for residents and officials of every tenant.</summary>
+public interface IWeChatBindings
+{
+    /// <returns>How many bindings were removed.</returns>
+    Task<int> UnbindAsync(string openId, CancellationToken ct);
+}

@@ -104,7 +104,7 @@ public static partial class ProviderCallbacks
     }
 
     private static async Task<IResult> WeChatEventAsync(HttpRequest request, IOptions<WeChatOptions> options,
-        IDeliveryReceiptSink sink, ILoggerFactory loggers, CancellationToken ct)
+        IDeliveryReceiptSink sink, IWeChatBindings bindings, ILoggerFactory loggers, CancellationToken ct)
     {
         var logger = loggers.CreateLogger(typeof(ProviderCallbacks));
         if (!WeChatSigned(request, options.Value.Token))
@@ -116,13 +116,21 @@ public static partial class ProviderCallbacks
         if (body is null) return Results.BadRequest("The body is too large.");
 
         DeliveryReceipt? receipt;
+        string? unsubscribed;
         try
         {
             receipt = ParseWeChatEvent(body, logger);
+            unsubscribed = ParseUnsubscribe(body);
         }
         catch (Exception ex) when (ex is XmlException or FormatException)
         {
             return Results.BadRequest(ex is FormatException ? ex.Message : "The body is not a WeChat XML message.");
+        }
+        if (unsubscribed is not null)
+        {
+            // She left the official account: template messages would now fail (43004), so her messages go by SMS.
+            var unbound = await bindings.UnbindAsync(unsubscribed, ct);
+            LogUnbound(logger, MaskOpenId(unsubscribed), unbound);
         }
         if (receipt is not null)
         {
@@ -151,6 +159,17 @@ public static partial class ProviderCallbacks
         if (!delivered) LogUndelivered(logger, WeChatTemplateProvider.ProviderName, msgId, MaskOpenId(Element("FromUserName")), status);
         return new DeliveryReceipt(WeChatTemplateProvider.ProviderName, msgId, delivered,
             DateTimeOffset.FromUnixTimeSeconds(createTime), delivered ? null : status);
+    }
+
+    /// <summary>The openid of an "unsubscribe" event (she stopped following the official account); null otherwise.</summary>
+    internal static string? ParseUnsubscribe(byte[] body)
+    {
+        using var reader = XmlReader.Create(new MemoryStream(body),
+            new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
+        var root = XDocument.Load(reader).Root ?? throw new FormatException("Empty XML.");
+        if (root.Element("MsgType")?.Value.Trim() != "event" || root.Element("Event")?.Value.Trim() != "unsubscribe") return null;
+        var openId = root.Element("FromUserName")?.Value.Trim() ?? "";
+        return openId.Length > 0 ? openId : throw new FormatException("unsubscribe without FromUserName.");
     }
 
     /// <summary>WeChat's server signature: SHA-1 of token, timestamp and nonce sorted and joined; an empty token refuses all.</summary>
@@ -200,6 +219,10 @@ public static partial class ProviderCallbacks
     [LoggerMessage(EventId = 2, EventName = "ProviderReceiptsApplied", Level = LogLevel.Information,
         Message = "{Provider} reported {Count} receipts; {Matched} moved a sent message.")]
     private static partial void LogApplied(ILogger logger, string provider, int count, int matched);
+
+    [LoggerMessage(EventId = 4, EventName = "WeChatUnsubscribed", Level = LogLevel.Information,
+        Message = "WeChat follower {OpenId} unsubscribed; {Unbound} residents and officials go by SMS from now on.")]
+    private static partial void LogUnbound(ILogger logger, string openId, int unbound);
 
     [LoggerMessage(EventId = 3, EventName = "ProviderReportedUndelivered", Level = LogLevel.Information,
         Message = "{Provider} could not deliver {ProviderMessageId} to {Recipient}: {Error}")]

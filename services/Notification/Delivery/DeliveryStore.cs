@@ -26,7 +26,7 @@ public sealed record DueMessage(
 /// and recording what the provider answered. A claim is a lease, so a dispatcher that dies mid-send leaves the
 /// message to be tried again when the lease ends.
 /// </summary>
-public sealed class DeliveryStore(PlatformDatabase db) : IDeliveryReceiptSink
+public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDeliveryReceiptSink, IWeChatBindings
 {
     public Task<IReadOnlyList<DueMessage>> ClaimDueAsync(DateTimeOffset now, TimeSpan lease, int limit, CancellationToken ct) =>
         db.InSystemScopeAsync<IReadOnlyList<DueMessage>>(async (conn, tx) =>
@@ -130,6 +130,24 @@ public sealed class DeliveryStore(PlatformDatabase db) : IDeliveryReceiptSink
                 }
             }
             return matched;
+        }, ct);
+
+    public Task<int> UnbindAsync(string openId, CancellationToken ct) =>
+        db.InSystemScopeAsync(async (conn, tx) =>
+        {
+            var unbound = 0;
+            foreach (var sql in new[]
+            {
+                "UPDATE contact_preferences SET wechat_openid = '', source = 'wechat unsubscribe', update_time = $2 WHERE wechat_openid = $1",
+                "UPDATE officials SET wechat_openid = '', update_time = $2 WHERE wechat_openid = $1",
+            })
+            {
+                await using var cmd = new NpgsqlCommand(sql, conn, tx);
+                cmd.Parameters.Add(new() { Value = openId });
+                cmd.Parameters.Add(new() { Value = time.GetUtcNow() });
+                unbound += await cmd.ExecuteNonQueryAsync(ct);
+            }
+            return unbound;
         }, ct);
 
     private Task UpdateAsync(DueMessage message, string sql, CancellationToken ct, params object[] values) =>

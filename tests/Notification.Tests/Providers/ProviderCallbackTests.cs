@@ -257,4 +257,47 @@ public sealed class ProviderCallbackTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
+
+    [Fact]
+    public async Task WeChatEvent_Unsubscribe_BindingForgottenSoMessagesGoBySms()
+    {
+        await using (var cmd = _db.Owner.CreateCommand($"""
+            INSERT INTO notification.contact_preferences (tenant_id, resident_id, opt_out, wechat_openid, source, update_time)
+            VALUES ('{Lidu}', 'res-wx', 'NONE', 'oia2TjuEGTNoeX76QEjQNrcURxG8', 'village worker', now()),
+                   ('{Lidu}', 'res-other', 'NONE', 'oOtherFollower', 'village worker', now())
+            """))
+        {
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var unsubscribe = JobFinished("0", "success").Replace("TEMPLATESENDJOBFINISH", "unsubscribe");
+
+        using var response = await PostWeChatAsync(unsubscribe, WeChatQuery());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await using var read = _db.Owner.CreateCommand(
+            "SELECT resident_id, wechat_openid, source FROM notification.contact_preferences ORDER BY resident_id");
+        await using var reader = await read.ExecuteReaderAsync();
+        var rows = new List<(string, string, string)>();
+        while (await reader.ReadAsync()) rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        Assert.Equal([("res-other", "oOtherFollower", "village worker"), ("res-wx", "", "wechat unsubscribe")], rows);
+    }
+
+    [Fact]
+    public async Task WeChatEvent_UnsubscribeWithBadSignature_ForbiddenAndBindingKept()
+    {
+        await using (var cmd = _db.Owner.CreateCommand($"""
+            INSERT INTO notification.contact_preferences (tenant_id, resident_id, opt_out, wechat_openid, source, update_time)
+            VALUES ('{Lidu}', 'res-wx', 'NONE', 'oia2TjuEGTNoeX76QEjQNrcURxG8', 'village worker', now())
+            """))
+        {
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var unsubscribe = JobFinished("0", "success").Replace("TEMPLATESENDJOBFINISH", "unsubscribe");
+
+        using var response = await PostWeChatAsync(unsubscribe, WeChatQuery(token: "forged"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        await using var read = _db.Owner.CreateCommand("SELECT wechat_openid FROM notification.contact_preferences");
+        Assert.Equal("oia2TjuEGTNoeX76QEjQNrcURxG8", await read.ExecuteScalarAsync());
+    }
 }
