@@ -19,6 +19,7 @@ public static class NotificationRegistration
         services.AddSingleton<IDeliveryReceiptSink>(sp => sp.GetRequiredService<DeliveryStore>());
         services.AddSingleton<IWeChatBindings>(sp => sp.GetRequiredService<DeliveryStore>());
         services.AddSingleton<ResidentDirectory>();
+        services.AddSingleton<AddressHasher>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<CampaignRunner>();
         services.AddHostedService<DispatchJob>();

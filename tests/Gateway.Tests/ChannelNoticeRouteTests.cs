@@ -31,6 +31,7 @@ public sealed class ChannelNoticeRouteTests(GatewayFixture fixture) : IClassFixt
 
     [Theory]
     [InlineData("POST", "/providers/tencent-sms/status?token=t0k3n")]
+    [InlineData("POST", "/providers/tencent-sms/replies?token=t0k3n")]
     [InlineData("GET", "/providers/wechat-mp/events?signature=abc&timestamp=1700000000&nonce=n1&echostr=e1")]
     [InlineData("POST", "/providers/wechat-mp/events?signature=abc&timestamp=1700000000&nonce=n1")]
     public async Task ProviderCallback_NoCredential_ReachesNotificationWithQueryAndWithoutTenantOrCredential(string method, string pathAndQuery)
@@ -53,6 +54,7 @@ public sealed class ChannelNoticeRouteTests(GatewayFixture fixture) : IClassFixt
 
     [Theory]
     [InlineData("GET", "/providers/tencent-sms/status")]
+    [InlineData("GET", "/providers/tencent-sms/replies")]
     [InlineData("POST", "/providers/tencent-sms/other")]
     [InlineData("POST", "/providers/unknown/events")]
     public async Task OtherProviderPaths_NoCredential_RouteNotFound(string method, string path)

@@ -101,7 +101,7 @@ public sealed class ReminderCampaignTests : IAsyncLifetime
         Assert.Equal(DeliveryStatus.Sent, messages[first].Status);
         Assert.Equal(DeliveryStatus.Sent, messages[second].Status);
         Assert.Equal(morning, messages[first].SentTime.ToDateTimeOffset());
-        Assert.Equal("张一您好：2024年度城乡居民医保集中缴费截至2023-12-31，请通过微信、支付宝或村（社区）代收点及时缴费。", messages[first].Body);
+        Assert.Equal("张一您好：2024年度城乡居民医保集中缴费截至2023-12-31，请通过微信、支付宝或村（社区）代收点及时缴费。回复TD退订", messages[first].Body);
         Assert.Equal((DeliveryStatus.Skipped, SkipReason.OptedOut), (messages[optedOut].Status, messages[optedOut].SkipReason));
         Assert.Equal((DeliveryStatus.Skipped, SkipReason.Deceased), (messages[diesAtNight].Status, messages[diesAtNight].SkipReason));
         Assert.Equal((DeliveryStatus.Skipped, SkipReason.NoContact), (messages[noPhone].Status, messages[noPhone].SkipReason));

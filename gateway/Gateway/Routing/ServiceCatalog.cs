@@ -39,8 +39,12 @@ public static class ServiceCatalog
         From("quota-tracking", Quota.V1.QuotaTrackingService.Descriptor),
         From("notification", Notification.V1.NotificationService.Descriptor) with
         {
-            // Tencent SMS status reports; WeChat's server check (GET) and event pushes (POST).
-            ChannelNoticePaths = [new("/providers/tencent-sms/status", "POST"), new("/providers/wechat-mp/events", "GET", "POST")],
+            // Tencent SMS status reports and replies; WeChat's server check (GET) and event pushes (POST).
+            ChannelNoticePaths =
+            [
+                new("/providers/tencent-sms/status", "POST"), new("/providers/tencent-sms/replies", "POST"),
+                new("/providers/wechat-mp/events", "GET", "POST"),
+            ],
         },
     ];
 

@@ -17,7 +17,7 @@ CROSS JOIN (VALUES
   ('refund-notice', 'SMS', '', '{1,2,3}', '{coverage_year,refund_date,amount_yuan}',
    '您{coverage_year}年度城乡居民医保个人缴费已于{refund_date}退费{amount_yuan}元。'),
   ('reminder', 'SMS', '', '{1,2,3}', '{name,coverage_year,deadline}',
-   '{name}您好：{coverage_year}年度城乡居民医保集中缴费截至{deadline}，请通过微信、支付宝或村（社区）代收点及时缴费。'),
+   '{name}您好：{coverage_year}年度城乡居民医保集中缴费截至{deadline}，请通过微信、支付宝或村（社区）代收点及时缴费。回复TD退订'),
   ('behind-schedule-alert', 'SMS', '', '{1,2,3,4,5,6}', '{village_name,snapshot_date,coverage_year,achieved_rate,target_rate,gap}',
    '{village_name}：截至{snapshot_date}，本村（社区）{coverage_year}年度城乡居民医保参保率{achieved_rate}，低于序时进度{target_rate}，相差{gap}，请抓紧入户动员，做好缴费服务。'),
   ('weekly-bulletin', 'SMS', '', '{1,2,3,4,5,6,7,8,9}', '{township_name,coverage_year,snapshot_date,enrolled_count,enrolled_this_week,enrolment_rate,expected_rate,villages_behind_schedule,lagging_villages}',

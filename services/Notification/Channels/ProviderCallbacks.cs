@@ -21,6 +21,10 @@ public static partial class ProviderCallbacks
 {
     public const string TencentSmsStatusPath = "/providers/tencent-sms/status";
     public const string WeChatEventsPath = "/providers/wechat-mp/events";
+    public const string TencentSmsRepliesPath = "/providers/tencent-sms/replies";
+
+    /// <summary>Replies that unsubscribe (the "回复TD退订" every reminder offers), compared trimmed and upper-cased.</summary>
+    private static readonly HashSet<string> UnsubscribeReplies = new(StringComparer.Ordinal) { "TD", "T", "N", "退订", "退订短信" };
 
     /// <summary>Far above a batch of status reports (Tencent sends up to a few hundred per call).</summary>
     private const int MaxBodyBytes = 1024 * 1024;
@@ -28,6 +32,7 @@ public static partial class ProviderCallbacks
     public static WebApplication MapProviderCallbacks(this WebApplication app)
     {
         app.MapPost(TencentSmsStatusPath, TencentSmsStatusAsync);
+        app.MapPost(TencentSmsRepliesPath, TencentSmsReplyAsync);
         app.MapGet(WeChatEventsPath, WeChatVerify);
         app.MapPost(WeChatEventsPath, WeChatEventAsync);
         return app;
@@ -56,6 +61,43 @@ public static partial class ProviderCallbacks
         }
         var matched = receipts.Count == 0 ? 0 : await sink.ApplyAsync(receipts, ct);
         LogApplied(logger, TencentSmsProvider.ProviderName, receipts.Count, matched);
+        return Results.Json(new { result = 0, errmsg = "OK" });
+    }
+
+    /// <summary>
+    /// Tencent SMS reply (上行) callback: one object {extend, mobile, nationcode, sign, text, time}. An unsubscribe reply
+    /// opts out of reminders every resident written to at that number; other replies are acknowledged and ignored.
+    /// </summary>
+    private static async Task<IResult> TencentSmsReplyAsync(HttpRequest request, IOptions<TencentSmsOptions> options,
+        Delivery.AddressHasher hasher, Delivery.DeliveryStore store, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var logger = loggers.CreateLogger(typeof(ProviderCallbacks));
+        if (!SameSecret(options.Value.CallbackToken, request.Query["token"].ToString()))
+        {
+            LogRefused(logger, TencentSmsProvider.ProviderName);
+            return Results.StatusCode(StatusCodes.Status403Forbidden);
+        }
+        var body = await ReadBodyAsync(request, ct);
+        if (body is null) return TencentError("The body is too large.");
+        string mobile, text;
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new FormatException("Expected a JSON object.");
+            mobile = root.TryGetProperty("mobile", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "";
+            text = root.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
+            if (mobile.Length == 0) throw new FormatException("The reply names no mobile.");
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException)
+        {
+            return TencentError(ex is FormatException ? ex.Message : "The body is not a JSON reply.");
+        }
+        if (UnsubscribeReplies.Contains(text.Trim().ToUpperInvariant()) && hasher.Hash(mobile) is { } hash)
+        {
+            var optedOut = await store.OptOutRepliedAsync(hash, "sms reply " + text.Trim(), ct);
+            LogReplyOptOut(logger, MaskPhone(mobile), optedOut);
+        }
         return Results.Json(new { result = 0, errmsg = "OK" });
     }
 
@@ -219,6 +261,10 @@ public static partial class ProviderCallbacks
     [LoggerMessage(EventId = 2, EventName = "ProviderReceiptsApplied", Level = LogLevel.Information,
         Message = "{Provider} reported {Count} receipts; {Matched} moved a sent message.")]
     private static partial void LogApplied(ILogger logger, string provider, int count, int matched);
+
+    [LoggerMessage(EventId = 5, EventName = "SmsReplyOptOut", Level = LogLevel.Information,
+        Message = "{Mobile} replied to unsubscribe; {Residents} residents opted out of reminders.")]
+    private static partial void LogReplyOptOut(ILogger logger, string mobile, int residents);
 
     [LoggerMessage(EventId = 4, EventName = "WeChatUnsubscribed", Level = LogLevel.Information,
         Message = "WeChat follower {OpenId} unsubscribed; {Unbound} residents and officials go by SMS from now on.")]

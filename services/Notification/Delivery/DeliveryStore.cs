@@ -76,12 +76,34 @@ public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDel
             return (long)(await cmd.ExecuteScalarAsync(ct))!;
         }, ct);
 
-    public Task MarkSentAsync(DueMessage message, string provider, string providerMessageId, DateTimeOffset now, CancellationToken ct) =>
+    public Task MarkSentAsync(DueMessage message, string provider, string providerMessageId, byte[]? addressHash, DateTimeOffset now,
+        CancellationToken ct) =>
         UpdateAsync(message, """
             UPDATE messages SET status = 'SENT', attempts = attempts + 1, sent_at = $3, provider = $4, provider_message_id = $5,
-                                next_attempt_at = NULL, claimed_until = NULL, last_error = NULL
+                                address_hash = $6, next_attempt_at = NULL, claimed_until = NULL, last_error = NULL
             WHERE tenant_id = $1 AND message_id = $2 AND status = 'PENDING'
-            """, ct, now, provider, providerMessageId);
+            """, ct, now, provider, providerMessageId, (object?)addressHash ?? DBNull.Value);
+
+    /// <summary>
+    /// A resident who replied to unsubscribe gets no more reminders: every resident written to at that number (in any
+    /// tenant) is opted out of reminders, unless she already opted out of everything.
+    /// </summary>
+    public Task<int> OptOutRepliedAsync(byte[] addressHash, string source, CancellationToken ct) =>
+        db.InSystemScopeAsync(async (conn, tx) =>
+        {
+            await using var cmd = new NpgsqlCommand("""
+                INSERT INTO contact_preferences (tenant_id, resident_id, opt_out, source, update_time)
+                SELECT DISTINCT tenant_id, recipient_id, 'REMINDERS', $2, $3 FROM messages
+                WHERE address_hash = $1 AND recipient_kind = 'RESIDENT'
+                ON CONFLICT (tenant_id, resident_id) DO UPDATE
+                  SET opt_out = 'REMINDERS', source = excluded.source, update_time = excluded.update_time
+                  WHERE contact_preferences.opt_out = 'NONE'
+                """, conn, tx);
+            cmd.Parameters.Add(new() { Value = addressHash });
+            cmd.Parameters.Add(new() { Value = source });
+            cmd.Parameters.Add(new() { Value = time.GetUtcNow() });
+            return await cmd.ExecuteNonQueryAsync(ct);
+        }, ct);
 
     public Task MarkSkippedAsync(DueMessage message, string reason, CancellationToken ct) =>
         UpdateAsync(message, """
@@ -157,7 +179,7 @@ public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDel
             cmd.Parameters.Add(new() { Value = message.TenantId });
             cmd.Parameters.Add(new() { Value = message.MessageId });
             foreach (var value in values)
-                cmd.Parameters.Add(value is DBNull ? new NpgsqlParameter { Value = value, NpgsqlDbType = NpgsqlDbType.Text } : new NpgsqlParameter { Value = value });
+                cmd.Parameters.Add(value is DBNull ? new NpgsqlParameter { Value = value, NpgsqlDbType = NpgsqlDbType.Unknown } : new NpgsqlParameter { Value = value });
             return await cmd.ExecuteNonQueryAsync(ct);
         }, ct);
 }

@@ -47,12 +47,14 @@ public sealed class Dispatcher : IAsyncDisposable
     private readonly DispatcherOptions _options;
     private readonly RetrySchedule _retry;
     private readonly ILogger<Dispatcher> _logger;
+    private readonly AddressHasher _addressHasher;
     private readonly Dictionary<string, IMessageProvider> _providers;
     private readonly Dictionary<string, RateLimiter> _limiters;
 
     public Dispatcher(DeliveryStore store, ResidentDirectory directory, PlatformDatabase db, IEnumerable<IMessageProvider> providers,
-        TimeProvider time, IOptions<DispatcherOptions> options, ILogger<Dispatcher> logger)
+        TimeProvider time, IOptions<DispatcherOptions> options, AddressHasher addressHasher, ILogger<Dispatcher> logger)
     {
+        _addressHasher = addressHasher;
         _store = store;
         _directory = directory;
         _db = db;
@@ -174,7 +176,7 @@ public sealed class Dispatcher : IAsyncDisposable
                 NotificationMetrics.Attempts.WithLabels(message.Channel, provider.Name, "accepted").Inc();
                 NotificationMetrics.Finished.WithLabels(message.TenantId, message.Channel, "sent").Inc();
                 await _store.MarkSentAsync(message, provider.Name, outcome.ProviderMessageId ?? message.MessageId.ToString("N"),
-                    _time.GetUtcNow(), ct);
+                    message.Channel == ChannelNames.Sms ? _addressHasher.Hash(address) : null, _time.GetUtcNow(), ct);
                 break;
             case SendOutcomeKind.RetryLater:
                 NotificationMetrics.Attempts.WithLabels(message.Channel, provider.Name, "retry").Inc();
