@@ -42,13 +42,8 @@ public static partial class ProviderCallbacks
         IDeliveryReceiptSink sink, ILoggerFactory loggers, CancellationToken ct)
     {
         var logger = loggers.CreateLogger(typeof(ProviderCallbacks));
-        if (!SameSecret(options.Value.CallbackToken, request.Query["token"].ToString()))
-        {
-            LogRefused(logger, TencentSmsProvider.ProviderName);
-            return Results.StatusCode(StatusCodes.Status403Forbidden);
-        }
-        var body = await ReadBodyAsync(request, ct);
-        if (body is null) return TencentError("The body is too large.");
+        var (refusal, body) = await TencentCallbackBodyAsync(request, options.Value, logger, ct);
+        if (refusal is not null) return refusal;
 
         List<DeliveryReceipt> receipts;
         try
@@ -72,13 +67,8 @@ public static partial class ProviderCallbacks
         Delivery.AddressHasher hasher, Delivery.DeliveryStore store, ILoggerFactory loggers, CancellationToken ct)
     {
         var logger = loggers.CreateLogger(typeof(ProviderCallbacks));
-        if (!SameSecret(options.Value.CallbackToken, request.Query["token"].ToString()))
-        {
-            LogRefused(logger, TencentSmsProvider.ProviderName);
-            return Results.StatusCode(StatusCodes.Status403Forbidden);
-        }
-        var body = await ReadBodyAsync(request, ct);
-        if (body is null) return TencentError("The body is too large.");
+        var (refusal, body) = await TencentCallbackBodyAsync(request, options.Value, logger, ct);
+        if (refusal is not null) return refusal;
         string mobile, text;
         try
         {
@@ -99,6 +89,19 @@ public static partial class ProviderCallbacks
             LogReplyOptOut(logger, MaskPhone(mobile), optedOut);
         }
         return Results.Json(new { result = 0, errmsg = "OK" });
+    }
+
+    /// <summary>The body of a Tencent callback whose URL carries our token; otherwise the answer that refuses it.</summary>
+    private static async Task<(IResult? Refusal, byte[] Body)> TencentCallbackBodyAsync(HttpRequest request, TencentSmsOptions options,
+        ILogger logger, CancellationToken ct)
+    {
+        if (!SameSecret(options.CallbackToken, request.Query["token"].ToString()))
+        {
+            LogRefused(logger, TencentSmsProvider.ProviderName);
+            return (Results.StatusCode(StatusCodes.Status403Forbidden), []);
+        }
+        var body = await ReadBodyAsync(request, ct);
+        return body is null ? (TencentError("The body is too large."), []) : (null, body);
     }
 
     /// <summary>Reports: user_receive_time (Beijing time), nationcode, mobile, report_status, errmsg, description, sid.</summary>
