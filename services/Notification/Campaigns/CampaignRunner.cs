@@ -110,12 +110,16 @@ public sealed class CampaignRunner(PlatformDatabase db, ResidentDirectory direct
                 // A share lock: a cancellation waits for this page and then skips what it created.
                 if (await StateAsync(conn, tx, campaign.TenantId, campaign.CampaignId, forShare: true, ct) != CampaignStates.Scheduled)
                     return false;
+                // One read of the templates, quiet hours and the page's preferences, then one insert per person.
+                var batch = await writer.BatchAsync(conn, tx, campaign.TenantId, campaign.TemplateKey, ct);
+                var preferences = await ContactBook.PreferencesAsync(conn, tx, campaign.TenantId, page.Select(e => e.ResidentId).ToList(), ct);
                 foreach (var entry in page)
                 {
-                    var outcome = await writer.EnqueueAsync(conn, tx, new NewMessage(campaign.TenantId, RecipientKinds.Resident,
+                    var outcome = await batch.EnqueueAsync(conn, tx, new NewMessage(campaign.TenantId, RecipientKinds.Resident,
                         entry.ResidentId, campaign.TemplateKey,
                         MessageValues.Reminder(entry.Name, campaign.Target.CoverageYear, campaign.Deadline),
-                        campaign.SendTime, CampaignId: campaign.CampaignId), ct);
+                        campaign.SendTime, CampaignId: campaign.CampaignId),
+                        RecipientFacts.Of(preferences.GetValueOrDefault(entry.ResidentId)), ct);
                     if (outcome is EnqueueOutcome.Queued or EnqueueOutcome.Skipped) created++;
                 }
                 return true;

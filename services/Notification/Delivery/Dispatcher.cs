@@ -34,7 +34,7 @@ public sealed class DispatcherOptions
 
 /// <summary>
 /// Sends what is due. For each message, just before the provider call: quiet hours again (settings may have
-/// changed), opt-out again, and the registry for the resident's phone and state, so nobody dead, deregistered or
+/// changed), opt-out again (both read once per batch and tenant), and the registry for the resident's phone and state, so nobody dead, deregistered or
 /// already enrolled (for reminders) is written to, and no phone number is kept here. Provider calls run outside any
 /// transaction, within a per-channel rate limit; transient failures back off and retry, then fail.
 /// </summary>
@@ -80,12 +80,16 @@ public sealed class Dispatcher : IAsyncDisposable
     public async Task<int> DispatchDueAsync(CancellationToken ct)
     {
         var due = await _store.ClaimDueAsync(_time.GetUtcNow(), _options.Lease, _options.BatchSize, ct);
+        // Quiet hours, preferences and officials are read once per tenant of the batch, a few seconds before the sends.
+        var facts = new Dictionary<string, TenantFacts>(StringComparer.Ordinal);
+        foreach (var tenant in due.GroupBy(m => m.TenantId))
+            facts[tenant.Key] = await TenantFactsAsync(tenant.Key, tenant.ToList(), ct);
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = ct },
             async (message, token) =>
             {
                 try
                 {
-                    await SendOneAsync(message, token);
+                    await SendOneAsync(message, facts[message.TenantId], token);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -96,6 +100,22 @@ public sealed class Dispatcher : IAsyncDisposable
         return due.Count;
     }
 
+    private sealed record TenantFacts(QuietHours Quiet, IReadOnlyDictionary<string, ContactPreferenceRow> Preferences,
+        IReadOnlyDictionary<string, OfficialRow> Officials);
+
+    private Task<TenantFacts> TenantFactsAsync(string tenantId, IReadOnlyList<DueMessage> messages, CancellationToken ct) =>
+        _db.InTenantAsync(tenantId, async (conn, tx) =>
+        {
+            var residents = messages.Where(m => m.RecipientKind == RecipientKinds.Resident).Select(m => m.RecipientId).Distinct().ToList();
+            var officials = new Dictionary<string, OfficialRow>(StringComparer.Ordinal);
+            foreach (var id in messages.Where(m => m.RecipientKind == RecipientKinds.Official).Select(m => m.RecipientId).Distinct())
+                if (await ContactBook.OfficialAsync(conn, tx, tenantId, id, ct) is { } official) officials[id] = official;
+            return new TenantFacts(await ContactBook.QuietHoursAsync(conn, tx, tenantId, ct),
+                residents.Count == 0 ? new Dictionary<string, ContactPreferenceRow>()
+                    : await ContactBook.PreferencesAsync(conn, tx, tenantId, residents, ct),
+                officials);
+        }, ct);
+
     /// <summary>Dispatches until nothing is due now (tests, and catching up after an outage).</summary>
     public async Task<int> DrainAsync(CancellationToken ct)
     {
@@ -105,17 +125,12 @@ public sealed class Dispatcher : IAsyncDisposable
         return total;
     }
 
-    private async Task SendOneAsync(DueMessage message, CancellationToken ct)
+    private async Task SendOneAsync(DueMessage message, TenantFacts facts, CancellationToken ct)
     {
         var now = _time.GetUtcNow();
-        var (quiet, preference, official) = await _db.InTenantAsync(message.TenantId, async (conn, tx) =>
-        {
-            var quietHours = await ContactBook.QuietHoursAsync(conn, tx, message.TenantId, ct);
-            return message.RecipientKind == RecipientKinds.Resident
-                ? (quietHours, await ContactBook.PreferenceAsync(conn, tx, message.TenantId, message.RecipientId, ct), (OfficialRow?)null)
-                : (quietHours, null, await ContactBook.OfficialAsync(conn, tx, message.TenantId, message.RecipientId, ct));
-        }, ct);
-
+        var quiet = facts.Quiet;
+        var preference = facts.Preferences.GetValueOrDefault(message.RecipientId);
+        var official = facts.Officials.GetValueOrDefault(message.RecipientId);
         if (quiet.IsQuiet(message.Channel, now))
         {
             await _store.RescheduleAsync(message, quiet.NextAllowed(message.Channel, now), error: null, attempted: false, ct);

@@ -55,24 +55,46 @@ public enum EnqueueOutcome
 /// </summary>
 public sealed class MessageWriter(TimeProvider time, ILogger<MessageWriter> logger)
 {
+    /// <summary>One message; reads what it needs itself.</summary>
     public async Task<EnqueueOutcome> EnqueueAsync(NpgsqlConnection conn, NpgsqlTransaction tx, NewMessage message, CancellationToken ct)
     {
-        var templates = await TemplateStore.CurrentAsync(conn, tx, message.TenantId, message.TemplateKey, ct);
-        string optOut = OptOut.None;
-        var weChatBound = false;
-        if (message.RecipientKind == RecipientKinds.Resident)
-        {
-            var preference = await ContactBook.PreferenceAsync(conn, tx, message.TenantId, message.RecipientId, ct);
-            optOut = preference?.OptOut ?? OptOut.None;
-            weChatBound = preference is { WeChatOpenId.Length: > 0 };
-        }
-        else
-        {
-            var official = await ContactBook.OfficialAsync(conn, tx, message.TenantId, message.RecipientId, ct);
-            weChatBound = official is { WeChatOpenId.Length: > 0 };
-        }
+        var batch = await BatchAsync(conn, tx, message.TenantId, message.TemplateKey, ct);
+        return await batch.EnqueueAsync(conn, tx, message, await RecipientAsync(conn, tx, message, ct), ct);
+    }
 
-        var template = (weChatBound ? templates.FirstOrDefault(t => t.Channel == ChannelNames.WeChat) : null)
+    /// <summary>
+    /// The tenant's templates of a key and quiet hours, read once for many messages (a campaign page); the caller reads
+    /// the recipients' preferences in bulk and passes each one's.
+    /// </summary>
+    public async Task<MessageBatch> BatchAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, string templateKey,
+        CancellationToken ct) =>
+        new(await TemplateStore.CurrentAsync(conn, tx, tenantId, templateKey, ct),
+            await ContactBook.QuietHoursAsync(conn, tx, tenantId, ct), time, logger);
+
+    private static async Task<RecipientFacts> RecipientAsync(NpgsqlConnection conn, NpgsqlTransaction tx, NewMessage message,
+        CancellationToken ct)
+    {
+        if (message.RecipientKind == RecipientKinds.Resident)
+            return RecipientFacts.Of(await ContactBook.PreferenceAsync(conn, tx, message.TenantId, message.RecipientId, ct));
+        var official = await ContactBook.OfficialAsync(conn, tx, message.TenantId, message.RecipientId, ct);
+        return new RecipientFacts(OptOut.None, official is { WeChatOpenId.Length: > 0 });
+    }
+}
+
+/// <summary>What decides a message's channel and whether it is sent at all: her opt-out and whether she bound WeChat.</summary>
+public sealed record RecipientFacts(string OptOut, bool WeChatBound)
+{
+    public static RecipientFacts Of(ContactPreferenceRow? preference) =>
+        new(preference?.OptOut ?? Messages.OptOut.None, preference is { WeChatOpenId.Length: > 0 });
+}
+
+/// <summary>Messages of one key for one tenant, sharing its templates and quiet hours.</summary>
+public sealed class MessageBatch(IReadOnlyList<StoredTemplate> templates, QuietHours quiet, TimeProvider time, ILogger logger)
+{
+    public async Task<EnqueueOutcome> EnqueueAsync(NpgsqlConnection conn, NpgsqlTransaction tx, NewMessage message,
+        RecipientFacts recipient, CancellationToken ct)
+    {
+        var template = (recipient.WeChatBound ? templates.FirstOrDefault(t => t.Channel == ChannelNames.WeChat) : null)
             ?? templates.FirstOrDefault(t => t.Channel == ChannelNames.Sms)
             ?? templates.FirstOrDefault();
         if (template is null)
@@ -98,8 +120,7 @@ public sealed class MessageWriter(TimeProvider time, ILogger<MessageWriter> logg
             return EnqueueOutcome.TemplateBroken;
         }
 
-        var quiet = await ContactBook.QuietHoursAsync(conn, tx, message.TenantId, ct);
-        var skip = OptOut.Excludes(optOut, message.TemplateKey) ? SkipReasons.OptedOut : null;
+        var skip = OptOut.Excludes(recipient.OptOut, message.TemplateKey) ? SkipReasons.OptedOut : null;
         var now = time.GetUtcNow();
         var due = quiet.NextAllowed(template.Channel, message.DueAt < now ? now : message.DueAt);
 
