@@ -17,15 +17,25 @@ public sealed class AuditTests(AuditTests.Fixture fixture) : IClassFixture<Audit
             services.AddSingleton<ILoggerProvider>(Logs);
     }
 
-    private CapturedLog AuditLineFor(string client) =>
-        Assert.Single(fixture.Logs.Entries, e => e.EventName == "GatewayCall" && Equals(e.Fields["Client"], client));
+    /// <summary>
+    /// The one audit line that matches. The gateway writes it when the call ends on its side, which can be just after a gRPC
+    /// client has read the trailers, so it is waited for (up to 10 s) rather than expected at once.
+    /// </summary>
+    private async Task<CapturedLog> AuditLineAsync(Func<CapturedLog, bool> matches)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!fixture.Logs.Entries.Any(IsLine) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        return Assert.Single(fixture.Logs.Entries, IsLine);
+
+        bool IsLine(CapturedLog e) => e.EventName == "GatewayCall" && matches(e);
+    }
 
     [Fact]
     public async Task ListResidents_TenantKey_OneAuditLineWithCallerAndOutcomeWithoutKey()
     {
         await fixture.Identity.ListResidentsAsync(new ListResidentsRequest(), new Metadata { { "x-api-key", "demo-gaoyang-key" } });
 
-        var line = AuditLineFor("demo-gaoyang");
+        var line = await AuditLineAsync(e => Equals(e.Fields["Client"], "demo-gaoyang"));
         Assert.Equal("tenant", line.Fields["Scope"]);
         Assert.Equal("he-gaoyang", line.Fields["Tenant"]);
         Assert.Equal("/medins.identity.v1.IdentityRegistryService/ListResidents", line.Fields["Path"]);
@@ -44,7 +54,7 @@ public sealed class AuditTests(AuditTests.Fixture fixture) : IClassFixture<Audit
         request.Headers.Add("x-api-key", wrongKey);
         (await fixture.Http.SendAsync(request)).Dispose();
 
-        var line = Assert.Single(fixture.Logs.Entries, e => e.EventName == "GatewayCall" && Equals(e.Fields["Reason"], "CREDENTIAL_INVALID"));
+        var line = await AuditLineAsync(e => Equals(e.Fields["Reason"], "CREDENTIAL_INVALID"));
         Assert.Equal("none", line.Fields["Scope"]);
         Assert.Equal(401, line.Fields["Status"]);
         Assert.Equal("unauthenticated", line.Fields["Outcome"]);
