@@ -18,8 +18,8 @@ public sealed class AuditTests(AuditTests.Fixture fixture) : IClassFixture<Audit
     }
 
     /// <summary>
-    /// The one audit line that matches. The gateway writes it when the call ends on its side, which can be just after a gRPC
-    /// client has read the trailers, so it is waited for (up to 10 s) rather than expected at once.
+    /// The one audit line that matches. The gateway writes it when the call ends on its side, which can be just after
+    /// a gRPC client has read the trailers, so it is waited for (up to 10 s) rather than expected at once.
     /// </summary>
     private async Task<CapturedLog> AuditLineAsync(Func<CapturedLog, bool> matches)
     {
