@@ -196,6 +196,62 @@ public sealed class IdentityRegistryServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BatchGetResidents_CityScope_FoundInAskedOrderUnknownLeftOutOneAuditRow()
+    {
+        var first = await RegisterAsync("cq-linjiang", Registration(Id(301)));
+        var second = await RegisterAsync("cq-linjiang", Registration(Id(302), village: Puan));
+        await Client("cq-linjiang").RecordLifeEventAsync(new RecordLifeEventRequest
+        {
+            RequestId = "death-302", ResidentId = second.ResidentId, Kind = LifeEventKind.Death,
+            OccurredDate = new Google.Type.Date { Year = 2023, Month = 11, Day = 10 }, EvidenceReference = "注销证明-302",
+        });
+        var otherTenant = await RegisterAsync("he-gaoyang", Registration(TestIds.Make("130628", new DateOnly(1980, 5, 17), 303), village: GaoyangVillage));
+
+        var residents = (await Client("cq-linjiang", cityScope: true).BatchGetResidentsAsync(new BatchGetResidentsRequest
+        {
+            ResidentIds = { second.ResidentId, Guid.NewGuid().ToString(), first.ResidentId, otherTenant.ResidentId, second.ResidentId },
+        })).Residents;
+
+        Assert.Equal([second.ResidentId, first.ResidentId], residents.Select(r => r.ResidentId));
+        Assert.All(residents, r => Assert.Equal(Phone, r.Phone));
+        Assert.Equal(LifeEventKind.Death, Assert.Single(residents[0].LifeEvents).Kind);
+        Assert.Empty(residents[1].LifeEvents);
+        Assert.NotNull(residents[0].DeregisteredDate);
+        Assert.Equal(1, await CountAsync(
+            "SELECT count(*) FROM identity_registry.city_scope_audit WHERE operation = 'IdentityRegistryService/BatchGetResidents'"));
+    }
+
+    [Fact]
+    public async Task BatchGetResidents_TenantScope_NumbersMasked()
+    {
+        var registered = await RegisterAsync("cq-linjiang", Registration(Id(311)));
+
+        var resident = Assert.Single((await Client("cq-linjiang").BatchGetResidentsAsync(new BatchGetResidentsRequest
+        {
+            ResidentIds = { registered.ResidentId },
+        })).Residents);
+
+        Assert.Equal((registered.ResidentId, registered.NationalId, registered.Phone), (resident.ResidentId, resident.NationalId, resident.Phone));
+        Assert.NotEqual(Phone, resident.Phone);
+        Assert.NotEqual(Id(311), resident.NationalId);
+    }
+
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(501, false)]
+    [InlineData(1, true)]
+    public async Task BatchGetResidents_NoneTooManyOrMalformed_InvalidArgument(int count, bool malformed)
+    {
+        var request = new BatchGetResidentsRequest();
+        request.ResidentIds.AddRange(Enumerable.Range(0, count).Select(_ => malformed ? "not-a-uuid" : Guid.NewGuid().ToString()));
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Client("cq-linjiang").BatchGetResidentsAsync(request).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("resident_ids", Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations).Field);
+    }
+
+    [Fact]
     public async Task GetResident_CityScope_FullNumbersAndAudited()
     {
         var nationalId = Id(123);

@@ -25,20 +25,25 @@ public static class LifeEventQueries
     }
 
     public static async Task<List<LifeEventRow>> ListForAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
-        Guid residentId, CancellationToken ct)
+        Guid residentId, CancellationToken ct) =>
+        [.. (await ListForManyAsync(conn, tx, tenantId, [residentId], ct))[residentId]];
+
+    /// <summary>The life events of many residents, each one's oldest first, in one query.</summary>
+    public static async Task<ILookup<Guid, LifeEventRow>> ListForManyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        IReadOnlyCollection<Guid> residentIds, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand("""
             SELECT life_event_id, resident_id, kind, occurred_on, evidence_reference, recorded_at FROM life_events
-            WHERE tenant_id = $1 AND resident_id = $2 ORDER BY occurred_on, recorded_at
+            WHERE tenant_id = $1 AND resident_id = ANY($2) ORDER BY resident_id, occurred_on, recorded_at
             """, conn, tx);
         cmd.Parameters.Add(new() { Value = tenantId });
-        cmd.Parameters.Add(new() { Value = residentId });
+        cmd.Parameters.Add(new() { Value = residentIds.ToArray() });
         var rows = new List<LifeEventRow>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
             rows.Add(new LifeEventRow(reader.GetGuid(0), reader.GetGuid(1), LifeEvents.Parse(reader.GetString(2)),
                 reader.GetFieldValue<DateOnly>(3), reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5)));
-        return rows;
+        return rows.ToLookup(r => r.ResidentId);
     }
 
     public static async Task DeregisterAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, Guid residentId,

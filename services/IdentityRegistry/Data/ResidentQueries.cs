@@ -64,6 +64,20 @@ public static class ResidentQueries
         return await reader.ReadAsync(ct) ? Read(reader) : null;
     }
 
+    /// <summary>The residents of these ids the tenant holds, in no particular order.</summary>
+    public static async Task<List<ResidentRow>> GetManyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        IReadOnlyCollection<Guid> residentIds, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            $"SELECT {Columns} FROM residents WHERE tenant_id = $1 AND resident_id = ANY($2)", conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = residentIds.ToArray() });
+        var rows = new List<ResidentRow>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) rows.Add(Read(reader));
+        return rows;
+    }
+
     /// <summary>Reads and locks one resident, so concurrent changes to her apply one after the other.</summary>
     public static async Task<ResidentRow?> GetForUpdateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         Guid residentId, CancellationToken ct)

@@ -176,6 +176,47 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
         return new GetResidentResponse { Resident = resident };
     }
 
+    private const int MaxBatchGet = 500;
+
+    public override async Task<BatchGetResidentsResponse> BatchGetResidents(BatchGetResidentsRequest request, ServerCallContext context)
+    {
+        var tenantId = tenant.RequireTenant();
+        var ids = new List<Guid>(request.ResidentIds.Count);
+        var malformed = false;
+        foreach (var text in request.ResidentIds)
+        {
+            if (Guid.TryParse(text, out var id)) ids.Add(id);
+            else malformed = true;
+        }
+        new RequestValidator()
+            .Check(ids.Count > 0 || malformed, "resident_ids", "is required")
+            .Check(request.ResidentIds.Count <= MaxBatchGet, "resident_ids", $"must name at most {MaxBatchGet} residents")
+            .Check(!malformed, "resident_ids", "must be UUIDs")
+            .ThrowIfInvalid();
+        var ct = context.CancellationToken;
+        var distinct = ids.Distinct().ToList();
+        var found = await ReadResidentsAsync(tenantId, nameof(BatchGetResidents), async (conn, tx) =>
+        {
+            // One query each for the residents, enrolments, identities and life events of the whole batch.
+            var rows = await ResidentQueries.GetManyAsync(conn, tx, tenantId, distinct, ct);
+            var present = rows.Select(r => r.ResidentId).ToList();
+            var enrolments = await EnrolmentQueries.ListForAsync(conn, tx, tenantId, present, ct);
+            var certified = (await IdentityQueries.UnrevokedForAsync(conn, tx, tenantId, present, ct)).ToLookup(c => c.ResidentId);
+            var lifeEvents = await LifeEventQueries.ListForManyAsync(conn, tx, tenantId, present, ct);
+            var today = ShanghaiCalendar.Today(time);
+            return rows.ToDictionary(r => r.ResidentId, r =>
+            {
+                var resident = ToProto(r, enrolments[r.ResidentId]);
+                resident.CertifiedIdentities.AddRange(IdentityImports.Current(certified[r.ResidentId], today));
+                resident.LifeEvents.AddRange(lifeEvents[r.ResidentId].Select(ToProto));
+                return resident;
+            });
+        }, ct);
+        var response = new BatchGetResidentsResponse();
+        response.Residents.AddRange(distinct.Where(found.ContainsKey).Select(id => found[id]));
+        return response;
+    }
+
     public override async Task<ListResidentsResponse> ListResidents(ListResidentsRequest request, ServerCallContext context)
     {
         var tenantId = tenant.RequireTenant();

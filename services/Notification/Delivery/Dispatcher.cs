@@ -33,8 +33,8 @@ public sealed class DispatcherOptions
 }
 
 /// <summary>
-/// Sends what is due. For each message, just before the provider call: quiet hours again (settings may have
-/// changed), opt-out again (both read once per batch and tenant), and the registry for the resident's phone and state, so nobody dead, deregistered or
+/// Sends what is due. Seconds before the provider calls, once per batch and tenant: quiet hours again (settings may
+/// have changed), opt-out again, and the registry for each resident's phone and state, so nobody dead, deregistered or
 /// already enrolled (for reminders) is written to, and no phone number is kept here. Provider calls run outside any
 /// transaction, within a per-channel rate limit; transient failures back off and retry, then fail.
 /// </summary>
@@ -101,20 +101,26 @@ public sealed class Dispatcher : IAsyncDisposable
     }
 
     private sealed record TenantFacts(QuietHours Quiet, IReadOnlyDictionary<string, ContactPreferenceRow> Preferences,
-        IReadOnlyDictionary<string, OfficialRow> Officials);
+        IReadOnlyDictionary<string, OfficialRow> Officials, IReadOnlyDictionary<string, ResidentLookup> Residents);
 
-    private Task<TenantFacts> TenantFactsAsync(string tenantId, IReadOnlyList<DueMessage> messages, CancellationToken ct) =>
-        _db.InTenantAsync(tenantId, async (conn, tx) =>
+    private async Task<TenantFacts> TenantFactsAsync(string tenantId, IReadOnlyList<DueMessage> messages, CancellationToken ct)
+    {
+        var residents = messages.Where(m => m.RecipientKind == RecipientKinds.Resident).Select(m => m.RecipientId).Distinct().ToList();
+        var (quiet, preferences, officials) = await _db.InTenantAsync(tenantId, async (conn, tx) =>
         {
-            var residents = messages.Where(m => m.RecipientKind == RecipientKinds.Resident).Select(m => m.RecipientId).Distinct().ToList();
             var officials = new Dictionary<string, OfficialRow>(StringComparer.Ordinal);
             foreach (var id in messages.Where(m => m.RecipientKind == RecipientKinds.Official).Select(m => m.RecipientId).Distinct())
                 if (await ContactBook.OfficialAsync(conn, tx, tenantId, id, ct) is { } official) officials[id] = official;
-            return new TenantFacts(await ContactBook.QuietHoursAsync(conn, tx, tenantId, ct),
+            return (await ContactBook.QuietHoursAsync(conn, tx, tenantId, ct),
                 residents.Count == 0 ? new Dictionary<string, ContactPreferenceRow>()
                     : await ContactBook.PreferencesAsync(conn, tx, tenantId, residents, ct),
                 officials);
         }, ct);
+        // One registry call for the batch's residents of this tenant: phone numbers and state, just before sending.
+        var lookups = residents.Count == 0 ? new Dictionary<string, ResidentLookup>()
+            : await _directory.FindManyAsync(tenantId, residents, ct);
+        return new TenantFacts(quiet, preferences, officials, lookups);
+    }
 
     /// <summary>Dispatches until nothing is due now (tests, and catching up after an outage).</summary>
     public async Task<int> DrainAsync(CancellationToken ct)
@@ -145,7 +151,7 @@ public sealed class Dispatcher : IAsyncDisposable
                 await SkipAsync(message, SkipReasons.OptedOut, ct);
                 return;
             }
-            switch (await _directory.FindAsync(message.TenantId, message.RecipientId, ct))
+            switch (facts.Residents.GetValueOrDefault(message.RecipientId) ?? new ResidentLookup.Unknown())
             {
                 case ResidentLookup.Unknown:
                     await SkipAsync(message, SkipReasons.UnknownResident, ct);

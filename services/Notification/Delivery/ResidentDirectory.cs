@@ -14,31 +14,41 @@ public abstract record ResidentLookup
 
 /// <summary>
 /// identity-registry as notification reads it, from background work with no caller to borrow a tenant from: each
-/// call names its tenant and this service as the client. Looking up a resident's phone number takes city scope,
-/// which the registry audits per call; ledgers are read in tenant scope (names, masked numbers).
+/// call names its tenant and this service as the client. Looking up residents' phone numbers takes city scope, which
+/// the registry audits per call (one call per dispatched batch); ledgers are read in tenant scope (names, masked numbers).
 /// </summary>
 public sealed class ResidentDirectory(IdentityRegistryService.IdentityRegistryServiceClient registry)
 {
     private const string Client = "notification";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private const int BatchLimit = 500;
 
-    public async Task<ResidentLookup> FindAsync(string tenantId, string residentId, CancellationToken ct)
+    /// <summary>
+    /// Many residents at once (one audited registry call per 500): each id maps to Found or Unknown, or every id to
+    /// Unavailable when the registry cannot answer.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, ResidentLookup>> FindManyAsync(string tenantId, IReadOnlyCollection<string> residentIds,
+        CancellationToken ct)
     {
+        var lookups = new Dictionary<string, ResidentLookup>(StringComparer.Ordinal);
+        // The registry refuses the whole batch for a malformed id: such an id names nobody it knows.
+        var wellFormed = residentIds.Where(id => Guid.TryParse(id, out _)).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var id in residentIds) lookups[id] = new ResidentLookup.Unknown();
         try
         {
-            var response = await registry.GetResidentAsync(new GetResidentRequest { ResidentId = residentId },
-                Headers(tenantId, cityScope: true), DateTime.UtcNow.Add(Timeout), ct);
-            return response.Resident is null ? new ResidentLookup.Unknown() : new ResidentLookup.Found(response.Resident);
-        }
-        catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
-        {
-            // An id the registry calls malformed names nobody it knows either.
-            return new ResidentLookup.Unknown();
+            foreach (var chunk in wellFormed.Chunk(BatchLimit))
+            {
+                var response = await registry.BatchGetResidentsAsync(new BatchGetResidentsRequest { ResidentIds = { chunk } },
+                    Headers(tenantId, cityScope: true), DateTime.UtcNow.Add(Timeout), ct);
+                foreach (var resident in response.Residents) lookups[resident.ResidentId] = new ResidentLookup.Found(resident);
+            }
         }
         catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled || !ct.IsCancellationRequested)
         {
-            return new ResidentLookup.Unavailable($"identity-registry: {ex.StatusCode} {ex.Status.Detail}");
+            var unavailable = new ResidentLookup.Unavailable($"identity-registry: {ex.StatusCode} {ex.Status.Detail}");
+            foreach (var id in wellFormed) lookups[id] = unavailable;
         }
+        return lookups;
     }
 
     /// <summary>Every entry of a ledger, page by page.</summary>
