@@ -243,4 +243,64 @@ public sealed class DispatcherTests : IAsyncLifetime
         Assert.Equal(DeliveryStatus.Sent, (await SingleMessageAsync(resident)).Status);
         Assert.Empty(_sms.Calls); // the local sink carried the WeChat message
     }
+
+    [Fact]
+    public async Task Dispatch_ResidentMovedAway_SkippedDeregistered()
+    {
+        var resident = await _platform.RegisterResidentAsync(Lidu, Village);
+        await ReceiptAsync(resident);
+        await _platform.Registry(Lidu).RecordLifeEventAsync(new Medins.Identity.V1.RecordLifeEventRequest
+        {
+            RequestId = "moved-" + resident, ResidentId = resident, Kind = Medins.Identity.V1.LifeEventKind.MovedAway,
+            OccurredDate = new Google.Type.Date { Year = 2023, Month = 11, Day = 20 }, EvidenceReference = "迁出证明-1",
+        });
+
+        await _platform.RunDispatchPassAsync();
+
+        var message = await SingleMessageAsync(resident);
+        Assert.Equal((DeliveryStatus.Skipped, SkipReason.Deregistered), (message.Status, message.SkipReason));
+        Assert.Empty(_sms.Calls);
+    }
+
+    [Fact]
+    public async Task Dispatch_TenantQuietHoursFromSettings_WaitsForTheTenantsWindowToEnd()
+    {
+        // A tenant's own quiet hours are data: here 09:00–11:00 for SMS, so a receipt at 10:00 waits until 11:00.
+        await using (var cmd = _platform.Db.Owner.CreateCommand($$"""
+            UPDATE notification.tenant_settings SET quiet_start = '09:00', quiet_end = '11:00', quiet_channels = '{SMS}'
+            WHERE tenant_id = '{{Lidu}}'
+            """))
+        {
+            Assert.Equal(1, await cmd.ExecuteNonQueryAsync());
+        }
+        var resident = await _platform.RegisterResidentAsync(Lidu, Village);
+
+        var queued = await ReceiptAsync(resident);
+        await _platform.RunDispatchPassAsync();
+        var callsInWindow = _sms.Calls.Count;
+        _platform.Clock.Advance(TimeSpan.FromHours(1));
+        await _platform.RunDispatchPassAsync();
+
+        Assert.Equal(Morning.AddHours(1), queued.NextAttemptTime.ToDateTimeOffset());
+        Assert.Equal(0, callsInWindow);
+        Assert.Equal(DeliveryStatus.Sent, (await SingleMessageAsync(resident)).Status);
+    }
+
+    [Fact]
+    public async Task ClaimDue_ClaimedMessage_NotClaimedAgainUntilItsLeaseEnds()
+    {
+        var resident = await _platform.RegisterResidentAsync(Lidu, Village);
+        await ReceiptAsync(resident);
+        var store = _platform.Services.GetRequiredService<Medins.Notification.Delivery.DeliveryStore>();
+        var now = _platform.Clock.GetUtcNow();
+
+        var first = await store.ClaimDueAsync(now, TimeSpan.FromMinutes(2), 10, CancellationToken.None);
+        var whileHeld = await store.ClaimDueAsync(now.AddMinutes(1), TimeSpan.FromMinutes(2), 10, CancellationToken.None);
+        // The first dispatcher died without answering: after the lease another one takes the message.
+        var afterLease = await store.ClaimDueAsync(now.AddMinutes(2), TimeSpan.FromMinutes(2), 10, CancellationToken.None);
+
+        Assert.Equal(resident, Assert.Single(first).RecipientId);
+        Assert.Empty(whileHeld);
+        Assert.Equal(first[0].MessageId, Assert.Single(afterLease).MessageId);
+    }
 }

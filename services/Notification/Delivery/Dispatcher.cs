@@ -216,10 +216,8 @@ public sealed class Dispatcher : IAsyncDisposable
     /// <summary>Why this resident must not get this message now, or null.</summary>
     internal static string? ReasonNotToWrite(Resident resident, DueMessage message, DateOnly today)
     {
-        if (resident.DeregisteredDate.ToDateOnly() is { } date && date <= today)
-            return resident.LifeEvents.Any(e => e.Kind == LifeEventKind.Death) ? SkipReasons.Deceased : SkipReasons.Deregistered;
-        if (resident.LifeEvents.Any(e => e.Kind == LifeEventKind.Death))
-            return SkipReasons.Deceased;
+        if (resident.LifeEvents.Any(e => e.Kind == LifeEventKind.Death)) return SkipReasons.Deceased;
+        if (resident.DeregisteredDate.ToDateOnly() is { } date && date <= today) return SkipReasons.Deregistered;
         if (TemplateKeys.IsReminder(message.TemplateKey) && message.CampaignYear is { } year
             && resident.Enrolments.Any(e => e.CoverageYear == year && e.Status == EnrolmentStatus.Enrolled))
             return SkipReasons.AlreadyEnrolled;

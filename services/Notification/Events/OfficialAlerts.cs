@@ -12,14 +12,8 @@ namespace Medins.Notification.Events;
 public sealed class OfficialAlerts(MessageWriter writer, TimeProvider time, ILogger<OfficialAlerts> logger)
 {
     /// <summary>Whether the event may be acted on: its data names the tenant it was delivered for (or none).</summary>
-    public bool SameTenant(string topic, Guid eventId, string envelopeTenant, string dataTenant)
-    {
-        if (dataTenant.Length == 0 || dataTenant == envelopeTenant) return true;
-        // A publisher bug: writing to either tenant's officials could tell one county of another's figures.
-        logger.LogError("No message for {Topic} event {EventId}: envelope tenant {EnvelopeTenant} differs from data tenant {DataTenant}",
-            topic, eventId, envelopeTenant, dataTenant);
-        return false;
-    }
+    public bool SameTenant(string topic, Guid eventId, string envelopeTenant, string dataTenant) =>
+        ResidentEvent.SameTenant(logger, topic, eventId, envelopeTenant, dataTenant);
 
     /// <summary>The number of officials the message was written for.</summary>
     public async Task<int> SendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, string divisionCode, string role,

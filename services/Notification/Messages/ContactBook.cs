@@ -31,20 +31,8 @@ public static class OfficialRoles
 public static class ContactBook
 {
     public static async Task<ContactPreferenceRow?> PreferenceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
-        string residentId, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand("""
-            SELECT resident_id, opt_out, wechat_openid, source, update_time FROM contact_preferences
-            WHERE tenant_id = $1 AND resident_id = $2
-            """, conn, tx);
-        cmd.Parameters.Add(new() { Value = tenantId });
-        cmd.Parameters.Add(new() { Value = residentId });
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct)
-            ? new ContactPreferenceRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                reader.GetFieldValue<DateTimeOffset>(4))
-            : null;
-    }
+        string residentId, CancellationToken ct) =>
+        (await PreferencesAsync(conn, tx, tenantId, [residentId], ct)).GetValueOrDefault(residentId);
 
     /// <summary>Preferences of many residents at once (campaign previews and materialisation).</summary>
     public static async Task<Dictionary<string, ContactPreferenceRow>> PreferencesAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
