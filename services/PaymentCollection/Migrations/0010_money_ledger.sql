@@ -29,32 +29,30 @@ ALTER TABLE payment_confirmations ADD CONSTRAINT payment_confirmations_outcome_c
                      'transaction_reused', 'order_expired', 'order_cancelled', 'order_not_found',
                      'household_member_order', 'household_members_changed', 'matched_from_review'));
 
--- The ledger of the tenant the transaction acts for (row-level security applies: the function runs as its caller).
+-- The ledger of one tenant (row-level security still applies: the function runs as its caller).
 -- held_fen: personal amounts of orders a channel paid; on_queue_fen: money on open review items; returned_fen: money
 -- of items resolved as returned to the payer. Money received from the channels = held + on queue + returned, which
 -- the channels' daily statements (reconciliation) and the tests check. double_held counts transactions whose money
 -- sits in two places (two orders outside one household order, or an order and a money-carrying item): always 0.
-CREATE FUNCTION payment_money_ledger()
+CREATE FUNCTION payment_money_ledger(p_tenant text)
 RETURNS TABLE (held_fen bigint, on_queue_fen bigint, returned_fen bigint, double_held bigint)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
   WITH held AS (
-    SELECT tenant_id, channel_transaction_id, sum(personal_amount_fen) AS fen,
+    SELECT channel_transaction_id, sum(personal_amount_fen) AS fen,
            count(DISTINCT coalesce(household_order_id, order_id)) AS owners
     FROM payment_orders
-    WHERE channel_transaction_id IS NOT NULL AND state IN ('paid', 'refund_requested', 'refunded')
-    GROUP BY tenant_id, channel_transaction_id
-  ), carried AS (
-    SELECT tenant_id, channel_transaction_id, count(*) AS items
-    FROM payment_reviews
-    WHERE carries_money AND (resolution IS NULL OR resolution = 'returned_to_payer')
-    GROUP BY tenant_id, channel_transaction_id
+    WHERE tenant_id = p_tenant AND channel_transaction_id IS NOT NULL
+      AND state IN ('paid', 'refund_requested', 'refunded')
+    GROUP BY channel_transaction_id
+  ), items AS (
+    SELECT channel_transaction_id, amount_fen, resolution FROM payment_reviews
+    WHERE tenant_id = p_tenant AND carries_money AND (resolution IS NULL OR resolution = 'returned_to_payer')
   )
   SELECT
     (SELECT coalesce(sum(fen), 0) FROM held)::bigint,
-    (SELECT coalesce(sum(amount_fen), 0) FROM payment_reviews WHERE carries_money AND resolution IS NULL)::bigint,
-    (SELECT coalesce(sum(amount_fen), 0) FROM payment_reviews
-     WHERE carries_money AND resolution = 'returned_to_payer')::bigint,
+    (SELECT coalesce(sum(amount_fen), 0) FROM items WHERE resolution IS NULL)::bigint,
+    (SELECT coalesce(sum(amount_fen), 0) FROM items WHERE resolution IS NOT NULL)::bigint,
     ((SELECT count(*) FROM held WHERE owners > 1)
-     + (SELECT count(*) FROM carried WHERE items > 1)
-     + (SELECT count(*) FROM held h JOIN carried c USING (tenant_id, channel_transaction_id)))::bigint
+     + (SELECT count(*) FROM (SELECT 1 FROM items GROUP BY channel_transaction_id HAVING count(*) > 1) twice)
+     + (SELECT count(*) FROM held h JOIN items i USING (channel_transaction_id)))::bigint
 $$;

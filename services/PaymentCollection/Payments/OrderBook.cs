@@ -131,7 +131,7 @@ public sealed partial class OrderBook(
     /// <summary>
     /// Applies a channel's notice to an order under the transaction and person-year locks. Every notice is kept; a
     /// refused one also goes to the review queue, carrying its money unless its transaction's money is already placed
-    /// (see <see cref="MoneyLedger"/>). Returns null when the tenant has no such order (the notice is kept for review too).
+    /// (the money ledger, migration 0010). Returns null when the tenant has no such order (the notice is kept for review too).
     /// </summary>
     public async Task<ConfirmationDecision?> ConfirmAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         Guid orderId, ConfirmationNotice notice, CancellationToken ct)
