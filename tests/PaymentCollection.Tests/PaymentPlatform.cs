@@ -198,6 +198,17 @@ public sealed class PaymentPlatform : IAsyncDisposable
         return events;
     }
 
+    /// <summary>The tenant's money ledger (payment_money_ledger, migration 0010).</summary>
+    public async Task<MoneyLedger> MoneyLedgerAsync(string tenantId)
+    {
+        await using var cmd = Db.Owner.CreateCommand(
+            "SELECT held_fen, on_queue_fen, returned_fen, double_held FROM payment_collection.payment_money_ledger($1)");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        await using var r = await cmd.ExecuteReaderAsync();
+        await r.ReadAsync();
+        return new MoneyLedger(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3));
+    }
+
     /// <summary>payment-collection's Prometheus exposition.</summary>
     public async Task<string> MetricsAsync()
     {
@@ -244,4 +255,13 @@ public sealed class PaymentPlatform : IAsyncDisposable
         foreach (var host in _hosts) await host.DisposeAsync();
         await Db.DisposeAsync();
     }
+}
+
+/// <summary>
+/// Where the money the channels reported is: held by paid orders, on the review queue, or returned to the payer from
+/// it. Received = held + on queue + returned; <see cref="DoubleHeld"/> counts transactions placed twice (always 0).
+/// </summary>
+public sealed record MoneyLedger(long HeldFen, long OnQueueFen, long ReturnedFen, long DoubleHeld)
+{
+    public long ReceivedFen => HeldFen + OnQueueFen + ReturnedFen;
 }

@@ -4,6 +4,13 @@ using NpgsqlTypes;
 
 namespace Medins.PaymentCollection.Data;
 
+/// <summary>Where a channel transaction's money is held; see <see cref="PaymentOrderStore.TransactionHomeAsync"/>.</summary>
+public sealed record TransactionHome(IReadOnlyList<PaymentOrder> HoldingOrders,
+    (Guid ReviewId, Guid OrderId, long AmountFen)? CarryingItem)
+{
+    public bool IsEmpty => HoldingOrders.Count == 0 && CarryingItem is null;
+}
+
 /// <summary>The SQL of payment orders, confirmations and the review queue; every call runs in a tenant transaction.</summary>
 public static class PaymentOrderStore
 {
@@ -25,6 +32,46 @@ public static class PaymentOrderStore
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>
+    /// Serialises every notice and review resolution that may place one channel transaction's money, so it lands
+    /// in exactly one place. Taken before any person-year lock, never after one.
+    /// </summary>
+    public static async Task LockTransactionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        string channelTransactionId, CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            $"payment_collection|txn|{tenantId}|{channelTransactionId}");
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Where a channel transaction's money is: the orders that hold it (a household order's members share it), or the
+    /// review item that carries it. Both empty: the transaction's money has not arrived before.
+    /// </summary>
+    public static async Task<TransactionHome> TransactionHomeAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        string tenantId, string channelTransactionId, CancellationToken ct)
+    {
+        var holders = new List<PaymentOrder>();
+        await using (var cmd = Command(conn, tx, $"""
+            SELECT {OrderColumns} FROM payment_orders
+            WHERE tenant_id = $1 AND channel_transaction_id = $2 AND state IN ('paid', 'refund_requested', 'refunded')
+            ORDER BY order_id
+            """, tenantId, channelTransactionId))
+        {
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) holders.Add(ReadOrder(reader));
+        }
+        await using var item = Command(conn, tx, """
+            SELECT review_id, order_id, amount_fen FROM payment_reviews
+            WHERE tenant_id = $1 AND channel_transaction_id = $2 AND carries_money
+              AND (resolution IS NULL OR resolution = 'returned_to_payer')
+            ORDER BY created_at, review_id
+            LIMIT 1
+            """, tenantId, channelTransactionId);
+        await using var r = await item.ExecuteReaderAsync(ct);
+        return new TransactionHome(holders, await r.ReadAsync(ct) ? (r.GetGuid(0), r.GetGuid(1), r.GetInt64(2)) : null);
+    }
+
     public static async Task<bool> CoverageYearSettledAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         string residentId, int coverageYear, Guid? excludingOrderId, CancellationToken ct)
     {
@@ -33,20 +80,6 @@ public static class PaymentOrderStore
                            WHERE tenant_id = $1 AND resident_id = $2 AND coverage_year = $3
                              AND state IN ('paid', 'refund_requested') AND order_id IS DISTINCT FROM $4)
             """, tenantId, residentId, coverageYear, Nullable(excludingOrderId, NpgsqlDbType.Uuid));
-        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
-    }
-
-    public static async Task<bool> TransactionSettledAnotherOrderAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
-        string tenantId, string channel, string channelTransactionId, Guid orderId, CancellationToken ct)
-    {
-        // A household order's members carry its transaction number too: they are that order, not another one.
-        await using var cmd = Command(conn, tx, """
-            SELECT EXISTS (SELECT 1 FROM payment_orders
-                           WHERE tenant_id = $1 AND channel = $2 AND channel_transaction_id = $3 AND order_id <> $4
-                             AND household_order_id IS DISTINCT FROM $4)
-                OR EXISTS (SELECT 1 FROM household_orders
-                           WHERE tenant_id = $1 AND channel = $2 AND channel_transaction_id = $3 AND household_order_id <> $4)
-            """, tenantId, channel, channelTransactionId, orderId);
         return (bool)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
@@ -168,18 +201,38 @@ public static class PaymentOrderStore
         return confirmationId;
     }
 
-    /// <summary>Puts a refused notice in front of a person; a replay of the same notice adds no second item.</summary>
+    /// <summary>
+    /// Puts a refused notice in front of a person; a replay of the same notice adds no second item.
+    /// <paramref name="carriesMoney"/>: the notice brings its transaction's money for the first time (see
+    /// <see cref="PaymentReview.CarriesMoney"/>).
+    /// </summary>
     public static async Task QueueReviewAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         Guid confirmationId, Guid orderId, string channelTransactionId, long amountFen, string reason, string detail,
-        DateTimeOffset createdAt, CancellationToken ct)
+        bool carriesMoney, DateTimeOffset createdAt, CancellationToken ct)
     {
         await using var cmd = Command(conn, tx, """
             INSERT INTO payment_reviews (tenant_id, review_id, confirmation_id, order_id, channel_transaction_id, amount_fen,
-              reason, detail, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+              reason, detail, created_at, carries_money)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             ON CONFLICT (tenant_id, order_id, channel_transaction_id, reason) DO NOTHING
             """, tenantId, Guid.CreateVersion7(createdAt), confirmationId, orderId, channelTransactionId, amountFen, reason,
-            detail, createdAt);
+            detail, createdAt, carriesMoney && amountFen > 0);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Once a transaction pays an order, its open 0-fen items (a notice that reported no amount) are closed as matched
+    /// to that order: they carried no money, and nobody must return what was never short.
+    /// </summary>
+    public static async Task CloseZeroAmountReviewsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        string channelTransactionId, Guid paidOrderId, DateTimeOffset at, CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx, """
+            UPDATE payment_reviews SET resolution = 'matched_elsewhere', resolution_reference = $3,
+              resolution_note = 'closed by the confirmation of the same transaction', resolved_by = 'payment-collection',
+              resolved_at = $4
+            WHERE tenant_id = $1 AND channel_transaction_id = $2 AND amount_fen = 0 AND resolved_at IS NULL
+            """, tenantId, channelTransactionId, paidOrderId.ToString(), at);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
@@ -193,11 +246,14 @@ public static class PaymentOrderStore
         ConfirmationOutcome.TransactionReused => "transaction_reused",
         ConfirmationOutcome.OrderExpired => "order_expired",
         ConfirmationOutcome.OrderCancelled => "order_cancelled",
+        ConfirmationOutcome.HouseholdMemberOrder => "household_member_order",
+        ConfirmationOutcome.HouseholdMembersChanged => "household_members_changed",
         _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
     };
 
     public const string ZeroContributionOutcome = "zero_contribution";
     public const string OrderNotFoundOutcome = "order_not_found";
+    public const string MatchedFromReviewOutcome = "matched_from_review";
 
     public static string StateCode(OrderState state) => state switch
     {

@@ -9,8 +9,14 @@ public static class ReviewStore
 {
     private const string Columns = """
         review_id, order_id, channel_transaction_id, amount_fen, reason, detail, created_at, resolution,
-        resolution_reference, resolution_note, resolved_by, resolved_at
+        resolution_reference, resolution_note, resolved_by, resolved_at, carries_money
         """;
+
+    /// <summary>The item without a lock, to learn which transaction to lock before taking the item's row lock.</summary>
+    public static async Task<PaymentReview?> FindAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        Guid reviewId, CancellationToken ct) =>
+        (await QueryAsync(conn, tx, $"SELECT {Columns} FROM payment_reviews WHERE tenant_id = $1 AND review_id = $2",
+            ct, tenantId, reviewId)).SingleOrDefault();
 
     public static async Task<PaymentReview?> FindForUpdateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         Guid reviewId, CancellationToken ct) =>
@@ -58,7 +64,10 @@ public static class ReviewStore
                 r.GetString(5), r.GetFieldValue<DateTimeOffset>(6),
                 r.IsDBNull(7) ? null : r.GetString(7) == "returned_to_payer" ? ReviewResolution.ReturnedToPayer : ReviewResolution.MatchedElsewhere,
                 r.IsDBNull(8) ? null : r.GetString(8), r.IsDBNull(9) ? null : r.GetString(9),
-                r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetFieldValue<DateTimeOffset>(11)));
+                r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetFieldValue<DateTimeOffset>(11))
+            {
+                CarriesMoney = r.GetBoolean(12),
+            });
         return reviews;
     }
 

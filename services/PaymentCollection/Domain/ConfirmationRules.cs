@@ -17,6 +17,11 @@ public enum ConfirmationOutcome
     TransactionReused,
     OrderExpired,
     OrderCancelled,
+    /// <summary>The notice named a member order: only its household order is paid, by one channel payment.</summary>
+    HouseholdMemberOrder,
+    /// <summary>A household order whose members no longer all await this payment (a member settled alone before
+    /// members were tied to their household): its total is no longer what is owed.</summary>
+    HouseholdMembersChanged,
 }
 
 /// <summary>How a notice is answered, and the order as it stands afterwards.</summary>
@@ -24,6 +29,9 @@ public sealed record ConfirmationDecision(ConfirmationOutcome Outcome, PaymentOr
 {
     /// <summary>For a household order's notice: the household order and its members as they stand afterwards.</summary>
     public (HouseholdOrder Order, IReadOnlyList<PaymentOrder> Members)? Household { get; init; }
+
+    /// <summary>For a notice refused because it named a member order: the household order to pay instead.</summary>
+    public Guid? PayHouseholdOrderId { get; init; }
 
     public bool Accepted => Outcome is ConfirmationOutcome.Confirmed or ConfirmationOutcome.Replayed;
 
@@ -38,6 +46,8 @@ public sealed record ConfirmationDecision(ConfirmationOutcome Outcome, PaymentOr
         ConfirmationOutcome.TransactionReused => "CHANNEL_TRANSACTION_REUSED",
         ConfirmationOutcome.OrderExpired => "ORDER_EXPIRED",
         ConfirmationOutcome.OrderCancelled => "ORDER_CANCELLED",
+        ConfirmationOutcome.HouseholdMemberOrder => HouseholdOrderRules.MemberOrder,
+        ConfirmationOutcome.HouseholdMembersChanged => HouseholdOrderRules.MembersChanged,
         _ => null,
     };
 }
@@ -86,6 +96,36 @@ public static class ConfirmationRules
 
         return new(ConfirmationOutcome.Confirmed, order.MarkPaid(notice.ChannelTransactionId, notice.ReportedPaidAt ?? now),
             "Paid.");
+    }
+
+    /// <summary>
+    /// A notice naming a member order is refused whatever it reports: the member is paid with her household (one
+    /// transaction for all), so money reported for her alone is money received that no order may keep.
+    /// </summary>
+    public static ConfirmationDecision DecideMember(PaymentOrder member, ConfirmationNotice notice) =>
+        member.HouseholdOrderId is not { } household
+            ? throw new ArgumentException("Not a member of a household order.", nameof(member))
+            : new(ConfirmationOutcome.HouseholdMemberOrder, member,
+                $"Order {member.OrderId} belongs to household order {household}; a channel pays the household order, " +
+                $"not a member alone (transaction {notice.ChannelTransactionId} is held for review).")
+            {
+                PayHouseholdOrderId = household,
+            };
+
+    /// <summary>
+    /// A household order is paid in one go for exactly its members' orders: every member still unpaid, their sum
+    /// its total. Anything else (a member settled alone) is refused rather than guessed at.
+    /// </summary>
+    public static ConfirmationDecision? CheckHouseholdMembers(HouseholdOrder household, IReadOnlyList<PaymentOrder> members)
+    {
+        if (household.State != OrderState.Created) return null;
+        var owed = members.Where(m => m.State == OrderState.Created).Sum(m => m.PersonalAmountFen);
+        var allAwaiting = members.All(m => m.State == OrderState.Created || m is { IsZeroContribution: true, State: OrderState.Paid });
+        return allAwaiting && owed == household.TotalPersonalFen
+            ? null
+            : new(ConfirmationOutcome.HouseholdMembersChanged, household.AsPayable(),
+                $"Household order {household.HouseholdOrderId} is for {household.TotalPersonalFen} fen but its members " +
+                $"still owe {owed} fen: a member was settled alone.");
     }
 
     private static ConfirmationDecision Mismatch(PaymentOrder order, ConfirmationNotice notice) =>

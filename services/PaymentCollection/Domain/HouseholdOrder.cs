@@ -37,6 +37,20 @@ public static class HouseholdOrderRules
     public const string HouseholdIncomplete = "HOUSEHOLD_INCOMPLETE";
     public const string NotAMember = "NOT_A_HOUSEHOLD_MEMBER";
     public const string NothingToPay = "HOUSEHOLD_NOTHING_TO_PAY";
+    /// <summary>A member order was named alone: it is confirmed, cancelled and paid only with its household order.</summary>
+    public const string MemberOrder = "HOUSEHOLD_MEMBER_ORDER";
+    public const string MembersChanged = "HOUSEHOLD_MEMBERS_CHANGED";
+
+    /// <summary>Refuses to act on a member order alone, naming the household order to act on instead.</summary>
+    public static void EnsureNotMember(PaymentOrder order, string action)
+    {
+        if (order.HouseholdOrderId is { } household)
+            throw new PaymentRuleException(MemberOrder,
+                $"Order {order.OrderId} belongs to household order {household}: {action} the household order instead.")
+            {
+                Metadata = new Dictionary<string, string> { ["household_order_id"] = household.ToString() },
+            };
+    }
 
     /// <summary>
     /// The members to pay for: those asked (or, when none are named, every member not yet enrolled for the year).

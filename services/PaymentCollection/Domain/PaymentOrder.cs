@@ -110,4 +110,7 @@ public sealed class PaymentRuleException(string reason, string message) : Except
     public const string OrderNotFound = "ORDER_NOT_FOUND";
     public const string RefundNotFound = "REFUND_NOT_FOUND";
     public string Reason { get; } = reason;
+
+    /// <summary>What a client needs to act on the refusal (ErrorInfo metadata), such as the order to act on instead.</summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 }

@@ -25,6 +25,13 @@ public sealed record PaymentReview(
 {
     public const string AlreadyResolved = "REVIEW_ALREADY_RESOLVED";
 
+    /// <summary>
+    /// Whether this item holds its transaction's money (the first word of that money, not a 0-fen notice). An item
+    /// repeating a transaction whose money an order or another item already holds is kept for a person to see, but
+    /// returning or matching it moves nothing: the money ledger counts each transaction once.
+    /// </summary>
+    public bool CarriesMoney { get; init; } = true;
+
     public PaymentReview Resolve(ReviewResolution resolution, string reference, string note, string resolvedBy,
         DateTimeOffset at) => Resolution is not null
         ? throw new PaymentRuleException(AlreadyResolved,
@@ -34,4 +41,72 @@ public sealed record PaymentReview(
             Resolution = resolution, ResolutionReference = reference, ResolutionNote = note, ResolvedBy = resolvedBy,
             ResolvedAt = at,
         };
+}
+
+/// <summary>What a "matched elsewhere" resolution does with the item's money.</summary>
+public enum MatchEffect
+{
+    /// <summary>The target order takes the money: it is confirmed by the item's transaction.</summary>
+    TakesMoney,
+    /// <summary>The target already holds this very transaction: the item repeated it, nothing moves.</summary>
+    AlreadyHeld,
+}
+
+/// <summary>
+/// Evidence a review resolution must carry, so the queue can never make one order hold two payments nor let money
+/// leave it unaccounted: "matched elsewhere" names an order that takes exactly this money (or already holds this
+/// very transaction), "returned to payer" names the channel's refund.
+/// </summary>
+public static class ReviewResolutionRules
+{
+    public const string ReferenceUnknown = "REVIEW_REFERENCE_UNKNOWN";
+    public const string TargetAlreadyPaid = "REVIEW_TARGET_ALREADY_PAID";
+    public const string TargetNotPayable = "REVIEW_TARGET_NOT_PAYABLE";
+    public const string TargetOtherPerson = "REVIEW_TARGET_OTHER_PERSON";
+    public const string NoMoney = "REVIEW_CARRIES_NO_MONEY";
+    public const string MoneyHeldElsewhere = "REVIEW_MONEY_HELD_ELSEWHERE";
+    public const string AmountMismatch = "AMOUNT_MISMATCH";
+
+    /// <summary>A channel's refund number: letters and digits, with - _ . / : inside; 4 to 64 characters.</summary>
+    public static bool IsReturnReference(string reference) =>
+        reference.Length is >= 4 and <= 64 && char.IsAsciiLetterOrDigit(reference[0])
+        && reference.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '/' or ':');
+
+    /// <summary>
+    /// Decides whether <paramref name="target"/> (a single order, or a household order seen as one payable order)
+    /// can take the item's money. <paramref name="sameOwner"/>: the target is the order the notice named, or the
+    /// same person's order for the same year (or, for a household, the household or one of its members).
+    /// </summary>
+    public static MatchEffect Match(PaymentReview review, PaymentOrder target, bool sameOwner,
+        bool personYearSettledByAnotherOrder, DateTimeOffset now)
+    {
+        HouseholdOrderRules.EnsureNotMember(target, "match the money to");
+        if (OrderStateMachine.HoldsPayment(target.State))
+        {
+            if (target.ChannelTransactionId != review.ChannelTransactionId)
+                throw new PaymentRuleException(TargetAlreadyPaid,
+                    $"Order {target.OrderId} already holds payment {target.ChannelTransactionId ?? "(zero contribution)"}; " +
+                    "matching this money to it would make it hold two payments.");
+            if (!sameOwner)
+                throw new PaymentRuleException(TargetOtherPerson,
+                    $"Order {target.OrderId} holds transaction {review.ChannelTransactionId} but is not the order this " +
+                    "notice named nor the same person's order for that year.");
+            return MatchEffect.AlreadyHeld;
+        }
+        if (!review.CarriesMoney)
+            throw new PaymentRuleException(NoMoney,
+                $"Review {review.ReviewId} repeats transaction {review.ChannelTransactionId}, whose money is held " +
+                "elsewhere (or it reported 0 fen): there is no money here to give to another order.");
+        if (target.EffectiveState(now) != OrderState.Created)
+            throw new PaymentRuleException(TargetNotPayable,
+                $"Order {target.OrderId} is {target.EffectiveState(now)}; only an unpaid, unexpired order can take the money.");
+        if (review.AmountFen != target.PersonalAmountFen)
+            throw new PaymentRuleException(AmountMismatch,
+                $"Review {review.ReviewId} holds {review.AmountFen} fen but order {target.OrderId} is for " +
+                $"{target.PersonalAmountFen} fen.");
+        if (personYearSettledByAnotherOrder)
+            throw new PaymentRuleException(PaymentRuleException.AlreadyPaid,
+                $"{target.ResidentId} has already paid for coverage year {target.CoverageYear} through another order.");
+        return MatchEffect.TakesMoney;
+    }
 }

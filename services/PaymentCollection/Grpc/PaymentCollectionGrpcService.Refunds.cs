@@ -24,15 +24,17 @@ public sealed partial class PaymentCollectionGrpcService
             requestLog.RunOnceAsync(conn, tx, tenantId, nameof(CancelPaymentOrder), request.RequestId, request,
                 CancelPaymentOrderResponse.Parser, async () =>
                 {
-                    var order = await PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: true, ct)
-                        ?? throw RpcErrors.NotFound(PaymentRuleException.OrderNotFound, $"No payment order {orderId}.");
-                    var now = Now();
-                    if (order.EffectiveState(now) != Domain.OrderState.Created)
-                        throw RpcErrors.FailedPrecondition(PaymentRuleException.OrderNotCancellable,
-                            $"Order {orderId} is {order.EffectiveState(now)}; only an unpaid, unexpired order can be cancelled.");
-                    var cancelled = order.Cancel();
-                    await PaymentOrderStore.UpdateOrderAsync(conn, tx, tenantId, cancelled, ct);
-                    return new CancelPaymentOrderResponse { Order = ProtoMapping.ToProto(cancelled, now) };
+                    try
+                    {
+                        var (order, household) = await orders.CancelAsync(conn, tx, tenantId, orderId, ct);
+                        return household is { } h
+                            ? new CancelPaymentOrderResponse { HouseholdOrder = ToProto(h.Order, h.Members, Now()) }
+                            : new CancelPaymentOrderResponse { Order = ProtoMapping.ToProto(order!, Now()) };
+                    }
+                    catch (PaymentRuleException ex)
+                    {
+                        throw ToRpc(ex);
+                    }
                 }, ct), ct));
     }
 

@@ -52,30 +52,36 @@ public sealed partial class PaymentCollectionGrpcService
             .Require(request.Reference, "reference")
             .Check(request.Reference.Length <= MaxIdLength, "reference", $"must be at most {MaxIdLength} characters")
             .Check(request.Note.Length <= MaxTextLength, "note", $"must be at most {MaxTextLength} characters");
+        var reference = request.Reference.Trim();
+        if (resolution == DomainResolution.ReturnedToPayer && reference.Length > 0)
+            validator.Check(ReviewResolutionRules.IsReturnReference(reference), "reference",
+                "must be the channel's refund number: 4 to 64 letters or digits, with - _ . / : inside");
         var ok = Guid.TryParse(request.ReviewId, out var reviewId);
         if (request.ReviewId.Length > 0) validator.Check(ok, "review_id", "must be a review id from ListPaymentReviews");
         validator.ThrowIfInvalid();
         var tenantId = tenant.RequireTenant();
         var ct = context.CancellationToken;
 
-        return await db.InTenantAsync(tenantId, (conn, tx) =>
+        return await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, (conn, tx) =>
             requestLog.RunOnceAsync(conn, tx, tenantId, nameof(ResolvePaymentReview), request.RequestId, request,
                 ResolvePaymentReviewResponse.Parser, async () =>
                 {
-                    var review = await ReviewStore.FindForUpdateAsync(conn, tx, tenantId, reviewId, ct)
-                        ?? throw RpcErrors.NotFound("REVIEW_NOT_FOUND", $"No review item {reviewId}.");
                     try
                     {
-                        var resolved = review.Resolve(resolution!.Value, request.Reference.Trim(), request.Note.Trim(),
-                            tenant.Client, Now());
-                        await ReviewStore.ResolveAsync(conn, tx, tenantId, resolved, ct);
+                        var resolved = await orders.ResolveReviewAsync(conn, tx, tenantId, reviewId, resolution!.Value,
+                            reference, request.Note.Trim(), tenant.Client, ct);
                         return new ResolvePaymentReviewResponse { Review = ToProto(resolved) };
+                    }
+                    catch (PaymentRuleException ex) when (ex.Reason == ReviewResolutionRules.ReferenceUnknown)
+                    {
+                        throw RpcErrors.InvalidArgument(ex.Reason, ex.Message, ("reference",
+                            "must name an order, household order or channel transaction that can hold this money"));
                     }
                     catch (PaymentRuleException ex)
                     {
                         throw ToRpc(ex);
                     }
-                }, ct), ct);
+                }, ct), ct));
     }
 
     private static Payment.V1.PaymentReview ToProto(DomainReview review) => new()
@@ -97,5 +103,6 @@ public sealed partial class PaymentCollectionGrpcService
         ResolutionNote = review.ResolutionNote ?? "",
         ResolvedBy = review.ResolvedBy ?? "",
         ResolveTime = review.ResolvedAt is { } at ? Timestamp.FromDateTimeOffset(at) : null,
+        CarriesMoney = review.CarriesMoney,
     };
 }

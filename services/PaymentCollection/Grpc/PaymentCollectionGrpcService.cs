@@ -85,13 +85,16 @@ public sealed partial class PaymentCollectionGrpcService(
         if (decision is null)
             throw RpcErrors.NotFound("ORDER_NOT_FOUND", $"No payment order {orderId}.");
         if (!decision.Accepted)
-            throw RpcErrors.Build(Code.FailedPrecondition, decision.Reason!, decision.Explanation, null,
-                new Dictionary<string, string>
-                {
-                    ["order_id"] = orderId.ToString(),
-                    ["order_amount_fen"] = decision.Order.PersonalAmountFen.ToString(),
-                    ["reported_amount_fen"] = notice.AmountFen.ToString(),
-                });
+        {
+            var metadata = new Dictionary<string, string>
+            {
+                ["order_id"] = orderId.ToString(),
+                ["order_amount_fen"] = decision.Order.PersonalAmountFen.ToString(),
+                ["reported_amount_fen"] = notice.AmountFen.ToString(),
+            };
+            if (decision.PayHouseholdOrderId is { } payInstead) metadata["household_order_id"] = payInstead.ToString();
+            throw RpcErrors.Build(Code.FailedPrecondition, decision.Reason!, decision.Explanation, null, metadata);
+        }
         return decision.Household is { } household
             ? new ConfirmPaymentResponse { HouseholdOrder = ToProto(household.Order, household.Members, Now()) }
             : new ConfirmPaymentResponse { Order = ProtoMapping.ToProto(decision.Order, Now()) };
@@ -153,10 +156,10 @@ public sealed partial class PaymentCollectionGrpcService(
         }
     }
 
-    private static RpcException ToRpc(PaymentRuleException ex) => ex.Reason is PaymentRuleException.OrderNotFound
-        or PaymentRuleException.RefundNotFound
-        ? RpcErrors.NotFound(ex.Reason, ex.Message)
-        : RpcErrors.FailedPrecondition(ex.Reason, ex.Message);
+    private static RpcException ToRpc(PaymentRuleException ex) => RpcErrors.Build(
+        ex.Reason is PaymentRuleException.OrderNotFound or PaymentRuleException.RefundNotFound or OrderBook.ReviewNotFound
+            ? Code.NotFound
+            : Code.FailedPrecondition, ex.Reason, ex.Message, null, ex.Metadata);
 
     /// <summary>
     /// The person-year lock prevents almost every unique violation; the rest (two orders confirmed concurrently

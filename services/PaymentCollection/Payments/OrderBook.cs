@@ -23,7 +23,7 @@ public sealed record OrderRequest(string ResidentId, int CoverageYear, string Ch
 /// Opens and confirms payment orders inside the caller's tenant transaction, so every way money arrives (a gRPC
 /// call, a channel's signed notice, a village agent's cash) runs the same rules and writes the same event.
 /// </summary>
-public sealed class OrderBook(
+public sealed partial class OrderBook(
     Outbox outbox,
     TimeProvider time,
     ResidentPricing pricing,
@@ -129,16 +129,19 @@ public sealed class OrderBook(
     }
 
     /// <summary>
-    /// Applies a channel's notice to an order under the person-year lock. Every notice is kept; a refused one also
-    /// goes to the review queue. Returns null when the tenant has no such order (the notice is kept for review too).
+    /// Applies a channel's notice to an order under the transaction and person-year locks. Every notice is kept; a
+    /// refused one also goes to the review queue, carrying its money unless its transaction's money is already placed
+    /// (the money ledger, migration 0010). Returns null when the tenant has no such order (the notice is kept for review too).
     /// </summary>
     public async Task<ConfirmationDecision?> ConfirmAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         Guid orderId, ConfirmationNotice notice, CancellationToken ct)
     {
         var now = Now();
+        await PaymentOrderStore.LockTransactionAsync(conn, tx, tenantId, notice.ChannelTransactionId, ct);
+        var home = await PaymentOrderStore.TransactionHomeAsync(conn, tx, tenantId, notice.ChannelTransactionId, ct);
         var found = await PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: false, ct);
         if (found is null && await HouseholdOrderStore.FindAsync(conn, tx, tenantId, orderId, forUpdate: true, ct) is { } household)
-            return await ConfirmHouseholdAsync(conn, tx, tenantId, household, notice, now, ct);
+            return await ConfirmHouseholdAsync(conn, tx, tenantId, household, notice, home, now, ct);
         if (found is null)
         {
             // A channel claims money for an order this tenant does not have: keep the notice for review.
@@ -146,18 +149,20 @@ public sealed class OrderBook(
                 notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now,
                 PaymentOrderStore.OrderNotFoundOutcome, ct);
             await PaymentOrderStore.QueueReviewAsync(conn, tx, tenantId, unknownId, orderId, notice.ChannelTransactionId,
-                notice.AmountFen, "ORDER_NOT_FOUND", $"No payment order {orderId} in this tenant.", now, ct);
+                notice.AmountFen, "ORDER_NOT_FOUND", $"No payment order {orderId} in this tenant.", home.IsEmpty, now, ct);
             PaymentMetrics.Decided(tenantId, "unknown", PaymentOrderStore.OrderNotFoundOutcome, 0);
             return null;
         }
+        if (found.HouseholdOrderId is not null)
+            return await RefuseAsync(conn, tx, tenantId, ConfirmationRules.DecideMember(found, notice), notice, home.IsEmpty,
+                now, ct);
 
         await PaymentOrderStore.LockCoverageYearAsync(conn, tx, tenantId, found.ResidentId, found.CoverageYear, ct);
         var order = (await PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: true, ct))!;
         var facts = new ConfirmationFacts(
             await PaymentOrderStore.CoverageYearSettledAsync(conn, tx, tenantId, order.ResidentId, order.CoverageYear,
                 excludingOrderId: orderId, ct),
-            await PaymentOrderStore.TransactionSettledAnotherOrderAsync(conn, tx, tenantId, order.Channel,
-                notice.ChannelTransactionId, orderId, ct));
+            MoneyPlacedElsewhere(home, orderId, notice, o => o.OrderId == orderId));
         var decided = ConfirmationRules.Decide(order, notice, facts, now);
         if (decided.Outcome == ConfirmationOutcome.Confirmed)
             decided = decided with
@@ -170,25 +175,57 @@ public sealed class OrderBook(
 
         if (decided.Order != order)
             await PaymentOrderStore.UpdateOrderAsync(conn, tx, tenantId, decided.Order, ct);
-        var confirmationId = await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, orderId, order.Channel,
-            notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now,
+        if (decided.Accepted)
+        {
+            await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, orderId, order.Channel,
+                notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now,
+                PaymentOrderStore.OutcomeCode(decided.Outcome), ct);
+            if (decided.Outcome == ConfirmationOutcome.Confirmed)
+            {
+                await PaymentOrderStore.CloseZeroAmountReviewsAsync(conn, tx, tenantId, notice.ChannelTransactionId, orderId,
+                    now, ct);
+                await PublishPaidAsync(conn, tx, tenantId, decided.Order, ct);
+            }
+            PaymentMetrics.Decided(tenantId, order.Channel, PaymentOrderStore.OutcomeCode(decided.Outcome),
+                decided.Outcome == ConfirmationOutcome.Confirmed ? notice.AmountFen : 0);
+            return decided;
+        }
+        return await RefuseAsync(conn, tx, tenantId, decided, notice, home.IsEmpty, now, ct);
+    }
+
+    /// <summary>
+    /// Whether the notice's transaction already placed its money somewhere other than this order: paid another order,
+    /// or sits on the queue other than as the very notice being replayed (same order, same amount). Such a notice is
+    /// refused as a reused transaction; the money stays where it is.
+    /// </summary>
+    private static bool MoneyPlacedElsewhere(TransactionHome home, Guid orderId, ConfirmationNotice notice,
+        Func<DomainOrder, bool> isThisOrder) =>
+        home.HoldingOrders.Any(o => !isThisOrder(o))
+        || home.CarryingItem is { } item && (item.OrderId != orderId || item.AmountFen != notice.AmountFen);
+
+    /// <summary>Records a refused notice and queues it for review, in the transaction that decided it.</summary>
+    private static async Task<ConfirmationDecision> RefuseAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        string tenantId, ConfirmationDecision decided, ConfirmationNotice notice, bool carriesMoney, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        var orderId = decided.Order.OrderId;
+        var confirmationId = await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, orderId,
+            decided.Order.Channel, notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now,
             PaymentOrderStore.OutcomeCode(decided.Outcome), ct);
-        if (decided.NeedsReview)
-            await PaymentOrderStore.QueueReviewAsync(conn, tx, tenantId, confirmationId, orderId,
-                notice.ChannelTransactionId, notice.AmountFen, decided.Reason!, decided.Explanation, now, ct);
-        if (decided.Outcome == ConfirmationOutcome.Confirmed)
-            await PublishPaidAsync(conn, tx, tenantId, decided.Order, ct);
-        PaymentMetrics.Decided(tenantId, order.Channel, PaymentOrderStore.OutcomeCode(decided.Outcome),
-            decided.Outcome == ConfirmationOutcome.Confirmed ? notice.AmountFen : 0);
+        await PaymentOrderStore.QueueReviewAsync(conn, tx, tenantId, confirmationId, orderId, notice.ChannelTransactionId,
+            notice.AmountFen, decided.Reason!, decided.Explanation, carriesMoney, now, ct);
+        PaymentMetrics.Decided(tenantId, decided.Order.Channel, PaymentOrderStore.OutcomeCode(decided.Outcome), 0);
         return decided;
     }
 
     /// <summary>
     /// A notice for a household order, decided by the rules of a single order on the members' total: it settles
-    /// every member at once (each with her receipt and event), or none.
+    /// every member at once (each with her receipt and event), or none. Members never move alone, so every member
+    /// still owes and their sum is the household total; a household whose members changed anyway is refused.
     /// </summary>
     private async Task<ConfirmationDecision> ConfirmHouseholdAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
-        string tenantId, HouseholdOrder household, ConfirmationNotice notice, DateTimeOffset now, CancellationToken ct)
+        string tenantId, HouseholdOrder household, ConfirmationNotice notice, TransactionHome home, DateTimeOffset now,
+        CancellationToken ct)
     {
         var members = await PaymentOrderStore.HouseholdMembersAsync(conn, tx, tenantId, household.HouseholdOrderId, ct);
         var unpaid = members.Where(m => m.State == OrderState.Created).ToList();
@@ -200,39 +237,93 @@ public sealed class OrderBook(
                 member.CoverageYear, excludingOrderId: member.OrderId, ct);
         }
         var payable = household.AsPayable();
-        var facts = new ConfirmationFacts(anotherSettled,
-            await PaymentOrderStore.TransactionSettledAnotherOrderAsync(conn, tx, tenantId, household.Channel,
-                notice.ChannelTransactionId, household.HouseholdOrderId, ct));
+        var facts = new ConfirmationFacts(anotherSettled, MoneyPlacedElsewhere(home, household.HouseholdOrderId, notice,
+            o => o.HouseholdOrderId == household.HouseholdOrderId));
         var decided = ConfirmationRules.Decide(payable, notice, facts, now);
+        if (decided.Outcome == ConfirmationOutcome.Confirmed
+            && ConfirmationRules.CheckHouseholdMembers(household, members) is { } changed)
+            decided = changed;
 
-        var moved = household.With(decided.Order);
-        var after = members.ToList();
-        if (decided.Order != payable)
-        {
-            await HouseholdOrderStore.UpdateAsync(conn, tx, tenantId, moved, ct);
-            foreach (var member in unpaid)
-            {
-                var next = decided.Outcome == ConfirmationOutcome.Confirmed
-                    ? member.MarkPaid(notice.ChannelTransactionId, moved.PaidAt!.Value) with
-                    {
-                        ReceiptNumber = await PaymentOrderStore.NextReceiptNumberAsync(conn, tx, member.CoverageYear, ct),
-                    }
-                    : moved.State == OrderState.Expired ? member.MarkExpired() : member.Cancel();
-                await PaymentOrderStore.UpdateOrderAsync(conn, tx, tenantId, next, ct);
-                after[after.FindIndex(m => m.OrderId == member.OrderId)] = next;
-                if (decided.Outcome == ConfirmationOutcome.Confirmed)
-                    await PublishPaidAsync(conn, tx, tenantId, next, ct);
-            }
-        }
-        var confirmationId = await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, household.HouseholdOrderId,
+        var (moved, after) = await MoveHouseholdAsync(conn, tx, tenantId, household, members, decided.Order,
+            notice.ChannelTransactionId, ct);
+        decided = decided with { Household = (moved, after) };
+        if (!decided.Accepted)
+            return await RefuseAsync(conn, tx, tenantId, decided, notice, home.IsEmpty, now, ct);
+
+        await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, household.HouseholdOrderId,
             household.Channel, notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now,
             PaymentOrderStore.OutcomeCode(decided.Outcome), ct);
-        if (decided.NeedsReview)
-            await PaymentOrderStore.QueueReviewAsync(conn, tx, tenantId, confirmationId, household.HouseholdOrderId,
-                notice.ChannelTransactionId, notice.AmountFen, decided.Reason!, decided.Explanation, now, ct);
+        if (decided.Outcome == ConfirmationOutcome.Confirmed)
+            await PaymentOrderStore.CloseZeroAmountReviewsAsync(conn, tx, tenantId, notice.ChannelTransactionId,
+                household.HouseholdOrderId, now, ct);
         PaymentMetrics.Decided(tenantId, household.Channel, PaymentOrderStore.OutcomeCode(decided.Outcome),
             decided.Outcome == ConfirmationOutcome.Confirmed ? notice.AmountFen : 0);
-        return decided with { Household = (moved, after) };
+        return decided;
+    }
+
+    /// <summary>
+    /// Moves a household order to where its payable view went and its unpaid members with it: paid (each with her
+    /// receipt and event), expired or cancelled. Returns the household order and all its members as they stand.
+    /// </summary>
+    private async Task<(HouseholdOrder Order, IReadOnlyList<DomainOrder> Members)> MoveHouseholdAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, HouseholdOrder household,
+        IReadOnlyList<DomainOrder> members, DomainOrder payable, string? channelTransactionId, CancellationToken ct)
+    {
+        var moved = household.With(payable);
+        var after = members.ToList();
+        if (moved == household) return (moved, after);
+        await HouseholdOrderStore.UpdateAsync(conn, tx, tenantId, moved, ct);
+        for (var i = 0; i < after.Count; i++)
+        {
+            var member = after[i];
+            if (member.State != OrderState.Created) continue;
+            var next = moved.State switch
+            {
+                OrderState.Paid => member.MarkPaid(channelTransactionId, moved.PaidAt!.Value) with
+                {
+                    ReceiptNumber = await PaymentOrderStore.NextReceiptNumberAsync(conn, tx, member.CoverageYear, ct),
+                },
+                OrderState.Expired => member.MarkExpired(),
+                _ => member.Cancel(),
+            };
+            await PaymentOrderStore.UpdateOrderAsync(conn, tx, tenantId, next, ct);
+            after[i] = next;
+            if (next.State == OrderState.Paid)
+                await PublishPaidAsync(conn, tx, tenantId, next, ct);
+        }
+        return (moved, after);
+    }
+
+    /// <summary>
+    /// Cancels an unpaid order nobody paid; a household order is cancelled with its unpaid members, and a member
+    /// order only with its household (HOUSEHOLD_MEMBER_ORDER names it).
+    /// </summary>
+    public async Task<(DomainOrder? Order, (HouseholdOrder Order, IReadOnlyList<DomainOrder> Members)? Household)> CancelAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, Guid orderId, CancellationToken ct)
+    {
+        var now = Now();
+        var order = await PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: true, ct);
+        if (order is null)
+        {
+            var household = await HouseholdOrderStore.FindAsync(conn, tx, tenantId, orderId, forUpdate: true, ct)
+                ?? throw new PaymentRuleException(PaymentRuleException.OrderNotFound, $"No payment order {orderId}.");
+            var payable = household.AsPayable();
+            EnsureCancellable(payable, now);
+            var members = await PaymentOrderStore.HouseholdMembersAsync(conn, tx, tenantId, orderId, ct);
+            return (null, await MoveHouseholdAsync(conn, tx, tenantId, household, members, payable.Cancel(), null, ct));
+        }
+        HouseholdOrderRules.EnsureNotMember(order, "cancel");
+        EnsureCancellable(order, now);
+        var cancelled = order.Cancel();
+        await PaymentOrderStore.UpdateOrderAsync(conn, tx, tenantId, cancelled, ct);
+        return (cancelled, null);
+    }
+
+    private static void EnsureCancellable(DomainOrder order, DateTimeOffset now)
+    {
+        if (order.EffectiveState(now) != OrderState.Created)
+            throw new PaymentRuleException(PaymentRuleException.OrderNotCancellable,
+                $"Order {order.OrderId} is {order.EffectiveState(now)}; only an unpaid, unexpired order can be cancelled.");
     }
 
     private static string MaskName(string name) => name.Length <= 1 ? name : name[0] + new string('*', name.Length - 1);
