@@ -37,6 +37,29 @@ public sealed class RunningPlatform : IAsyncLifetime
     {
         Database = await TestDatabase.CreateAsync();
         var (root, configuration) = LocateBuild();
+        // Ports come from PostgresCluster.FreePort (TestPorts): reserved machine-wide for this test process and
+        // outside the kernel's ephemeral range, so a parallel test assembly cannot take one before the child binds
+        // it. A program outside the tests still could: a start that fails on "address already in use" is retried
+        // with fresh ports for every process, as each one is configured with the others' addresses.
+        for (var attempt = 1; ; attempt++)
+        {
+            CreateProcesses(root, configuration);
+            foreach (var process in _processes.Values) process.Start();
+            try
+            {
+                await Task.WhenAll(_processes.Values.Select(p => p.WaitReadyAsync(TimeSpan.FromSeconds(90))));
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && _processes.Values.Any(p => p.Output.Contains("address already in use")))
+            {
+                foreach (var process in _processes.Values) await process.DisposeAsync();
+                _processes.Clear();
+            }
+        }
+    }
+
+    private void CreateProcesses(string root, string configuration)
+    {
         var ports = Folders.Keys.ToDictionary(id => id, _ => (Grpc: PostgresCluster.FreePort(), Http: PostgresCluster.FreePort()));
 
         var shared = new Dictionary<string, string>
@@ -63,9 +86,6 @@ public sealed class RunningPlatform : IAsyncLifetime
             if (id != "gateway") environment["ConnectionStrings__Platform"] = Database.ConnectionStringFor(id);
             _processes[id] = new PlatformProcess(id, assembly, ports[id].Grpc, ports[id].Http, environment);
         }
-
-        foreach (var process in _processes.Values) process.Start();
-        await Task.WhenAll(_processes.Values.Select(p => p.WaitReadyAsync(TimeSpan.FromSeconds(90))));
     }
 
     /// <summary>A gRPC channel to the gateway presenting an API key, as a county system would.</summary>
