@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
+using Grpc.Net.Client.Configuration;
 using Medins.Platform.Testing;
 
 namespace Medins.EndToEnd.Tests;
@@ -88,10 +89,34 @@ public sealed class RunningPlatform : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// As a county system does, calls retry UNAVAILABLE ("retry later with the same request"; every mutating call
+    /// carries its request id or channel transaction id, so a retry returns the first answer): on a loaded test
+    /// machine a service's first call can outlast an upstream's 10 s timeout.
+    /// </summary>
+    private static readonly ServiceConfig RetryUnavailable = new()
+    {
+        MethodConfigs =
+        {
+            new MethodConfig
+            {
+                Names = { MethodName.Default },
+                RetryPolicy = new RetryPolicy
+                {
+                    MaxAttempts = 4,
+                    InitialBackoff = TimeSpan.FromSeconds(1),
+                    MaxBackoff = TimeSpan.FromSeconds(5),
+                    BackoffMultiplier = 2,
+                    RetryableStatusCodes = { StatusCode.Unavailable },
+                },
+            },
+        },
+    };
+
     /// <summary>A gRPC channel to the gateway presenting an API key, as a county system would.</summary>
     public CallInvoker GatewayChannel(string apiKey)
     {
-        var channel = GrpcChannel.ForAddress(Gateway.GrpcAddress);
+        var channel = GrpcChannel.ForAddress(Gateway.GrpcAddress, new GrpcChannelOptions { ServiceConfig = RetryUnavailable });
         return channel.Intercept(metadata =>
         {
             metadata.Add("x-api-key", apiKey);
