@@ -70,6 +70,9 @@ public sealed class RunningPlatform : IAsyncLifetime
             ["Platform__Clock__Anchor"] = DateTimeOffset.UtcNow.ToString("O"),
             ["Events__PollInterval"] = "00:00:00.100",
             ["Events__MaxBackoff"] = "00:00:02",
+            // 12 attempts at a 2 s cap dead-letter after ~20 s down; a killed subscriber's restart on a loaded
+            // machine takes longer, and its events must still arrive.
+            ["Events__MaxAttempts"] = "100",
         };
         foreach (var id in ServiceIds)
         {
