@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
+using Grpc.Net.Client.Configuration;
 using Medins.Platform.Testing;
 
 namespace Medins.EndToEnd.Tests;
@@ -37,6 +38,29 @@ public sealed class RunningPlatform : IAsyncLifetime
     {
         Database = await TestDatabase.CreateAsync();
         var (root, configuration) = LocateBuild();
+        // Ports come from PostgresCluster.FreePort (TestPorts): reserved machine-wide for this test process and
+        // outside the kernel's ephemeral range, so a parallel test assembly cannot take one before the child binds
+        // it. A program outside the tests still could: a start that fails on "address already in use" is retried
+        // with fresh ports for every process, as each one is configured with the others' addresses.
+        for (var attempt = 1; ; attempt++)
+        {
+            CreateProcesses(root, configuration);
+            foreach (var process in _processes.Values) process.Start();
+            try
+            {
+                await Task.WhenAll(_processes.Values.Select(p => p.WaitReadyAsync(TimeSpan.FromSeconds(90))));
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && _processes.Values.Any(p => p.Output.Contains("address already in use")))
+            {
+                foreach (var process in _processes.Values) await process.DisposeAsync();
+                _processes.Clear();
+            }
+        }
+    }
+
+    private void CreateProcesses(string root, string configuration)
+    {
         var ports = Folders.Keys.ToDictionary(id => id, _ => (Grpc: PostgresCluster.FreePort(), Http: PostgresCluster.FreePort()));
 
         var shared = new Dictionary<string, string>
@@ -46,6 +70,9 @@ public sealed class RunningPlatform : IAsyncLifetime
             ["Platform__Clock__Anchor"] = DateTimeOffset.UtcNow.ToString("O"),
             ["Events__PollInterval"] = "00:00:00.100",
             ["Events__MaxBackoff"] = "00:00:02",
+            // 12 attempts at a 2 s cap dead-letter after ~20 s down; a killed subscriber's restart on a loaded
+            // machine takes longer, and its events must still arrive.
+            ["Events__MaxAttempts"] = "100",
         };
         foreach (var id in ServiceIds)
         {
@@ -63,15 +90,36 @@ public sealed class RunningPlatform : IAsyncLifetime
             if (id != "gateway") environment["ConnectionStrings__Platform"] = Database.ConnectionStringFor(id);
             _processes[id] = new PlatformProcess(id, assembly, ports[id].Grpc, ports[id].Http, environment);
         }
-
-        foreach (var process in _processes.Values) process.Start();
-        await Task.WhenAll(_processes.Values.Select(p => p.WaitReadyAsync(TimeSpan.FromSeconds(90))));
     }
+
+    /// <summary>
+    /// As a county system does, calls retry UNAVAILABLE ("retry later with the same request"; every mutating call
+    /// carries its request id or channel transaction id, so a retry returns the first answer): on a loaded test
+    /// machine a service's first call can outlast an upstream's 10 s timeout.
+    /// </summary>
+    private static readonly ServiceConfig RetryUnavailable = new()
+    {
+        MethodConfigs =
+        {
+            new MethodConfig
+            {
+                Names = { MethodName.Default },
+                RetryPolicy = new RetryPolicy
+                {
+                    MaxAttempts = 4,
+                    InitialBackoff = TimeSpan.FromSeconds(1),
+                    MaxBackoff = TimeSpan.FromSeconds(5),
+                    BackoffMultiplier = 2,
+                    RetryableStatusCodes = { StatusCode.Unavailable },
+                },
+            },
+        },
+    };
 
     /// <summary>A gRPC channel to the gateway presenting an API key, as a county system would.</summary>
     public CallInvoker GatewayChannel(string apiKey)
     {
-        var channel = GrpcChannel.ForAddress(Gateway.GrpcAddress);
+        var channel = GrpcChannel.ForAddress(Gateway.GrpcAddress, new GrpcChannelOptions { ServiceConfig = RetryUnavailable });
         return channel.Intercept(metadata =>
         {
             metadata.Add("x-api-key", apiKey);

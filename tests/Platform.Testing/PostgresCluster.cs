@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Medins.Platform.Testing;
@@ -90,12 +88,8 @@ public sealed class PostgresCluster
             throw new InvalidOperationException($"{file} {arguments} failed ({process.ExitCode}): {await stderr}{await stdout}");
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A loopback port reserved for this test process (see <see cref="TestPorts"/>: no race with other ones).</summary>
+    public static int FreePort() => TestPorts.Reserve();
 
     internal NpgsqlDataSource OwnerDataSource(string database) =>
         NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(OwnerConnectionString) { Database = database, Pooling = false }.ConnectionString);

@@ -1,15 +1,7 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace Medins.Gateway.Tests.Infrastructure;
 
 public static class FreePort
 {
-    /// <summary>A loopback port nobody listens on right now.</summary>
-    public static int Next()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A loopback port nobody listens on, reserved for this test process (see TestPorts).</summary>
+    public static int Next() => Medins.Platform.Testing.TestPorts.Reserve();
 }
