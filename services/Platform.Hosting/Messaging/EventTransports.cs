@@ -44,7 +44,10 @@ public sealed class EventOptions
     public string PubSubName { get; set; } = "pubsub";
     /// <summary>Local transport: subscriber app id → its HTTP base address.</summary>
     public Dictionary<string, string> Subscribers { get; set; } = [];
+    /// <summary>How often the relay looks for events other replicas wrote (its own wake it at once).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>How often an idle lane looks for due retries it has not scheduled itself (new events wake it at once).</summary>
+    public TimeSpan LaneIdleInterval { get; set; } = TimeSpan.FromSeconds(2);
     /// <summary>Deliveries one lane claims at a time.</summary>
     public int BatchSize { get; set; } = 50;
     /// <summary>Deliveries in flight at once per target.</summary>

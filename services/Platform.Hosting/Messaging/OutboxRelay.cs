@@ -34,6 +34,7 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
 
     private static readonly TimeSpan BacklogInterval = TimeSpan.FromSeconds(5);
     private readonly Dictionary<string, OutboxSignal> _lanes = transport.Targets.ToDictionary(t => t, _ => new OutboxSignal());
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _retryAt = new(StringComparer.Ordinal);
     private EventOptions Options => options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -43,20 +44,40 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
             logger.LogWarning("Outbox relay disabled by configuration; events stay in the outbox.");
             return;
         }
-        var loops = new List<Task> { LoopAsync("fan-out", signal, FanOutAsync, stoppingToken), BacklogLoopAsync(stoppingToken) };
+        var loops = new List<Task>
+        {
+            LoopAsync("fan-out", signal, FanOutAsync, () => Options.PollInterval, stoppingToken),
+            BacklogLoopAsync(stoppingToken),
+        };
         foreach (var (target, laneSignal) in _lanes)
-            loops.Add(LoopAsync(target, laneSignal, ct => RelayTargetAsync(target, ct), stoppingToken));
+            loops.Add(LoopAsync(target, laneSignal, ct => RelayTargetAsync(target, ct), () => LaneWait(target), stoppingToken));
         await Task.WhenAll(loops);
     }
 
-    private async Task LoopAsync(string name, OutboxSignal wake, Func<CancellationToken, Task<int>> pass, CancellationToken stoppingToken)
+    /// <summary>An idle lane sleeps until its earliest retry it knows of, or its idle interval; new events wake it.</summary>
+    private TimeSpan LaneWait(string target)
+    {
+        var idle = Options.LaneIdleInterval > Options.PollInterval ? Options.LaneIdleInterval : Options.PollInterval;
+        if (!_retryAt.TryGetValue(target, out var at)) return idle;
+        var until = at - time.UtcNow();
+        return until < Options.PollInterval ? Options.PollInterval : until > idle ? idle : until;
+    }
+
+    private void NoteRetry(string target, DateTimeOffset at)
+    {
+        var now = time.UtcNow();
+        _retryAt.AddOrUpdate(target, at, (_, known) => known <= now || at < known ? at : known);
+    }
+
+    private async Task LoopAsync(string name, OutboxSignal wake, Func<CancellationToken, Task<int>> pass, Func<TimeSpan> idle,
+        CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 if (await pass(stoppingToken) < Options.BatchSize)
-                    await wake.WaitAsync(Options.PollInterval, stoppingToken);
+                    await wake.WaitAsync(idle(), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -203,6 +224,7 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
         var attempts = e.Attempts + 1;
         var dead = result.Outcome == DeliveryOutcome.Rejected
                    || result.Outcome == DeliveryOutcome.Failed && attempts >= Options.MaxAttempts;
+        DateTimeOffset? retryAt = null;
         await db.InSystemScopeAsync(async (conn, tx) =>
         {
             // Lanes finishing deliveries of one event take turns, so the last one sees every other outcome.
@@ -218,8 +240,9 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
                     await Execute(conn, tx, $"DELETE FROM outbox_delivery WHERE {open}", ct, e.Tenant, e.Id, target);
                     break;
                 case DeliveryOutcome.Deferred:
+                    retryAt = result.RetryAt ?? now + Options.PollInterval;
                     await Execute(conn, tx, $"UPDATE outbox_delivery SET next_attempt_at = $4, claimed_until = NULL WHERE {open}",
-                        ct, e.Tenant, e.Id, target, result.RetryAt ?? now + Options.PollInterval);
+                        ct, e.Tenant, e.Id, target, retryAt);
                     break;
                 case var _ when dead:
                     await Execute(conn, tx, $"UPDATE outbox_delivery SET dead_at = $4, attempts = $5, last_error = $6, claimed_until = NULL WHERE {open}",
@@ -232,8 +255,9 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
                         """, ct, e.Tenant, e.Id, target, attempts, result.Error ?? "failed", now);
                     break;
                 default:
+                    retryAt = now + Backoff(attempts);
                     await Execute(conn, tx, $"UPDATE outbox_delivery SET attempts = $4, next_attempt_at = $5, last_error = $6, claimed_until = NULL WHERE {open}",
-                        ct, e.Tenant, e.Id, target, attempts, now + Backoff(attempts), result.Error ?? "failed");
+                        ct, e.Tenant, e.Id, target, attempts, retryAt, result.Error ?? "failed");
                     break;
             }
             // The event's summary: its worst attempt count and last error, and done when no target is owed it.
@@ -252,6 +276,7 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
                 """, ct, e.Tenant, e.Id, now);
             return 0;
         }, ct);
+        if (retryAt is { } at) NoteRetry(target, at);
 
         switch (result.Outcome)
         {
