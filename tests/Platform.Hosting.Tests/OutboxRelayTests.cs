@@ -151,8 +151,10 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         // Backoff: not due again at once, so an immediate pass sends nothing more.
         Assert.True(await Scalar<DateTime>($"SELECT next_attempt_at {delivery}") > _time.GetUtcNow().UtcDateTime);
         await relay.RelayBatchAsync(CancellationToken.None);
-        Assert.Equal(1, slow.Attempts);
+        Assert.Equal(1, await Scalar<int>($"SELECT attempts {delivery}"));
         Assert.Equal(1, await Scalar<int>($"SELECT attempts FROM contribution_calculation.outbox WHERE event_id = '{eventId}'"));
+        // Never a request the relay did not count (a timeout may strike before the request reaches the subscriber).
+        Assert.True(slow.Attempts <= 1, $"{slow.Attempts} requests for 1 counted attempt");
 
         for (var pass = 0; pass < 4; pass++)
         {
@@ -160,7 +162,7 @@ public sealed class OutboxRelayTests : IAsyncLifetime
             await relay.RelayBatchAsync(CancellationToken.None);
         }
 
-        Assert.Equal(3, slow.Attempts);
+        Assert.True(slow.Attempts <= 3, $"{slow.Attempts} requests for 3 counted attempts");
         Assert.Equal(3, await Scalar<int>($"SELECT attempts FROM contribution_calculation.dead_letter WHERE event_id = '{eventId}'"));
         Assert.NotNull(await Scalar<DateTime?>($"SELECT dead_lettered_at FROM contribution_calculation.outbox WHERE event_id = '{eventId}'"));
         Assert.Empty(slow.Received);
@@ -231,7 +233,7 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         var relay = Relay(o => o.ConcurrencyPerTarget = 1, ("identity-registry", subscriber.BaseAddress));
         for (var i = 0; i < 3; i++) await Publish(year: 2024 + i);
 
-        await relay.RelayBatchAsync(CancellationToken.None);
+        for (var pass = 0; pass < 3; pass++) await relay.RelayBatchAsync(CancellationToken.None); // one claim per pass
 
         Assert.Equal(3, subscriber.Received.Count);
         Assert.Equal([0L, 0L, 0L], openTransactions);
@@ -243,7 +245,7 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         var healthy = await Subscriber();
         var slow = await Subscriber();
         slow.Hold = new TaskCompletionSource();
-        var relay = Relay(o => { o.DeliveryTimeout = TimeSpan.FromSeconds(2); o.PollInterval = TimeSpan.FromMilliseconds(50); },
+        var relay = Relay(o => o.PollInterval = TimeSpan.FromMilliseconds(50),
             ("relay-test-healthy", healthy.BaseAddress), ("relay-test-slow", slow.BaseAddress), ("relay-test-down", Down()));
         for (var i = 0; i < 5; i++) await Publish(year: 2024 + i);
 

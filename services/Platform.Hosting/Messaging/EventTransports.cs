@@ -48,7 +48,7 @@ public sealed class EventOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
     /// <summary>How often an idle lane looks for due retries it has not scheduled itself (new events wake it at once).</summary>
     public TimeSpan LaneIdleInterval { get; set; } = TimeSpan.FromSeconds(2);
-    /// <summary>Deliveries one lane claims at a time.</summary>
+    /// <summary>Events fanned out per pass, and the most deliveries one lane claims at a time.</summary>
     public int BatchSize { get; set; } = 50;
     /// <summary>Deliveries in flight at once per target.</summary>
     public int ConcurrencyPerTarget { get; set; } = 8;
@@ -62,9 +62,11 @@ public sealed class EventOptions
     public TimeSpan SubscriptionsMinRefresh { get; set; } = TimeSpan.FromSeconds(1);
     public bool RelayEnabled { get; set; } = true;
 
-    /// <summary>A lane's claim covers its whole batch, each delivery at its timeout, with a margin.</summary>
-    public TimeSpan ClaimLease =>
-        DeliveryTimeout * (Math.Ceiling(BatchSize / (double)Math.Max(1, ConcurrencyPerTarget)) + 1) + TimeSpan.FromSeconds(30);
+    /// <summary>A lane claims only what it delivers at once, so a claim needs to cover one delivery's timeout.</summary>
+    public int ClaimSize => Math.Max(1, Math.Min(BatchSize, ConcurrencyPerTarget));
+
+    /// <summary>Short, so the claims of a relay that died mid-delivery soon pass to another.</summary>
+    public TimeSpan ClaimLease => DeliveryTimeout + TimeSpan.FromSeconds(10);
 }
 
 /// <summary>Publishes the CloudEvent unchanged (same id) to the Dapr pub/sub component, Dapr's single target.</summary>

@@ -50,7 +50,8 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
             BacklogLoopAsync(stoppingToken),
         };
         foreach (var (target, laneSignal) in _lanes)
-            loops.Add(LoopAsync(target, laneSignal, ct => RelayTargetAsync(target, ct), () => LaneWait(target), stoppingToken));
+            loops.Add(LoopAsync(target, laneSignal, async ct => await RelayTargetAsync(target, ct) < Options.ClaimSize ? 0 : Options.BatchSize,
+                () => LaneWait(target), stoppingToken));
         await Task.WhenAll(loops);
     }
 
@@ -175,7 +176,7 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
             claim.Parameters.Add(new() { Value = target });
             claim.Parameters.Add(new() { Value = now });
             claim.Parameters.Add(new() { Value = now + Options.ClaimLease });
-            claim.Parameters.Add(new() { Value = Options.BatchSize });
+            claim.Parameters.Add(new() { Value = Options.ClaimSize });
             var rows = new List<Due>();
             await using var reader = await claim.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
