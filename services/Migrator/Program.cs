@@ -9,10 +9,21 @@ public static class MigratorProgram
     /// Configuration: ConnectionStrings:Owner (a role that owns the schemas), Migrator:AppRolePassword (the
     /// services' login roles), Migrator:DemoCity=true to load the demo city, Migrator:CityData=<path> to load a city
     /// release's tenants, divisions, targets and policies (the Helm chart's city.json). Environment variables and
-    /// --key=value arguments set them.
+    /// --key=value arguments set them. <c>dead-letters ...</c> lists or replays dead letters instead (DeadLetterCommand).
     /// </summary>
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == DeadLetterCommand.Name)
+        {
+            var connection = Environment.GetEnvironmentVariable("ConnectionStrings__Owner");
+            if (string.IsNullOrWhiteSpace(connection))
+            {
+                await Console.Error.WriteLineAsync("Set ConnectionStrings__Owner.");
+                return 2;
+            }
+            return await DeadLetterCommand.RunAsync(connection, args[1..], Console.Out, Console.Error);
+        }
+
         var config = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine(args).Build();
         var ownerConnection = config.GetConnectionString("Owner");
         var appPassword = config["Migrator:AppRolePassword"];

@@ -120,13 +120,17 @@ public static class PlatformHostingExtensions
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddSingleton<Outbox>();
         builder.Services.AddDaprClient();
-        builder.Services.AddHttpClient<LocalEventTransport>(c => c.Timeout = TimeSpan.FromSeconds(10));
+        // The relay bounds each delivery itself (Events:DeliveryTimeout), and counts a timeout as a failed attempt.
+        builder.Services.AddHttpClient<LocalEventTransport>(c => c.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddSingleton<IEventTransport>(sp =>
             sp.GetRequiredService<IOptions<EventOptions>>().Value.Transport.Equals("dapr", StringComparison.OrdinalIgnoreCase)
                 ? ActivatorUtilities.CreateInstance<DaprEventTransport>(sp)
                 : sp.GetRequiredService<LocalEventTransport>());
         builder.Services.AddSingleton<OutboxRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
+        builder.Services.AddSingleton<DeadLetters>();
+        builder.Services.Configure<RetentionOptions>(builder.Configuration.GetSection("Retention"));
+        builder.Services.AddHostedService<RetentionPruner>();
         return builder;
     }
 

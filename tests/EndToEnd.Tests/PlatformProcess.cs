@@ -77,4 +77,18 @@ public sealed class PlatformProcess(string appId, string assemblyPath, int grpcP
         await KillAsync();
         _process?.Dispose();
     }
+
+    /// <summary>SIGSTOP: the process stays, its sockets accept connections, but it answers nothing (a hung consumer).</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>SIGCONT: a paused process carries on where it stopped.</summary>
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        if (_process is null || _process.HasExited) return;
+        using var kill = Process.Start("kill", $"-{signal} {_process.Id}")!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} {_process.Id} failed ({kill.ExitCode})");
+    }
 }

@@ -56,10 +56,9 @@ public sealed class DaprEventTransportTests : IAsyncLifetime
         var cloudEvent = new CloudEvent(Guid.CreateVersion7(), "payment-collection", "medins.payment.v1.ContributionPaid",
             "contribution.paid", "cq-lidu", DateTimeOffset.UtcNow, """{"orderId":"o-1","personalAmountFen":"38000"}""");
 
-        var targets = await transport.ResolveTargetsAsync("contribution.paid", CancellationToken.None);
-        var error = await transport.DeliverAsync(targets!.Single(), cloudEvent, CancellationToken.None);
+        var result = await transport.DeliverAsync(transport.Targets.Single(), cloudEvent, CancellationToken.None);
 
-        Assert.Null(error);
+        Assert.Equal(DeliveryOutcome.Delivered, result.Outcome);
         var published = Assert.Single(_published);
         Assert.Equal("medins-pubsub", published.PubsubName);
         Assert.Equal("contribution.paid", published.Topic);
@@ -78,8 +77,9 @@ public sealed class DaprEventTransportTests : IAsyncLifetime
         var cloudEvent = new CloudEvent(Guid.CreateVersion7(), "payment-collection", "t", "contribution.paid", "cq-lidu",
             DateTimeOffset.UtcNow, "{}");
 
-        var error = await transport.DeliverAsync("dapr:pubsub", cloudEvent, CancellationToken.None);
+        var result = await transport.DeliverAsync("dapr:pubsub", cloudEvent, CancellationToken.None);
 
-        Assert.NotNull(error);
+        Assert.Equal(DeliveryOutcome.Failed, result.Outcome);
+        Assert.NotNull(result.Error);
     }
 }

@@ -39,22 +39,26 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         return subscriber;
     }
 
-    private OutboxRelay Relay(int maxAttempts = 12, params (string AppId, TestSubscriber Subscriber)[] subscribers)
+    private OutboxRelay Relay(int maxAttempts = 12, params (string AppId, TestSubscriber Subscriber)[] subscribers) =>
+        Relay(o => o.MaxAttempts = maxAttempts, subscribers.Select(s => (s.AppId, s.Subscriber.BaseAddress)).ToArray());
+
+    private OutboxRelay Relay(Action<EventOptions> configure, params (string AppId, string BaseAddress)[] subscribers)
     {
-        var options = Options.Create(new EventOptions
-        {
-            MaxAttempts = maxAttempts,
-            Subscribers = subscribers.ToDictionary(s => s.AppId, s => s.Subscriber.BaseAddress),
-        });
-        var transport = new LocalEventTransport(new HttpClient(), options, NullLogger<LocalEventTransport>.Instance);
+        var eventOptions = new EventOptions { Subscribers = subscribers.ToDictionary(s => s.AppId, s => s.BaseAddress) };
+        configure(eventOptions);
+        var options = Options.Create(eventOptions);
+        var transport = new LocalEventTransport(new HttpClient(), options, NullLogger<LocalEventTransport>.Instance, _time);
         return new OutboxRelay(_platform, transport, new OutboxSignal(), _time, options,
             new PlatformServiceInfo("contribution-calculation", "contribution_calculation", []), NullLogger<OutboxRelay>.Instance);
     }
 
-    private Task<Guid> Publish(string tenant = "cq-lidu", int year = 2024) =>
-        _platform.InTenantAsync(tenant, (conn, tx) => new Outbox(_time, new OutboxSignal()).AddAsync(conn, tx, tenant, Topic,
+    private Task<Guid> Publish(string tenant = "cq-lidu", int year = 2024, string topic = Topic) =>
+        _platform.InTenantAsync(tenant, (conn, tx) => new Outbox(_time, new OutboxSignal()).AddAsync(conn, tx, tenant, topic,
             new PolicyPublished { TenantId = tenant, PolicyId = "p", CoverageYear = year, Version = 1 }, CancellationToken.None),
             CancellationToken.None);
+
+    /// <summary>An address nothing listens on: connections are refused.</summary>
+    private static string Down() => $"http://127.0.0.1:{PostgresCluster.FreePort()}/";
 
     [Fact]
     public async Task Relay_SubscriberAccepts_DeliversCloudEventOnceAndMarksDelivered()
@@ -110,6 +114,8 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         Assert.Single(healthy.Received);
         Assert.Single(flaky.Received);
         Assert.Equal(3, flaky.Attempts);
+        Assert.Equal(1, await Scalar<int>("SELECT attempts FROM contribution_calculation.outbox_delivery WHERE target = 'identity-registry'"));
+        Assert.Equal(3, await Scalar<int>("SELECT attempts FROM contribution_calculation.outbox_delivery WHERE target = 'notification'"));
     }
 
     [Fact]
@@ -131,6 +137,179 @@ public sealed class OutboxRelayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Relay_SubscriberTimesOut_CountsEachTimeoutAsAnAttemptWithBackoffThenDeadLetters()
+    {
+        var slow = await Subscriber();
+        slow.Hold = new TaskCompletionSource(); // answers only after the relay has given up on it
+        var relay = Relay(o => { o.MaxAttempts = 3; o.DeliveryTimeout = TimeSpan.FromMilliseconds(300); }, ("notification", slow.BaseAddress));
+        var eventId = await Publish();
+        var delivery = $"FROM contribution_calculation.outbox_delivery WHERE event_id = '{eventId}' AND target = 'notification'";
+
+        await relay.RelayBatchAsync(CancellationToken.None);
+        Assert.Equal(1, await Scalar<int>($"SELECT attempts {delivery}"));
+        Assert.Contains("did not answer", await Scalar<string>($"SELECT last_error {delivery}"));
+        // Backoff: not due again at once, so an immediate pass sends nothing more.
+        Assert.True(await Scalar<DateTime>($"SELECT next_attempt_at {delivery}") > _time.GetUtcNow().UtcDateTime);
+        await relay.RelayBatchAsync(CancellationToken.None);
+        Assert.Equal(1, await Scalar<int>($"SELECT attempts {delivery}"));
+        Assert.Equal(1, await Scalar<int>($"SELECT attempts FROM contribution_calculation.outbox WHERE event_id = '{eventId}'"));
+        // Never a request the relay did not count (a timeout may strike before the request reaches the subscriber).
+        Assert.True(slow.Attempts <= 1, $"{slow.Attempts} requests for 1 counted attempt");
+
+        for (var pass = 0; pass < 4; pass++)
+        {
+            _time.Advance(TimeSpan.FromMinutes(1));
+            await relay.RelayBatchAsync(CancellationToken.None);
+        }
+
+        Assert.True(slow.Attempts <= 3, $"{slow.Attempts} requests for 3 counted attempts");
+        Assert.Equal(3, await Scalar<int>($"SELECT attempts FROM contribution_calculation.dead_letter WHERE event_id = '{eventId}'"));
+        Assert.NotNull(await Scalar<DateTime?>($"SELECT dead_lettered_at FROM contribution_calculation.outbox WHERE event_id = '{eventId}'"));
+        Assert.Empty(slow.Received);
+    }
+
+    [Fact]
+    public async Task Relay_SubscriberAnswersDrop_DeadLettersAtOnceWithoutRetrying()
+    {
+        var strict = await Subscriber();
+        strict.Answer = "DROP";
+        var relay = Relay(subscribers: ("quota-tracking", strict));
+        var eventId = await Publish();
+
+        await relay.RelayBatchAsync(CancellationToken.None);
+        for (var pass = 0; pass < 3; pass++)
+        {
+            _time.Advance(TimeSpan.FromMinutes(10));
+            await relay.RelayBatchAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(1, strict.Attempts);
+        Assert.Equal(1, await Scalar<int>($"SELECT attempts FROM contribution_calculation.dead_letter WHERE event_id = '{eventId}' AND target = 'quota-tracking'"));
+        Assert.Null(await Scalar<DateTime?>($"SELECT delivered_at FROM contribution_calculation.outbox WHERE event_id = '{eventId}'"));
+        Assert.NotNull(await Scalar<DateTime?>($"SELECT dead_lettered_at FROM contribution_calculation.outbox WHERE event_id = '{eventId}'"));
+    }
+
+    [Fact]
+    public async Task Relay_TopicAddedAfterFirstDiscovery_IsDeliveredAndUnwantedTopicsAreNot()
+    {
+        var subscriber = await Subscriber();
+        var relay = Relay(subscribers: ("notification", subscriber));
+        await Publish();
+        await relay.RelayBatchAsync(CancellationToken.None); // discovers the subscriber's routes: Topic only
+        Assert.Single(subscriber.Received);
+
+        subscriber.Subscribe("policy.second"); // as if it restarted with a new subscription
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var second = await Publish(topic: "policy.second");
+        var unwanted = await Publish(topic: "policy.unwanted");
+        for (var pass = 0; pass < 3; pass++)
+        {
+            await relay.RelayBatchAsync(CancellationToken.None);
+            _time.Advance(TimeSpan.FromSeconds(2));
+        }
+
+        Assert.Equal(2, subscriber.Received.Count);
+        Assert.Contains(subscriber.Received, e => e.GetProperty("id").GetString() == second.ToString());
+        Assert.DoesNotContain(subscriber.Received, e => e.GetProperty("id").GetString() == unwanted.ToString());
+        // Not subscribed is not a failure: nothing is owed, and the event counts as done.
+        Assert.Equal(0L, await Scalar<long>($"SELECT count(*) FROM contribution_calculation.outbox_delivery WHERE event_id = '{unwanted}'"));
+        Assert.NotNull(await Scalar<DateTime?>($"SELECT delivered_at FROM contribution_calculation.outbox WHERE event_id = '{unwanted}'"));
+    }
+
+    [Fact]
+    public async Task Relay_WhileSubscriberIsCalled_HoldsNoTransactionOpen()
+    {
+        var subscriber = await Subscriber();
+        var openTransactions = new List<long>();
+        subscriber.WhileDelivering = async () =>
+        {
+            // Any connection of the relay's role inside a transaction while the subscriber is being called.
+            var count = await Scalar<long>($"""
+                SELECT count(*) FROM pg_stat_activity
+                WHERE usename = 'medins_contribution_calculation' AND datname = '{_db.Name}' AND xact_start IS NOT NULL
+                """);
+            lock (openTransactions) openTransactions.Add(count);
+        };
+        var relay = Relay(o => o.ConcurrencyPerTarget = 1, ("identity-registry", subscriber.BaseAddress));
+        for (var i = 0; i < 3; i++) await Publish(year: 2024 + i);
+
+        for (var pass = 0; pass < 3; pass++) await relay.RelayBatchAsync(CancellationToken.None); // one claim per pass
+
+        Assert.Equal(3, subscriber.Received.Count);
+        Assert.Equal([0L, 0L, 0L], openTransactions);
+    }
+
+    [Fact]
+    public async Task Relay_SlowAndDownSubscribers_DoNotDelayAHealthyOne()
+    {
+        var healthy = await Subscriber();
+        var slow = await Subscriber();
+        slow.Hold = new TaskCompletionSource();
+        var relay = Relay(o => o.PollInterval = TimeSpan.FromMilliseconds(50),
+            ("relay-test-healthy", healthy.BaseAddress), ("relay-test-slow", slow.BaseAddress), ("relay-test-down", Down()));
+        for (var i = 0; i < 5; i++) await Publish(year: 2024 + i);
+
+        await relay.StartAsync(CancellationToken.None);
+        try
+        {
+            // The healthy subscriber gets every event while the slow one still holds its first deliveries.
+            await Eventually(() => Task.FromResult(healthy.Received.Count), n => n == 5);
+            Assert.Equal(5, healthy.Received.Count);
+            Assert.Empty(slow.Received);
+            Assert.False(slow.Hold.Task.IsCompleted);
+
+            // Each slow and refused delivery is an attempt for its own target, and the backlog says so.
+            var failed = await Eventually(() => Scalar<long>("""
+                SELECT count(*) FROM contribution_calculation.outbox_delivery
+                WHERE target IN ('relay-test-slow', 'relay-test-down') AND attempts >= 1 AND last_error IS NOT NULL
+                """), n => n == 10);
+            Assert.Equal(10L, failed);
+            var backlog = await relay.MeasureBacklogAsync(CancellationToken.None);
+            Assert.Equal(0L, backlog["relay-test-healthy"]);
+            Assert.Equal(5L, backlog["relay-test-slow"]);
+            Assert.Equal(5L, backlog["relay-test-down"]);
+            Assert.Equal(5d, OutboxRelay.BacklogGauge("relay-test-down"));
+            Assert.Equal(5L, await Scalar<long>("SELECT count(*) FROM contribution_calculation.outbox WHERE attempts >= 1 AND last_error IS NOT NULL"));
+        }
+        finally
+        {
+            slow.Hold.TrySetResult();
+            await relay.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task DeadLetters_Replay_RedeliversOnceAndIsAudited()
+    {
+        var subscriber = await Subscriber(failFirst: 2);
+        var relay = Relay(maxAttempts: 2, ("notification", subscriber));
+        var eventId = await Publish();
+        for (var pass = 0; pass < 3; pass++)
+        {
+            await relay.RelayBatchAsync(CancellationToken.None);
+            _time.Advance(TimeSpan.FromMinutes(1));
+        }
+        var deadLetters = new DeadLetters(_platform, _time);
+        Assert.Single(await deadLetters.ListAsync(includeReplayed: false, CancellationToken.None));
+
+        var replayed = await deadLetters.ReplayAsync(eventId, target: null, "ops.lin", "notification fixed", CancellationToken.None);
+        for (var pass = 0; pass < 3; pass++)
+        {
+            await relay.RelayBatchAsync(CancellationToken.None);
+            _time.Advance(TimeSpan.FromMinutes(1));
+        }
+        var again = await deadLetters.ReplayAsync(eventId, target: null, "ops.lin", "twice", CancellationToken.None);
+
+        Assert.Equal("notification", Assert.Single(replayed).Target);
+        Assert.Empty(again);
+        Assert.Equal(eventId.ToString(), Assert.Single(subscriber.Received).GetProperty("id").GetString());
+        Assert.Empty(await deadLetters.ListAsync(includeReplayed: false, CancellationToken.None));
+        Assert.NotNull(await Scalar<DateTime?>($"SELECT delivered_at FROM contribution_calculation.outbox WHERE event_id = '{eventId}'"));
+        Assert.Equal("ops.lin|notification fixed|notification", await Scalar<string>(
+            $"SELECT replayed_by || '|' || reason || '|' || target FROM contribution_calculation.dead_letter_replay WHERE event_id = '{eventId}'"));
+    }
+
+    [Fact]
     public async Task Outbox_TransactionRolledBack_LeavesNoEvent()
     {
         await Assert.ThrowsAsync<InvalidOperationException>(() => _platform.InTenantAsync<int>("cq-lidu", async (conn, tx) =>
@@ -140,6 +319,17 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         }, CancellationToken.None));
 
         Assert.Equal(0L, await Scalar<long>("SELECT count(*) FROM contribution_calculation.outbox"));
+    }
+
+    private static async Task<T> Eventually<T>(Func<Task<T>> probe, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90); // generous: a loaded CI machine, not a speed claim
+        while (true)
+        {
+            var value = await probe();
+            if (done(value) || DateTime.UtcNow > deadline) return value;
+            await Task.Delay(50);
+        }
     }
 
     private async Task<T> Scalar<T>(string sql)

@@ -21,6 +21,7 @@ public sealed class ServiceHost<TProgram>(TestDatabase database, string appId,
         builder.UseSetting("ConnectionStrings:Platform", database.ConnectionStringFor(appId));
         // In-process tests drive the outbox relay themselves when they need it.
         builder.UseSetting("Events:RelayEnabled", "false");
+        builder.UseSetting("Retention:Enabled", "false");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             builder.UseSetting(key, value);
         if (services is not null) builder.ConfigureServices(services);

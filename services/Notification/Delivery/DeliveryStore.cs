@@ -19,7 +19,9 @@ public sealed record DueMessage(
     Guid? CampaignId,
     int? CampaignYear,
     string ProviderTemplateId,
-    IReadOnlyList<string> ProviderParams);
+    IReadOnlyList<string> ProviderParams,
+    // The lease this dispatcher holds; the send goes out only while the message still carries it.
+    DateTimeOffset ClaimedUntil);
 
 /// <summary>
 /// The dispatcher's SQL. It works across tenants (system scope), as the outbox relay does: claiming due messages
@@ -42,11 +44,11 @@ public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDel
                     LIMIT $3
                     FOR UPDATE SKIP LOCKED)
                   RETURNING m.tenant_id, m.message_id, m.recipient_kind, m.recipient_id, m.template_key, m.channel, m.body,
-                            m.provider_values, m.attempts, m.campaign_id, m.template_version, m.next_attempt_at
+                            m.provider_values, m.attempts, m.campaign_id, m.template_version, m.next_attempt_at, m.claimed_until
                 )
                 SELECT c.tenant_id, c.message_id, c.recipient_kind, c.recipient_id, c.template_key, c.channel, c.body,
                        c.provider_values, c.attempts, c.campaign_id, k.coverage_year,
-                       coalesce(t.provider_template_id, ''), coalesce(t.provider_params, '{}')
+                       coalesce(t.provider_template_id, ''), coalesce(t.provider_params, '{}'), c.claimed_until
                 FROM claimed c
                 LEFT JOIN templates t ON t.tenant_id = c.tenant_id AND t.template_key = c.template_key
                                      AND t.channel = c.channel AND t.version = c.template_version
@@ -62,8 +64,29 @@ public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDel
                 list.Add(new DueMessage(reader.GetString(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
                     reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.GetFieldValue<string[]>(7),
                     reader.GetInt32(8), reader.IsDBNull(9) ? null : reader.GetGuid(9), reader.IsDBNull(10) ? null : reader.GetInt32(10),
-                    reader.GetString(11), reader.GetFieldValue<string[]>(12)));
+                    reader.GetString(11), reader.GetFieldValue<string[]>(12), reader.GetFieldValue<DateTimeOffset>(13)));
             return list;
+        }, ct);
+
+    /// <summary>
+    /// Right before a send: still this dispatcher's claim (no other replica took the message after the lease ended)?
+    /// Then the lease is renewed for the send and the message returned with it; otherwise null, and it must not be sent.
+    /// </summary>
+    public Task<DueMessage?> RenewClaimAsync(DueMessage message, DateTimeOffset now, TimeSpan lease, CancellationToken ct) =>
+        db.InSystemScopeAsync(async (conn, tx) =>
+        {
+            await using var cmd = new NpgsqlCommand("""
+                UPDATE messages SET claimed_until = $4
+                WHERE tenant_id = $1 AND message_id = $2 AND status = 'PENDING' AND claimed_until = $3
+                RETURNING claimed_until
+                """, conn, tx);
+            cmd.Parameters.Add(new() { Value = message.TenantId });
+            cmd.Parameters.Add(new() { Value = message.MessageId });
+            cmd.Parameters.Add(new() { Value = message.ClaimedUntil });
+            cmd.Parameters.Add(new() { Value = now + lease });
+            return await cmd.ExecuteScalarAsync(ct) is DateTime renewed
+                ? message with { ClaimedUntil = new DateTimeOffset(renewed, TimeSpan.Zero) }
+                : null;
         }, ct);
 
     /// <summary>Pending messages whose time has come, for the backlog gauge.</summary>

@@ -36,7 +36,8 @@ public sealed class DispatcherOptions
 /// Sends what is due. Seconds before the provider calls, once per batch and tenant: quiet hours again (settings may
 /// have changed), opt-out again, and the registry for each resident's phone and state, so nobody dead, deregistered or
 /// already enrolled (for reminders) is written to, and no phone number is kept here. Provider calls run outside any
-/// transaction, within a per-channel rate limit; transient failures back off and retry, then fail.
+/// transaction, within a per-channel rate limit, each only after re-checking this dispatcher still holds the message's
+/// claim; transient failures back off and retry, then fail.
 /// </summary>
 public sealed class Dispatcher : IAsyncDisposable
 {
@@ -184,6 +185,14 @@ public sealed class Dispatcher : IAsyncDisposable
 
         var provider = _providers[message.Channel];
         using var lease = await _limiters[message.Channel].AcquireAsync(1, ct);
+        // A batch can outlive its lease (slow registry, rate limits): another replica may own the message by now.
+        if (await _store.RenewClaimAsync(message, _time.GetUtcNow(), _options.Lease, ct) is not { } claimed)
+        {
+            _logger.LogInformation("Message {MessageId} of {TenantId} not sent: its claim ended and another dispatcher holds it",
+                message.MessageId, message.TenantId);
+            return;
+        }
+        message = claimed;
         var outgoing = new ProviderMessage(message.TenantId, message.MessageId, message.Channel, address, message.Body,
             message.ProviderTemplateId,
             message.ProviderParams.Zip(message.ProviderValues, KeyValuePair.Create).ToList());

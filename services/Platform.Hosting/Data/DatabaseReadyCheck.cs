@@ -12,9 +12,11 @@ public sealed class DatabaseReadyCheck(NpgsqlDataSource dataSource, PlatformServ
         {
             await using var conn = await dataSource.OpenConnectionAsync(ct);
             var version = await MigrationRunner.CurrentVersionAsync(conn, service.Schema, ct);
-            return version >= service.ExpectedMigrationVersion
+            // Every version, not only the highest: platform migrations (9001 up) sort above the service's own.
+            var missing = await MigrationRunner.MissingVersionsAsync(conn, service.Schema, service.Migrations.Select(m => m.Version), ct);
+            return missing.Count == 0
                 ? HealthCheckResult.Healthy($"schema {service.Schema} at {version}")
-                : HealthCheckResult.Unhealthy($"schema {service.Schema} at {version}, needs {service.ExpectedMigrationVersion}: run the migrator");
+                : HealthCheckResult.Unhealthy($"schema {service.Schema} lacks {string.Join(", ", missing.Select(v => v.ToString("D4")))}: run the migrator");
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
         {

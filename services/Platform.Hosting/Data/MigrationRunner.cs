@@ -82,6 +82,19 @@ public static class MigrationRunner
         return (int)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
+    /// <summary>The versions among <paramref name="expected"/> not yet applied to a schema.</summary>
+    public static async Task<IReadOnlyList<int>> MissingVersionsAsync(NpgsqlConnection conn, string schema, IEnumerable<int> expected,
+        CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            $"SELECT v FROM unnest($1::int[]) AS v WHERE v NOT IN (SELECT version FROM {Quote(schema)}.schema_migrations) ORDER BY v", conn);
+        cmd.Parameters.Add(new() { Value = expected.ToArray() });
+        var missing = new List<int>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) missing.Add(reader.GetInt32(0));
+        return missing;
+    }
+
     private static async Task Execute(NpgsqlConnection conn, string sql, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(sql, conn);

@@ -8,43 +8,77 @@ using Prometheus;
 namespace Medins.Platform.Hosting.Messaging;
 
 /// <summary>
-/// Delivers committed outbox events at least once: rows are claimed with SKIP LOCKED (so replicas share the
-/// work), each target is retried with exponential backoff, and an event that keeps failing goes to dead_letter.
-/// A process killed at any point leaves the row undelivered, and the next relay picks it up again.
+/// Delivers committed outbox events at least once, never while a transaction is open: each event is fanned out
+/// to one delivery row per target, and each target has its own lane that claims its due rows (a lease, so
+/// replicas share the work and a dead relay's claim expires), delivers them with a bounded timeout, and records
+/// each outcome in a short transaction of its own. Every failure counts as an attempt for that target alone,
+/// with backoff; after the last attempt, or at once when the subscriber drops the event, that target
+/// dead-letters. A slow or absent subscriber holds up only its own lane.
 /// </summary>
 public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, OutboxSignal signal, TimeProvider time,
     IOptions<EventOptions> options, PlatformServiceInfo service, ILogger<OutboxRelay> logger) : BackgroundService
 {
     private static readonly Gauge Backlog = Metrics.CreateGauge("medins_outbox_backlog",
-        "Events committed but not yet delivered or dead-lettered.");
+        "Deliveries committed but not yet done or dead-lettered, by target (events not yet fanned out count for every target).",
+        "target");
     private static readonly Histogram DeliveryLatency = Metrics.CreateHistogram("medins_outbox_delivery_latency_seconds",
-        "Seconds from an event's commit to its delivery to every target.", new HistogramConfiguration
+        "Seconds from an event's commit to its delivery to a target.", new HistogramConfiguration
         {
             LabelNames = ["topic"],
             Buckets = Histogram.ExponentialBuckets(0.005, 2, 16),
         });
     private static readonly Counter Failures = Metrics.CreateCounter("medins_outbox_delivery_failures_total",
-        "Failed delivery attempts, by topic.", "topic");
+        "Failed delivery attempts (timeouts, refusals, 5xx, RETRY, drops), by topic and target.", "topic", "target");
     private static readonly Counter DeadLetters = Metrics.CreateCounter("medins_outbox_dead_letters_total",
-        "Events given up on after the last attempt, by topic.", "topic");
+        "Deliveries given up on (after the last attempt, or at once when dropped), by topic and target.", "topic", "target");
 
-    private DateTimeOffset _backlogMeasuredAt = DateTimeOffset.MinValue;
+    private static readonly TimeSpan BacklogInterval = TimeSpan.FromSeconds(5);
+    private readonly Dictionary<string, OutboxSignal> _lanes = transport.Targets.ToDictionary(t => t, _ => new OutboxSignal());
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _retryAt = new(StringComparer.Ordinal);
+    private EventOptions Options => options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!options.Value.RelayEnabled)
+        if (!Options.RelayEnabled)
         {
             logger.LogWarning("Outbox relay disabled by configuration; events stay in the outbox.");
             return;
         }
+        var loops = new List<Task>
+        {
+            LoopAsync("fan-out", signal, FanOutAsync, () => Options.PollInterval, stoppingToken),
+            BacklogLoopAsync(stoppingToken),
+        };
+        foreach (var (target, laneSignal) in _lanes)
+            loops.Add(LoopAsync(target, laneSignal, async ct => await RelayTargetAsync(target, ct) < Options.ClaimSize ? 0 : Options.BatchSize,
+                () => LaneWait(target), stoppingToken));
+        await Task.WhenAll(loops);
+    }
+
+    /// <summary>An idle lane sleeps until its earliest retry it knows of, or its idle interval; new events wake it.</summary>
+    private TimeSpan LaneWait(string target)
+    {
+        var idle = Options.LaneIdleInterval > Options.PollInterval ? Options.LaneIdleInterval : Options.PollInterval;
+        if (!_retryAt.TryGetValue(target, out var at)) return idle;
+        var until = at - time.UtcNow();
+        return until < Options.PollInterval ? Options.PollInterval : until > idle ? idle : until;
+    }
+
+    private void NoteRetry(string target, DateTimeOffset at)
+    {
+        var now = time.UtcNow();
+        _retryAt.AddOrUpdate(target, at, (_, known) => known <= now || at < known ? at : known);
+    }
+
+    private async Task LoopAsync(string name, OutboxSignal wake, Func<CancellationToken, Task<int>> pass, Func<TimeSpan> idle,
+        CancellationToken stoppingToken)
+    {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var handled = await RelayBatchAsync(stoppingToken);
-                await MeasureBacklogAsync(stoppingToken);
-                if (handled < options.Value.BatchSize)
-                    await signal.WaitAsync(options.Value.PollInterval, stoppingToken);
+                if (await pass(stoppingToken) < Options.BatchSize)
+                    await wake.WaitAsync(idle(), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -52,102 +86,250 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
             }
             catch (Exception ex)
             {
-                logger.LogWarning(ex, "Outbox relay pass failed; retrying");
-                await Task.Delay(options.Value.PollInterval, stoppingToken).ContinueWith(_ => { }, CancellationToken.None);
+                logger.LogWarning(ex, "Outbox relay {Lane} pass failed; retrying", name);
+                await Task.Delay(Options.PollInterval, stoppingToken).ContinueWith(_ => { }, CancellationToken.None);
             }
         }
     }
 
-    /// <summary>Relays one batch of due events; returns how many were attempted.</summary>
-    public Task<int> RelayBatchAsync(CancellationToken ct) => db.InSystemScopeAsync(async (conn, tx) =>
+    private async Task BacklogLoopAsync(CancellationToken stoppingToken)
     {
-        var due = new List<(string Tenant, Guid Id, string Topic, string Type, string Payload, DateTimeOffset Created, int Attempts, string[]? Pending)>();
-        await using (var select = new NpgsqlCommand("""
-            SELECT tenant_id, event_id, topic, event_type, payload::text, created_at, attempts, pending_targets
-            FROM outbox
-            WHERE delivered_at IS NULL AND dead_lettered_at IS NULL AND next_attempt_at <= $1
-            ORDER BY next_attempt_at
-            LIMIT $2
-            FOR UPDATE SKIP LOCKED
-            """, conn, tx))
+        while (!stoppingToken.IsCancellationRequested)
         {
-            select.Parameters.Add(new() { Value = time.UtcNow() });
-            select.Parameters.Add(new() { Value = options.Value.BatchSize });
-            await using var reader = await select.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-                due.Add((reader.GetString(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                    reader.GetFieldValue<DateTimeOffset>(5), reader.GetInt32(6),
-                    reader.IsDBNull(7) ? null : reader.GetFieldValue<string[]>(7)));
-        }
-
-        var outcomes = await Task.WhenAll(due.Select(async e =>
-        {
-            var targets = e.Pending ?? (await transport.ResolveTargetsAsync(e.Topic, ct))?.ToArray();
-            if (targets is null) return (e, Remaining: (string[]?)null, Error: (string?)"subscribers not yet discovered");
-            var cloudEvent = new CloudEvent(e.Id, service.Name, e.Type, e.Topic, e.Tenant, e.Created, e.Payload);
-            var results = await Task.WhenAll(targets.Select(async t => (Target: t, Error: await transport.DeliverAsync(t, cloudEvent, ct))));
-            var failed = results.Where(r => r.Error is not null).ToArray();
-            return (e, Remaining: failed.Select(r => r.Target).ToArray(),
-                Error: failed.Length == 0 ? null : string.Join("; ", failed.Select(r => r.Error)));
-        }));
-
-        var now = time.UtcNow();
-        foreach (var (e, remaining, error) in outcomes)
-        {
-            if (error is null)
+            try
             {
-                await Execute(conn, tx, "UPDATE outbox SET delivered_at = $3, pending_targets = '{}', attempts = attempts + 1 WHERE tenant_id = $1 AND event_id = $2",
-                    ct, e.Tenant, e.Id, now);
-                DeliveryLatency.WithLabels(e.Topic).Observe(Math.Max(0, (now - e.Created).TotalSeconds));
-                continue;
+                await MeasureBacklogAsync(stoppingToken);
+                await Task.Delay(BacklogInterval, stoppingToken);
             }
-
-            Failures.WithLabels(e.Topic).Inc();
-            var attempts = e.Attempts + 1;
-            if (attempts >= options.Value.MaxAttempts && remaining is not null)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                foreach (var target in remaining)
+                break;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Measuring the outbox backlog failed");
+                await Task.Delay(BacklogInterval, stoppingToken).ContinueWith(_ => { }, CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>One pass of everything (tests): fan out, then every lane once, concurrently; returns deliveries attempted.</summary>
+    public async Task<int> RelayBatchAsync(CancellationToken ct)
+    {
+        await FanOutAsync(ct);
+        var counts = await Task.WhenAll(_lanes.Keys.Select(t => RelayTargetAsync(t, ct)));
+        return counts.Sum();
+    }
+
+    /// <summary>Gives new events a delivery row per target; a database-only step, so no target can hold it up.</summary>
+    public async Task<int> FanOutAsync(CancellationToken ct)
+    {
+        var targets = _lanes.Keys.ToArray();
+        var now = time.UtcNow();
+        var fanned = await db.InSystemScopeAsync(async (conn, tx) =>
+        {
+            await using var cmd = new NpgsqlCommand("""
+                WITH due AS (
+                  SELECT tenant_id, event_id, topic, created_at FROM outbox
+                  WHERE fanned_out_at IS NULL ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
+                ), deliveries AS (
+                  INSERT INTO outbox_delivery (tenant_id, event_id, target, topic, next_attempt_at)
+                  SELECT d.tenant_id, d.event_id, t.target, d.topic, d.created_at FROM due d CROSS JOIN unnest($1::text[]) AS t(target)
+                  ON CONFLICT DO NOTHING
+                )
+                UPDATE outbox o SET fanned_out_at = $2, delivered_at = CASE WHEN cardinality($1::text[]) = 0 THEN $2 END
+                FROM due d WHERE o.tenant_id = d.tenant_id AND o.event_id = d.event_id
+                """, conn, tx);
+            cmd.Parameters.Add(new() { Value = targets });
+            cmd.Parameters.Add(new() { Value = now });
+            cmd.Parameters.Add(new() { Value = Options.BatchSize });
+            return await cmd.ExecuteNonQueryAsync(ct);
+        }, ct);
+        if (fanned > 0)
+            foreach (var lane in _lanes.Values) lane.Notify();
+        return fanned;
+    }
+
+    private sealed record Due(string Tenant, Guid Id, string Topic, string Type, string Payload, DateTimeOffset Created, int Attempts);
+
+    /// <summary>Claims, delivers and records one batch of one target's due deliveries; returns how many were claimed.</summary>
+    public async Task<int> RelayTargetAsync(string target, CancellationToken ct)
+    {
+        var now = time.UtcNow();
+        var due = await db.InSystemScopeAsync(async (conn, tx) =>
+        {
+            await using var claim = new NpgsqlCommand("""
+                WITH claimed AS (
+                  UPDATE outbox_delivery d SET claimed_until = $3
+                  WHERE (d.tenant_id, d.event_id, d.target) IN (
+                    SELECT tenant_id, event_id, target FROM outbox_delivery
+                    WHERE target = $1 AND delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $2
+                      AND (claimed_until IS NULL OR claimed_until <= $2)
+                    ORDER BY next_attempt_at LIMIT $4
+                    FOR UPDATE SKIP LOCKED)
+                  RETURNING d.tenant_id, d.event_id, d.attempts, d.next_attempt_at
+                )
+                SELECT c.tenant_id, c.event_id, o.topic, o.event_type, o.payload::text, o.created_at, c.attempts
+                FROM claimed c JOIN outbox o ON o.tenant_id = c.tenant_id AND o.event_id = c.event_id
+                ORDER BY c.next_attempt_at
+                """, conn, tx);
+            claim.Parameters.Add(new() { Value = target });
+            claim.Parameters.Add(new() { Value = now });
+            claim.Parameters.Add(new() { Value = now + Options.ClaimLease });
+            claim.Parameters.Add(new() { Value = Options.ClaimSize });
+            var rows = new List<Due>();
+            await using var reader = await claim.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                rows.Add(new Due(reader.GetString(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
+                    reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetInt32(6)));
+            return rows;
+        }, ct);
+
+        // Outside any transaction: deliver, then record each outcome on its own.
+        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Options.ConcurrencyPerTarget) },
+            async (e, _) =>
+            {
+                var result = await DeliverOneAsync(target, e, ct);
+                await RecordAsync(target, e, result, ct);
+            });
+        return due.Count;
+    }
+
+    private async Task<DeliveryResult> DeliverOneAsync(string target, Due e, CancellationToken stoppingToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        timeout.CancelAfter(Options.DeliveryTimeout);
+        var cloudEvent = new CloudEvent(e.Id, service.Name, e.Type, e.Topic, e.Tenant, e.Created, e.Payload);
+        try
+        {
+            return await transport.DeliverAsync(target, cloudEvent, timeout.Token);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            throw; // our own shutdown: the claim expires and another pass delivers it
+        }
+        catch (OperationCanceledException)
+        {
+            // Our timeout, or the HttpClient's own (TaskCanceledException): the subscriber was too slow.
+            return DeliveryResult.Failed($"{target} did not answer within {Options.DeliveryTimeout.TotalSeconds:0.#} s");
+        }
+        catch (Exception ex)
+        {
+            return DeliveryResult.Failed($"{target}: {ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    private async Task RecordAsync(string target, Due e, DeliveryResult result, CancellationToken ct)
+    {
+        var now = time.UtcNow();
+        var attempts = e.Attempts + 1;
+        var dead = result.Outcome == DeliveryOutcome.Rejected
+                   || result.Outcome == DeliveryOutcome.Failed && attempts >= Options.MaxAttempts;
+        DateTimeOffset? retryAt = null;
+        await db.InSystemScopeAsync(async (conn, tx) =>
+        {
+            // Lanes finishing deliveries of one event take turns, so the last one sees every other outcome.
+            await Execute(conn, tx, "SELECT 1 FROM outbox WHERE tenant_id = $1 AND event_id = $2 FOR UPDATE", ct, e.Tenant, e.Id);
+            const string open = "tenant_id = $1 AND event_id = $2 AND target = $3 AND delivered_at IS NULL AND dead_at IS NULL";
+            switch (result.Outcome)
+            {
+                case DeliveryOutcome.Delivered:
+                    await Execute(conn, tx, $"UPDATE outbox_delivery SET delivered_at = $4, attempts = attempts + 1, claimed_until = NULL, last_error = NULL WHERE {open}",
+                        ct, e.Tenant, e.Id, target, now);
+                    break;
+                case DeliveryOutcome.NotSubscribed:
+                    await Execute(conn, tx, $"DELETE FROM outbox_delivery WHERE {open}", ct, e.Tenant, e.Id, target);
+                    break;
+                case DeliveryOutcome.Deferred:
+                    retryAt = result.RetryAt ?? now + Options.PollInterval;
+                    await Execute(conn, tx, $"UPDATE outbox_delivery SET next_attempt_at = $4, claimed_until = NULL WHERE {open}",
+                        ct, e.Tenant, e.Id, target, retryAt);
+                    break;
+                case var _ when dead:
+                    await Execute(conn, tx, $"UPDATE outbox_delivery SET dead_at = $4, attempts = $5, last_error = $6, claimed_until = NULL WHERE {open}",
+                        ct, e.Tenant, e.Id, target, now, attempts, result.Error ?? "failed");
                     await Execute(conn, tx, """
                         INSERT INTO dead_letter (tenant_id, event_id, topic, target, payload, attempts, last_error, dead_at)
-                        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8) ON CONFLICT DO NOTHING
-                        """, ct, e.Tenant, e.Id, e.Topic, target, e.Payload, attempts, error, now);
-                await Execute(conn, tx, "UPDATE outbox SET dead_lettered_at = $3, attempts = $4, last_error = $5 WHERE tenant_id = $1 AND event_id = $2",
-                    ct, e.Tenant, e.Id, now, attempts, error);
-                DeadLetters.WithLabels(e.Topic).Inc();
-                logger.LogError("Event {EventId} on {Topic} dead-lettered after {Attempts} attempts: {Error}", e.Id, e.Topic, attempts, error);
-                continue;
+                        SELECT tenant_id, event_id, topic, $3, payload, $4, $5, $6 FROM outbox WHERE tenant_id = $1 AND event_id = $2
+                        ON CONFLICT (tenant_id, event_id, target) DO UPDATE
+                          SET attempts = excluded.attempts, last_error = excluded.last_error, dead_at = excluded.dead_at, replayed_at = NULL
+                        """, ct, e.Tenant, e.Id, target, attempts, result.Error ?? "failed", now);
+                    break;
+                default:
+                    retryAt = now + Backoff(attempts);
+                    await Execute(conn, tx, $"UPDATE outbox_delivery SET attempts = $4, next_attempt_at = $5, last_error = $6, claimed_until = NULL WHERE {open}",
+                        ct, e.Tenant, e.Id, target, attempts, retryAt, result.Error ?? "failed");
+                    break;
             }
-
-            var next = now + Backoff(attempts);
+            // The event's summary: its worst attempt count and last error, and done when no target is owed it.
             await Execute(conn, tx, """
-                UPDATE outbox SET attempts = $3, next_attempt_at = $4, last_error = $5, pending_targets = $6
-                WHERE tenant_id = $1 AND event_id = $2
-                """, ct, e.Tenant, e.Id, attempts, next, error, (object?)remaining ?? DBNull.Value);
-            logger.LogWarning("Event {EventId} on {Topic} not delivered (attempt {Attempts}): {Error}", e.Id, e.Topic, attempts, error);
+                UPDATE outbox o SET
+                  attempts = greatest(o.attempts, s.attempts),
+                  last_error = coalesce(s.last_error, o.last_error),
+                  delivered_at = CASE WHEN s.open = 0 AND s.dead = 0 THEN coalesce(o.delivered_at, $3) END,
+                  dead_lettered_at = CASE WHEN s.open = 0 AND s.dead > 0 THEN coalesce(o.dead_lettered_at, $3) END
+                FROM (SELECT count(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL) AS open,
+                             count(*) FILTER (WHERE dead_at IS NOT NULL) AS dead,
+                             coalesce(max(attempts), 0) AS attempts,
+                             max(last_error) FILTER (WHERE delivered_at IS NULL) AS last_error
+                      FROM outbox_delivery WHERE tenant_id = $1 AND event_id = $2) s
+                WHERE o.tenant_id = $1 AND o.event_id = $2
+                """, ct, e.Tenant, e.Id, now);
+            return 0;
+        }, ct);
+        if (retryAt is { } at) NoteRetry(target, at);
+
+        switch (result.Outcome)
+        {
+            case DeliveryOutcome.Delivered:
+                DeliveryLatency.WithLabels(e.Topic).Observe(Math.Max(0, (now - e.Created).TotalSeconds));
+                break;
+            case DeliveryOutcome.Failed or DeliveryOutcome.Rejected:
+                Failures.WithLabels(e.Topic, target).Inc();
+                if (dead)
+                {
+                    DeadLetters.WithLabels(e.Topic, target).Inc();
+                    logger.LogError("Event {EventId} on {Topic} dead-lettered for {Target} after {Attempts} attempts: {Error}",
+                        e.Id, e.Topic, target, attempts, result.Error);
+                }
+                else
+                    logger.LogWarning("Event {EventId} on {Topic} not delivered to {Target} (attempt {Attempts}): {Error}",
+                        e.Id, e.Topic, target, attempts, result.Error);
+                break;
         }
-        return due.Count;
-    }, ct);
+    }
 
     /// <summary>Exponential backoff from half a second, capped, with jitter so replicas do not retry in step.</summary>
     internal TimeSpan Backoff(int attempts)
     {
-        var seconds = Math.Min(options.Value.MaxBackoff.TotalSeconds, 0.5 * Math.Pow(2, attempts - 1));
+        var seconds = Math.Min(Options.MaxBackoff.TotalSeconds, 0.5 * Math.Pow(2, attempts - 1));
         return TimeSpan.FromSeconds(seconds * (0.8 + Random.Shared.NextDouble() * 0.4));
     }
 
-    private async Task MeasureBacklogAsync(CancellationToken ct)
+    /// <summary>Sets the backlog gauge per target from the database (true whichever lane is stuck); returns it.</summary>
+    public async Task<IReadOnlyDictionary<string, long>> MeasureBacklogAsync(CancellationToken ct)
     {
-        var now = time.UtcNow();
-        if (now - _backlogMeasuredAt < TimeSpan.FromSeconds(5)) return;
-        _backlogMeasuredAt = now;
-        var count = await db.InSystemScopeAsync(async (conn, tx) =>
+        var targets = _lanes.Keys.ToArray();
+        var backlog = await db.InSystemScopeAsync(async (conn, tx) =>
         {
-            await using var cmd = new NpgsqlCommand(
-                "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dead_lettered_at IS NULL", conn, tx);
-            return (long)(await cmd.ExecuteScalarAsync(ct))!;
+            await using var cmd = new NpgsqlCommand("""
+                SELECT t.target,
+                       (SELECT count(*) FROM outbox_delivery d WHERE d.target = t.target AND d.delivered_at IS NULL AND d.dead_at IS NULL)
+                       + (SELECT count(*) FROM outbox WHERE fanned_out_at IS NULL)
+                FROM unnest($1::text[]) AS t(target)
+                """, conn, tx);
+            cmd.Parameters.Add(new() { Value = targets });
+            var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) counts[reader.GetString(0)] = reader.GetInt64(1);
+            return counts;
         }, ct);
-        Backlog.Set(count);
+        foreach (var (target, count) in backlog) Backlog.WithLabels(target).Set(count);
+        return backlog;
     }
+
+    /// <summary>The gauge's current value for a target.</summary>
+    public static double BacklogGauge(string target) => Backlog.WithLabels(target).Value;
 
     private static async Task Execute(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct, params object[] args)
     {
