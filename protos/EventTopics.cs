@@ -7,6 +7,8 @@ public static class EventTopics
     public const string ContributionPaid = "contribution.paid";
     /// <summary><see cref="Medins.Payment.V1.ContributionRefunded"/>.</summary>
     public const string ContributionRefunded = "contribution.refunded";
+    /// <summary><see cref="Medins.Payment.V1.ContributionRefundRequested"/>.</summary>
+    public const string ContributionRefundRequested = "contribution.refund-requested";
     /// <summary><see cref="Medins.Payment.V1.CashUnremitted"/>.</summary>
     public const string CashUnremitted = "payment.cash-unremitted";
     /// <summary><see cref="Medins.Identity.V1.ResidentRegistered"/>.</summary>

@@ -14,12 +14,14 @@ builder.Services.AddScoped<IdentityImports>();
 builder.Services.AddScoped<ResidentBulkLoader>();
 builder.Services.AddScoped<ContributionPaidHandler>();
 builder.Services.AddScoped<ContributionRefundedHandler>();
+builder.Services.AddScoped<ContributionRefundRequestedHandler>();
 
 var app = builder.Build();
 app.MapPlatformEndpoints();
 app.MapGrpcService<IdentityRegistryGrpcService>();
 app.MapEventSubscription<ContributionPaid, ContributionPaidHandler>(EventTopics.ContributionPaid);
 app.MapEventSubscription<ContributionRefunded, ContributionRefundedHandler>(EventTopics.ContributionRefunded);
+app.MapEventSubscription<ContributionRefundRequested, ContributionRefundRequestedHandler>(EventTopics.ContributionRefundRequested);
 app.Run();
 
 public partial class Program;

@@ -161,4 +161,105 @@ public sealed class ContributionEventTests : IAsyncLifetime
         await using var cmd = _db.Owner.CreateCommand("SELECT count(*) FROM identity_registry.enrolments");
         Assert.Equal(0L, await cmd.ExecuteScalarAsync());
     }
+
+    private ContributionRefundRequested RefundRequested(string reason, string orderId = "order-1") => new()
+    {
+        TenantId = Tenant,
+        OrderId = orderId,
+        ResidentId = _residentId,
+        VillageCode = Gaotan,
+        CoverageYear = 2024,
+        RefundId = "refund-1",
+        Reason = reason,
+        AmountFen = 38000,
+        RequestTime = Timestamp.FromDateTimeOffset(_time.GetUtcNow()),
+    };
+
+    private async Task<bool> OnRegisteredLedgerAsync() =>
+        (await Client().ListLedgerAsync(new ListLedgerRequest
+        {
+            Ledger = Ledger.RegisteredNotEnrolled, CoverageYear = 2024, VillageCode = Gaotan, PageSize = 1000,
+        })).Entries.Any(e => e.ResidentId == _residentId);
+
+    [Fact]
+    public async Task ContributionRefundRequested_EnrollingOrder_SuspendedAndOffTheLedgers()
+    {
+        // Seed 004 §二(五)3: army service before benefits start suspends the enrolment while the refund is handled.
+        await PostAsync("contribution.paid", Guid.NewGuid(), Paid());
+        var eventId = Guid.NewGuid();
+
+        await PostAsync("contribution.refund-requested", eventId, RefundRequested("army"));
+
+        var enrolment = Assert.Single((await GetAsync()).Enrolments);
+        Assert.Equal(EnrolmentStatus.RefundPending, enrolment.Status);
+        Assert.Equal("order-1", enrolment.OrderId);
+        Assert.Equal("army", enrolment.RefundReason);
+        Assert.True(enrolment.ExcusedFromEnrolment);
+        Assert.False(await OnRegisteredLedgerAsync());
+
+        // Redelivered under its id with other content: not applied again.
+        _time.Advance(TimeSpan.FromHours(1));
+        await PostAsync("contribution.refund-requested", eventId, RefundRequested("death"));
+        Assert.Equal(enrolment, Assert.Single((await GetAsync()).Enrolments));
+    }
+
+    [Fact]
+    public async Task ContributionRefundRequested_PayloadOfAnotherTenant_Ignored()
+    {
+        await PostAsync("contribution.paid", Guid.NewGuid(), Paid());
+        var foreign = RefundRequested("army");
+        foreign.TenantId = "he-gaoyang";
+
+        await PostAsync("contribution.refund-requested", Guid.NewGuid(), foreign);
+
+        Assert.Equal(EnrolmentStatus.Enrolled, Assert.Single((await GetAsync()).Enrolments).Status);
+    }
+
+    [Fact]
+    public async Task ContributionRefunded_FullForDuplicate_EndsEnrolmentAndStaysOffTheLedgers()
+    {
+        // Seed 003 附件1: a duplicate enrolment is refunded where she is registered; she is insured elsewhere, so the
+        // not-enrolled ledger (and any reminder campaign reading it) must not list her.
+        Assert.True(await OnRegisteredLedgerAsync());
+        await PostAsync("contribution.paid", Guid.NewGuid(), Paid());
+        await PostAsync("contribution.refund-requested", Guid.NewGuid(), RefundRequested("duplicate"));
+        var refunded = new ContributionRefunded
+        {
+            TenantId = Tenant, OrderId = "order-1", ResidentId = _residentId, VillageCode = Gaotan, CoverageYear = 2024,
+            RefundedAmountFen = 38000, Reason = "duplicate", Kind = RefundKind.Full, RefundId = "refund-1",
+        };
+        var eventId = Guid.NewGuid();
+
+        await PostAsync("contribution.refunded", eventId, refunded);
+        await PostAsync("contribution.refunded", eventId, refunded);
+
+        var enrolment = Assert.Single((await GetAsync()).Enrolments);
+        Assert.Equal(EnrolmentStatus.Refunded, enrolment.Status);
+        Assert.Equal("duplicate", enrolment.RefundReason);
+        Assert.True(enrolment.ExcusedFromEnrolment);
+        Assert.False(await OnRegisteredLedgerAsync());
+    }
+
+    [Fact]
+    public async Task ContributionRefunded_DifferentialWithRemainingAmount_EnrolmentShowsAmountAndGrantedLines()
+    {
+        // Seed 004 §二(一)/§二(五)3: certified 低保 (90% of 380 yuan subsidised) after paying as ordinary: 342 yuan go
+        // back, 38 stay hers and the medical-assistance fund's line replaces none.
+        await PostAsync("contribution.paid", Guid.NewGuid(), Paid());
+        var line = new SubsidyLine { Category = "dibao", FundingSource = "medical-assistance-fund", AmountFen = 34200, Description = "低保" };
+
+        await PostAsync("contribution.refunded", Guid.NewGuid(), new ContributionRefunded
+        {
+            TenantId = Tenant, OrderId = "order-1", ResidentId = _residentId, VillageCode = Gaotan, CoverageYear = 2024,
+            RefundedAmountFen = 34200, Reason = "identity-certified", Kind = RefundKind.Differential, RefundId = "refund-2",
+            GrantedSubsidyLines = { line }, RemainingPersonalAmountFen = 3800,
+        });
+
+        var enrolment = Assert.Single((await GetAsync()).Enrolments);
+        Assert.Equal(EnrolmentStatus.Enrolled, enrolment.Status);
+        Assert.Equal(3800, enrolment.PersonalAmountFen);
+        var granted = Assert.Single(enrolment.SubsidyLines);
+        Assert.Equal(("dibao", "medical-assistance-fund", 34200L), (granted.Category, granted.FundingSource, granted.AmountFen));
+        Assert.False(enrolment.ExcusedFromEnrolment);
+    }
 }

@@ -66,4 +66,50 @@ public class EnrolmentRulesTests
     {
         Assert.Null(EnrolmentRules.OnRefunded(EnrolmentRules.OnRefunded(null, "order-a"), "order-a"));
     }
+
+    [Fact]
+    public void OnPaid_RefundRequestedForSameOrderSeenFirst_StaysPending()
+    {
+        var pending = EnrolmentRules.OnRefundRequested(null, "order-a", "death");
+
+        Assert.Equal(EnrolmentStatus.RefundPending, pending!.Status);
+        Assert.Null(EnrolmentRules.OnPaid(pending, PaidA));
+    }
+
+    [Fact]
+    public void OnRefundRequested_AnotherOrder_EnrolmentStands()
+    {
+        Assert.Null(EnrolmentRules.OnRefundRequested(EnrolmentRules.OnPaid(null, PaidA), "order-b", "duplicate"));
+    }
+
+    [Fact]
+    public void OnRefundRequested_AfterRefundCompleted_NoChange()
+    {
+        var refunded = EnrolmentRules.OnRefunded(EnrolmentRules.OnPaid(null, PaidA), "order-a", "army");
+
+        Assert.Null(EnrolmentRules.OnRefundRequested(refunded, "order-a", "army"));
+    }
+
+    [Theory]
+    [InlineData("death", true)]
+    [InlineData("army", true)]
+    [InlineData("prison", true)]
+    [InlineData("duplicate", true)]
+    [InlineData("employee-insurance", true)]
+    [InlineData("other-region", true)]
+    [InlineData("clerk-error", false)]
+    public void OnRefundRequested_Reason_ExcusedAsSeed004Says(string reason, bool excused)
+    {
+        // Seed 004 §二(五)3 lists the reasons that suspend the enrolment here; any other reason keeps her expected.
+        var pending = EnrolmentRules.OnRefundRequested(EnrolmentRules.OnPaid(null, PaidA), "order-a", reason);
+
+        Assert.Equal(EnrolmentStatus.RefundPending, pending!.Status);
+        Assert.Equal(excused, pending.ExcusedFromEnrolment);
+    }
+
+    [Fact]
+    public void OnDifferentialRefund_AnotherOrder_NoChange()
+    {
+        Assert.Null(EnrolmentRules.OnDifferentialRefund(EnrolmentRules.OnPaid(null, PaidA), "order-b", 3800, EnrolmentSubsidyLines.None));
+    }
 }

@@ -184,14 +184,49 @@ public sealed class RefundTests : IAsyncLifetime
 
         await CompleteAsync(Gaoyang, refund.RefundId);
 
+        // The order now stands for what the registry and settlement see: 38 yuan her own, 342 on the dibao fund's
+        // line, while the 380 the channel collected stays for reconciliation.
         var order2 = (await Client(Gaoyang).GetPaymentOrderAsync(new GetPaymentOrderRequest { OrderId = order.OrderId })).Order;
         Assert.Equal(OrderState.Paid, order2.State);
+        Assert.Equal(3800, order2.PersonalAmountFen);
+        Assert.Equal(34200, order2.SubsidyAmountFen);
+        Assert.Equal(refund.GrantedSubsidyLines, order2.SubsidyLines);
+        Assert.Equal(38000, order2.CollectedAmountFen);
         var evt = Assert.Single(await _p.OutboxEventsAsync<ContributionRefunded>(EventTopics.ContributionRefunded));
         Assert.Equal(RefundKind.Differential, evt.Kind);
         Assert.Equal(34200, evt.RefundedAmountFen);
+        Assert.Equal(3800, evt.RemainingPersonalAmountFen);
         Assert.Equal(residentId, evt.ResidentId);
         Assert.Empty(evt.WithdrawnSubsidyLines);
         Assert.Equal(34200, evt.GrantedSubsidyLines.Sum(l => l.AmountFen));
+        // A differential refund suspends nothing.
+        Assert.Empty(await _p.OutboxEventsAsync<ContributionRefundRequested>(EventTopics.ContributionRefundRequested));
+    }
+
+    [Fact]
+    public async Task RequestRefund_Full_PublishesRefundRequestedOnceWithTheOrder()
+    {
+        // Seed 004 §二(五)3: the enrolment is suspended as the refund is asked for, so the event commits with the request.
+        var (order, residentId, _) = await PaidAsync(Gaoyang, GaoyangVillage);
+
+        var requested = await RequestRefundAsync(Gaoyang, order.OrderId, reason: "army", requestId: "refund-army-1");
+        await RequestRefundAsync(Gaoyang, order.OrderId, reason: "army", requestId: "refund-army-1");
+
+        var evt = Assert.Single(await _p.OutboxEventsAsync<ContributionRefundRequested>(EventTopics.ContributionRefundRequested));
+        Assert.Equal(Gaoyang, evt.TenantId);
+        Assert.Equal(order.OrderId, evt.OrderId);
+        Assert.Equal(residentId, evt.ResidentId);
+        Assert.Equal(GaoyangVillage, evt.VillageCode);
+        Assert.Equal(2024, evt.CoverageYear);
+        Assert.Equal(requested.Refund.RefundId, evt.RefundId);
+        Assert.Equal("army", evt.Reason);
+        Assert.Equal(38000, evt.AmountFen);
+
+        await CompleteAsync(Gaoyang, requested.Refund.RefundId);
+        var done = Assert.Single(await _p.OutboxEventsAsync<ContributionRefunded>(EventTopics.ContributionRefunded));
+        Assert.Equal(0, done.RemainingPersonalAmountFen);
+        var order2 = (await Client(Gaoyang).GetPaymentOrderAsync(new GetPaymentOrderRequest { OrderId = order.OrderId })).Order;
+        Assert.Equal(38000, order2.CollectedAmountFen);
     }
 
     [Fact]

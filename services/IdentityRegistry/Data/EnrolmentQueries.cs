@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Medins.IdentityRegistry.Domain;
 using Npgsql;
 using NpgsqlTypes;
@@ -8,11 +9,18 @@ public sealed record EnrolmentRow(Guid ResidentId, int CoverageYear, EnrolmentSt
 
 public static class EnrolmentQueries
 {
+    private const string Columns = """
+        resident_id, coverage_year, status, order_id, personal_amount_fen, benefit_start, benefit_end, updated_at,
+        refund_reason, excused_from_enrolment, subsidy_lines
+        """;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
     public static async Task<EnrolmentState?> GetAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         Guid residentId, int coverageYear, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand("""
-            SELECT resident_id, coverage_year, status, order_id, personal_amount_fen, benefit_start, benefit_end, updated_at
+        await using var cmd = new NpgsqlCommand($"""
+            SELECT {Columns}
             FROM enrolments WHERE tenant_id = $1 AND resident_id = $2 AND coverage_year = $3
             """, conn, tx);
         cmd.Parameters.Add(new() { Value = tenantId });
@@ -27,11 +35,13 @@ public static class EnrolmentQueries
     {
         await using var cmd = new NpgsqlCommand("""
             INSERT INTO enrolments (tenant_id, resident_id, coverage_year, status, order_id, personal_amount_fen,
-                                    benefit_start, benefit_end, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                    benefit_start, benefit_end, updated_at, refund_reason, excused_from_enrolment, subsidy_lines)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             ON CONFLICT (tenant_id, resident_id, coverage_year) DO UPDATE SET
               status = excluded.status, order_id = excluded.order_id, personal_amount_fen = excluded.personal_amount_fen,
-              benefit_start = excluded.benefit_start, benefit_end = excluded.benefit_end, updated_at = excluded.updated_at
+              benefit_start = excluded.benefit_start, benefit_end = excluded.benefit_end, updated_at = excluded.updated_at,
+              refund_reason = excluded.refund_reason, excused_from_enrolment = excluded.excused_from_enrolment,
+              subsidy_lines = excluded.subsidy_lines
             """, conn, tx);
         cmd.Parameters.Add(new() { Value = tenantId });
         cmd.Parameters.Add(new() { Value = residentId });
@@ -42,6 +52,9 @@ public static class EnrolmentQueries
         cmd.Parameters.Add(new() { Value = (object?)state.BenefitStart ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date });
         cmd.Parameters.Add(new() { Value = (object?)state.BenefitEnd ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date });
         cmd.Parameters.Add(new() { Value = now });
+        cmd.Parameters.Add(new() { Value = (object?)state.RefundReason ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = state.ExcusedFromEnrolment });
+        cmd.Parameters.Add(new() { Value = JsonSerializer.Serialize(state.SubsidyLines.Lines, Json), NpgsqlDbType = NpgsqlDbType.Jsonb });
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
@@ -52,8 +65,8 @@ public static class EnrolmentQueries
         var rows = new List<EnrolmentRow>();
         if (residentIds.Count > 0)
         {
-            await using var cmd = new NpgsqlCommand("""
-                SELECT resident_id, coverage_year, status, order_id, personal_amount_fen, benefit_start, benefit_end, updated_at
+            await using var cmd = new NpgsqlCommand($"""
+                SELECT {Columns}
                 FROM enrolments WHERE tenant_id = $1 AND resident_id = ANY($2)
                 ORDER BY resident_id, coverage_year
                 """, conn, tx);
@@ -67,7 +80,12 @@ public static class EnrolmentQueries
 
     private static EnrolmentRow Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetInt32(1),
         new EnrolmentState(ParseStatus(r.GetString(2)), r.IsDBNull(3) ? null : r.GetString(3), r.GetInt64(4),
-            r.IsDBNull(5) ? null : r.GetFieldValue<DateOnly>(5), r.IsDBNull(6) ? null : r.GetFieldValue<DateOnly>(6)),
+            r.IsDBNull(5) ? null : r.GetFieldValue<DateOnly>(5), r.IsDBNull(6) ? null : r.GetFieldValue<DateOnly>(6))
+        {
+            RefundReason = r.IsDBNull(8) ? null : r.GetString(8),
+            ExcusedFromEnrolment = r.GetBoolean(9),
+            SubsidyLines = new EnrolmentSubsidyLines(JsonSerializer.Deserialize<List<EnrolmentSubsidyLine>>(r.GetString(10), Json) ?? []),
+        },
         r.GetFieldValue<DateTimeOffset>(7));
 
     private static string StatusText(EnrolmentStatus status) => status switch
@@ -76,6 +94,7 @@ public static class EnrolmentQueries
         EnrolmentStatus.Enrolled => "enrolled",
         EnrolmentStatus.Refunded => "refunded",
         EnrolmentStatus.Refused => "refused",
+        EnrolmentStatus.RefundPending => "refund_pending",
         _ => throw new ArgumentOutOfRangeException(nameof(status)),
     };
 
@@ -85,6 +104,7 @@ public static class EnrolmentQueries
         "enrolled" => EnrolmentStatus.Enrolled,
         "refunded" => EnrolmentStatus.Refunded,
         "refused" => EnrolmentStatus.Refused,
+        "refund_pending" => EnrolmentStatus.RefundPending,
         _ => throw new InvalidOperationException($"Unknown enrolment status '{text}'."),
     };
 }

@@ -15,6 +15,13 @@ public static class LedgerQueries
                 AND e.coverage_year = {0} AND e.status = 'enrolled')
         """;
 
+    // Enrolled this year, or excused from it by a refund whose reason means she is not expected to enrol (the
+    // enrolment row says so; RefundReasons decides it from the reason's meaning).
+    private const string AccountedFor = """
+        EXISTS (SELECT 1 FROM enrolments e WHERE e.tenant_id = r.tenant_id AND e.resident_id = r.resident_id
+                AND e.coverage_year = $5 AND (e.status = 'enrolled' OR e.excused_from_enrolment))
+        """;
+
     private const string CurrentIdentity = """
         c.tenant_id = r.tenant_id AND c.resident_id = r.resident_id AND c.revoked_at IS NULL
         AND c.valid_from <= $6 AND (c.valid_to IS NULL OR c.valid_to >= $6)
@@ -24,12 +31,12 @@ public static class LedgerQueries
     // reductions, RULES.md §6; Gaoyang §2.5.3). Fixed text only: nothing here comes from a request.
     private static string Condition(LedgerKind ledger) => ledger switch
     {
-        LedgerKind.RegisteredNotEnrolled => "r.registration_type = 'household_registered' AND NOT " + string.Format(EnrolledIn, "$5"),
-        LedgerKind.ResidentPopulationNotEnrolled => "r.registration_type <> 'household_registered' AND NOT " + string.Format(EnrolledIn, "$5"),
-        LedgerKind.EnrolledLastYearNotThisYear => string.Format(EnrolledIn, "$5 - 1") + " AND NOT " + string.Format(EnrolledIn, "$5"),
+        LedgerKind.RegisteredNotEnrolled => "r.registration_type = 'household_registered' AND NOT " + AccountedFor,
+        LedgerKind.ResidentPopulationNotEnrolled => "r.registration_type <> 'household_registered' AND NOT " + AccountedFor,
+        LedgerKind.EnrolledLastYearNotThisYear => string.Format(EnrolledIn, "$5 - 1") + " AND NOT " + AccountedFor,
         // The walk itself goes through current identities only.
-        LedgerKind.SpecialIdentitiesNotEnrolled => "NOT " + string.Format(EnrolledIn, "$5"),
-        LedgerKind.Refused => "f.resident_id IS NOT NULL AND NOT " + string.Format(EnrolledIn, "$5"),
+        LedgerKind.SpecialIdentitiesNotEnrolled => "NOT " + AccountedFor,
+        LedgerKind.Refused => "f.resident_id IS NOT NULL AND NOT " + AccountedFor,
         _ => throw new ArgumentOutOfRangeException(nameof(ledger)),
     };
 

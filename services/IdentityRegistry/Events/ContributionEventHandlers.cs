@@ -17,24 +17,48 @@ public sealed class ContributionPaidHandler(TimeProvider time, ILogger<Contribut
         var paid = evt.Data;
         var problem = EnrolmentEvents.Problem(evt.TenantId, paid.TenantId, paid.ResidentId, paid.OrderId, paid.CoverageYear)
             ?? (paid.PersonalAmountFen < 0 ? "negative personal amount" : null);
-        var change = new PaidContribution(paid.OrderId, paid.PersonalAmountFen, paid.BenefitStartDate.ToDateOnly(), paid.BenefitEndDate.ToDateOnly());
+        var change = new PaidContribution(paid.OrderId, paid.PersonalAmountFen, paid.BenefitStartDate.ToDateOnly(), paid.BenefitEndDate.ToDateOnly())
+        {
+            SubsidyLines = EnrolmentEvents.Lines(paid.SubsidyLines),
+        };
         await EnrolmentEvents.ApplyAsync(evt, problem, paid.ResidentId, paid.CoverageYear,
             current => EnrolmentRules.OnPaid(current, change), conn, tx, time, logger, ct);
     }
 }
 
-/// <summary>contribution.refunded: the enrolment bought by that order is refunded.</summary>
+/// <summary>
+/// contribution.refunded: a full refund ends the enrolment bought by that order, with its reason; a differential
+/// refund keeps her enrolled with the personal part and subsidy lines the order now stands for.
+/// </summary>
 public sealed class ContributionRefundedHandler(TimeProvider time, ILogger<ContributionRefundedHandler> logger)
     : IEventHandler<ContributionRefunded>
 {
     public Task HandleAsync(InboundEvent<ContributionRefunded> evt, NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
     {
         var refund = evt.Data;
-        // A differential refund returns the newly subsidised part of a payment; the person stays enrolled.
-        if (refund.Kind == RefundKind.Differential) return Task.CompletedTask;
-        var problem = EnrolmentEvents.Problem(evt.TenantId, refund.TenantId, refund.ResidentId, refund.OrderId, refund.CoverageYear);
-        return EnrolmentEvents.ApplyAsync(evt, problem, refund.ResidentId, refund.CoverageYear,
-            current => EnrolmentRules.OnRefunded(current, refund.OrderId), conn, tx, time, logger, ct);
+        var problem = EnrolmentEvents.Problem(evt.TenantId, refund.TenantId, refund.ResidentId, refund.OrderId, refund.CoverageYear)
+            ?? (refund.RemainingPersonalAmountFen < 0 ? "negative remaining personal amount" : null);
+        Func<EnrolmentState?, EnrolmentState?> rule = refund.Kind == RefundKind.Differential
+            ? current => EnrolmentRules.OnDifferentialRefund(current, refund.OrderId, refund.RemainingPersonalAmountFen,
+                EnrolmentEvents.Lines(refund.GrantedSubsidyLines))
+            : current => EnrolmentRules.OnRefunded(current, refund.OrderId, refund.Reason);
+        return EnrolmentEvents.ApplyAsync(evt, problem, refund.ResidentId, refund.CoverageYear, rule, conn, tx, time, logger, ct);
+    }
+}
+
+/// <summary>contribution.refund-requested: the enrolment bought by that order is suspended while the refund is handled.</summary>
+public sealed class ContributionRefundRequestedHandler(TimeProvider time, ILogger<ContributionRefundRequestedHandler> logger)
+    : IEventHandler<ContributionRefundRequested>
+{
+    public Task HandleAsync(InboundEvent<ContributionRefundRequested> evt, NpgsqlConnection conn, NpgsqlTransaction tx,
+        CancellationToken ct)
+    {
+        var requested = evt.Data;
+        var problem = EnrolmentEvents.Problem(evt.TenantId, requested.TenantId, requested.ResidentId, requested.OrderId,
+                requested.CoverageYear)
+            ?? (string.IsNullOrWhiteSpace(requested.Reason) ? "reason is missing" : null);
+        return EnrolmentEvents.ApplyAsync(evt, problem, requested.ResidentId, requested.CoverageYear,
+            current => EnrolmentRules.OnRefundRequested(current, requested.OrderId, requested.Reason), conn, tx, time, logger, ct);
     }
 }
 
@@ -49,6 +73,9 @@ internal static class EnrolmentEvents
         if (coverageYear is < 2000 or > 2100) return "coverage_year is out of range";
         return null;
     }
+
+    public static EnrolmentSubsidyLines Lines(IEnumerable<SubsidyLine> lines) =>
+        new([.. lines.Select(l => new EnrolmentSubsidyLine(l.Category, l.FundingSource, l.AmountFen))]);
 
     public static async Task ApplyAsync<TEvent>(InboundEvent<TEvent> evt, string? problem, string residentIdText, int coverageYear,
         Func<EnrolmentState?, EnrolmentState?> rule, NpgsqlConnection conn, NpgsqlTransaction tx, TimeProvider time,

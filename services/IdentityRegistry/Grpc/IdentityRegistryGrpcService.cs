@@ -651,6 +651,15 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
             BenefitStartDate = e.State.BenefitStart is { } start ? start.ToProtoDate() : null,
             BenefitEndDate = e.State.BenefitEnd is { } end ? end.ToProtoDate() : null,
             UpdateTime = Timestamp.FromDateTimeOffset(e.UpdatedAt),
+            RefundReason = e.State.RefundReason ?? "",
+            ExcusedFromEnrolment = e.State.ExcusedFromEnrolment,
+            SubsidyLines =
+            {
+                e.State.SubsidyLines.Lines.Select(l => new Identity.V1.EnrolmentSubsidyLine
+                {
+                    Category = l.Category, FundingSource = l.FundingSource, AmountFen = l.AmountFen,
+                }),
+            },
         }));
         return resident;
     }
@@ -699,6 +708,7 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
         DomainEnrolmentStatus.Enrolled => EnrolmentStatus.Enrolled,
         DomainEnrolmentStatus.Refunded => EnrolmentStatus.Refunded,
         DomainEnrolmentStatus.Refused => EnrolmentStatus.Refused,
+        DomainEnrolmentStatus.RefundPending => EnrolmentStatus.RefundPending,
         _ => EnrolmentStatus.Unspecified,
     };
 

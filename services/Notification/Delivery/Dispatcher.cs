@@ -230,6 +230,9 @@ public sealed class Dispatcher : IAsyncDisposable
         if (TemplateKeys.IsReminder(message.TemplateKey) && message.CampaignYear is { } year
             && resident.Enrolments.Any(e => e.CoverageYear == year && e.Status == EnrolmentStatus.Enrolled))
             return SkipReasons.AlreadyEnrolled;
+        if (TemplateKeys.IsReminder(message.TemplateKey) && message.CampaignYear is { } refundYear
+            && resident.Enrolments.Any(e => e.CoverageYear == refundYear && e.ExcusedFromEnrolment))
+            return SkipReasons.ExcusedByRefund;
         return null;
     }
 

@@ -23,6 +23,7 @@ public static class SkipReasons
     public const string AlreadyEnrolled = "ALREADY_ENROLLED";
     public const string CampaignCancelled = "CAMPAIGN_CANCELLED";
     public const string UnknownResident = "UNKNOWN_RESIDENT";
+    public const string ExcusedByRefund = "EXCUSED_BY_REFUND";
 }
 
 /// <summary>A message to create: who, which template, with what values, caused by what, due when.</summary>

@@ -17,7 +17,8 @@ public static class PaymentOrderStore
     private const string OrderColumns = """
         order_id, resident_id, village_code, coverage_year, tier, channel, state, personal_amount_fen, subsidy_amount_fen,
         policy_id, policy_version, benefit_start, benefit_end, channel_transaction_id, created_at, paid_at, expires_at,
-        subsidy_lines, person_group, household_id, household_order_id, receipt_number, agent_id
+        subsidy_lines, person_group, household_id, household_order_id, receipt_number, agent_id,
+        adjusted_personal_fen, adjusted_subsidy_lines
         """;
 
     /// <summary>
@@ -124,6 +125,19 @@ public static class PaymentOrderStore
             WHERE tenant_id = $1 AND order_id = $2
             """, tenantId, order.OrderId, StateCode(order.State), Nullable(order.ChannelTransactionId, NpgsqlDbType.Text),
             Nullable(order.PaidAt, NpgsqlDbType.TimestampTz), Nullable(order.ReceiptNumber, NpgsqlDbType.Text));
+        if (await cmd.ExecuteNonQueryAsync(ct) != 1)
+            throw new InvalidOperationException($"Payment order {order.OrderId} vanished during its update.");
+    }
+
+    /// <summary>Stores what a completed differential refund left the order standing for.</summary>
+    public static async Task AdjustOrderAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        PaymentOrder order, CancellationToken ct)
+    {
+        var adjustment = order.Adjustment ?? throw new ArgumentException("The order carries no adjustment.", nameof(order));
+        await using var cmd = Command(conn, tx, """
+            UPDATE payment_orders SET adjusted_personal_fen = $3, adjusted_subsidy_lines = $4
+            WHERE tenant_id = $1 AND order_id = $2
+            """, tenantId, order.OrderId, adjustment.PersonalFen, SubsidyLineJson.Parameter(adjustment.SubsidyLines));
         if (await cmd.ExecuteNonQueryAsync(ct) != 1)
             throw new InvalidOperationException($"Payment order {order.OrderId} vanished during its update.");
     }
@@ -302,6 +316,7 @@ public static class PaymentOrderStore
         HouseholdOrderId = r.IsDBNull(20) ? null : r.GetGuid(20),
         ReceiptNumber = r.IsDBNull(21) ? null : r.GetString(21),
         AgentId = r.IsDBNull(22) ? null : r.GetString(22),
+        Adjustment = r.IsDBNull(23) ? null : new OrderAdjustment(r.GetInt64(23), SubsidyLineJson.Read(r.GetString(24))),
     };
 
     private static NpgsqlParameter Nullable(object? value, NpgsqlDbType type) =>

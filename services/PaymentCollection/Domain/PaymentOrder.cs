@@ -11,6 +11,12 @@ public sealed record PricedContribution(int Tier, long PersonalFen, long Subsidy
     public string PersonGroup { get; init; } = "";
 }
 
+/// <summary>An order's personal part and subsidy lines after differential refunds.</summary>
+public sealed record OrderAdjustment(long PersonalFen, IReadOnlyList<SubsidyLine> SubsidyLines)
+{
+    public long SubsidyFen => SubsidyLines.Sum(l => l.AmountFen);
+}
+
 /// <summary>One person's contribution for one coverage year, through one channel, at the quoted price.</summary>
 public sealed record PaymentOrder(
     Guid OrderId,
@@ -47,6 +53,27 @@ public sealed record PaymentOrder(
 
     /// <summary>The village agent who took cash for this order.</summary>
     public string? AgentId { get; init; }
+
+    /// <summary>What the order stands for after completed differential refunds; null while none completed.</summary>
+    public OrderAdjustment? Adjustment { get; init; }
+
+    /// <summary>The person's own part as it stands now (what she paid less differential refunds).</summary>
+    public long PersonalInForceFen => Adjustment?.PersonalFen ?? PersonalAmountFen;
+
+    /// <summary>The subsidy lines the funds owe for her now.</summary>
+    public IReadOnlyList<SubsidyLine> SubsidyLinesInForce => Adjustment?.SubsidyLines ?? SubsidyLines;
+
+    /// <summary>
+    /// A differential refund came back to her: her own part falls by the money returned and the new identity's lines
+    /// replace those in force (seed 004 §二(五)3). The collected amount stays, as the channel's records show it.
+    /// </summary>
+    public PaymentOrder AdjustForDifferentialRefund(long refundedFen, IReadOnlyList<SubsidyLine> grantedLines)
+    {
+        var personal = PersonalInForceFen - refundedFen;
+        if (personal < 0)
+            throw new InvalidOperationException($"Order {OrderId} would refund more than {PersonalInForceFen} fen.");
+        return this with { Adjustment = new OrderAdjustment(personal, grantedLines) };
+    }
 
     /// <summary>
     /// Opens an order at the quoted price. A person whose year is already settled gets none (ALREADY_PAID); a fully

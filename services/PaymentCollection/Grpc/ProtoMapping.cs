@@ -40,8 +40,8 @@ internal static class ProtoMapping
         Tier = order.Tier,
         Channel = ToProtoChannel(order.Channel),
         State = ToProto(order.EffectiveState(now)),
-        PersonalAmountFen = order.PersonalAmountFen,
-        SubsidyAmountFen = order.SubsidyAmountFen,
+        PersonalAmountFen = order.PersonalInForceFen,
+        SubsidyAmountFen = order.Adjustment?.SubsidyFen ?? order.SubsidyAmountFen,
         PolicyId = order.PolicyId,
         PolicyVersion = order.PolicyVersion,
         ChannelTransactionId = order.ChannelTransactionId ?? "",
@@ -50,10 +50,11 @@ internal static class ProtoMapping
         BenefitStartDate = order.BenefitStart.ToProtoDate(),
         BenefitEndDate = order.BenefitEnd.ToProtoDate(),
         ReceiptNumber = order.ReceiptNumber ?? "",
-        SubsidyLines = { order.SubsidyLines.Select(Payments.PaymentEvents.ToProto) },
+        SubsidyLines = { order.SubsidyLinesInForce.Select(Payments.PaymentEvents.ToProto) },
         HouseholdId = order.HouseholdId ?? "",
         HouseholdOrderId = order.HouseholdOrderId?.ToString() ?? "",
         AgentId = order.AgentId ?? "",
+        CollectedAmountFen = Domain.OrderStateMachine.HoldsPayment(order.State) ? order.PersonalAmountFen : 0,
     };
 
     public static RefundKind ToProto(Domain.RefundKind kind) => kind switch

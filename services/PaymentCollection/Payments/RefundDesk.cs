@@ -44,6 +44,9 @@ public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook
             Guid.CreateVersion7(now), now);
         await PaymentOrderStore.UpdateOrderAsync(conn, tx, tenantId, refunding, ct);
         await RefundStore.InsertAsync(conn, tx, tenantId, refund, ct);
+        // In the same transaction: the registry suspends the enrolment as the order leaves 'paid'.
+        await outbox.AddAsync(conn, tx, tenantId, EventTopics.ContributionRefundRequested,
+            PaymentEvents.RefundRequested(tenantId, refunding, refund), ct);
         return (refunding, refund);
     }
 
@@ -57,8 +60,17 @@ public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook
         var refund = open.Complete(refundReference, orders.Now());
         await RefundStore.CompleteAsync(conn, tx, tenantId, refund, ct);
         if (refund.Kind == RefundKind.Full)
-            await PaymentOrderStore.UpdateOrderAsync(conn, tx, tenantId, order.CompleteRefund(), ct);
-        await outbox.AddAsync(conn, tx, tenantId, EventTopics.ContributionRefunded, Refunded(tenantId, order, refund), ct);
+        {
+            order = order.CompleteRefund();
+            await PaymentOrderStore.UpdateOrderAsync(conn, tx, tenantId, order, ct);
+        }
+        else
+        {
+            // The order, the registry (from the event) and quota-tracking's settlement then show the same amounts.
+            order = order.AdjustForDifferentialRefund(refund.AmountFen, refund.GrantedSubsidyLines);
+            await PaymentOrderStore.AdjustOrderAsync(conn, tx, tenantId, order, ct);
+        }
+        await outbox.AddAsync(conn, tx, tenantId, EventTopics.ContributionRefunded, PaymentEvents.Refunded(tenantId, order, refund), ct);
         PaymentMetrics.RefundCompleted(tenantId, refund);
         return refund;
     }
@@ -119,23 +131,4 @@ public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook
         await PaymentOrderStore.LockCoverageYearAsync(conn, tx, tenantId, found.ResidentId, found.CoverageYear, ct);
         return await PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: true, ct);
     }
-
-    private static Payment.V1.ContributionRefunded Refunded(string tenantId, DomainOrder order, DomainRefund refund) => new()
-    {
-        TenantId = tenantId,
-        OrderId = order.OrderId.ToString(),
-        ResidentId = order.ResidentId,
-        VillageCode = order.VillageCode,
-        CoverageYear = order.CoverageYear,
-        RefundedAmountFen = refund.AmountFen,
-        Reason = refund.Reason,
-        RefundTime = Timestamp.FromDateTimeOffset(refund.CompletedAt!.Value),
-        RefundId = refund.RefundId.ToString(),
-        Kind = ProtoMapping.ToProto(refund.Kind),
-        Tier = order.Tier,
-        Channel = ProtoMapping.ToProtoChannel(order.Channel),
-        HouseholdId = order.HouseholdId ?? "",
-        WithdrawnSubsidyLines = { refund.WithdrawnSubsidyLines.Select(PaymentEvents.ToProto) },
-        GrantedSubsidyLines = { refund.GrantedSubsidyLines.Select(PaymentEvents.ToProto) },
-    };
 }
