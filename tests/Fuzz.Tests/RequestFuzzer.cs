@@ -254,6 +254,13 @@ public sealed class RequestFuzzer(int seed)
             case FieldType.Bool:
                 (kind, value) = ("flipped-bool", true);
                 break;
+            case FieldType.Message when field.MessageType.File.Package.StartsWith("google.", StringComparison.Ordinal):
+                // A common type (date, time of day) whose every number is out of range: its zero value may be valid.
+                var common = Empty(field.MessageType);
+                foreach (var part in field.MessageType.Fields.InFieldNumberOrder().Where(f => f.FieldType == FieldType.Int32))
+                    part.Accessor.SetValue(common, -1);
+                (kind, value) = ("out-of-range-" + field.MessageType.Name, common);
+                break;
             default:
                 // A nested message left empty: its required fields go missing.
                 (kind, value) = ("empty-nested", Empty(field.MessageType));

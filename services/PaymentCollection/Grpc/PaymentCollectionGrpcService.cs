@@ -76,6 +76,8 @@ public sealed partial class PaymentCollectionGrpcService(
             // Compared with the order below; here only what no order can make true.
             validator.Check(reportedPaidAt is null || reportedPaidAt <= Now() + ReportedPaidTime.Skew, "paid_time",
                 "must not be in the future");
+            validator.Check(reportedPaidAt is null || reportedPaidAt >= ReportedPaidTime.Earliest, "paid_time",
+                "must not be before 2000 (no order is older)");
         }
         validator.ThrowIfInvalid();
         var tenantId = tenant.RequireTenant();

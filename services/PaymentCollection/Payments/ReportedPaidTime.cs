@@ -8,6 +8,9 @@ public static class ReportedPaidTime
 {
     public static readonly TimeSpan Skew = TimeSpan.FromMinutes(5);
 
+    /// <summary>Before any order of this platform: a bound that holds even when the order is unknown.</summary>
+    public static readonly DateTimeOffset Earliest = new(2000, 1, 1, 0, 0, 0, TimeSpan.FromHours(8));
+
     /// <summary>Null when plausible; otherwise what is wrong with it, for a field violation or a log line.</summary>
     public static string? Problem(DateTimeOffset reported, DateTimeOffset orderCreatedAt, DateTimeOffset now)
     {
