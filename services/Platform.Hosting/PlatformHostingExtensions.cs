@@ -109,10 +109,12 @@ public static class PlatformHostingExtensions
             o.Interceptors.Add<RequestLoggingInterceptor>();
             o.Interceptors.Add<GrpcMetricsInterceptor>();
             o.Interceptors.Add<ErrorMappingInterceptor>();
+            o.Interceptors.Add<RequestShapeInterceptor>();
         }).AddJsonTranscoding(o =>
             // Error details must be printable in JSON too, or a refused JSON request would fail to serialise.
             o.TypeRegistry = TypeRegistry.FromMessages(ErrorInfo.Descriptor, BadRequest.Descriptor,
                 PreconditionFailure.Descriptor, ResourceInfo.Descriptor, RetryInfo.Descriptor, DebugInfo.Descriptor));
+        builder.Services.AddGrpcDecodeGuard();
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck<DatabaseReadyCheck>("database", tags: ["ready"]);
 

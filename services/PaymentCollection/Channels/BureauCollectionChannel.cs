@@ -62,9 +62,7 @@ public sealed class BureauCollectionChannel(string code, ChannelAccount account,
         try
         {
             notice = JsonDocument.Parse(body);
-            merchantId = notice.RootElement.TryGetProperty("merchant_id", out var m) && m.ValueKind == JsonValueKind.String
-                ? m.GetString()
-                : null;
+            merchantId = notice.RootElement.ValueKind == JsonValueKind.Object ? String(notice.RootElement, "merchant_id") : null;
         }
         catch (JsonException)
         {
@@ -73,6 +71,9 @@ public sealed class BureauCollectionChannel(string code, ChannelAccount account,
         using (notice)
         {
             var root = notice.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                return new NoticeVerification.Rejected(NoticeRejections.MalformedNotice,
+                    $"The body is a JSON {root.ValueKind.ToString().ToLowerInvariant()}, not an object.");
             var merchant = merchantId is null ? null : account.Merchant(merchantId);
             var claims = new NoticeVerification.Rejected("", "")
             {
@@ -80,7 +81,8 @@ public sealed class BureauCollectionChannel(string code, ChannelAccount account,
                 ClaimedMerchantId = merchantId,
                 ClaimedOutTradeNo = String(root, "out_trade_no"),
                 ClaimedTransactionId = String(root, "transaction_id"),
-                ClaimedAmountFen = root.TryGetProperty("amount_fen", out var a) && a.TryGetInt64(out var fen) ? fen : null,
+                ClaimedAmountFen = root.TryGetProperty("amount_fen", out var a) && a.ValueKind == JsonValueKind.Number
+                    && a.TryGetInt64(out var fen) ? fen : null,
             };
             if (merchant is null)
                 return claims with { Reason = NoticeRejections.UnknownMerchant, Detail = "merchant_id is not a configured merchant of this channel." };
@@ -124,8 +126,19 @@ public sealed class BureauCollectionChannel(string code, ChannelAccount account,
         return new ChannelPayment(outTradeNo, transactionId, amount, paidAt);
     }
 
-    private static string? String(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    /// <summary>A string member, or null when absent, not a string, or not valid UTF-16 (an escaped lone surrogate).</summary>
+    private static string? String(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.String) return null;
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
 
     private async Task<(HttpStatusCode Status, string Body)> SendAsync(ChannelMerchant merchant, HttpMethod method,
         string relativePath, string? body, CancellationToken ct)

@@ -2,6 +2,7 @@ using Medins.PaymentCollection.Data;
 using Medins.PaymentCollection.Domain;
 using Medins.PaymentCollection.Payments;
 using Medins.Platform.Hosting.Data;
+using Medins.Platform.Hosting.Grpc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -38,6 +39,8 @@ public sealed partial class ChannelNoticeHandler(
     /// <summary>Far above any provider's notice (a few kilobytes).</summary>
     public const int MaxBodyBytes = 64 * 1024;
     private const int MaxAttempts = 3;
+    /// <summary>Far above any provider's transaction number (WeChat Pay's are 32 characters).</summary>
+    private const int MaxTransactionIdLength = 128;
 
     public async Task<IResult> HandleAsync(string code, HttpRequest request, CancellationToken ct)
     {
@@ -108,6 +111,16 @@ public sealed partial class ChannelNoticeHandler(
             return Kept(channel, NoticeRejections.UnknownOrder.ToLowerInvariant(), tenantId, orderId: null);
         }
 
+        if (payment.TransactionId.Length > MaxTransactionIdLength || !RequestShape.IsStorable(payment.TransactionId))
+            return await RejectAsync(channel, new NoticeVerification.Rejected(NoticeRejections.MalformedNotice,
+                $"The transaction id is longer than {MaxTransactionIdLength} characters or holds characters text cannot store.")
+            {
+                Merchant = verified.Merchant,
+                ClaimedOutTradeNo = payment.OutTradeNo,
+                ClaimedTransactionId = payment.TransactionId,
+                ClaimedAmountFen = payment.AmountFen,
+            }, body, tooLarge: false, receivedAt, ct);
+
         var notice = new ConfirmationNotice(payment.TransactionId, payment.AmountFen,
             payment.PaidAt is { } paidAt ? OrderBook.TruncateToMicroseconds(paidAt) : null);
         for (var attempt = 1; ; attempt++)
@@ -117,15 +130,27 @@ public sealed partial class ChannelNoticeHandler(
                 var outcome = await db.InTenantAsync(tenantId, async (conn, tx) =>
                 {
                     // A household order's notice names the household order; the order book settles its members.
-                    var openedFor = (await PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: false, ct))?.Channel
-                        ?? (await HouseholdOrderStore.FindAsync(conn, tx, tenantId, orderId, forUpdate: false, ct))?.Channel;
+                    var (openedFor, createdAt) = await PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: false, ct) is { } order
+                        ? (order.Channel, order.CreatedAt)
+                        : await HouseholdOrderStore.FindAsync(conn, tx, tenantId, orderId, forUpdate: false, ct) is { } household
+                            ? (household.Channel, household.CreatedAt)
+                            : ((string?)null, default(DateTimeOffset));
                     if (openedFor is not null && openedFor != channel.Code)
                     {
                         await RejectedNoticeStore.RecordAsync(conn, tx, tenantId, Authentic(channel, NoticeRejections.ChannelMismatch,
                             $"Order {orderId} was opened for channel {openedFor}.", verified, body), receivedAt, ct);
                         return NoticeRejections.ChannelMismatch.ToLowerInvariant();
                     }
-                    var decision = await orders.ConfirmAsync(conn, tx, tenantId, orderId, notice, ct);
+                    var applied = notice;
+                    // The money of an authentic notice is real, so an impossible paid time (before the order, or in
+                    // the future) does not refuse it: the time is not believed, and the order book uses the receipt time.
+                    if (openedFor is not null && notice.ReportedPaidAt is { } reportedAt
+                        && ReportedPaidTime.Problem(reportedAt, createdAt, receivedAt) is { } problem)
+                    {
+                        LogImplausiblePaidTime(logger, channel.Code, tenantId, orderId, problem);
+                        applied = notice with { ReportedPaidAt = null };
+                    }
+                    var decision = await orders.ConfirmAsync(conn, tx, tenantId, orderId, applied, ct);
                     return decision is null ? PaymentOrderStore.OrderNotFoundOutcome : PaymentOrderStore.OutcomeCode(decision.Outcome);
                 }, ct);
                 if (outcome == PaymentOrderStore.OutcomeCode(ConfirmationOutcome.Confirmed) && notice.ReportedPaidAt is { } reported)
@@ -215,6 +240,10 @@ public sealed partial class ChannelNoticeHandler(
     [LoggerMessage(EventId = 4, EventName = "ChannelNoticeNotKept", Level = LogLevel.Error,
         Message = "Could not keep a {Channel} notice; the provider was asked to send it again.")]
     private static partial void LogNotKept(ILogger logger, Exception exception, string channel);
+
+    [LoggerMessage(EventId = 6, EventName = "ChannelNoticeImplausiblePaidTime", Level = LogLevel.Warning,
+        Message = "A {Channel} notice reports a paid time that {Problem} (tenant {Tenant}, order {OrderId}); the receipt time is used.")]
+    private static partial void LogImplausiblePaidTime(ILogger logger, string channel, string tenant, Guid orderId, string problem);
 
     [LoggerMessage(EventId = 5, EventName = "ChannelNoticeConflict", Level = LogLevel.Warning,
         Message = "A {Channel} notice kept conflicting with concurrent ones (tenant {Tenant}, order {OrderId}); asked to retry.")]

@@ -1,3 +1,4 @@
+using Medins.Platform.Hosting.Grpc;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -35,7 +36,7 @@ public static class RejectedNoticeStore
         cmd.Parameters.Add(new() { Value = Guid.CreateVersion7(receivedAt) });
         cmd.Parameters.Add(new() { Value = notice.Channel });
         cmd.Parameters.Add(new() { Value = notice.Reason });
-        cmd.Parameters.Add(new() { Value = notice.Detail });
+        cmd.Parameters.Add(new() { Value = RequestShape.ToStorable(notice.Detail) });
         cmd.Parameters.Add(new() { Value = notice.Authentic });
         cmd.Parameters.Add(Text(notice.MerchantId));
         cmd.Parameters.Add(Text(notice.OutTradeNo));
@@ -47,10 +48,11 @@ public static class RejectedNoticeStore
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    // Claimed fields come from outside: cap them so a hostile notice cannot bloat a row.
+    // Claimed fields come from outside: cap them so a hostile notice cannot bloat a row, and replace what text
+    // cannot hold (NUL, a surrogate left alone, also by the cut) so the notice is still kept.
     private static NpgsqlParameter Text(string? value) => new()
     {
-        Value = value is null ? DBNull.Value : value.Length > 128 ? value[..128] : value,
+        Value = value is null ? DBNull.Value : RequestShape.ToStorable(value.Length > 128 ? value[..128] : value),
         NpgsqlDbType = NpgsqlDbType.Text,
     };
 }

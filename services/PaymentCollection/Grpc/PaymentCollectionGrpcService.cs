@@ -59,6 +59,7 @@ public sealed partial class PaymentCollectionGrpcService(
             .Require(request.ChannelTransactionId, "channel_transaction_id")
             .Check(request.ChannelTransactionId.Length <= MaxIdLength, "channel_transaction_id",
                 $"must be at most {MaxIdLength} characters")
+            .Check(request.HasAmountFen, "amount_fen", "is required")
             .Check(request.AmountFen >= 0, "amount_fen", "must not be negative");
         var orderId = ParseOrderId(request.OrderId, validator);
         DateTimeOffset? reportedPaidAt = null;
@@ -72,14 +73,25 @@ public sealed partial class PaymentCollectionGrpcService(
             {
                 validator.Check(false, "paid_time", "must be a valid timestamp");
             }
+            // Compared with the order below; here only what no order can make true.
+            validator.Check(reportedPaidAt is null || reportedPaidAt <= Now() + ReportedPaidTime.Skew, "paid_time",
+                "must not be in the future");
+            validator.Check(reportedPaidAt is null || reportedPaidAt >= ReportedPaidTime.Earliest, "paid_time",
+                "must not be before 2000 (no order is older)");
         }
         validator.ThrowIfInvalid();
         var tenantId = tenant.RequireTenant();
         var ct = context.CancellationToken;
         var notice = new ConfirmationNotice(request.ChannelTransactionId, request.AmountFen, reportedPaidAt);
 
-        var decision = await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, (conn, tx) =>
-            orders.ConfirmAsync(conn, tx, tenantId, orderId, notice, ct), ct));
+        var decision = await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, async (conn, tx) =>
+        {
+            // Refused before anything is stored: the caller can correct the time and confirm again.
+            if (reportedPaidAt is { } paidAt && await OrderCreatedAtAsync(conn, tx, tenantId, orderId, ct) is { } createdAt
+                && ReportedPaidTime.Problem(paidAt, createdAt, Now()) is { } problem)
+                throw RpcErrors.InvalidArgument("PAID_TIME_OUT_OF_RANGE", $"paid_time {problem}.", ("paid_time", problem));
+            return await orders.ConfirmAsync(conn, tx, tenantId, orderId, notice, ct);
+        }, ct));
 
         // Refusals are thrown only now, after the notice and its review item have committed.
         if (decision is null)
@@ -184,6 +196,12 @@ public sealed partial class PaymentCollectionGrpcService(
             }
         }
     }
+
+    /// <summary>When the person's or household's order was created; null when there is no such order.</summary>
+    private static async Task<DateTimeOffset?> OrderCreatedAtAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        Guid orderId, CancellationToken ct) =>
+        (await PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: false, ct))?.CreatedAt
+        ?? (await HouseholdOrderStore.FindAsync(conn, tx, tenantId, orderId, forUpdate: false, ct))?.CreatedAt;
 
     private static Guid ParseOrderId(string value, RequestValidator validator)
     {

@@ -1,3 +1,5 @@
+using Grpc.AspNetCore.Server;
+
 namespace Medins.PaymentCollection.Reconciliation;
 
 public static class ReconciliationHosting
@@ -8,7 +10,8 @@ public static class ReconciliationHosting
         services.AddScoped<Reconciliations>();
         services.AddHostedService<OpenDiscrepancyGauge>();
         // A statement file rides in one message: room for the largest file and the message's other fields.
-        services.AddGrpc().AddServiceOptions<ReconciliationGrpcService>(o =>
+        // Options only: AddGrpc() belongs to the platform defaults, which bind every method with a decode guard.
+        services.Configure<GrpcServiceOptions<ReconciliationGrpcService>>(o =>
             o.MaxReceiveMessageSize = ReconciliationGrpcService.MaxContentBytes + 64 * 1024);
         return services;
     }

@@ -73,6 +73,7 @@ public sealed partial class VillageCashGrpcService(
             .Check(request.ResidentId.Length <= MaxIdLength, "resident_id", $"must be at most {MaxIdLength} characters")
             .Check(request.CoverageYear is >= 2000 and <= 2100, "coverage_year", "must be a year such as 2024")
             .Check(request.Tier >= 0, "tier", "must be 0 (the policy's default) or a tier number")
+            .Check(request.HasReceivedAmountFen, "received_amount_fen", "is required (0 for a fully subsidised person)")
             .Check(request.ReceivedAmountFen >= 0, "received_amount_fen", "must not be negative");
         CheckAgentId(request.AgentId, validator).ThrowIfInvalid();
         var tenantId = tenant.RequireTenant();
