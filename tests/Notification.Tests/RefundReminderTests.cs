@@ -10,7 +10,7 @@ public class RefundReminderTests
     private static readonly DateOnly Today = new(2023, 12, 10);
 
     private static DueMessage Reminder(string templateKey = "reminder") => new("cq-lidu", Guid.NewGuid(), RecipientKinds.Resident,
-        Guid.NewGuid().ToString(), templateKey, "SMS", "请缴费", [], 0, Guid.NewGuid(), 2024, "", []);
+        Guid.NewGuid().ToString(), templateKey, "SMS", "请缴费", [], 0, Guid.NewGuid(), 2024, "", [], DateTimeOffset.MaxValue);
 
     private static Resident WithEnrolment(EnrolmentStatus status, bool excused) => new()
     {
