@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Medins.Gateway.Tests.Infrastructure;
 using Medins.Identity.V1;
+using Medins.Platform.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -11,7 +12,7 @@ public sealed class AuditTests(AuditTests.Fixture fixture) : IClassFixture<Audit
 {
     public sealed class Fixture : GatewayFixture
     {
-        public CapturedLogs Logs { get; } = new();
+        public LogCapture Logs { get; } = new();
 
         protected override void ConfigureServices(IServiceCollection services) =>
             services.AddSingleton<ILoggerProvider>(Logs);
@@ -21,13 +22,12 @@ public sealed class AuditTests(AuditTests.Fixture fixture) : IClassFixture<Audit
     /// The one audit line that matches. The gateway writes it when the call ends on its side, which can be just after
     /// a gRPC client has read the trailers, so it is waited for (up to 10 s) rather than expected at once.
     /// </summary>
-    private async Task<CapturedLog> AuditLineAsync(Func<CapturedLog, bool> matches)
+    private async Task<CapturedLogEntry> AuditLineAsync(Func<CapturedLogEntry, bool> matches)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!fixture.Logs.Entries.Any(IsLine) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        await fixture.Logs.WaitForAsync(IsLine);
         return Assert.Single(fixture.Logs.Entries, IsLine);
 
-        bool IsLine(CapturedLog e) => e.EventName == "GatewayCall" && matches(e);
+        bool IsLine(CapturedLogEntry e) => e.EventName == "GatewayCall" && matches(e);
     }
 
     [Fact]
