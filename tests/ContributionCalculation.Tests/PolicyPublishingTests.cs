@@ -285,7 +285,7 @@ public sealed class PolicyPublishingTests : IAsyncLifetime
     {
         var log = new StringWriter();
 
-        await PlatformMigrator.MigrateAsync(_p.Db.Owner, TestDatabase.AppRolePassword, loadDemoCity: true, _p.Clock, log);
+        await PlatformMigrator.MigrateAsync(_p.Db.Owner, TestDatabase.AppRolePasswords, loadDemoCity: true, _p.Clock, log);
 
         Assert.Contains("contribution_calculation: 0 demo policy versions published", log.ToString());
         Assert.Equal((long)DemoTenantCount, await CountAsync("policies", "true"));
