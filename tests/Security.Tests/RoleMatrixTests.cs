@@ -141,5 +141,31 @@ public sealed class RoleMatrixTests(SecurityPlatform platform, ITestOutputHelper
         Assert.Equal(HttpStatusCode.Forbidden, write.StatusCode);
     }
 
+    [Fact]
+    public async Task CityCallerGrantedManage_WriteNamingATenant_StoredInThatTenantAndAudited()
+    {
+        var caller = new SecurityPlatform.Caller(Lidu, CityScope: true, ["read", "audit", "manage"], Client: "bureau-registrar");
+        var client = new Medins.Identity.V1.IdentityRegistryService.IdentityRegistryServiceClient(
+            platform.Channel(Medins.Identity.V1.IdentityRegistryService.Descriptor, caller));
+
+        await client.RecordHouseholdAsync(new Medins.Identity.V1.RecordHouseholdRequest
+        {
+            RequestId = "sec-city-household", HouseholdNumber = "SEC-500102-0001", VillageCode = "500102901001", BookletMemberCount = 3,
+        });
+
+        Assert.Equal(Lidu, await ScalarAsync<string>(
+            "SELECT tenant_id FROM identity_registry.households WHERE household_number = 'SEC-500102-0001'"));
+        Assert.Equal(1L, await ScalarAsync<long>("""
+            SELECT count(*) FROM identity_registry.city_scope_audit
+            WHERE actor = 'bureau-registrar' AND operation = '/medins.identity.v1.IdentityRegistryService/RecordHousehold'
+            """));
+    }
+
+    private async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var cmd = platform.Db.Owner.CreateCommand(sql);
+        return (T)(await cmd.ExecuteScalarAsync())!;
+    }
+
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 }
