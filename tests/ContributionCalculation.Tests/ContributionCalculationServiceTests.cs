@@ -2,7 +2,6 @@ using System.Text.Json;
 using Grpc.Core;
 using Medins.Contribution.V1;
 using Medins.Platform.Hosting;
-using Medins.Platform.Hosting.Tenancy;
 
 namespace Medins.ContributionCalculation.Tests;
 

@@ -5,7 +5,6 @@ using Grpc.Core;
 using Medins.Contribution.V1;
 using Medins.Migrator;
 using Medins.Platform.Hosting;
-using Medins.Platform.Hosting.Tenancy;
 using Medins.Platform.Testing;
 using Npgsql;
 

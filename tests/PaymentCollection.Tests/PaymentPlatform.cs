@@ -82,6 +82,9 @@ public sealed class PaymentPlatform : IAsyncDisposable
 
     public VillageCashService.VillageCashServiceClient VillageCash(string? tenantId) => new(_payment.Channel(tenantId));
 
+    /// <summary>payment-collection's host, for calls that carry other assertions than a test tenant's (or none).</summary>
+    public ServiceHost<PaymentCollectionGrpcService> PaymentHost => _payment;
+
     /// <summary>payment-collection's services, to drive its background work from a test.</summary>
     public IServiceProvider PaymentServices => _payment.Services;
 
