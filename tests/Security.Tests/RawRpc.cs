@@ -40,8 +40,15 @@ public static class RawRpc
                 case MethodType.ClientStreaming:
                     using (var call = invoker.AsyncClientStreamingCall(raw, null, options))
                     {
-                        await call.RequestStream.WriteAsync(payload);
-                        await call.RequestStream.CompleteAsync();
+                        try
+                        {
+                            await call.RequestStream.WriteAsync(payload);
+                            await call.RequestStream.CompleteAsync();
+                        }
+                        catch (Exception ex) when (ex is RpcException or InvalidOperationException)
+                        {
+                            // The server answered before reading (a refusal): its status is in the response.
+                        }
                         await call.ResponseAsync;
                     }
                     break;
