@@ -1,4 +1,5 @@
 using Medins.Platform.Hosting.Data;
+using Microsoft.Extensions.Configuration;
 using Npgsql;
 
 namespace Medins.Migrator;
@@ -21,15 +22,49 @@ public static class PlatformMigrator
         new("notification", "notification"),
     ];
 
-    public static async Task<int> MigrateAsync(NpgsqlDataSource owner, string appRolePassword, bool loadDemoCity,
-        TimeProvider time, TextWriter log, CancellationToken ct = default)
+    /// <summary>The configuration key of one service login role's password.</summary>
+    public static string AppRolePasswordKey(string appId) => $"Migrator:AppRolePasswords:{appId}";
+
+    /// <summary>
+    /// Each service login role's own password (<c>Migrator:AppRolePasswords:&lt;appId&gt;</c>), so one leaked
+    /// connection string opens one schema. <c>Migrator:AppRolePassword</c>, one password for every role, is kept only
+    /// as a development fallback for a service that has none of its own; <paramref name="shared"/> names those.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ReadAppRolePasswords(IConfiguration config,
+        out IReadOnlyList<string> shared, out IReadOnlyList<string> missing)
+    {
+        var passwords = new Dictionary<string, string>();
+        var sharedIds = new List<string>();
+        var missingIds = new List<string>();
+        var fallback = config["Migrator:AppRolePassword"];
+        foreach (var service in Services)
+        {
+            if (config[AppRolePasswordKey(service.AppId)] is { } own && !string.IsNullOrWhiteSpace(own))
+                passwords[service.AppId] = own;
+            else if (!string.IsNullOrWhiteSpace(fallback))
+            {
+                passwords[service.AppId] = fallback;
+                sharedIds.Add(service.AppId);
+            }
+            else missingIds.Add(service.AppId);
+        }
+        shared = sharedIds;
+        missing = missingIds;
+        return passwords;
+    }
+
+    /// <param name="appRolePasswords">Each service's login role password, by app id (every service needs one).</param>
+    public static async Task<int> MigrateAsync(NpgsqlDataSource owner, IReadOnlyDictionary<string, string> appRolePasswords,
+        bool loadDemoCity, TimeProvider time, TextWriter log, CancellationToken ct = default)
     {
         var assembly = typeof(PlatformMigrator).Assembly;
         var total = 0;
         foreach (var service in Services)
         {
+            if (!appRolePasswords.TryGetValue(service.AppId, out var password) || string.IsNullOrWhiteSpace(password))
+                throw new ArgumentException($"No login role password for {service.AppId}.", nameof(appRolePasswords));
             var migrations = Migration.ForService(assembly, service.Schema + "/");
-            var applied = await MigrationRunner.ApplyAsync(owner, service.Schema, service.Role, appRolePassword, migrations, time, ct);
+            var applied = await MigrationRunner.ApplyAsync(owner, service.Schema, service.Role, password, migrations, time, ct);
             await log.WriteLineAsync($"{service.Schema}: {applied} applied, at version {migrations[^1].Version:D4}");
             total += applied;
         }

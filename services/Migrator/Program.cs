@@ -6,8 +6,9 @@ namespace Medins.Migrator;
 public static class MigratorProgram
 {
     /// <summary>
-    /// Configuration: ConnectionStrings:Owner (a role that owns the schemas), Migrator:AppRolePassword (the
-    /// services' login roles), Migrator:DemoCity=true to load the demo city, Migrator:CityData=<path> to load a city
+    /// Configuration: ConnectionStrings:Owner (a role that owns the schemas), Migrator:AppRolePasswords:&lt;app-id&gt;
+    /// (each service login role's own password; Migrator:AppRolePassword, one for all, is a development fallback for
+    /// a service without its own), Migrator:DemoCity=true to load the demo city, Migrator:CityData=<path> to load a city
     /// release's tenants, divisions, targets and policies (the Helm chart's city.json). Environment variables and
     /// --key=value arguments set them. <c>dead-letters ...</c> lists or replays dead letters instead (DeadLetterCommand).
     /// </summary>
@@ -26,17 +27,21 @@ public static class MigratorProgram
 
         var config = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine(args).Build();
         var ownerConnection = config.GetConnectionString("Owner");
-        var appPassword = config["Migrator:AppRolePassword"];
-        if (string.IsNullOrWhiteSpace(ownerConnection) || string.IsNullOrWhiteSpace(appPassword))
+        var appPasswords = PlatformMigrator.ReadAppRolePasswords(config, out var shared, out var missing);
+        if (string.IsNullOrWhiteSpace(ownerConnection) || missing.Count > 0)
         {
-            await Console.Error.WriteLineAsync("Set ConnectionStrings__Owner and Migrator__AppRolePassword.");
+            await Console.Error.WriteLineAsync("Set ConnectionStrings__Owner and, for each service, Migrator__AppRolePasswords__<app-id>"
+                + (missing.Count > 0 ? $" (missing: {string.Join(", ", missing)})." : "."));
             return 2;
         }
+        if (shared.Count > 0)
+            await Console.Error.WriteLineAsync(
+                $"Warning: {string.Join(", ", shared)} share Migrator__AppRolePassword (development only): give each its own Migrator__AppRolePasswords__<app-id>.");
 
         await using var owner = NpgsqlDataSource.Create(ownerConnection);
         try
         {
-            await PlatformMigrator.MigrateAsync(owner, appPassword, config.GetValue("Migrator:DemoCity", false),
+            await PlatformMigrator.MigrateAsync(owner, appPasswords, config.GetValue("Migrator:DemoCity", false),
                 TimeProvider.System, Console.Out);
             if (config["Migrator:CityData"] is { Length: > 0 } cityDataPath)
                 await CityData.LoadAsync(owner, CityData.Parse(await File.ReadAllTextAsync(cityDataPath)),

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Grpc.Core;
 using Medins.Contribution.V1;
 using Medins.Platform.Hosting;
-using Medins.Platform.Hosting.Tenancy;
 
 namespace Medins.ContributionCalculation.Tests;
 
@@ -316,10 +315,10 @@ public sealed class ContributionCalculationServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task QuoteContribution_NoTenantHeader_FailedPreconditionTenantRequired()
+    public async Task QuoteContribution_CityScopeNamingNoTenant_FailedPreconditionTenantRequired()
     {
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
-            _p.Client(null).QuoteContributionAsync(new QuoteContributionRequest { CoverageYear = 2024 }).ResponseAsync);
+            _p.Client(null, cityScope: true).QuoteContributionAsync(new QuoteContributionRequest { CoverageYear = 2024 }).ResponseAsync);
 
         Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
         Assert.Equal("TENANT_REQUIRED", RpcErrors.ReasonOf(ex));
@@ -362,13 +361,12 @@ public sealed class ContributionCalculationServiceTests : IAsyncLifetime
     [Fact]
     public async Task QuoteContributionJson_LiduTierTwo_200WithQuote()
     {
-        using var http = _p.Host.CreateClient();
+        using var http = _p.Host.JsonClient("cq-lidu");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/quotes")
         {
             Content = new StringContent("""{"coverageYear":2024,"tier":2,"paymentDate":{"year":2023,"month":11,"day":20}}""",
                 System.Text.Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add(TenantHeaders.TenantId, "cq-lidu");
 
         using var response = await http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
@@ -383,13 +381,12 @@ public sealed class ContributionCalculationServiceTests : IAsyncLifetime
     [Fact]
     public async Task QuoteContributionJson_SettlementDay_400WithReasonAndNextPossibleDate()
     {
-        using var http = _p.Host.CreateClient();
+        using var http = _p.Host.JsonClient("he-gaoyang");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/quotes")
         {
             Content = new StringContent("""{"coverageYear":2024,"paymentDate":{"year":2023,"month":11,"day":27}}""",
                 System.Text.Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add(TenantHeaders.TenantId, "he-gaoyang");
 
         using var response = await http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
@@ -404,12 +401,11 @@ public sealed class ContributionCalculationServiceTests : IAsyncLifetime
     [Fact]
     public async Task QuoteContributionJson_YearOutOfRange_400WithReasonAndFieldViolation()
     {
-        using var http = _p.Host.CreateClient();
+        using var http = _p.Host.JsonClient("cq-lidu");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/quotes")
         {
             Content = new StringContent("""{"coverageYear":24}""", System.Text.Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add(TenantHeaders.TenantId, "cq-lidu");
 
         using var response = await http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();

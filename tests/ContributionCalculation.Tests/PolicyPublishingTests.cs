@@ -5,7 +5,6 @@ using Grpc.Core;
 using Medins.Contribution.V1;
 using Medins.Migrator;
 using Medins.Platform.Hosting;
-using Medins.Platform.Hosting.Tenancy;
 using Medins.Platform.Testing;
 using Npgsql;
 
@@ -96,12 +95,11 @@ public sealed class PolicyPublishingTests : IAsyncLifetime
     [Fact]
     public async Task ValidatePolicyJson_EmptyDocument_200WithErrors()
     {
-        using var http = _p.Host.CreateClient();
+        using var http = _p.Host.JsonClient(Gaoyang);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/policies:validate")
         {
             Content = new StringContent(JsonSerializer.Serialize(new { documentJson = "{}" }), Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add(TenantHeaders.TenantId, Gaoyang);
 
         using var response = await http.SendAsync(request);
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
@@ -285,7 +283,7 @@ public sealed class PolicyPublishingTests : IAsyncLifetime
     {
         var log = new StringWriter();
 
-        await PlatformMigrator.MigrateAsync(_p.Db.Owner, TestDatabase.AppRolePassword, loadDemoCity: true, _p.Clock, log);
+        await PlatformMigrator.MigrateAsync(_p.Db.Owner, TestDatabase.AppRolePasswords, loadDemoCity: true, _p.Clock, log);
 
         Assert.Contains("contribution_calculation: 0 demo policy versions published", log.ToString());
         Assert.Equal((long)DemoTenantCount, await CountAsync("policies", "true"));

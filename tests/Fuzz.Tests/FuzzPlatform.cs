@@ -34,7 +34,7 @@ public sealed class FuzzPlatform : IAsyncDisposable
     public FakeTimeProvider Clock { get; } = new(CampaignDay);
 
     /// <summary>Each public gRPC service with the host that serves it.</summary>
-    public List<(ServiceDescriptor Service, TestServer Server)> Services { get; } = [];
+    public List<(ServiceDescriptor Service, TestServer Server, string AppId)> Services { get; } = [];
 
     /// <summary>payment-collection's host: channel notices and its configuration.</summary>
     public TestServer Payment { get; private set; } = null!;
@@ -83,13 +83,13 @@ public sealed class FuzzPlatform : IAsyncDisposable
         platform.PaymentConfiguration = paymentHost.Services.GetRequiredService<IConfiguration>();
         platform.Notification = notification;
         platform.Services.AddRange([
-            (IdentityRegistryService.Descriptor, identity),
-            (ContributionCalculationService.Descriptor, calculation),
-            (PaymentCollectionService.Descriptor, payment),
-            (VillageCashService.Descriptor, payment),
-            (ReconciliationService.Descriptor, payment),
-            (QuotaTrackingService.Descriptor, quota),
-            (Medins.Notification.V1.NotificationService.Descriptor, notification),
+            (IdentityRegistryService.Descriptor, identity, "identity-registry"),
+            (ContributionCalculationService.Descriptor, calculation, "contribution-calculation"),
+            (PaymentCollectionService.Descriptor, payment, "payment-collection"),
+            (VillageCashService.Descriptor, payment, "payment-collection"),
+            (ReconciliationService.Descriptor, payment, "payment-collection"),
+            (QuotaTrackingService.Descriptor, quota, "quota-tracking"),
+            (Medins.Notification.V1.NotificationService.Descriptor, notification, "notification"),
         ]);
         return platform;
     }

@@ -5,7 +5,8 @@ using System.Text;
 using Google.Protobuf.Reflection;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Medins.Platform.Hosting.Tenancy;
+using Medins.Platform.Hosting.Security;
+using Medins.Platform.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Xunit.Abstractions;
@@ -54,7 +55,7 @@ public sealed class MalformedRequestFuzzTests(ITestOutputHelper output) : IAsync
         var rejectedBefore = await RejectedNoticesAsync();
         var methods = 0;
 
-        foreach (var (service, server) in _platform.Services)
+        foreach (var (service, server, appId) in _platform.Services)
         {
             using var channel = FuzzPlatform.ChannelTo(server);
             using var http = server.CreateClient();
@@ -63,7 +64,7 @@ public sealed class MalformedRequestFuzzTests(ITestOutputHelper output) : IAsync
                 methods++;
                 foreach (var fuzzCase in fuzzer.GrpcCases(method, GrpcCasesPerMethod))
                 {
-                    var code = await CallGrpcAsync(channel, method, fuzzCase.GrpcPayload!);
+                    var code = await CallGrpcAsync(channel, method, fuzzCase.GrpcPayload!, appId);
                     await CheckpointAsync($"{method.FullName} {fuzzCase.Kind}: {code}", accepted: Decided(code) && !IsRead(method));
                     Count(counts, $"grpc {code}");
                     if (code is StatusCode.Internal or StatusCode.Unknown or StatusCode.DataLoss)
@@ -71,7 +72,7 @@ public sealed class MalformedRequestFuzzTests(ITestOutputHelper output) : IAsync
                 }
                 foreach (var fuzzCase in fuzzer.JsonCases(method, JsonCasesPerMethod))
                 {
-                    var (status, body) = await CallJsonAsync(http, fuzzCase);
+                    var (status, body) = await CallJsonAsync(http, fuzzCase, appId);
                     await CheckpointAsync($"{method.FullName} {fuzzCase.Kind} {Shorten(fuzzCase.Url)} {Shorten(fuzzCase.Body)}: {(int)status}",
                         accepted: ((int)status < 300 || status is HttpStatusCode.NotFound or HttpStatusCode.Conflict) && !IsRead(method));
                     Count(counts, $"http {(int)status}");
@@ -146,7 +147,7 @@ public sealed class MalformedRequestFuzzTests(ITestOutputHelper output) : IAsync
     private readonly List<string> _acceptedChanges = [];
     private readonly List<string> _refusedChanges = [];
 
-    private static async Task<StatusCode> CallGrpcAsync(GrpcChannel channel, MethodDescriptor method, byte[] payload)
+    private async Task<StatusCode> CallGrpcAsync(GrpcChannel channel, MethodDescriptor method, byte[] payload, string appId)
     {
         var type = (method.IsClientStreaming, method.IsServerStreaming) switch
         {
@@ -156,7 +157,7 @@ public sealed class MalformedRequestFuzzTests(ITestOutputHelper output) : IAsync
             _ => MethodType.DuplexStreaming,
         };
         var raw = new Method<byte[], byte[]>(type, method.Service.FullName, method.Name, Bytes, Bytes);
-        var options = new CallOptions(Headers(), DateTime.UtcNow.AddSeconds(30));
+        var options = new CallOptions(Headers(appId), DateTime.UtcNow.AddSeconds(30));
         try
         {
             switch (type)
@@ -188,10 +189,10 @@ public sealed class MalformedRequestFuzzTests(ITestOutputHelper output) : IAsync
         }
     }
 
-    private static async Task<(HttpStatusCode, string)> CallJsonAsync(HttpClient http, FuzzCase fuzzCase)
+    private async Task<(HttpStatusCode, string)> CallJsonAsync(HttpClient http, FuzzCase fuzzCase, string appId)
     {
         using var request = new HttpRequestMessage(fuzzCase.HttpMethod!, fuzzCase.Url);
-        foreach (var header in Headers()) request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        foreach (var header in Headers(appId)) request.Headers.TryAddWithoutValidation(header.Key, header.Value);
         if (fuzzCase.Body is not null) request.Content = new StringContent(fuzzCase.Body, Encoding.UTF8, fuzzCase.ContentType);
         using var response = await http.SendAsync(request);
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
@@ -220,11 +221,10 @@ public sealed class MalformedRequestFuzzTests(ITestOutputHelper output) : IAsync
         return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
-    private static Metadata Headers() => new()
+    /// <summary>A caller assertion for the service, as the gateway mints it for a tenant credential.</summary>
+    private Metadata Headers(string appId) => new()
     {
-        { TenantHeaders.TenantId, Tenant },
-        { TenantHeaders.Scope, "tenant" },
-        { TenantHeaders.Client, "fuzz" },
+        { AssertionHeaders.Caller, TestAuth.CallerToken(appId, Tenant, client: "fuzz", time: _platform.Clock) },
     };
 
     private static readonly Marshaller<byte[]> Bytes = Marshallers.Create(b => b, b => b);

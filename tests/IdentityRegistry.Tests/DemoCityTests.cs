@@ -22,7 +22,7 @@ public sealed class DemoCityTests : IAsyncLifetime
     {
         var before = await CountAsync("SELECT count(*) FROM identity_registry.divisions");
 
-        await PlatformMigrator.MigrateAsync(_db.Owner, TestDatabase.AppRolePassword, loadDemoCity: true, TimeProvider.System, TextWriter.Null);
+        await PlatformMigrator.MigrateAsync(_db.Owner, TestDatabase.AppRolePasswords, loadDemoCity: true, TimeProvider.System, TextWriter.Null);
 
         Assert.Equal(before, await CountAsync("SELECT count(*) FROM identity_registry.divisions"));
     }

@@ -125,9 +125,10 @@ public sealed class ListMessagesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ListMessages_NoTenantHeader_FailedPreconditionTenantRequired()
+    public async Task ListMessages_CityScopeNamingNoTenant_FailedPreconditionTenantRequired()
     {
-        var ex = await Assert.ThrowsAsync<RpcException>(() => Client(null).ListMessagesAsync(new ListMessagesRequest()).ResponseAsync);
+        var city = new NotificationService.NotificationServiceClient(_host.Channel(null, cityScope: true));
+        var ex = await Assert.ThrowsAsync<RpcException>(() => city.ListMessagesAsync(new ListMessagesRequest()).ResponseAsync);
 
         Assert.Equal("TENANT_REQUIRED", RpcErrors.ReasonOf(ex));
     }

@@ -31,6 +31,9 @@ public abstract class NotificationRpcHost : IAsyncLifetime
         await Db.DisposeAsync();
     }
 
+    /// <summary>The host, for calls with other assertions than a test tenant's (or none).</summary>
+    protected ServiceHost<Program> Host => _host;
+
     protected NotificationService.NotificationServiceClient Client(string tenant, string client = "test-client") =>
         new(_host.Channel(tenant, client: client));
 

@@ -296,9 +296,10 @@ public sealed class CreatePaymentOrderTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CreatePaymentOrder_NoTenant_FailedPreconditionTenantRequired()
+    public async Task CreatePaymentOrder_CityScopeNamingNoTenant_FailedPreconditionTenantRequired()
     {
-        var ex = await Assert.ThrowsAsync<RpcException>(() => _p.Client(null).CreatePaymentOrderAsync(Request()).ResponseAsync);
+        var city = new PaymentCollectionService.PaymentCollectionServiceClient(_p.PaymentHost.Channel(null, cityScope: true));
+        var ex = await Assert.ThrowsAsync<RpcException>(() => city.CreatePaymentOrderAsync(Request()).ResponseAsync);
 
         Assert.Equal("TENANT_REQUIRED", RpcErrors.ReasonOf(ex));
     }

@@ -41,7 +41,9 @@ public sealed class PaymentPlatform : IAsyncDisposable
         var platform = new PaymentPlatform { Db = await TestDatabase.CreateAsync() };
         var clock = platform.Clock;
 
-        var calculation = new ServiceHost<ContributionCalculationGrpcService>(platform.Db, "contribution-calculation");
+        // On payment-collection's clock too: the assertions it signs are checked against calculation's clock.
+        var calculation = new ServiceHost<ContributionCalculationGrpcService>(platform.Db, "contribution-calculation",
+            services: s => s.AddSingleton<TimeProvider>(clock));
         platform._hosts.Add(calculation);
         platform._identity = new ServiceHost<IdentityRegistryGrpcService>(platform.Db, "identity-registry",
             services: s => s.AddSingleton<TimeProvider>(clock));
@@ -79,6 +81,9 @@ public sealed class PaymentPlatform : IAsyncDisposable
     public PaymentCollectionService.PaymentCollectionServiceClient Client(string? tenantId) => new(_payment.Channel(tenantId));
 
     public VillageCashService.VillageCashServiceClient VillageCash(string? tenantId) => new(_payment.Channel(tenantId));
+
+    /// <summary>payment-collection's host, for calls that carry other assertions than a test tenant's (or none).</summary>
+    public ServiceHost<PaymentCollectionGrpcService> PaymentHost => _payment;
 
     /// <summary>payment-collection's services, to drive its background work from a test.</summary>
     public IServiceProvider PaymentServices => _payment.Services;

@@ -1,4 +1,5 @@
 using Medins.Migrator;
+using Medins.Platform.Hosting.Data;
 using Npgsql;
 
 namespace Medins.Platform.Testing;
@@ -9,7 +10,10 @@ namespace Medins.Platform.Testing;
 /// </summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
-    public const string AppRolePassword = "medins-test-app";
+    /// <summary>Each service's login role has its own password, as in a real release.</summary>
+    public static IReadOnlyDictionary<string, string> AppRolePasswords { get; } =
+        PlatformMigrator.Services.ToDictionary(s => s.AppId, s => "medins-test-" + s.AppId);
+
     private const string TemplateName = "medins_template";
     private static readonly SemaphoreSlim TemplateLock = new(1, 1);
     private static bool _templateReady;
@@ -50,7 +54,7 @@ public sealed class TestDatabase : IAsyncDisposable
         {
             Database = Name,
             Username = service.Role,
-            Password = AppRolePassword,
+            Password = AppRolePasswords[appId],
         }.ConnectionString;
     }
 
@@ -71,8 +75,12 @@ public sealed class TestDatabase : IAsyncDisposable
                     await using var create = admin.CreateCommand($"CREATE DATABASE {TemplateName}");
                     await create.ExecuteNonQueryAsync();
                     await using var owner = cluster.OwnerDataSource(TemplateName);
-                    await PlatformMigrator.MigrateAsync(owner, AppRolePassword, loadDemoCity: true, TimeProvider.System, TextWriter.Null);
+                    await PlatformMigrator.MigrateAsync(owner, AppRolePasswords, loadDemoCity: true, TimeProvider.System, TextWriter.Null);
                 }
+                // Login roles belong to the cluster, and a template migrated by the test command may have given them
+                // other (or shared) passwords: set each role's own.
+                foreach (var service in PlatformMigrator.Services)
+                    await MigrationRunner.SetRolePasswordAsync(admin, service.Role, AppRolePasswords[service.AppId]);
             }
             _templateReady = true;
         }

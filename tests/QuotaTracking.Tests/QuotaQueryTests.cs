@@ -69,9 +69,10 @@ public sealed class QuotaQueryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task GetVillageProgress_NoTenantHeader_FailedPreconditionTenantRequired()
+    public async Task GetVillageProgress_CityScopeNamingNoTenant_FailedPreconditionTenantRequired()
     {
-        var ex = await Assert.ThrowsAsync<RpcException>(() => Client(null).GetVillageProgressAsync(
+        var ex = await Assert.ThrowsAsync<RpcException>(() => new QuotaTrackingService.QuotaTrackingServiceClient(
+            _host.Channel(null, cityScope: true)).GetVillageProgressAsync(
             new GetVillageProgressRequest { CoverageYear = 2024, VillageCode = "500118901201" }).ResponseAsync);
 
         Assert.Equal("TENANT_REQUIRED", RpcErrors.ReasonOf(ex));

@@ -7,6 +7,7 @@ using System.Xml.Linq;
 using Medins.Platform.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +15,8 @@ namespace Medins.Notification.Channels;
 
 /// <summary>
 /// Where providers report delivery. They carry no credential of ours (the gateway lets these paths through without
-/// one): Tencent SMS is checked by the secret token in its callback URL, WeChat by the signature of its pushes.
+/// one): Tencent SMS is checked by the secret token in its callback URL, WeChat by the signature of its pushes, the
+/// signed timestamp (within <see cref="WeChatOptions.CallbackWindow"/>) and the nonce (once; <see cref="WeChatPushNonces"/>).
 /// Receipts go to <see cref="IDeliveryReceiptSink"/>, which applies each one once.
 /// </summary>
 public static partial class ProviderCallbacks
@@ -29,7 +31,7 @@ public static partial class ProviderCallbacks
     /// <summary>Far above a batch of status reports (Tencent sends up to a few hundred per call).</summary>
     private const int MaxBodyBytes = 1024 * 1024;
 
-    public static WebApplication MapProviderCallbacks(this WebApplication app)
+    public static IEndpointRouteBuilder MapProviderCallbacks(this IEndpointRouteBuilder app)
     {
         app.MapPost(TencentSmsStatusPath, TencentSmsStatusAsync);
         app.MapPost(TencentSmsRepliesPath, TencentSmsReplyAsync);
@@ -138,25 +140,53 @@ public static partial class ProviderCallbacks
     private static IResult TencentError(string message) =>
         Results.Json(new { result = 1, errmsg = message }, statusCode: StatusCodes.Status400BadRequest);
 
-    private static IResult WeChatVerify(HttpRequest request, IOptions<WeChatOptions> options, ILoggerFactory loggers)
+    private static async Task<IResult> WeChatVerify(HttpRequest request, IOptions<WeChatOptions> options, WeChatPushNonces nonces,
+        ILoggerFactory loggers, CancellationToken ct)
     {
-        if (!WeChatSigned(request, options.Value.Token))
-        {
-            LogRefused(loggers.CreateLogger(typeof(ProviderCallbacks)), WeChatTemplateProvider.ProviderName);
-            return Results.StatusCode(StatusCodes.Status403Forbidden);
-        }
+        if (await WeChatRefusalAsync(request, options.Value, nonces, loggers.CreateLogger(typeof(ProviderCallbacks)), ct) is { } refusal)
+            return refusal;
         return Results.Text(request.Query["echostr"].ToString(), "text/plain");
     }
 
-    private static async Task<IResult> WeChatEventAsync(HttpRequest request, IOptions<WeChatOptions> options,
+    private static async Task<IResult> WeChatEventAsync(HttpRequest request, IOptions<WeChatOptions> options, WeChatPushNonces nonces,
         IDeliveryReceiptSink sink, IWeChatBindings bindings, ILoggerFactory loggers, CancellationToken ct)
     {
         var logger = loggers.CreateLogger(typeof(ProviderCallbacks));
-        if (!WeChatSigned(request, options.Value.Token))
+        if (await WeChatRefusalAsync(request, options.Value, nonces, logger, ct) is { } refusal) return refusal;
+        try
+        {
+            return await WeChatEventAcceptedAsync(request, sink, bindings, logger, ct);
+        }
+        catch (Exception)
+        {
+            // Not handled: WeChat's retry of this push must not be refused as a replay.
+            await nonces.ForgetAsync(request.Query["timestamp"].ToString(), request.Query["nonce"].ToString(), CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// 403 for a push not signed with our token, signed outside the callback window, or already accepted once (a
+    /// replay); null when the push is accepted, which records its nonce.
+    /// </summary>
+    private static async Task<IResult?> WeChatRefusalAsync(HttpRequest request, WeChatOptions options, WeChatPushNonces nonces,
+        ILogger logger, CancellationToken ct)
+    {
+        if (!WeChatSigned(request, options.Token))
         {
             LogRefused(logger, WeChatTemplateProvider.ProviderName);
             return Results.StatusCode(StatusCodes.Status403Forbidden);
         }
+        var verdict = await nonces.AcceptAsync(request.Query["timestamp"].ToString(), request.Query["nonce"].ToString(), ct);
+        if (verdict == WeChatPushNonces.Verdict.Accepted) return null;
+        LogReplayRefused(logger, WeChatTemplateProvider.ProviderName,
+            verdict == WeChatPushNonces.Verdict.OutsideWindow ? "timestamp outside the callback window" : "nonce already used");
+        return Results.StatusCode(StatusCodes.Status403Forbidden);
+    }
+
+    private static async Task<IResult> WeChatEventAcceptedAsync(HttpRequest request, IDeliveryReceiptSink sink,
+        IWeChatBindings bindings, ILogger logger, CancellationToken ct)
+    {
         var body = await ReadBodyAsync(request, ct);
         if (body is null) return Results.BadRequest("The body is too large.");
 
@@ -260,6 +290,10 @@ public static partial class ProviderCallbacks
     [LoggerMessage(EventId = 1, EventName = "ProviderCallbackRefused", Level = LogLevel.Warning,
         Message = "Refused a {Provider} callback: wrong token or signature.")]
     private static partial void LogRefused(ILogger logger, string provider);
+
+    [LoggerMessage(EventId = 6, EventName = "ProviderCallbackReplayRefused", Level = LogLevel.Warning,
+        Message = "Refused a {Provider} callback: {Reason}.")]
+    private static partial void LogReplayRefused(ILogger logger, string provider, string reason);
 
     [LoggerMessage(EventId = 2, EventName = "ProviderReceiptsApplied", Level = LogLevel.Information,
         Message = "{Provider} reported {Count} receipts; {Matched} moved a sent message.")]

@@ -25,6 +25,7 @@ public static class ProviderRegistration
         builder.Services.Configure<TencentSmsOptions>(builder.Configuration.GetSection(TencentSmsOptions.SecretSection));
         builder.Services.Configure<WeChatOptions>(builder.Configuration.GetSection(WeChatOptions.Section));
         builder.Services.Configure<WeChatOptions>(builder.Configuration.GetSection(WeChatOptions.SecretSection));
+        builder.Services.AddSingleton<WeChatPushNonces>();
         builder.Services.AddSingleton<IMessageProvider>(new LocalSinkProvider(ChannelNames.Letter));
         AddChannel(builder, ChannelNames.Sms, selection.Sms);
         AddChannel(builder, ChannelNames.WeChat, selection.WeChat);

@@ -19,6 +19,8 @@ public sealed class WeChatOptions
     /// <summary>The server-configuration token WeChat signs its pushes with; empty refuses every push.</summary>
     public string Token { get; set; } = "";
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>How far a push's signed timestamp may be from now, either way; each push is accepted once within it.</summary>
+    public TimeSpan CallbackWindow { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>

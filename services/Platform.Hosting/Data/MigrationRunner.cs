@@ -62,6 +62,7 @@ public static class MigrationRunner
 
     private static async Task EnsureRoleAsync(NpgsqlConnection conn, string role, string password, string schema, CancellationToken ct)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(password);
         await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_roles WHERE rolname = $1", conn);
         exists.Parameters.Add(new() { Value = role });
         var verb = await exists.ExecuteScalarAsync(ct) is null ? "CREATE" : "ALTER";
@@ -73,6 +74,17 @@ public static class MigrationRunner
         var sql = (string)(await ddl.ExecuteScalarAsync(ct))!;
         await Execute(conn, sql, ct);
         await Execute(conn, $"ALTER ROLE {Quote(role)} SET search_path TO {Quote(schema)}", ct);
+    }
+
+    /// <summary>Sets an existing login role's password (login roles belong to the cluster, not to one database).</summary>
+    public static async Task SetRolePasswordAsync(NpgsqlDataSource owner, string role, string password, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(password);
+        await using var conn = await owner.OpenConnectionAsync(ct);
+        await using var ddl = new NpgsqlCommand("SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)", conn);
+        ddl.Parameters.Add(new() { Value = role });
+        ddl.Parameters.Add(new() { Value = password });
+        await Execute(conn, (string)(await ddl.ExecuteScalarAsync(ct))!, ct);
     }
 
     /// <summary>The highest migration version applied to a schema, or 0.</summary>

@@ -14,6 +14,7 @@ public sealed class ProviderCallbackTests : IAsyncLifetime
     private const string CallbackToken = "sms-callback-token-7f3a";
     private const string WeChatToken = "wechat-push-token";
     private static readonly DateTimeOffset Now = new(2023, 11, 20, 1, 30, 0, TimeSpan.Zero);
+    private readonly FakeTimeProvider _clock = new(Now);
     private TestDatabase _db = null!;
     private ServiceHost<Program> _host = null!;
     private HttpClient _http = null!;
@@ -30,7 +31,7 @@ public sealed class ProviderCallbackTests : IAsyncLifetime
             ["Notification:TencentSms:CallbackToken"] = CallbackToken,
             ["Notification:WeChat:Endpoint"] = "http://127.0.0.1:9",
             ["Notification:WeChat:Token"] = WeChatToken,
-        }, s => s.AddSingleton<TimeProvider>(new FakeTimeProvider(Now)));
+        }, s => s.AddSingleton<TimeProvider>(_clock));
         _http = _host.CreateClient();
     }
 
@@ -299,5 +300,173 @@ public sealed class ProviderCallbackTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         await using var read = _db.Owner.CreateCommand("SELECT wechat_openid FROM notification.contact_preferences");
         Assert.Equal("oia2TjuEGTNoeX76QEjQNrcURxG8", await read.ExecuteScalarAsync());
+    }
+
+    private static string UnixSeconds(DateTimeOffset at) => at.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private async Task<long> NonceRowsAsync()
+    {
+        await using var cmd = _db.Owner.CreateCommand("SELECT count(*) FROM notification.wechat_push_nonces");
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    [Theory]
+    [InlineData(-301)]
+    [InlineData(301)]
+    [InlineData(-86_400)]
+    public async Task WeChatJobFinished_TimestampOutsideDefaultWindow_ForbiddenAndMessageUnchanged(int secondsFromNow)
+    {
+        var id = await SentMessageAsync("WECHAT", "wechat-mp", "200163840");
+
+        using var response = await PostWeChatAsync(JobFinished("200163840", "success"),
+            WeChatQuery(timestamp: UnixSeconds(Now.AddSeconds(secondsFromNow))));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("SENT", (await RowAsync(id)).Status);
+        Assert.Equal(0L, await NonceRowsAsync());
+    }
+
+    [Theory]
+    [InlineData(-300)]
+    [InlineData(300)]
+    public async Task WeChatJobFinished_TimestampAtWindowEdge_Applied(int secondsFromNow)
+    {
+        var id = await SentMessageAsync("WECHAT", "wechat-mp", "200163841");
+
+        using var response = await PostWeChatAsync(JobFinished("200163841", "success"),
+            WeChatQuery(timestamp: UnixSeconds(Now.AddSeconds(secondsFromNow))));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("DELIVERED", (await RowAsync(id)).Status);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not-a-number")]
+    [InlineData("-1700443800")]
+    [InlineData("99999999999999999999")]
+    public async Task WeChatJobFinished_TimestampNotUnixSeconds_Forbidden(string timestamp)
+    {
+        var id = await SentMessageAsync("WECHAT", "wechat-mp", "200163842");
+
+        using var response = await PostWeChatAsync(JobFinished("200163842", "success"), WeChatQuery(timestamp: timestamp));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("SENT", (await RowAsync(id)).Status);
+    }
+
+    [Fact]
+    public async Task WeChatJobFinished_WindowConfigured_OlderPushForbidden()
+    {
+        await using var host = new ServiceHost<Program>(_db, "notification", new Dictionary<string, string?>
+        {
+            ["Notification:Dispatcher:Enabled"] = "false",
+            ["Notification:WeChat:Token"] = WeChatToken,
+            ["Notification:WeChat:CallbackWindow"] = "00:01:00",
+        }, s => s.AddSingleton<TimeProvider>(new FakeTimeProvider(Now)));
+        using var http = host.CreateClient();
+        var id = await SentMessageAsync("WECHAT", "wechat-mp", "200163843");
+
+        using var old = await http.PostAsync($"/providers/wechat-mp/events?{WeChatQuery(timestamp: UnixSeconds(Now.AddSeconds(-61)))}",
+            new StringContent(JobFinished("200163843", "success"), Encoding.UTF8, "text/xml"));
+        var afterOld = (await RowAsync(id)).Status;
+        using var fresh = await http.PostAsync($"/providers/wechat-mp/events?{WeChatQuery(timestamp: UnixSeconds(Now.AddSeconds(-60)))}",
+            new StringContent(JobFinished("200163843", "success"), Encoding.UTF8, "text/xml"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, old.StatusCode);
+        Assert.Equal("SENT", afterOld);
+        Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        Assert.Equal("DELIVERED", (await RowAsync(id)).Status);
+    }
+
+    [Fact]
+    public async Task WeChatEvent_ReplayedSignedQueryWithOtherBody_ForbiddenAndNothingApplied()
+    {
+        // The signature covers token, timestamp and nonce only: a captured query could carry any body.
+        var first = await SentMessageAsync("WECHAT", "wechat-mp", "200163844");
+        var second = await SentMessageAsync("WECHAT", "wechat-mp", "200163845");
+        var query = WeChatQuery(nonce: "1514567332");
+
+        using var accepted = await PostWeChatAsync(JobFinished("200163844", "success"), query);
+        using var replayed = await PostWeChatAsync(JobFinished("200163845", "success"), query);
+
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, replayed.StatusCode);
+        Assert.Equal("DELIVERED", (await RowAsync(first)).Status);
+        Assert.Equal("SENT", (await RowAsync(second)).Status);
+    }
+
+    [Fact]
+    public async Task WeChatEvent_ReplayedUnsubscribe_ForbiddenAndRebindingKept()
+    {
+        await using (var cmd = _db.Owner.CreateCommand($"""
+            INSERT INTO notification.contact_preferences (tenant_id, resident_id, opt_out, wechat_openid, source, update_time)
+            VALUES ('{Lidu}', 'res-wx', 'NONE', 'oia2TjuEGTNoeX76QEjQNrcURxG8', 'village worker', now())
+            """))
+        {
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var unsubscribe = JobFinished("0", "success").Replace("TEMPLATESENDJOBFINISH", "unsubscribe");
+        var query = WeChatQuery(nonce: "88231");
+        using var accepted = await PostWeChatAsync(unsubscribe, query);
+        // She follows the account again and binds it at the village office.
+        await using (var rebind = _db.Owner.CreateCommand(
+            "UPDATE notification.contact_preferences SET wechat_openid = 'oia2TjuEGTNoeX76QEjQNrcURxG8', source = 'village worker'"))
+        {
+            await rebind.ExecuteNonQueryAsync();
+        }
+        _clock.Advance(TimeSpan.FromMinutes(4));
+
+        using var replayed = await PostWeChatAsync(unsubscribe, query);
+
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, replayed.StatusCode);
+        await using var read = _db.Owner.CreateCommand("SELECT wechat_openid FROM notification.contact_preferences");
+        Assert.Equal("oia2TjuEGTNoeX76QEjQNrcURxG8", await read.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task WeChatVerify_Replayed_Forbidden()
+    {
+        var query = $"{WeChatQuery(nonce: "77120")}&echostr=5838479218127813673";
+
+        using var first = await _http.GetAsync($"/providers/wechat-mp/events?{query}");
+        using var again = await _http.GetAsync($"/providers/wechat-mp/events?{query}");
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task WeChatEvent_SameNonceNewTimestamp_AcceptedAndExpiredNoncesPruned()
+    {
+        var id = await SentMessageAsync("WECHAT", "wechat-mp", "200163846");
+        using var first = await PostWeChatAsync(JobFinished("0", "success").Replace("TEMPLATESENDJOBFINISH", "subscribe"),
+            WeChatQuery(timestamp: UnixSeconds(Now), nonce: "4242"));
+        var rowsAfterFirst = await NonceRowsAsync();
+        _clock.Advance(TimeSpan.FromMinutes(6));
+
+        using var later = await PostWeChatAsync(JobFinished("200163846", "success"),
+            WeChatQuery(timestamp: UnixSeconds(Now.AddMinutes(6)), nonce: "4242"));
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(1L, rowsAfterFirst);
+        Assert.Equal(HttpStatusCode.OK, later.StatusCode);
+        Assert.Equal("DELIVERED", (await RowAsync(id)).Status);
+        // The first push's timestamp has left the window, so its row was pruned; the window alone refuses its replay.
+        Assert.Equal(1L, await NonceRowsAsync());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("n-0123456789012345678901234567890123456789012345678901234567890123456789")]
+    public async Task WeChatJobFinished_NonceEmptyOrTooLong_Forbidden(string nonce)
+    {
+        var id = await SentMessageAsync("WECHAT", "wechat-mp", "200163847");
+
+        using var response = await PostWeChatAsync(JobFinished("200163847", "success"), WeChatQuery(nonce: nonce));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("SENT", (await RowAsync(id)).Status);
     }
 }
