@@ -2,7 +2,6 @@ using Google.Rpc;
 using Grpc.Core;
 using Medins.Identity.V1;
 using Medins.Platform.Hosting;
-using Medins.Platform.Hosting.Tenancy;
 using Medins.Platform.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -51,12 +50,7 @@ public sealed class CertifiedIdentityTests : IAsyncLifetime
     /// <summary>Streams the rows in messages of <paramref name="chunk"/> rows, as a department client would.</summary>
     private async Task<ImportIdentitiesResponse> ImportAsync(string tenant, string requestId, IReadOnlyList<IdentityImportRow> rows, int chunk = 3)
     {
-        // ServiceHost's channel adds tenant headers to unary calls only; a streaming call carries them itself.
-        var headers = new Metadata
-        {
-            { TenantHeaders.TenantId, tenant }, { TenantHeaders.Scope, "tenant" }, { TenantHeaders.Client, "test-client" },
-        };
-        using var call = Client(tenant).ImportIdentities(headers);
+        using var call = Client(tenant).ImportIdentities();
         for (var i = 0; i < Math.Max(rows.Count, 1); i += chunk)
         {
             var message = new ImportIdentitiesRequest();

@@ -2,7 +2,6 @@ using Grpc.Core;
 using Medins.Identity.V1;
 using Medins.Payment.V1;
 using Medins.Platform.Hosting;
-using Medins.Platform.Hosting.Tenancy;
 using Medins.Platform.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -58,12 +57,6 @@ public sealed class LedgerTests : IAsyncLifetime
     private async Task<List<string>> LedgerAsync(Ledger ledger, string village = "", string tenant = Linjiang, int year = 2024) =>
         (await Client(tenant).ListLedgerAsync(new ListLedgerRequest { Ledger = ledger, CoverageYear = year, VillageCode = village }))
             .Entries.Select(e => e.ResidentId).ToList();
-
-    private static Metadata TenantHeaders(string tenant) => new()
-    {
-        { Platform.Hosting.Tenancy.TenantHeaders.TenantId, tenant }, { Platform.Hosting.Tenancy.TenantHeaders.Scope, "tenant" },
-        { Platform.Hosting.Tenancy.TenantHeaders.Client, "test-client" },
-    };
 
     [Fact]
     public async Task ListLedger_RegisteredNotEnrolled_LeavesOutEnrolledMovedDeadAndEmployeeInsured()
@@ -132,7 +125,7 @@ public sealed class LedgerTests : IAsyncLifetime
             new IdentityImportRow { NationalId = ids[0], LocalCode = "2304", Department = CertifyingDepartment.CivilAffairs, ValidFrom = new() { Year = 2023, Month = 1, Day = 1 } },
             new IdentityImportRow { NationalId = ids[1], LocalCode = "2303", Department = CertifyingDepartment.CivilAffairs, ValidFrom = new() { Year = 2023, Month = 1, Day = 1 } },
         };
-        using (var call = Client(dongpo).ImportIdentities(TenantHeaders(dongpo)))
+        using (var call = Client(dongpo).ImportIdentities())
         {
             await call.RequestStream.WriteAsync(new ImportIdentitiesRequest { RequestId = "i1", Rows = { rows } });
             await call.RequestStream.CompleteAsync();
@@ -244,7 +237,7 @@ public sealed class LedgerTests : IAsyncLifetime
         using var call = Client().ExportLedgerCsv(new ExportLedgerCsvRequest
         {
             Ledger = Ledger.RegisteredNotEnrolled, CoverageYear = 2024, VillageCode = Gaotan,
-        }, TenantHeaders(Linjiang));
+        });
         var csv = string.Concat(await call.ResponseStream.ReadAllAsync().Select(c => c.CsvChunk).ToListAsync());
 
         var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
