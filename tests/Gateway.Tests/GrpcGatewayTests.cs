@@ -152,10 +152,14 @@ public sealed class GrpcGatewayTests(GatewayFixture fixture) : IClassFixture<Gat
         Assert.Equal("RESIDENT_NOT_FOUND", reason);
     }
 
-    [Fact]
-    public async Task UnknownService_TenantKey_NotFoundRouteNotFound()
+    [Theory]
+    [InlineData("medins.unknown.v1.NothingService", "Get")]
+    // The services serve reflection on their own ports; the gateway has never routed it.
+    [InlineData("grpc.reflection.v1alpha.ServerReflection", "ServerReflectionInfo")]
+    [InlineData("grpc.health.v1.Health", "Check")]
+    public async Task UnroutedService_TenantKey_NotFoundRouteNotFound(string service, string name)
     {
-        var method = new Method<Empty, Empty>(MethodType.Unary, "medins.unknown.v1.NothingService", "Get",
+        var method = new Method<Empty, Empty>(MethodType.Unary, service, name,
             Marshallers.Create(m => m.ToByteArray(), Empty.Parser.ParseFrom), Marshallers.Create(m => m.ToByteArray(), Empty.Parser.ParseFrom));
 
         var reason = await Expect.RpcErrorAsync(StatusCode.NotFound,
