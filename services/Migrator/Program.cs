@@ -9,7 +9,8 @@ public static class MigratorProgram
     /// Configuration: ConnectionStrings:Owner (a role that owns the schemas), Migrator:AppRolePassword (the
     /// services' login roles), Migrator:DemoCity=true to load the demo city, Migrator:CityData=<path> to load a city
     /// release's tenants, divisions, targets and policies (the Helm chart's city.json). Environment variables and
-    /// --key=value arguments set them. <c>dead-letters ...</c> lists or replays dead letters instead (DeadLetterCommand).
+    /// --key=value arguments set them. <c>dead-letters ...</c> lists or replays dead letters instead (DeadLetterCommand);
+    /// <c>keys DIR</c> writes the local run's signing keys and database passwords (KeysCommand).
     /// </summary>
     public static async Task<int> Main(string[] args)
     {
@@ -23,6 +24,9 @@ public static class MigratorProgram
             }
             return await DeadLetterCommand.RunAsync(connection, args[1..], Console.Out, Console.Error);
         }
+
+        if (args.Length > 0 && args[0] == KeysCommand.Name)
+            return KeysCommand.Run(args[1..], TimeProvider.System, Console.Out, Console.Error);
 
         var config = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine(args).Build();
         var ownerConnection = config.GetConnectionString("Owner");
