@@ -9,8 +9,7 @@ public static class MigratorProgram
     /// Configuration: ConnectionStrings:Owner (a role that owns the schemas), Migrator:AppRolePassword (the
     /// services' login roles), Migrator:DemoCity=true to load the demo city, Migrator:CityData=<path> to load a city
     /// release's tenants, divisions, targets and policies (the Helm chart's city.json). Environment variables and
-    /// --key=value arguments set them. <c>dead-letters ...</c> lists or replays dead letters instead (DeadLetterCommand);
-    /// <c>keys DIR</c> writes the local run's signing keys and database passwords (KeysCommand).
+    /// --key=value arguments set them. <c>dead-letters ...</c> lists or replays dead letters instead (DeadLetterCommand).
     /// </summary>
     public static async Task<int> Main(string[] args)
     {
@@ -25,6 +24,7 @@ public static class MigratorProgram
             return await DeadLetterCommand.RunAsync(connection, args[1..], Console.Out, Console.Error);
         }
 
+        // The local run's signing keys and database passwords (KeysCommand).
         if (args.Length > 0 && args[0] == KeysCommand.Name)
             return KeysCommand.Run(args[1..], TimeProvider.System, Console.Out, Console.Error);
 
