@@ -320,7 +320,7 @@ async function checkValuesFile(valuesFile, expectations) {
     test(`[${label}] ${appId}: no secret in plain env`, () => {
       const p = [];
       for (const e of c.env ?? []) {
-        if (/password|secret|token|key/i.test(e.name) && !/^Gateway__RateLimit/.test(e.name) && !publicSetting.test(e.name)) {
+        if (/password|secret|token|key/i.test(e.name) && !/^Gateway__(RateLimit|TokenIssuer$)/.test(e.name) && !publicSetting.test(e.name)) {
           check(e.valueFrom?.secretKeyRef, `${e.name} is set from a literal`, p);
         }
         if (typeof e.value === "string" && /password=/i.test(e.value)) {
@@ -795,6 +795,22 @@ test("extraTrustedKeys: a rotated-out key is trusted by every component, after t
     const id = env.find((e) => e.value === "gateway-20250101");
     check(id && id.name === "Auth__TrustedKeys__6__Id", `${d.metadata.name}: ${id?.name ?? "not trusted"}`, p);
     check(env.some((e) => e.name === "Auth__TrustedKeys__6__Issuer" && e.value === "gateway"), `${d.metadata.name}: issuer`, p);
+  }
+  return p;
+});
+test("gateway: rate limits per tenant, credential and callback route; a token signing key only with its issuer", () => {
+  const p = [];
+  for (const [args, issuer] of [[[], undefined], [["--set", "gateway.tokenIssuer=county-systems"], "county-systems"]]) {
+    const objs = render(demo, args);
+    const gw = objs.find((o) => o.kind === "Deployment" && o.metadata.labels["app.kubernetes.io/component"] === "gateway");
+    const env = Object.fromEntries(gw.spec.template.spec.containers[0].env.map((e) => [e.name, e.value]));
+    for (const bucket of ["PerTenant", "PerCredential", "PerCallbackRoute"]) {
+      for (const field of ["Permits", "Burst"]) check(Number(env[`Gateway__RateLimit__${bucket}__${field}`]) >= 1, `Gateway__RateLimit__${bucket}__${field}`, p);
+    }
+    check(!("Gateway__RateLimit__PermitsPerSecond" in env) && !("Gateway__RateLimit__Burst" in env), "the gateway refuses the old rate-limit names", p);
+    check(env.Gateway__TokenIssuer === issuer, `Gateway__TokenIssuer ${env.Gateway__TokenIssuer}`, p);
+    const secret = objs.find((o) => o.kind === "Secret" && o.metadata.name === `${release}-medins-city-gateway`);
+    check(("Gateway__TokenSigningKey" in secret.data) === (issuer !== undefined), "a token signing key without an issuer stops the gateway", p);
   }
   return p;
 });
