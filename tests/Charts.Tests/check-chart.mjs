@@ -560,6 +560,22 @@ async function checkValuesFile(valuesFile, expectations) {
     return p;
   });
 
+  test(`[${label}] Auth:ServiceRoles: exactly the services that call each one, never more than read`, () => {
+    const p = [];
+    for (const d of deployments.filter((x) => code[componentOf(x)])) {
+      const appId = componentOf(d);
+      const granted = {};
+      for (const e of envOf(d)) {
+        const m = /^Auth__ServiceRoles__(.+)__\d+$/.exec(e.name);
+        if (m) (granted[m[1]] ??= []).push(e.value);
+      }
+      const callers = new Set(Object.entries(code).filter(([, k]) => k.calls.has(appId)).map(([a]) => a));
+      check(eqSets(new Set(Object.keys(granted)), callers), `${appId} grants roles to ${fmt(new Set(Object.keys(granted)))}, its callers are ${fmt(callers)}`, p);
+      for (const [caller, roles] of Object.entries(granted)) check(roles.every((r) => r === "read"), `${appId} lets ${caller} ${roles.join(", ")}`, p);
+    }
+    return p;
+  });
+
   test(`[${label}] Dapr: app and API tokens from Secrets, the services check the app token`, () => {
     const p = [];
     const rendered = new Set(byKind("Secret").map((x) => x.metadata.name));
