@@ -7,6 +7,8 @@ using Medins.Payment.V1;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Messaging;
 
+const string PaymentCollection = "payment-collection";
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatformDefaults("identity-registry", "identity_registry", typeof(Program).Assembly);
 builder.Services.AddIdentityProtection();
@@ -19,9 +21,9 @@ builder.Services.AddScoped<ContributionRefundRequestedHandler>();
 var app = builder.Build();
 app.MapPlatformEndpoints();
 app.MapGrpcService<IdentityRegistryGrpcService>();
-app.MapEventSubscription<ContributionPaid, ContributionPaidHandler>(EventTopics.ContributionPaid);
-app.MapEventSubscription<ContributionRefunded, ContributionRefundedHandler>(EventTopics.ContributionRefunded);
-app.MapEventSubscription<ContributionRefundRequested, ContributionRefundRequestedHandler>(EventTopics.ContributionRefundRequested);
+app.MapEventSubscription<ContributionPaid, ContributionPaidHandler>(EventTopics.ContributionPaid, PaymentCollection);
+app.MapEventSubscription<ContributionRefunded, ContributionRefundedHandler>(EventTopics.ContributionRefunded, PaymentCollection);
+app.MapEventSubscription<ContributionRefundRequested, ContributionRefundRequestedHandler>(EventTopics.ContributionRefundRequested, PaymentCollection);
 app.Run();
 
 public partial class Program;

@@ -10,6 +10,7 @@ using Medins.PaymentCollection.Reconciliation;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Grpc;
 using Medins.Platform.Hosting.Messaging;
+using Medins.Platform.Hosting.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatformDefaults("payment-collection", "payment_collection", typeof(Program).Assembly);
@@ -25,8 +26,9 @@ app.MapPlatformEndpoints();
 app.MapGrpcService<PaymentCollectionGrpcService>();
 app.MapGrpcService<VillageCashGrpcService>();
 app.MapGrpcService<ReconciliationGrpcService>();
-app.MapChannelNotices();
-app.MapEventSubscription<IdentityCertified, IdentityCertifiedHandler>(EventTopics.IdentityCertified);
+// Providers' notices authenticate by the provider's signature, not by a caller assertion.
+app.MapGroup("").AllowAnonymousCaller().MapChannelNotices();
+app.MapEventSubscription<IdentityCertified, IdentityCertifiedHandler>(EventTopics.IdentityCertified, "identity-registry");
 app.Run();
 
 public partial class Program;

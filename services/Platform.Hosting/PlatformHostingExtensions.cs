@@ -1,3 +1,4 @@
+using System.Net;
 using System.Reflection;
 using Dapr;
 using Google.Protobuf.Reflection;
@@ -5,10 +6,12 @@ using Google.Rpc;
 using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Grpc;
 using Medins.Platform.Hosting.Messaging;
+using Medins.Platform.Hosting.Security;
 using Medins.Platform.Hosting.Tenancy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
@@ -42,7 +45,9 @@ public static class PlatformHostingExtensions
 
     /// <summary>
     /// What every process shares, the gateway included: two Kestrel endpoints (gRPC over h2c on Platform:GrpcPort,
-    /// HTTP/1.1 on Platform:HttpPort), JSON logs, graceful shutdown, and a liveness check.
+    /// HTTP/1.1 on Platform:HttpPort) and, when Platform:MetricsPort is set, a third that serves only /metrics,
+    /// /healthz and /readyz; all on Platform:ListenAddress (loopback unless configured, e.g. 0.0.0.0 in a pod).
+    /// Also JSON logs, graceful shutdown, and a liveness check.
     /// </summary>
     public static WebApplicationBuilder AddPlatformObservability(this WebApplicationBuilder builder)
     {
@@ -50,11 +55,14 @@ public static class PlatformHostingExtensions
         ((IConfigurationBuilder)config).Sources.Insert(0, new MemoryConfigurationSource { InitialData = DefaultLogLevels });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            var address = ListenAddress(config);
             // Cleartext HTTP/2 cannot share a port with HTTP/1.1 (no ALPN), so gRPC and HTTP get a port each.
             if (config.GetValue<int?>("Platform:GrpcPort") is { } grpcPort)
-                kestrel.ListenAnyIP(grpcPort, o => o.Protocols = HttpProtocols.Http2);
+                kestrel.Listen(address, grpcPort, o => o.Protocols = HttpProtocols.Http2);
             if (config.GetValue<int?>("Platform:HttpPort") is { } httpPort)
-                kestrel.ListenAnyIP(httpPort, o => o.Protocols = HttpProtocols.Http1);
+                kestrel.Listen(address, httpPort, o => o.Protocols = HttpProtocols.Http1);
+            if (config.GetValue<int?>("Platform:MetricsPort") is { } metricsPort)
+                kestrel.Listen(address, metricsPort, o => o.Protocols = HttpProtocols.Http1);
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
 
@@ -71,13 +79,39 @@ public static class PlatformHostingExtensions
         return builder;
     }
 
-    /// <summary>Maps /healthz (alive), /readyz (every check tagged ready) and /metrics, with HTTP metrics.</summary>
+    private static IPAddress ListenAddress(IConfiguration config)
+    {
+        var text = config["Platform:ListenAddress"];
+        if (string.IsNullOrWhiteSpace(text)) return IPAddress.Loopback;
+        return IPAddress.TryParse(text.Trim(), out var address) ? address
+            : throw new InvalidOperationException($"Platform:ListenAddress '{text}' is not an IP address (e.g. 127.0.0.1 or 0.0.0.0).");
+    }
+
+    /// <summary>
+    /// Maps /healthz (alive), /readyz (every check tagged ready) and /metrics, with HTTP metrics. With
+    /// Platform:MetricsPort set, that port answers those three paths only, and /metrics is served nowhere else:
+    /// a scraper allowed to reach it reaches no API.
+    /// </summary>
     public static WebApplication MapPlatformObservability(this WebApplication app)
     {
+        if (app.Configuration.GetValue<int?>("Platform:MetricsPort") is { } metricsPort)
+        {
+            app.Use((context, next) =>
+            {
+                var path = context.Request.Path;
+                var onMetricsPort = context.Connection.LocalPort == metricsPort;
+                var allowed = onMetricsPort
+                    ? path.Equals("/metrics") || path.Equals("/healthz") || path.Equals("/readyz")
+                    : !path.StartsWithSegments("/metrics");
+                if (allowed) return next(context);
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            });
+        }
         app.UseHttpMetrics();
-        app.MapMetrics("/metrics");
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapMetrics("/metrics").AllowAnonymousCaller();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") }).AllowAnonymousCaller();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymousCaller();
         return app;
     }
 
@@ -103,12 +137,14 @@ public static class PlatformHostingExtensions
         builder.Services.AddSingleton<PlatformDatabase>();
         builder.Services.AddSingleton<RequestLog>();
         builder.Services.AddScoped<TenantContext>();
+        builder.AddPlatformAuth();
 
         builder.Services.AddGrpc(o =>
         {
             o.Interceptors.Add<RequestLoggingInterceptor>();
             o.Interceptors.Add<GrpcMetricsInterceptor>();
             o.Interceptors.Add<ErrorMappingInterceptor>();
+            o.Interceptors.Add<RoleAuthorizationInterceptor>();
             o.Interceptors.Add<RequestShapeInterceptor>();
         }).AddJsonTranscoding(o =>
             // Error details must be printable in JSON too, or a refused JSON request would fail to serialise.
@@ -136,16 +172,41 @@ public static class PlatformHostingExtensions
         return builder;
     }
 
-    /// <summary>Maps the shared endpoints: /healthz, /readyz, /metrics, gRPC health and reflection, Dapr subscriptions.</summary>
+    /// <summary>
+    /// The Auth section, the assertion codec and the caller authentication. Assertions live minutes, so they are
+    /// timed by the real clock even when a demo shifts the platform's business clock (<see cref="ShiftedTimeProvider"/>).
+    /// </summary>
+    private static void AddPlatformAuth(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.Section));
+        builder.Services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            return new AssertionCodec(sp.GetRequiredService<IOptions<AuthOptions>>().Value,
+                time is ShiftedTimeProvider ? TimeProvider.System : time);
+        });
+        builder.Services.AddSingleton<CallerAuthenticator>();
+        builder.Services.AddSingleton<EventDeliveryAuthenticator>();
+        builder.Services.AddSingleton<EventDeliverySigner>();
+        builder.Services.AddSingleton(_ => RpcRoleMap.FromContracts());
+    }
+
+    /// <summary>
+    /// Maps the shared endpoints: /healthz, /readyz, /metrics, gRPC health and reflection, Dapr subscriptions; and
+    /// authenticates every other request before anything reads it (<see cref="CallerAuthenticationMiddleware"/>).
+    /// </summary>
     public static WebApplication MapPlatformEndpoints(this WebApplication app)
     {
+        // Misconfigured keys stop the service here, not at its first request.
+        app.Services.GetRequiredService<CallerAuthenticator>();
+        app.Services.GetRequiredService<EventDeliveryAuthenticator>();
         app.UseMiddleware<RequestLoggingMiddleware>();
         app.MapPlatformObservability();
-        app.UseMiddleware<TenantContextMiddleware>();
+        app.UseMiddleware<CallerAuthenticationMiddleware>();
         // Subscribers receive the CloudEvent's data as the body, and its id and tenant as Cloudevent.* headers.
         app.UseCloudEvents(new CloudEventsMiddlewareOptions { ForwardCloudEventPropertiesAsHeaders = true });
-        app.MapSubscribeHandler();
-        app.MapGrpcHealthChecksService();
+        app.MapSubscribeHandler().AllowAnonymousCaller();
+        app.MapGrpcHealthChecksService().AllowAnonymousCaller();
         app.MapGrpcReflectionService();
         return app;
     }

@@ -74,7 +74,8 @@ public sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogg
         var headers = request.Headers;
         // Events carry their id and tenant as CloudEvent attributes, forwarded as headers by the CloudEvents middleware.
         var requestId = call.RequestId ?? (isEvent ? headers["Cloudevent.id"].ToString() : null);
-        var tenant = headers[TenantHeaders.TenantId].ToString();
+        // The verified tenant: headers a sender sets prove nothing.
+        var tenant = context.RequestServices?.GetService(typeof(TenantContext)) is TenantContext { TenantId: { } verified } ? verified : "";
         if (tenant.Length == 0 && isEvent) tenant = headers["Cloudevent." + CloudEvent.TenantAttribute].ToString();
 
         LogRequest(logger, level, isGrpc ? "grpc" : isEvent ? "event" : "http", request.Method, route,

@@ -7,6 +7,8 @@ using Medins.QuotaTracking.Events;
 using Medins.QuotaTracking.Grpc;
 using Medins.QuotaTracking.Progress;
 
+const string PaymentCollection = "payment-collection";
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatformDefaults("quota-tracking", "quota_tracking", typeof(Program).Assembly);
 builder.Services.AddSingleton<RulesCache>();
@@ -21,8 +23,8 @@ builder.Services.AddSingleton<ContributionRefundedHandler>();
 var app = builder.Build();
 app.MapPlatformEndpoints();
 app.MapGrpcService<QuotaTrackingGrpcService>();
-app.MapEventSubscription<ContributionPaid, ContributionPaidHandler>(EventTopics.ContributionPaid);
-app.MapEventSubscription<ContributionRefunded, ContributionRefundedHandler>(EventTopics.ContributionRefunded);
+app.MapEventSubscription<ContributionPaid, ContributionPaidHandler>(EventTopics.ContributionPaid, PaymentCollection);
+app.MapEventSubscription<ContributionRefunded, ContributionRefundedHandler>(EventTopics.ContributionRefunded, PaymentCollection);
 app.Run();
 
 public partial class Program;

@@ -5,7 +5,7 @@ namespace Medins.EndToEnd.Tests;
 
 /// <summary>One real platform process (`dotnet X.dll` from the build output), which a test can kill at any moment.</summary>
 public sealed class PlatformProcess(string appId, string assemblyPath, int grpcPort, int httpPort,
-    IReadOnlyDictionary<string, string> environment) : IAsyncDisposable
+    IReadOnlyDictionary<string, string> environment, int? metricsPort = null) : IAsyncDisposable
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
     private readonly StringBuilder _output = new();
@@ -14,6 +14,8 @@ public sealed class PlatformProcess(string appId, string assemblyPath, int grpcP
     public string AppId => appId;
     public int GrpcPort => grpcPort;
     public int HttpPort => httpPort;
+    /// <summary>Where /metrics is served (and nothing but /metrics, /healthz, /readyz), when the process has its own port for it.</summary>
+    public string? MetricsAddress => metricsPort is { } port ? $"http://127.0.0.1:{port}" : null;
     public string GrpcAddress => $"http://127.0.0.1:{grpcPort}";
     public string HttpAddress => $"http://127.0.0.1:{httpPort}";
     public bool IsRunning => _process is { HasExited: false };
@@ -28,6 +30,7 @@ public sealed class PlatformProcess(string appId, string assemblyPath, int grpcP
         };
         info.Environment["Platform__GrpcPort"] = grpcPort.ToString();
         info.Environment["Platform__HttpPort"] = httpPort.ToString();
+        if (metricsPort is { } metrics) info.Environment["Platform__MetricsPort"] = metrics.ToString();
         foreach (var (key, value) in environment) info.Environment[key] = value;
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) info.Environment[key] = value;
         _process = Process.Start(info)!;

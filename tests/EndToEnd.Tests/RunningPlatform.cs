@@ -61,7 +61,8 @@ public sealed class RunningPlatform : IAsyncLifetime
 
     private void CreateProcesses(string root, string configuration)
     {
-        var ports = Folders.Keys.ToDictionary(id => id, _ => (Grpc: PostgresCluster.FreePort(), Http: PostgresCluster.FreePort()));
+        var ports = Folders.Keys.ToDictionary(id => id,
+            _ => (Grpc: PostgresCluster.FreePort(), Http: PostgresCluster.FreePort(), Metrics: PostgresCluster.FreePort()));
 
         var shared = new Dictionary<string, string>
         {
@@ -87,8 +88,10 @@ public sealed class RunningPlatform : IAsyncLifetime
             if (!File.Exists(assembly))
                 throw new InvalidOperationException($"{assembly} is missing: build the solution ({configuration}) first, as `./platform test` does.");
             var environment = new Dictionary<string, string>(shared);
+            // Each process signs with its own key (the gateway as issuer `gateway`) and trusts every other's.
+            foreach (var (key, value) in TestAuth.Environment(id)) environment[key] = value;
             if (id != "gateway") environment["ConnectionStrings__Platform"] = Database.ConnectionStringFor(id);
-            _processes[id] = new PlatformProcess(id, assembly, ports[id].Grpc, ports[id].Http, environment);
+            _processes[id] = new PlatformProcess(id, assembly, ports[id].Grpc, ports[id].Http, environment, ports[id].Metrics);
         }
     }
 

@@ -56,17 +56,11 @@ public sealed class ContributionEventTests : IAsyncLifetime
         BenefitEndDate = new Google.Type.Date { Year = 2024, Month = 12, Day = 31 },
     };
 
-    /// <summary>Posts as the Dapr sidecar does once its CloudEvents middleware has unwrapped the envelope.</summary>
+    /// <summary>Posts as the local relay does: a structured CloudEvent signed by payment-collection.</summary>
     private async Task PostAsync(string topic, Guid eventId, IMessage data, string tenant = Tenant)
     {
         using var http = _host.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/events/{topic}")
-        {
-            Content = new StringContent(JsonFormatter.Default.Format(data), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("Cloudevent.id", eventId.ToString());
-        request.Headers.Add("Cloudevent.tenantid", tenant);
-        using var response = await http.SendAsync(request);
+        using var response = await CloudEventPoster.PostAsync(http, topic, tenant, data, eventId);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 

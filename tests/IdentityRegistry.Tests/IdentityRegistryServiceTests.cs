@@ -3,6 +3,7 @@ using Google.Rpc;
 using Grpc.Core;
 using Medins.Identity.V1;
 using Medins.Platform.Hosting;
+using Medins.Platform.Hosting.Security;
 using Medins.Platform.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -430,13 +431,13 @@ public sealed class IdentityRegistryServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ListDivisions_TenantScopeWithoutTenant_TenantRequired()
+    public async Task ListDivisions_TenantScopeAssertionWithoutTenant_Unauthenticated()
     {
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
             Client(null).ListDivisionsAsync(new ListDivisionsRequest()).ResponseAsync);
 
-        Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
-        Assert.Equal("TENANT_REQUIRED", RpcErrors.ReasonOf(ex));
+        Assert.Equal(StatusCode.Unauthenticated, ex.StatusCode);
+        Assert.Equal(AssertionReasons.Malformed, RpcErrors.ReasonOf(ex));
     }
 
     [Fact]

@@ -89,8 +89,7 @@ public sealed class RequestLoggingTests : IAsyncLifetime
     public async Task RequestLog_JsonCall_LogsRouteRpcAndStatus()
     {
         var resident = await RegisterAsync("log-json-1", 402);
-        using var http = _host.CreateClient();
-        http.DefaultRequestHeaders.Add("x-tenant-id", Tenant);
+        using var http = _host.JsonClient(Tenant);
 
         using var found = await http.GetAsync($"/v1/residents/{resident.ResidentId}");
         using var missing = await http.GetAsync($"/v1/residents/{Guid.NewGuid()}");
@@ -125,13 +124,7 @@ public sealed class RequestLoggingTests : IAsyncLifetime
         };
 
         using var http = _host.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/events/{EventTopics.ContributionPaid}")
-        {
-            Content = new StringContent(JsonFormatter.Default.Format(paid), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("Cloudevent.id", eventId.ToString());
-        request.Headers.Add("Cloudevent.tenantid", Tenant);
-        using var response = await http.SendAsync(request);
+        using var response = await CloudEventPoster.PostAsync(http, EventTopics.ContributionPaid, Tenant, paid, eventId);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var line = Assert.Single(await RequestLinesAsync($"/events/{EventTopics.ContributionPaid}"));

@@ -7,6 +7,7 @@ using System.Xml.Linq;
 using Medins.Platform.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -29,7 +30,7 @@ public static partial class ProviderCallbacks
     /// <summary>Far above a batch of status reports (Tencent sends up to a few hundred per call).</summary>
     private const int MaxBodyBytes = 1024 * 1024;
 
-    public static WebApplication MapProviderCallbacks(this WebApplication app)
+    public static IEndpointRouteBuilder MapProviderCallbacks(this IEndpointRouteBuilder app)
     {
         app.MapPost(TencentSmsStatusPath, TencentSmsStatusAsync);
         app.MapPost(TencentSmsRepliesPath, TencentSmsReplyAsync);

@@ -1,5 +1,5 @@
 using Grpc.Core;
-using Medins.Platform.Hosting.Tenancy;
+using Medins.Platform.Hosting.Grpc;
 using Medins.Quota.V1;
 
 namespace Medins.Notification.Delivery;
@@ -13,7 +13,6 @@ public sealed class QuotaTrackingUnavailableException(string message, Exception 
 /// </summary>
 public sealed class QuotaBulletins(QuotaTrackingService.QuotaTrackingServiceClient quota)
 {
-    private const string Client = "notification";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     public async Task<GetWeeklyBulletinResponse> WeeklyAsync(string tenantId, int coverageYear, Google.Type.Date snapshotDate, CancellationToken ct)
@@ -21,7 +20,7 @@ public sealed class QuotaBulletins(QuotaTrackingService.QuotaTrackingServiceClie
         try
         {
             return await quota.GetWeeklyBulletinAsync(new GetWeeklyBulletinRequest { CoverageYear = coverageYear, SnapshotDate = snapshotDate },
-                new Metadata { { TenantHeaders.TenantId, tenantId }, { TenantHeaders.Client, Client } },
+                ActingTenant.For(tenantId),
                 DateTime.UtcNow.Add(Timeout), ct);
         }
         catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled || !ct.IsCancellationRequested)

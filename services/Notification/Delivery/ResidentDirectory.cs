@@ -1,6 +1,6 @@
 using Grpc.Core;
 using Medins.Identity.V1;
-using Medins.Platform.Hosting.Tenancy;
+using Medins.Platform.Hosting.Grpc;
 
 namespace Medins.Notification.Delivery;
 
@@ -19,7 +19,6 @@ public abstract record ResidentLookup
 /// </summary>
 public sealed class ResidentDirectory(IdentityRegistryService.IdentityRegistryServiceClient registry)
 {
-    private const string Client = "notification";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private const int BatchLimit = 500;
 
@@ -71,10 +70,5 @@ public sealed class ResidentDirectory(IdentityRegistryService.IdentityRegistrySe
         } while (token.Length > 0);
     }
 
-    private static Metadata Headers(string tenantId, bool cityScope)
-    {
-        var headers = new Metadata { { TenantHeaders.TenantId, tenantId }, { TenantHeaders.Client, Client } };
-        if (cityScope) headers.Add(TenantHeaders.Scope, "city");
-        return headers;
-    }
+    private static Metadata Headers(string tenantId, bool cityScope) => ActingTenant.For(tenantId, cityScope);
 }

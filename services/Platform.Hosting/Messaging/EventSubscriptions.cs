@@ -1,6 +1,7 @@
 using Dapr;
 using Google.Protobuf;
 using Medins.Platform.Hosting.Data;
+using Medins.Platform.Hosting.Security;
 using Medins.Platform.Hosting.Tenancy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -29,12 +30,15 @@ public static class EventSubscriptions
 
     /// <summary>
     /// Subscribes the Dapr way (the route is listed by /dapr/subscribe and receives the CloudEvent's data), and
-    /// records the event id in the inbox in the same transaction as the handler's effects.
+    /// records the event id in the inbox in the same transaction as the handler's effects. Only deliveries from
+    /// <paramref name="publishers"/> (app ids) are applied; see <see cref="EventDeliveryAuthenticator"/>.
     /// </summary>
-    public static IEndpointConventionBuilder MapEventSubscription<TEvent, THandler>(this IEndpointRouteBuilder app, string topic)
+    public static IEndpointConventionBuilder MapEventSubscription<TEvent, THandler>(this IEndpointRouteBuilder app, string topic,
+        params string[] publishers)
         where TEvent : IMessage<TEvent>, new()
         where THandler : IEventHandler<TEvent>
     {
+        if (publishers.Length == 0) throw new ArgumentException($"Name the app ids that publish {topic}.", nameof(publishers));
         var pubsub = app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<EventOptions>>().Value.PubSubName;
         return app.MapPost($"/events/{topic}", async (HttpContext http, PlatformDatabase db, TimeProvider time,
             THandler handler, TenantContext tenantContext, ILogger<THandler> logger, CancellationToken ct) =>
@@ -77,6 +81,6 @@ public static class EventSubscriptions
             }, ct);
             Consumed.WithLabels(topic, applied ? "applied" : "duplicate").Inc();
             return Results.Ok(new { status = "SUCCESS" });
-        }).WithTopic(pubsub, topic);
+        }).WithTopic(pubsub, topic).WithMetadata(new EventRouteMetadata(topic, publishers));
     }
 }

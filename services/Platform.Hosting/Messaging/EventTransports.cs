@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dapr.Client;
+using Medins.Platform.Hosting.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -69,7 +70,11 @@ public sealed class EventOptions
     public TimeSpan ClaimLease => DeliveryTimeout + TimeSpan.FromSeconds(10);
 }
 
-/// <summary>Publishes the CloudEvent unchanged (same id) to the Dapr pub/sub component, Dapr's single target.</summary>
+/// <summary>
+/// Publishes the CloudEvent unchanged (same id) to the Dapr pub/sub component, Dapr's single target. DaprClient
+/// authenticates to its sidecar itself with DAPR_API_TOKEN from the environment; the sidecar delivering to the
+/// subscriber app sends APP_API_TOKEN as <c>dapr-api-token</c>, which subscriber routes require.
+/// </summary>
 public sealed class DaprEventTransport(DaprClient dapr, IOptions<EventOptions> options) : IEventTransport
 {
     public IReadOnlyList<string> Targets { get; } = ["dapr:" + options.Value.PubSubName];
@@ -96,7 +101,7 @@ public sealed class DaprEventTransport(DaprClient dapr, IOptions<EventOptions> o
 /// that a subscriber does not want an event newer than the last discovery.
 /// </summary>
 public sealed class LocalEventTransport(HttpClient http, IOptions<EventOptions> options, ILogger<LocalEventTransport> logger,
-    TimeProvider? time = null) : IEventTransport
+    TimeProvider? time = null, EventDeliverySigner? signer = null) : IEventTransport
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly Dictionary<string, Discovery> _discoveries = new(StringComparer.Ordinal);
@@ -127,14 +132,19 @@ public sealed class LocalEventTransport(HttpClient http, IOptions<EventOptions> 
 
         try
         {
-            using var content = new ByteArrayContent(cloudEvent.ToJsonBytes());
-            content.Headers.ContentType = new(CloudEvent.ContentType);
-            using var response = await http.PostAsync(new Uri(new Uri(baseAddress), route.TrimStart('/')), content, ct);
+            var body = cloudEvent.ToJsonBytes();
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(baseAddress), route.TrimStart('/')));
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new(CloudEvent.ContentType);
+            // Subscribers apply only deliveries signed by their publisher for exactly these bytes.
+            if (signer is not null) request.Headers.Add(AssertionHeaders.Service, signer.Sign(target, cloudEvent.TenantId, body));
+            using var response = await http.SendAsync(request, ct);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
                 Forget(target);
                 return DeliveryResult.Failed($"{target} answered 404 for {route}");
             }
+            // 401/403 (a refused signature, e.g. during a key roll-over) is an attempt like any failure, never a DROP.
             if (!response.IsSuccessStatusCode) return DeliveryResult.Failed($"{target} answered {(int)response.StatusCode}");
             // Dapr semantics: RETRY is a failure to retry, DROP a message never to retry, SUCCESS or no body success.
             var status = ReadStatus(await response.Content.ReadAsStringAsync(ct));

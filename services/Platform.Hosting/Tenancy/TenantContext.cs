@@ -1,37 +1,53 @@
-using Microsoft.AspNetCore.Http;
+using Medins.Platform.Hosting.Security;
 
 namespace Medins.Platform.Hosting.Tenancy;
 
-/// <summary>Headers the gateway sets from the caller's credential; clients cannot set the scope or client id.</summary>
+/// <summary>
+/// Headers the gateway used to set for the services. Services no longer read them (only signed assertions say who
+/// calls); the gateway still strips any a client sends, and a city-scope credential names its tenant with
+/// <see cref="TenantId"/> at the gateway.
+/// </summary>
 public static class TenantHeaders
 {
-    /// <summary>The tenant a call acts in. Tenant credentials get their own; city credentials name one.</summary>
+    /// <summary>The tenant a city-scope credential names at the gateway.</summary>
     public const string TenantId = "x-tenant-id";
     /// <summary><c>tenant</c> or <c>city</c>.</summary>
     public const string Scope = "x-medins-scope";
-    /// <summary>The credential's name, for audit.</summary>
+    /// <summary>The credential's name.</summary>
     public const string Client = "x-medins-client";
 }
 
-/// <summary>Who is calling and in which tenant, for the current request.</summary>
+/// <summary>Who is calling and in which tenant, for the current request: set only from a verified assertion.</summary>
 public sealed class TenantContext
 {
     public string? TenantId { get; private set; }
     public bool IsCityScope { get; private set; }
+    /// <summary>The credential (or, for a service acting alone, the service's app id), for audit.</summary>
     public string Client { get; private set; } = "anonymous";
+    /// <summary>What the caller may do (<see cref="Security.Roles"/>).</summary>
+    public IReadOnlyList<string> Roles { get; private set; } = [];
+    /// <summary>The platform service that made this call (for itself or for a caller); null for a call from the gateway.</summary>
+    public string? Via { get; private set; }
+    public bool IsAuthenticated { get; private set; }
+    /// <summary>The gateway's assertion this call arrived with, addressed to this service: forwarded on calls it makes.</summary>
+    internal string? CallerToken { get; private set; }
+
+    public bool HasRole(string role) => Roles.Contains(role, StringComparer.Ordinal);
 
     /// <summary>The tenant the call must act in; city-scope callers must name one for tenant-bound operations.</summary>
     public string RequireTenant() =>
         TenantId ?? throw RpcErrors.FailedPrecondition("TENANT_REQUIRED",
-            $"This operation acts in one tenant: send the '{TenantHeaders.TenantId}' header.");
+            $"This operation acts in one tenant: a city-scope credential names it with the '{TenantHeaders.TenantId}' header at the gateway.");
 
-    internal void SetFrom(IHeaderDictionary headers)
+    internal void SetFrom(VerifiedCaller caller)
     {
-        var tenant = headers[TenantHeaders.TenantId].ToString();
-        TenantId = string.IsNullOrWhiteSpace(tenant) || tenant == "*" ? null : tenant.Trim();
-        IsCityScope = string.Equals(headers[TenantHeaders.Scope].ToString(), "city", StringComparison.Ordinal);
-        var client = headers[TenantHeaders.Client].ToString();
-        if (!string.IsNullOrWhiteSpace(client)) Client = client;
+        TenantId = caller.TenantId;
+        IsCityScope = caller.IsCityScope;
+        Client = caller.Client;
+        Roles = caller.Roles;
+        Via = caller.Via;
+        CallerToken = caller.CallerToken;
+        IsAuthenticated = true;
     }
 
     /// <summary>For event handlers and background work, which carry their tenant in the message.</summary>
@@ -40,14 +56,5 @@ public sealed class TenantContext
         TenantId = tenantId;
         IsCityScope = false;
         Client = client;
-    }
-}
-
-internal sealed class TenantContextMiddleware(RequestDelegate next)
-{
-    public Task InvokeAsync(HttpContext context, TenantContext tenant)
-    {
-        tenant.SetFrom(context.Request.Headers);
-        return next(context);
     }
 }
