@@ -1,8 +1,10 @@
+using Medins.Gateway.Assertions;
 using Medins.Gateway.Audit;
 using Medins.Gateway.Credentials;
 using Medins.Gateway.Enforcement;
 using Medins.Gateway.Errors;
 using Medins.Gateway.Routing;
+using Medins.Platform.Hosting.Security;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +12,10 @@ namespace Medins.Gateway;
 
 public static class GatewayHostingExtensions
 {
-    /// <summary>Credentials, tenant enforcement, per-tenant rate limits and the YARP routes to every service.</summary>
+    /// <summary>
+    /// Credentials, tenant enforcement, rate limits per credential, tenant and callback route, caller assertions and
+    /// the YARP routes to every service.
+    /// </summary>
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -20,7 +25,14 @@ public static class GatewayHostingExtensions
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<SignedTokenValidator>();
         services.AddSingleton<CredentialResolver>();
-        services.AddTenantRateLimiting();
+        services.AddSingleton<GatewayRateLimiter>();
+
+        // The gateway signs (issuer 'gateway') with its own key and refuses to start without one.
+        services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, GatewayAuthValidator>();
+        services.TryAddSingleton(sp => new AssertionCodec(sp.GetRequiredService<IOptions<AuthOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<CallerAssertionIssuer>();
 
         var (routes, clusters) = ProxyConfigFactory.Build(ServiceCatalog.Services, builder.Configuration);
         services.AddReverseProxy().LoadFromMemory(routes, clusters);
@@ -28,14 +40,15 @@ public static class GatewayHostingExtensions
     }
 
     /// <summary>
-    /// The pipeline for the gateway's traffic: audit, then credential and tenant enforcement, then the rate limit,
-    /// then the proxy. Paths no service serves get NOT_FOUND.
+    /// The pipeline for the gateway's traffic: audit, then credential and tenant enforcement, then the rate limits,
+    /// then the caller assertion, then the proxy. Paths no service serves get NOT_FOUND.
     /// </summary>
     public static WebApplication MapGateway(this WebApplication app)
     {
         app.UseMiddleware<GatewayAuditMiddleware>();
         app.UseMiddleware<CallerEnforcementMiddleware>();
-        app.UseRateLimiter();
+        app.UseMiddleware<RateLimitMiddleware>();
+        app.UseMiddleware<CallerAssertionMiddleware>();
 
         app.MapReverseProxy(proxy =>
         {

@@ -15,6 +15,9 @@ public sealed class ChannelNoticeRouteTests(GatewayFixture fixture) : IClassFixt
         request.Headers.Add("x-medins-scope", "city");
         request.Headers.Add("x-medins-client", "demo-city");
         request.Headers.Add("x-api-key", GatewayFixture.CityKey);
+        request.Headers.Add("x-medins-caller", "forged.caller.token");
+        request.Headers.Add("x-medins-service", "forged.service.token");
+        request.Headers.Add("dapr-api-token", "guessed-token");
         request.Headers.Add("Wechatpay-Signature", "c2lnbmF0dXJl");
 
         using var response = await fixture.Http.SendAsync(request);
@@ -27,6 +30,10 @@ public sealed class ChannelNoticeRouteTests(GatewayFixture fixture) : IClassFixt
         Assert.DoesNotContain("x-medins-scope", echoed.Headers.Keys);
         Assert.DoesNotContain("x-medins-client", echoed.Headers.Keys);
         Assert.DoesNotContain("x-api-key", echoed.Headers.Keys);
+        // A provider is no caller of ours: no assertion is minted, and none a sender wrote passes.
+        Assert.DoesNotContain("x-medins-caller", echoed.Headers.Keys);
+        Assert.DoesNotContain("x-medins-service", echoed.Headers.Keys);
+        Assert.DoesNotContain("dapr-api-token", echoed.Headers.Keys);
     }
 
     [Theory]
@@ -41,6 +48,9 @@ public sealed class ChannelNoticeRouteTests(GatewayFixture fixture) : IClassFixt
         request.Headers.Add("x-tenant-id", "cq-lidu");
         request.Headers.Add("x-medins-scope", "city");
         request.Headers.Add("x-api-key", GatewayFixture.CityKey);
+        request.Headers.Add("x-medins-caller", "forged.caller.token");
+        request.Headers.Add("x-medins-service", "forged.service.token");
+        request.Headers.Add("dapr-api-token", "guessed-token");
 
         using var response = await fixture.Http.SendAsync(request);
 
@@ -50,6 +60,9 @@ public sealed class ChannelNoticeRouteTests(GatewayFixture fixture) : IClassFixt
         Assert.DoesNotContain("x-tenant-id", echoed.Headers.Keys);
         Assert.DoesNotContain("x-medins-scope", echoed.Headers.Keys);
         Assert.DoesNotContain("x-api-key", echoed.Headers.Keys);
+        Assert.DoesNotContain("x-medins-caller", echoed.Headers.Keys);
+        Assert.DoesNotContain("x-medins-service", echoed.Headers.Keys);
+        Assert.DoesNotContain("dapr-api-token", echoed.Headers.Keys);
     }
 
     [Theory]

@@ -9,8 +9,8 @@ namespace Medins.Gateway.Tests;
 /// <summary>The pure pieces: tenant decisions, configuration validation, grpc-message encoding.</summary>
 public sealed class CredentialUnitTests
 {
-    private static readonly GatewayCaller Lidu = new("demo-lidu", CallerScopes.Tenant, "cq-lidu");
-    private static readonly GatewayCaller City = new("demo-city", CallerScopes.City, null);
+    private static readonly GatewayCaller Lidu = new("demo-lidu", CallerScopes.Tenant, "cq-lidu", ["read", "collect", "manage"]);
+    private static readonly GatewayCaller City = new("demo-city", CallerScopes.City, null, ["read", "audit"]);
 
     [Fact]
     public void TenantPolicy_TenantCallerNamingTwoTenants_RefusedAsInvalid()
@@ -36,24 +36,20 @@ public sealed class CredentialUnitTests
     }
 
     [Fact]
-    public void RateLimitPartition_TwoCredentialsOfOneTenant_ShareTheBucket()
-    {
-        Assert.Equal(Lidu.RateLimitPartition, (Lidu with { Client = "lidu-second-app" }).RateLimitPartition);
-        Assert.NotEqual(City.RateLimitPartition, (City with { Client = "other-city-app" }).RateLimitPartition);
-    }
-
-    [Fact]
     public void GatewayOptionsValidator_BadCredentials_EveryProblemReported()
     {
         var options = new GatewayOptions
         {
             Credentials =
             [
-                new() { Name = "no tenant", KeySha256 = new string('a', 64), Scope = CallerScopes.Tenant },
-                new() { Name = "short-hash", KeySha256 = "abc", TenantId = "cq-lidu", Scope = CallerScopes.Tenant },
-                new() { Name = "odd-scope", KeySha256 = new string('b', 64), Scope = "province" },
+                new() { Name = "no tenant", KeySha256 = new string('a', 64), Scope = CallerScopes.Tenant, Roles = ["read"] },
+                new() { Name = "short-hash", KeySha256 = "abc", TenantId = "cq-lidu", Scope = CallerScopes.Tenant, Roles = ["read"] },
+                new() { Name = "odd-scope", KeySha256 = new string('b', 64), Scope = "province", Roles = ["read"] },
+                new() { Name = "no-roles", KeySha256 = new string('c', 64), TenantId = "cq-lidu", Scope = CallerScopes.Tenant },
+                new() { Name = "odd-role", KeySha256 = new string('d', 64), TenantId = "cq-lidu", Scope = CallerScopes.Tenant, Roles = ["read", "admin"] },
             ],
             TokenSigningKey = Convert.ToBase64String(new byte[16]),
+            RateLimit = new GatewayRateLimitOptions { PerCredential = new RateLimitBucketOptions { Burst = 0 }, PermitsPerSecond = 10 },
         };
 
         var result = new GatewayOptionsValidator().Validate(null, options);
@@ -65,6 +61,12 @@ public sealed class CredentialUnitTests
         Assert.Contains(failures, f => f.Contains("Credentials:1:KeySha256", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.Contains("Credentials:2:Scope", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.Contains("TokenSigningKey", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("Credentials:3:Roles is required", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("Credentials:4:Roles names 'admin'", StringComparison.Ordinal));
+        Assert.DoesNotContain(failures, f => f.Contains("Credentials:0:Roles", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("TokenIssuer is required", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("RateLimit:PerCredential:Burst", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("RateLimit:PermitsPerSecond", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -72,11 +74,13 @@ public sealed class CredentialUnitTests
     {
         var store = new ApiKeyStore(Options.Create(new GatewayOptions
         {
-            Credentials = [new() { Name = "demo-lidu", TenantId = "cq-lidu", Scope = CallerScopes.Tenant,
+            Credentials = [new() { Name = "demo-lidu", TenantId = "cq-lidu", Scope = CallerScopes.Tenant, Roles = ["read", "collect", "manage"],
                 KeySha256 = "d43d2e281f929567f0cf71fe8e0ef4c35f7d037cc38d68837e18dbc414bfca40" }],
         }));
 
-        Assert.Equal(Lidu, store.Authenticate("demo-lidu-key").Caller);
+        var caller = store.Authenticate("demo-lidu-key").Caller;
+        Assert.Equal((Lidu.Client, Lidu.Scope, Lidu.TenantId), (caller?.Client, caller?.Scope, caller?.TenantId));
+        Assert.Equal(Lidu.Roles, caller!.Roles);
         Assert.Equal(CredentialReasons.Invalid, store.Authenticate("demo-lidu-kez").Reason);
     }
 

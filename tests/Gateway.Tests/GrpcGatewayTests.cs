@@ -4,6 +4,7 @@ using Grpc.Core;
 using Medins.Contribution.V1;
 using Medins.Gateway.Tests.Infrastructure;
 using Medins.Identity.V1;
+using Medins.Platform.Hosting.Security;
 
 namespace Medins.Gateway.Tests;
 
@@ -52,34 +53,41 @@ public sealed class GrpcGatewayTests(GatewayFixture fixture) : IClassFixture<Gat
     }
 
     [Fact]
-    public async Task ListResidents_TenantKey_BackendSeesOwnTenantScopeAndClient()
+    public async Task ListResidents_TenantKey_BackendGetsAssertionOfOwnTenantScopeClientAndRoles()
     {
         var seen = await fixture.HeadersSeenByBackendAsync(Key(GatewayFixture.LiduKey));
 
-        Assert.Equal("cq-lidu", seen["x-tenant-id"]);
-        Assert.Equal("tenant", seen["x-medins-scope"]);
-        Assert.Equal("demo-lidu", seen["x-medins-client"]);
+        var assertion = TestAssertions.Accepted(seen.GetValueOrDefault(AssertionHeaders.Caller), "identity-registry");
+        Assert.Equal(("gateway", "demo-lidu", "cq-lidu", "tenant"), (assertion.Issuer, assertion.Subject, assertion.TenantId, assertion.Scope));
+        Assert.Equal(["read", "collect", "manage"], assertion.Roles);
         Assert.False(seen.ContainsKey("x-api-key"), "the API key must not reach the service");
+        Assert.False(seen.ContainsKey("x-tenant-id"), "services believe assertions only: no tenant header is sent");
+        Assert.False(seen.ContainsKey("x-medins-scope"));
+        Assert.False(seen.ContainsKey("x-medins-client"));
     }
 
     [Fact]
     public async Task ListResidents_TenantKeyNamingOwnTenant_Allowed()
     {
-        var seen = await fixture.HeadersSeenByBackendAsync(Key(GatewayFixture.LinjiangKey, ("x-tenant-id", "cq-linjiang")));
+        var assertion = await fixture.AssertionSeenByBackendAsync(Key(GatewayFixture.LinjiangKey, ("x-tenant-id", "cq-linjiang")));
 
-        Assert.Equal("cq-linjiang", seen["x-tenant-id"]);
-        Assert.Equal("demo-linjiang", seen["x-medins-client"]);
+        Assert.Equal("cq-linjiang", assertion.TenantId);
+        Assert.Equal("demo-linjiang", assertion.Subject);
     }
 
     [Fact]
-    public async Task ListResidents_TenantKeyWithForgedScopeAndClient_ForgedHeadersReplaced()
+    public async Task ListResidents_TenantKeyWithForgedScopeClientAndAssertions_NothingForgedReachesTheService()
     {
         var seen = await fixture.HeadersSeenByBackendAsync(Key(GatewayFixture.LiduKey,
-            ("x-medins-scope", "city"), ("x-medins-client", "demo-city")));
+            ("x-medins-scope", "city"), ("x-medins-client", "demo-city"), ("x-medins-caller", "forged.caller.token"),
+            ("x-medins-service", "forged.service.token"), ("dapr-api-token", "guessed-token")));
 
-        Assert.Equal("tenant", seen["x-medins-scope"]);
-        Assert.Equal("demo-lidu", seen["x-medins-client"]);
-        Assert.Equal("cq-lidu", seen["x-tenant-id"]);
+        var assertion = TestAssertions.Accepted(seen.GetValueOrDefault(AssertionHeaders.Caller), "identity-registry");
+        Assert.Equal(("demo-lidu", "cq-lidu", "tenant"), (assertion.Subject, assertion.TenantId, assertion.Scope));
+        Assert.False(seen.ContainsKey("x-medins-service"));
+        Assert.False(seen.ContainsKey("dapr-api-token"));
+        Assert.False(seen.ContainsKey("x-medins-scope"));
+        Assert.False(seen.ContainsKey("x-medins-client"));
     }
 
     [Fact]
@@ -87,28 +95,45 @@ public sealed class GrpcGatewayTests(GatewayFixture fixture) : IClassFixture<Gat
     {
         var seen = await fixture.HeadersSeenByBackendAsync(new Metadata { { "authorization", "Bearer demo-gaoyang-key" } });
 
-        Assert.Equal("he-gaoyang", seen["x-tenant-id"]);
-        Assert.Equal("demo-gaoyang", seen["x-medins-client"]);
+        var assertion = TestAssertions.Accepted(seen.GetValueOrDefault(AssertionHeaders.Caller), "identity-registry");
+        Assert.Equal(("demo-gaoyang", "he-gaoyang"), (assertion.Subject, assertion.TenantId));
         Assert.False(seen.ContainsKey("authorization"), "the bearer credential must not reach the service");
     }
 
     [Fact]
-    public async Task ListResidents_CityKeyNamingTenant_BackendSeesCityScopeAndThatTenant()
+    public async Task ListResidents_CityKeyNamingTenant_CityAssertionForThatTenantWithReadAndAudit()
     {
-        var seen = await fixture.HeadersSeenByBackendAsync(Key(GatewayFixture.CityKey, ("x-tenant-id", "sc-meishan-dongpo")));
+        var assertion = await fixture.AssertionSeenByBackendAsync(Key(GatewayFixture.CityKey, ("x-tenant-id", "sc-meishan-dongpo")));
 
-        Assert.Equal("city", seen["x-medins-scope"]);
-        Assert.Equal("sc-meishan-dongpo", seen["x-tenant-id"]);
-        Assert.Equal("demo-city", seen["x-medins-client"]);
+        Assert.Equal(("demo-city", "sc-meishan-dongpo", "city"), (assertion.Subject, assertion.TenantId, assertion.Scope));
+        Assert.Equal(["read", "audit"], assertion.Roles);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("*")]
+    public async Task ListResidents_CityKeyCityWide_CityAssertionWithoutTenant(string? tenant)
+    {
+        var headers = Key(GatewayFixture.CityKey);
+        if (tenant is not null) headers.Add("x-tenant-id", tenant);
+
+        var seen = await fixture.HeadersSeenByBackendAsync(headers);
+
+        var assertion = TestAssertions.Accepted(seen.GetValueOrDefault(AssertionHeaders.Caller), "identity-registry");
+        Assert.Equal("city", assertion.Scope);
+        Assert.Null(assertion.TenantId);
+        Assert.False(seen.ContainsKey("x-tenant-id"));
     }
 
     [Fact]
-    public async Task ListResidents_CityKeyWithoutTenant_NoTenantForwarded()
+    public async Task ListResidents_SameCallerTwice_SameAssertionReused()
     {
-        var seen = await fixture.HeadersSeenByBackendAsync(Key(GatewayFixture.CityKey));
+        var first = await fixture.HeadersSeenByBackendAsync(Key(GatewayFixture.LinjiangKey));
+        var second = await fixture.HeadersSeenByBackendAsync(Key(GatewayFixture.LinjiangKey));
+        var otherCaller = await fixture.HeadersSeenByBackendAsync(Key(GatewayFixture.LiduKey));
 
-        Assert.Equal("city", seen["x-medins-scope"]);
-        Assert.False(seen.ContainsKey("x-tenant-id"));
+        Assert.Equal(first[AssertionHeaders.Caller], second[AssertionHeaders.Caller]);
+        Assert.NotEqual(first[AssertionHeaders.Caller], otherCaller[AssertionHeaders.Caller]);
     }
 
     [Fact]
@@ -127,10 +152,14 @@ public sealed class GrpcGatewayTests(GatewayFixture fixture) : IClassFixture<Gat
         Assert.Equal("RESIDENT_NOT_FOUND", reason);
     }
 
-    [Fact]
-    public async Task UnknownService_TenantKey_NotFoundRouteNotFound()
+    [Theory]
+    [InlineData("medins.unknown.v1.NothingService", "Get")]
+    // The services serve reflection on their own ports; the gateway has never routed it.
+    [InlineData("grpc.reflection.v1alpha.ServerReflection", "ServerReflectionInfo")]
+    [InlineData("grpc.health.v1.Health", "Check")]
+    public async Task UnroutedService_TenantKey_NotFoundRouteNotFound(string service, string name)
     {
-        var method = new Method<Empty, Empty>(MethodType.Unary, "medins.unknown.v1.NothingService", "Get",
+        var method = new Method<Empty, Empty>(MethodType.Unary, service, name,
             Marshallers.Create(m => m.ToByteArray(), Empty.Parser.ParseFrom), Marshallers.Create(m => m.ToByteArray(), Empty.Parser.ParseFrom));
 
         var reason = await Expect.RpcErrorAsync(StatusCode.NotFound,

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Medins.Gateway.Tests.Infrastructure;
+using Medins.Platform.Hosting.Security;
 
 namespace Medins.Gateway.Tests;
 
@@ -60,39 +61,62 @@ public sealed class JsonGatewayTests(GatewayFixture fixture) : IClassFixture<Gat
     }
 
     [Fact]
-    public async Task GetResident_TenantKeyWithForgedCityScope_BackendSeesOwnTenantOnly()
+    public async Task GetResident_TenantKeyWithForgedScopeAndAssertions_BackendGetsOnlyTheGatewaysAssertion()
     {
         var echoed = await EchoAsync(Get("/v1/residents/r-1", GatewayFixture.LiduKey,
-            ("x-medins-scope", "city"), ("x-medins-client", "demo-city")));
+            ("x-medins-scope", "city"), ("x-medins-client", "demo-city"), ("x-tenant-id", "cq-lidu"),
+            ("x-medins-caller", "forged.caller.token"), ("x-medins-service", "forged.service.token"), ("dapr-api-token", "guessed")));
 
         Assert.Equal("/v1/residents/r-1", echoed.Path);
-        Assert.Equal("cq-lidu", echoed.Headers["x-tenant-id"]);
-        Assert.Equal("tenant", echoed.Headers["x-medins-scope"]);
-        Assert.Equal("demo-lidu", echoed.Headers["x-medins-client"]);
-        Assert.False(echoed.Headers.ContainsKey("x-api-key"));
+        var assertion = TestAssertions.Accepted(echoed.Headers.GetValueOrDefault(AssertionHeaders.Caller), "identity-registry");
+        Assert.Equal(("demo-lidu", "cq-lidu", "tenant"), (assertion.Subject, assertion.TenantId, assertion.Scope));
+        foreach (var header in new[] { "x-api-key", "x-tenant-id", "x-medins-scope", "x-medins-client", "x-medins-service", "dapr-api-token" })
+            Assert.False(echoed.Headers.ContainsKey(header), header);
     }
 
     [Fact]
-    public async Task GetResident_BearerTenantKey_BackendSeesTenant()
+    public async Task GetResident_BearerTenantKey_BackendGetsAssertionOfTenant()
     {
         var request = Get("/v1/residents/r-1");
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "demo-meishan-dongpo-key");
 
         var echoed = await EchoAsync(request);
 
-        Assert.Equal("sc-meishan-dongpo", echoed.Headers["x-tenant-id"]);
-        Assert.Equal("demo-meishan-dongpo", echoed.Headers["x-medins-client"]);
+        var assertion = TestAssertions.Accepted(echoed.Headers.GetValueOrDefault(AssertionHeaders.Caller), "identity-registry");
+        Assert.Equal(("demo-meishan-dongpo", "sc-meishan-dongpo"), (assertion.Subject, assertion.TenantId));
         Assert.False(echoed.Headers.ContainsKey("authorization"));
     }
 
     [Fact]
-    public async Task GetResident_CityKeyNamingTenant_BackendSeesCityScopeAndThatTenant()
+    public async Task GetResident_CityKeyNamingTenant_BackendGetsCityAssertionForThatTenant()
     {
         var echoed = await EchoAsync(Get("/v1/residents/r-1", GatewayFixture.CityKey, ("x-tenant-id", "cq-linjiang")));
 
-        Assert.Equal("city", echoed.Headers["x-medins-scope"]);
-        Assert.Equal("cq-linjiang", echoed.Headers["x-tenant-id"]);
-        Assert.Equal("demo-city", echoed.Headers["x-medins-client"]);
+        var assertion = TestAssertions.Accepted(echoed.Headers.GetValueOrDefault(AssertionHeaders.Caller), "identity-registry");
+        Assert.Equal(("demo-city", "cq-linjiang", "city"), (assertion.Subject, assertion.TenantId, assertion.Scope));
+        Assert.Equal(["read", "audit"], assertion.Roles);
+        Assert.False(echoed.Headers.ContainsKey("x-tenant-id"));
+    }
+
+    [Theory]
+    [InlineData("GET", "/v1/residents/r-1", "identity-registry")]
+    [InlineData("GET", "/v1/divisions", "identity-registry")]
+    [InlineData("POST", "/v1/paymentOrders/o-1:confirm", "payment-collection")]
+    [InlineData("GET", "/v1/reconciliationDiscrepancies", "payment-collection")]
+    [InlineData("GET", "/v1/villageProgress/2024/500156101001", "quota-tracking")]
+    [InlineData("GET", "/v1/messages", "notification")]
+    public async Task JsonRoute_TenantKey_AssertionAddressedToTheRoutesServiceOnly(string method, string path, string appId)
+    {
+        var request = Get(path, GatewayFixture.LinjiangKey);
+        request.Method = new HttpMethod(method);
+        if (method == "POST") request.Content = new StringContent("{}");
+
+        var echoed = await EchoAsync(request);
+
+        var token = echoed.Headers.GetValueOrDefault(AssertionHeaders.Caller);
+        Assert.Equal(("demo-linjiang", "cq-linjiang"), (TestAssertions.Accepted(token, appId).Subject, TestAssertions.Accepted(token, appId).TenantId));
+        foreach (var other in new[] { "identity-registry", "contribution-calculation", "payment-collection", "quota-tracking", "notification" }.Where(a => a != appId))
+            Assert.Equal(AssertionReasons.WrongAudience, TestAssertions.Verifier().Validate(token, other).Reason);
     }
 
     [Fact]
@@ -109,7 +133,7 @@ public sealed class JsonGatewayTests(GatewayFixture fixture) : IClassFixture<Gat
         var echoed = await EchoAsync(Get("/v1/residents?village_code=500156101001", GatewayFixture.LiduKey));
 
         Assert.Equal("/v1/residents", echoed.Path);
-        Assert.Equal("cq-lidu", echoed.Headers["x-tenant-id"]);
+        Assert.Equal("cq-lidu", TestAssertions.Accepted(echoed.Headers.GetValueOrDefault(AssertionHeaders.Caller), "identity-registry").TenantId);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class ApiKeyStore
     {
         _entries = options.Value.Credentials
             .Select(c => (Convert.FromHexString(c.KeySha256), new GatewayCaller(c.Name, c.Scope,
-                c.Scope == CallerScopes.Tenant ? c.TenantId : null)))
+                c.Scope == CallerScopes.Tenant ? c.TenantId : null, c.Roles.Distinct(StringComparer.Ordinal).ToArray())))
             .ToArray();
     }
 

@@ -11,19 +11,19 @@ public static class CallerScopes
 }
 
 /// <summary>
-/// Who is calling, as established from a credential: the client's name, its scope and, for tenant scope, its
-/// tenant. After enforcement, <see cref="TenantId"/> is the tenant the call acts in (for city scope the one the
-/// caller named, if any).
+/// Who is calling, as established from a credential: the client's name, its scope, for tenant scope its tenant, and
+/// its roles. After enforcement, <see cref="TenantId"/> is the tenant the call acts in (for city scope the one the
+/// caller named, if any, or <c>*</c>).
 /// </summary>
-public sealed record GatewayCaller(string Client, string Scope, string? TenantId)
+public sealed record GatewayCaller(string Client, string Scope, string? TenantId, IReadOnlyList<string> Roles)
 {
     public bool IsCityScope => Scope == CallerScopes.City;
 
-    /// <summary>The rate-limit bucket: tenants share theirs across credentials; a city credential has its own.</summary>
-    public string RateLimitPartition => IsCityScope ? $"client:{Client}" : $"tenant:{TenantId}";
+    /// <summary>The tenant the caller assertion names: null for a city-wide call (no tenant, or <c>*</c>).</summary>
+    public string? AssertedTenant => TenantId is null or "*" ? null : TenantId;
 }
 
-/// <summary>The shapes of names that end up in headers the services trust.</summary>
+/// <summary>The shapes of names that end up in caller assertions.</summary>
 public static partial class Identifiers
 {
     /// <summary>Client names and tenant ids: letters, digits, '.', '_' and '-', up to 64 characters.</summary>

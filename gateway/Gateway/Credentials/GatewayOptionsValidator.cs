@@ -1,3 +1,4 @@
+using Medins.Platform.Hosting.Security;
 using Microsoft.Extensions.Options;
 
 namespace Medins.Gateway.Credentials;
@@ -32,6 +33,11 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
                     problems.Add($"{at}:Scope must be 'tenant' or 'city'.");
                     break;
             }
+            // No default: a credential's power is always written down next to it.
+            if (credential.Roles.Count == 0)
+                problems.Add($"{at}:Roles is required: list what the credential may do ({string.Join(", ", Roles.All)}).");
+            foreach (var role in credential.Roles.Where(r => !Roles.IsKnown(r)))
+                problems.Add($"{at}:Roles names '{role}', which is not one of {string.Join(", ", Roles.All)}.");
         }
 
         if (!string.IsNullOrWhiteSpace(options.TokenSigningKey))
@@ -39,11 +45,29 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             var key = new byte[options.TokenSigningKey.Length];
             if (!Convert.TryFromBase64String(options.TokenSigningKey, key, out var length) || length < 32)
                 problems.Add("Gateway:TokenSigningKey must be base64 of at least 32 bytes.");
+            if (string.IsNullOrWhiteSpace(options.TokenIssuer))
+                problems.Add("Gateway:TokenIssuer is required with Gateway:TokenSigningKey: tokens are accepted from that issuer only.");
+            if (string.IsNullOrWhiteSpace(options.TokenAudience))
+                problems.Add("Gateway:TokenAudience must not be empty.");
         }
+        if (options.TokenMaxLifetime <= TimeSpan.Zero) problems.Add("Gateway:TokenMaxLifetime must be positive.");
 
-        if (options.RateLimit.PermitsPerSecond < 1) problems.Add("Gateway:RateLimit:PermitsPerSecond must be at least 1.");
-        if (options.RateLimit.Burst < 1) problems.Add("Gateway:RateLimit:Burst must be at least 1.");
+        var limits = options.RateLimit;
+        if (limits.PermitsPerSecond is not null || limits.Burst is not null)
+            problems.Add("Gateway:RateLimit:PermitsPerSecond and :Burst are no longer read: set Gateway:RateLimit:PerTenant:Permits " +
+                "and :Burst (and PerCredential, PerCallbackRoute) instead.");
+        Bucket(problems, "PerTenant", limits.PerTenant);
+        Bucket(problems, "PerCredential", limits.PerCredential);
+        Bucket(problems, "PerCallbackRoute", limits.PerCallbackRoute);
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    private static void Bucket(List<string> problems, string name, RateLimitBucketOptions bucket)
+    {
+        var at = $"Gateway:RateLimit:{name}";
+        if (bucket.Permits < 1) problems.Add($"{at}:Permits must be at least 1.");
+        if (bucket.Burst < 1) problems.Add($"{at}:Burst must be at least 1.");
+        if (bucket.Period <= TimeSpan.Zero) problems.Add($"{at}:Period must be positive.");
     }
 }

@@ -2,14 +2,18 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Medins.Platform.Hosting.Security;
 using Microsoft.Extensions.Options;
 
 namespace Medins.Gateway.Credentials;
 
 /// <summary>
-/// Validates compact JWTs signed with HS256 and the key in <c>Gateway:TokenSigningKey</c>. Claims: <c>sub</c>
-/// (client name), <c>scope</c> (<c>tenant</c> or <c>city</c>), <c>tenant</c> (required for tenant scope) and
-/// <c>exp</c> (required); <c>nbf</c> is honoured when present. Only HS256 is accepted, whatever the header says.
+/// Validates compact JWTs signed with HS256 and the key in <c>Gateway:TokenSigningKey</c>. Claims: <c>iss</c>
+/// (= <c>Gateway:TokenIssuer</c>), <c>aud</c> (names <c>Gateway:TokenAudience</c>), <c>sub</c> (client name),
+/// <c>scope</c> (<c>tenant</c> or <c>city</c>), <c>tenant</c> (required for tenant scope), <c>roles</c> (required, a
+/// non-empty subset of read/collect/manage/audit), <c>iat</c> and <c>exp</c> (required, at most
+/// <c>Gateway:TokenMaxLifetime</c> apart); <c>nbf</c> is honoured when present. Only HS256 is accepted, whatever the
+/// header says.
 /// </summary>
 public sealed class SignedTokenValidator
 {
@@ -19,11 +23,13 @@ public sealed class SignedTokenValidator
     private const int MaxTokenLength = 8192;
 
     private readonly byte[]? _key;
+    private readonly GatewayOptions _options;
     private readonly TimeProvider _time;
 
     public SignedTokenValidator(IOptions<GatewayOptions> options, TimeProvider time)
     {
-        var key = options.Value.TokenSigningKey;
+        _options = options.Value;
+        var key = _options.TokenSigningKey;
         _key = string.IsNullOrWhiteSpace(key) ? null : Convert.FromBase64String(key);
         _time = time;
     }
@@ -59,10 +65,20 @@ public sealed class SignedTokenValidator
             var claims = document.RootElement;
             if (claims.ValueKind != JsonValueKind.Object) return CredentialResult.Invalid("The token is not valid.");
 
+            if (String(claims, "iss") is not { } issuer || !string.Equals(issuer, _options.TokenIssuer, StringComparison.Ordinal))
+                return CredentialResult.Invalid("The token is not from an issuer this gateway trusts (iss).");
+            if (!NamesAudience(claims, _options.TokenAudience))
+                return CredentialResult.Invalid("The token is not addressed to this gateway (aud).");
+
             var now = _time.GetUtcNow();
             if (NumericDate(claims, "exp") is not { } expires)
                 return CredentialResult.Invalid("The token has no expiry.");
+            if (NumericDate(claims, "iat") is not { } issued)
+                return CredentialResult.Invalid("The token has no issue time (iat).");
+            if (expires - issued > _options.TokenMaxLifetime || expires < issued)
+                return CredentialResult.Invalid("The token lives longer than this gateway accepts.");
             if (expires + ClockSkew <= now) return CredentialResult.Invalid("The token has expired.");
+            if (issued - ClockSkew > now) return CredentialResult.Invalid("The token is not valid yet.");
             if (NumericDate(claims, "nbf") is { } notBefore && notBefore - ClockSkew > now)
                 return CredentialResult.Invalid("The token is not valid yet.");
 
@@ -73,8 +89,10 @@ public sealed class SignedTokenValidator
             if (!CallerScopes.IsKnown(scope)) return CredentialResult.Invalid("The token's scope must be 'tenant' or 'city'.");
             if (scope == CallerScopes.Tenant && !Identifiers.IsValid(tenant))
                 return CredentialResult.Invalid("A tenant-scope token must name its tenant.");
+            if (RolesOf(claims) is not { } roles)
+                return CredentialResult.Invalid($"The token must list its roles, each one of {string.Join(", ", Roles.All)}.");
 
-            return CredentialResult.Accepted(new GatewayCaller(subject!, scope!, scope == CallerScopes.Tenant ? tenant : null));
+            return CredentialResult.Accepted(new GatewayCaller(subject!, scope!, scope == CallerScopes.Tenant ? tenant : null, roles));
         }
         catch (JsonException)
         {
@@ -95,6 +113,31 @@ public sealed class SignedTokenValidator
         {
             return false;
         }
+    }
+
+    /// <summary>The <c>roles</c> claim when it is a non-empty array of known roles; null otherwise (an unknown role refuses the token).</summary>
+    private static IReadOnlyList<string>? RolesOf(JsonElement claims)
+    {
+        if (!claims.TryGetProperty("roles", out var value) || value.ValueKind != JsonValueKind.Array) return null;
+        var roles = new List<string>();
+        foreach (var role in value.EnumerateArray())
+        {
+            if (role.ValueKind != JsonValueKind.String || role.GetString() is not { } name || !Roles.IsKnown(name)) return null;
+            if (!roles.Contains(name, StringComparer.Ordinal)) roles.Add(name);
+        }
+        return roles.Count == 0 ? null : roles;
+    }
+
+    /// <summary>RFC 7519: <c>aud</c> is one string or an array of them.</summary>
+    private static bool NamesAudience(JsonElement claims, string audience)
+    {
+        if (!claims.TryGetProperty("aud", out var value)) return false;
+        return value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString() == audience,
+            JsonValueKind.Array => value.EnumerateArray().Any(a => a.ValueKind == JsonValueKind.String && a.GetString() == audience),
+            _ => false,
+        };
     }
 
     private static string? String(JsonElement claims, string name) =>

@@ -2,16 +2,32 @@ using Google.Rpc;
 using Medins.Gateway.Credentials;
 using Medins.Gateway.Errors;
 using Medins.Gateway.Routing;
-using Medins.Platform.Hosting.Tenancy;
+using Medins.Platform.Hosting.Security;
 using Microsoft.Net.Http.Headers;
 
 namespace Medins.Gateway.Enforcement;
 
+/// <summary>Headers a client may send the gateway, and headers it never passes on.</summary>
+public static class CallerHeaders
+{
+    /// <summary>The tenant a city-scope caller acts in (or <c>*</c>); a tenant-scope caller may only name its own.</summary>
+    public const string TenantId = "x-tenant-id";
+
+    /// <summary>
+    /// Never forwarded as a client sent them: the assertion headers (only the gateway and the services mint those),
+    /// Dapr's app token, and the tenant/scope/client headers services used to trust.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Stripped =
+    [
+        AssertionHeaders.Caller, AssertionHeaders.Service, AssertionHeaders.DaprApiToken,
+        TenantId, "x-medins-scope", "x-medins-client",
+    ];
+}
+
 /// <summary>
-/// Before a call is proxied: establishes the caller from its credential, decides its tenant, and rewrites the
-/// headers the services trust (<c>x-tenant-id</c>, <c>x-medins-scope</c>, <c>x-medins-client</c>). Client-sent
-/// scope and client headers never pass; neither do the credentials themselves. Channel notice routes need no
-/// credential and pass no tenant.
+/// Before a call is proxied: strips what a client may not speak for, establishes the caller from its credential and
+/// decides its tenant. The caller's assertion is attached later (<see cref="Assertions.CallerAssertionMiddleware"/>),
+/// after the rate limit. Channel notice routes need no credential and carry no caller.
 /// </summary>
 public sealed class CallerEnforcementMiddleware(RequestDelegate next, CredentialResolver credentials)
 {
@@ -20,14 +36,13 @@ public sealed class CallerEnforcementMiddleware(RequestDelegate next, Credential
         if (!GatewayEndpoint.IsProxied(context)) return next(context);
 
         var headers = context.Request.Headers;
-        headers.Remove(TenantHeaders.Scope);
-        headers.Remove(TenantHeaders.Client);
+        var requestedTenant = headers[CallerHeaders.TenantId];
+        foreach (var header in CallerHeaders.Stripped) headers.Remove(header);
 
         if (ChannelNoticeRoute.Is(context))
         {
             // Providers authenticate by signature (or callback token) at the service, which takes the tenant from what
             // it verified (a merchant account, a sent message): nothing a sender says about tenant or credentials passes.
-            headers.Remove(TenantHeaders.TenantId);
             headers.Remove(CredentialResolver.ApiKeyHeader);
             headers.Remove(HeaderNames.Authorization);
             return next(context);
@@ -39,7 +54,7 @@ public sealed class CallerEnforcementMiddleware(RequestDelegate next, Credential
         headers.Remove(CredentialResolver.ApiKeyHeader);
         headers.Remove(HeaderNames.Authorization);
 
-        var decision = TenantPolicy.Decide(credential.Caller, headers[TenantHeaders.TenantId]);
+        var decision = TenantPolicy.Decide(credential.Caller, requestedTenant);
         if (decision.Caller is not { } caller)
         {
             context.Features.Set(credential.Caller);
@@ -47,10 +62,6 @@ public sealed class CallerEnforcementMiddleware(RequestDelegate next, Credential
         }
 
         context.Features.Set(caller);
-        if (caller.TenantId is null) headers.Remove(TenantHeaders.TenantId);
-        else headers[TenantHeaders.TenantId] = caller.TenantId;
-        headers[TenantHeaders.Scope] = caller.Scope;
-        headers[TenantHeaders.Client] = caller.Client;
         return next(context);
     }
 }

@@ -14,7 +14,12 @@ public static class GatewayReasons
 {
     public const string TenantNotAllowed = "TENANT_NOT_ALLOWED";
     public const string TenantHeaderInvalid = "TENANT_HEADER_INVALID";
-    public const string RateLimited = "RATE_LIMITED";
+    /// <summary>The credential's own bucket is empty.</summary>
+    public const string CredentialRateLimited = "RATE_LIMITED_CREDENTIAL";
+    /// <summary>The tenant's bucket (shared by its credentials) is empty.</summary>
+    public const string TenantRateLimited = "RATE_LIMITED_TENANT";
+    /// <summary>A provider callback route's bucket is empty.</summary>
+    public const string CallbackRateLimited = "RATE_LIMITED_CALLBACK_ROUTE";
     public const string RouteNotFound = "ROUTE_NOT_FOUND";
     public const string UpstreamUnavailable = "UPSTREAM_UNAVAILABLE";
 }
@@ -27,15 +32,22 @@ public static class GatewayReasons
 public static class GatewayErrors
 {
     private static readonly JsonFormatter Json =
-        new(JsonFormatter.Settings.Default.WithTypeRegistry(TypeRegistry.FromMessages(ErrorInfo.Descriptor)));
+        new(JsonFormatter.Settings.Default.WithTypeRegistry(TypeRegistry.FromMessages(ErrorInfo.Descriptor, RetryInfo.Descriptor)));
 
     public static bool IsGrpc(HttpRequest request) =>
         request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
 
-    public static Task WriteAsync(HttpContext context, Code code, string reason, string message)
+    /// <param name="retryAfter">When set, a google.rpc.RetryInfo detail and a <c>Retry-After</c> header (whole seconds, at least 1).</param>
+    public static Task WriteAsync(HttpContext context, Code code, string reason, string message, TimeSpan? retryAfter = null)
     {
         var status = new Google.Rpc.Status { Code = (int)code, Message = message };
         status.Details.Add(Any.Pack(new ErrorInfo { Reason = reason, Domain = RpcErrors.Domain }));
+        if (retryAfter is { } delay)
+        {
+            status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(delay) }));
+            context.Response.Headers[HeaderNames.RetryAfter] =
+                Math.Max(1, (long)Math.Ceiling(delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         context.Features.Set(new GatewayRejection(code, reason));
 
         var response = context.Response;

@@ -1,3 +1,4 @@
+using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Model;
 
 namespace Medins.Gateway.Routing;
@@ -16,6 +17,17 @@ public sealed class GatewayEndpoint
     public static GatewayEndpoint? Of(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<GatewayEndpoint>();
 
     public static bool IsProxied(HttpContext context) => Of(context)?.IsProxiedRoute == true;
+
+    /// <summary>Route metadata naming the app id of the service a route goes to.</summary>
+    public const string AudienceMetadataKey = "medins-audience";
+
+    /// <summary>The YARP route a proxied call matched.</summary>
+    public static RouteConfig? RouteOf(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config;
+
+    /// <summary>The app id of the service behind the matched route.</summary>
+    public static string AudienceOf(HttpContext context) =>
+        RouteOf(context)?.Metadata?.GetValueOrDefault(AudienceMetadataKey)
+        ?? throw new InvalidOperationException("A proxied route names no service (route metadata " + AudienceMetadataKey + ").");
 }
 
 /// <summary>Routes where payment and message providers post signed notices: no client credential, no caller-set tenant.</summary>
@@ -23,6 +35,5 @@ public static class ChannelNoticeRoute
 {
     public const string MetadataKey = "medins-channel-notice";
 
-    public static bool Is(HttpContext context) =>
-        context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.Metadata?.ContainsKey(MetadataKey) == true;
+    public static bool Is(HttpContext context) => GatewayEndpoint.RouteOf(context)?.Metadata?.ContainsKey(MetadataKey) == true;
 }

@@ -7,9 +7,6 @@ namespace Medins.Gateway.Routing;
 /// <summary>Turns the service catalog and the configured addresses into YARP routes and clusters.</summary>
 public static class ProxyConfigFactory
 {
-    /// <summary>The rate-limiter policy every proxied route runs under.</summary>
-    public const string RateLimiterPolicy = "per-tenant";
-
     public static (IReadOnlyList<RouteConfig> Routes, IReadOnlyList<ClusterConfig> Clusters) Build(
         IEnumerable<BackendService> services, IConfiguration configuration)
     {
@@ -32,18 +29,21 @@ public static class ProxyConfigFactory
             }));
 
             foreach (var (grpcService, i) in service.GrpcServices.Select((s, i) => (s, i)))
-                routes.Add(Route($"{service.AppId}-grpc-{i}", grpcCluster, $"/{grpcService}/{{**method}}"));
+                routes.Add(Route($"{service.AppId}-grpc-{i}", service.AppId, grpcCluster, $"/{grpcService}/{{**method}}"));
             foreach (var (prefix, i) in service.JsonPrefixes.Select((p, i) => (p, i)))
             {
                 // The bare collection path (/v1/residents) and everything below it (/v1/residents/r-1, .../o-1:confirm).
-                routes.Add(Route($"{service.AppId}-json-{i}", jsonCluster, prefix));
-                routes.Add(Route($"{service.AppId}-json-{i}-sub", jsonCluster, $"{prefix}/{{**rest}}"));
+                routes.Add(Route($"{service.AppId}-json-{i}", service.AppId, jsonCluster, prefix));
+                routes.Add(Route($"{service.AppId}-json-{i}-sub", service.AppId, jsonCluster, $"{prefix}/{{**rest}}"));
             }
             foreach (var (notice, i) in service.ChannelNoticePaths.Select((p, i) => (p, i)))
-                routes.Add(Route($"{service.AppId}-notice-{i}", jsonCluster, notice.Path) with
+                routes.Add(Route($"{service.AppId}-notice-{i}", service.AppId, jsonCluster, notice.Path) with
                 {
                     Match = new RouteMatch { Path = notice.Path, Methods = [.. notice.Methods] },
-                    Metadata = new Dictionary<string, string> { [ChannelNoticeRoute.MetadataKey] = "true" },
+                    Metadata = new Dictionary<string, string>
+                    {
+                        [GatewayEndpoint.AudienceMetadataKey] = service.AppId, [ChannelNoticeRoute.MetadataKey] = "true",
+                    },
                 });
         }
         return (routes, clusters);
@@ -65,11 +65,12 @@ public static class ProxyConfigFactory
         Destinations = new Dictionary<string, DestinationConfig> { ["primary"] = new() { Address = address } },
     };
 
-    private static RouteConfig Route(string id, string cluster, string path) => new()
+    private static RouteConfig Route(string id, string appId, string cluster, string path) => new()
     {
         RouteId = id,
         ClusterId = cluster,
         Match = new RouteMatch { Path = path },
-        RateLimiterPolicy = RateLimiterPolicy,
+        // The service behind the route: the audience of the caller assertions sent along it.
+        Metadata = new Dictionary<string, string> { [GatewayEndpoint.AudienceMetadataKey] = appId },
     };
 }

@@ -13,7 +13,8 @@ namespace Medins.Gateway.Tests.Infrastructure;
 
 /// <summary>
 /// A real downstream on two loopback ports, standing in for identity-registry: gRPC (h2c) serving
-/// IdentityRegistryService, and HTTP/1.1 serving /v1/residents. Both echo the request headers they received.
+/// IdentityRegistryService, and HTTP/1.1 serving /v1/* (any service's JSON API) and the provider callback paths.
+/// Both echo the request headers they received.
 /// </summary>
 public sealed class EchoBackend : IAsyncDisposable
 {
@@ -64,6 +65,8 @@ public sealed class EchoBackend : IAsyncDisposable
         app.MapGrpcService<EchoIdentityService>();
         app.MapGet("/v1/residents", EchoJson);
         app.MapGet("/v1/residents/{**rest}", EchoJson);
+        // Standing in for every other service's JSON API as well.
+        app.MapMethods("/v1/{**rest}", ["GET", "POST"], EchoJson);
         // Standing in for payment-collection's notify endpoint too.
         app.MapPost("/channels/{**rest}", EchoJson);
         // And for notification's provider callbacks.

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Net.Client;
 using Medins.Identity.V1;
+using Medins.Platform.Hosting.Security;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Medins.Gateway.Tests.Infrastructure;
@@ -17,14 +18,12 @@ public class GatewayFixture : IAsyncLifetime
     private GrpcChannel? _channel;
 
     public GatewayHost Gateway => _gateway ?? throw new InvalidOperationException("Not started.");
+    protected EchoBackend Backend => _backend ?? throw new InvalidOperationException("Not started.");
     public HttpClient Http { get; } = new();
     public IdentityRegistryService.IdentityRegistryServiceClient Identity { get; private set; } = null!;
     public GrpcChannel Channel => _channel ?? throw new InvalidOperationException("Not started.");
 
-    protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
-    {
-        ["Gateway:TokenSigningKey"] = TestTokens.SigningKeyBase64,
-    };
+    protected virtual IReadOnlyDictionary<string, string?> Settings => TestTokens.GatewaySettings;
 
     /// <summary>Extra services for the gateway, added after its own.</summary>
     protected virtual void ConfigureServices(IServiceCollection services)
@@ -45,6 +44,13 @@ public class GatewayFixture : IAsyncLifetime
     {
         var response = await Identity.ListResidentsAsync(new ListResidentsRequest(), headers);
         return response.Residents.GroupBy(r => r.Name).ToDictionary(g => g.Key, g => string.Join(",", g.Select(r => r.NationalId)));
+    }
+
+    /// <summary>The caller assertion identity-registry received for a ListResidents call, as it would accept it.</summary>
+    public async Task<Assertion> AssertionSeenByBackendAsync(Metadata headers)
+    {
+        var seen = await HeadersSeenByBackendAsync(headers);
+        return TestAssertions.Accepted(seen.GetValueOrDefault(AssertionHeaders.Caller), "identity-registry");
     }
 
     public async Task DisposeAsync()

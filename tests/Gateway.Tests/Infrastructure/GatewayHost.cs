@@ -6,7 +6,8 @@ namespace Medins.Gateway.Tests.Infrastructure;
 
 /// <summary>
 /// The real gateway (its Program and appsettings.json) on Kestrel, on two free ports, with configuration
-/// overrides: the identity-registry addresses point at an <see cref="EchoBackend"/>.
+/// overrides: the service addresses point at an <see cref="EchoBackend"/> (contribution-calculation's at nothing), and
+/// it signs caller assertions with <see cref="TestAssertions"/>' key.
 /// </summary>
 public sealed class GatewayHost : WebApplicationFactory<Program>
 {
@@ -52,14 +53,18 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
         {
             ["Platform:GrpcPort"] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Platform:HttpPort"] = httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Metrics stay on the HTTP port: appsettings.json's fixed metrics port would collide between fixtures.
+            ["Platform:MetricsPort"] = "",
             ["Services:identity-registry:Grpc"] = backend.GrpcAddress,
             ["Services:identity-registry:Http"] = backend.HttpAddress,
             ["Services:payment-collection:Http"] = backend.HttpAddress,
+            ["Services:quota-tracking:Http"] = backend.HttpAddress,
             ["Services:notification:Http"] = backend.HttpAddress,
             // Nothing listens here: calls to this service exercise the gateway's upstream failure answer.
             ["Services:contribution-calculation:Grpc"] = $"http://127.0.0.1:{FreePort.Next()}",
             ["Services:contribution-calculation:Http"] = $"http://127.0.0.1:{FreePort.Next()}",
         };
+        foreach (var (key, value) in TestAssertions.GatewaySettings) settings[key] = value;
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) settings[key] = value;
 
         var host = new GatewayHost(settings, services, grpcPort, httpPort);
