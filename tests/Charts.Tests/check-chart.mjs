@@ -78,7 +78,10 @@ for (const [appId, folder] of Object.entries(serviceFolders)) {
   const program = read(join(folder, "Program.cs"));
   const all = sourceFiles(folder).map(read).join("\n");
   code[appId] = {
-    subscribes: new Set([...program.matchAll(/MapEventSubscription<[^>]+>\(EventTopics\.(\w+)\)/g)].map((m) => topicsByConstant[m[1]])),
+    subscribes: new Set([...program.matchAll(/MapEventSubscription<[^>]+>\(EventTopics\.(\w+)[,)]/g)].map((m) => topicsByConstant[m[1]])),
+    // The one publisher each subscription route accepts deliveries from: a literal app id or a constant named after it.
+    publisherOf: Object.fromEntries([...program.matchAll(/MapEventSubscription<[^>]+>\(EventTopics\.(\w+),\s*("([^"]+)"|(\w+))\)/g)]
+      .map((m) => [topicsByConstant[m[1]], m[3] ?? m[4].replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase()])),
     publishes: new Set([...all.matchAll(/outbox\.AddAsync\([^;]*?EventTopics\.(\w+)/gis)].map((m) => topicsByConstant[m[1]])),
     calls: new Set([...program.matchAll(/AddServiceClient<[^>]+>\("([^"]+)"[,)]/g)].map((m) => m[1])),
   };
@@ -396,6 +399,23 @@ async function checkValuesFile(valuesFile, expectations) {
     for (const d of deployments.filter((x) => code[componentOf(x)])) {
       check(pubsubName(d) === pubsub.metadata.name, `${componentOf(d)} publishes to ${pubsubName(d)}, the component is ${pubsub.metadata.name}`, p);
       check((d.spec.template.spec.containers[0].env ?? []).some((e) => e.name === "Events__Transport" && e.value === "dapr"), `${componentOf(d)} does not use the dapr transport`, p);
+    }
+    return p;
+  });
+
+  test(`[${label}] each subscription accepts deliveries only from the app id the component lets publish that topic`, () => {
+    const p = [];
+    const meta = Object.fromEntries((pubsub?.spec.metadata ?? []).map((m) => [m.name, m.value]));
+    const pubs = Object.fromEntries((meta.publishingScopes ?? "").split(";").filter(Boolean).map((entry) => {
+      const [app, topics = ""] = entry.split("=");
+      return [app, new Set(topics.split(",").filter(Boolean))];
+    }));
+    for (const [app, known] of Object.entries(code)) {
+      for (const topic of known.subscribes) {
+        const publisher = known.publisherOf[topic];
+        check(publisher, `${app} subscribes to ${topic} without naming its publisher`, p);
+        if (publisher) check(pubs[publisher]?.has(topic), `${app} accepts ${topic} from ${publisher}, which may not publish it`, p);
+      }
     }
     return p;
   });
