@@ -52,6 +52,8 @@ public static class KeysCommand
             return 2;
         }
 
+        // Each private folder is created on its own: folders created on the way get the usual mode.
+        CreateDirectory(dir);
         foreach (var sub in new[] { "signing", "trusted", "db" }) CreateDirectory(Path.Combine(dir, sub));
         foreach (var issuer in Issuers)
         {
