@@ -25,6 +25,10 @@ public static class MigratorProgram
             return await DeadLetterCommand.RunAsync(connection, args[1..], Console.Out, Console.Error);
         }
 
+        // The local run's signing keys and database passwords (KeysCommand).
+        if (args.Length > 0 && args[0] == KeysCommand.Name)
+            return KeysCommand.Run(args[1..], TimeProvider.System, Console.Out, Console.Error);
+
         var config = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine(args).Build();
         var ownerConnection = config.GetConnectionString("Owner");
         var appPasswords = PlatformMigrator.ReadAppRolePasswords(config, out var shared, out var missing);

@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,6 +38,14 @@ function test(name, fn) {
   }
 }
 const check = (cond, message, problems) => { if (!cond) problems.push(message); };
+// Names of the Secrets a values file says exist outside the chart (existingSecret, per-issuer and Dapr token Secrets).
+const externalSecrets = (vals) => new Set([
+  ...Object.values(vals.secrets).map((s) => s.existingSecret),
+  ...Object.values(vals.secrets.assertion?.existingSecrets ?? {}),
+  vals.secrets.dapr?.appTokenSecret, vals.secrets.dapr?.apiTokenSecret,
+].filter(Boolean));
+// Public key material: the trusted keys' ids, issuers and certificates may be literals (extraTrustedKeys).
+const publicSetting = /^Auth__TrustedKeys__\d+__(Id|Issuer|PublicKey)$/;
 const eqSets = (a, b) => a.size === b.size && [...a].every((x) => b.has(x));
 const fmt = (s) => `{${[...s].sort().join(", ")}}`;
 
@@ -69,7 +78,10 @@ for (const [appId, folder] of Object.entries(serviceFolders)) {
   const program = read(join(folder, "Program.cs"));
   const all = sourceFiles(folder).map(read).join("\n");
   code[appId] = {
-    subscribes: new Set([...program.matchAll(/MapEventSubscription<[^>]+>\(EventTopics\.(\w+)\)/g)].map((m) => topicsByConstant[m[1]])),
+    subscribes: new Set([...program.matchAll(/MapEventSubscription<[^>]+>\(EventTopics\.(\w+)[,)]/g)].map((m) => topicsByConstant[m[1]])),
+    // The one publisher each subscription route accepts deliveries from: a literal app id or a constant named after it.
+    publisherOf: Object.fromEntries([...program.matchAll(/MapEventSubscription<[^>]+>\(EventTopics\.(\w+),\s*("([^"]+)"|(\w+))\)/g)]
+      .map((m) => [topicsByConstant[m[1]], m[3] ?? m[4].replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase()])),
     publishes: new Set([...all.matchAll(/outbox\.AddAsync\([^;]*?EventTopics\.(\w+)/gis)].map((m) => topicsByConstant[m[1]])),
     calls: new Set([...program.matchAll(/AddServiceClient<[^>]+>\("([^"]+)"[,)]/g)].map((m) => m[1])),
   };
@@ -185,7 +197,7 @@ function validateDapr(obj) {
 
 // ------------------------------------------------------------------ the checks for one values file
 const secretish = /(password|passwd|secret|token|apikey|api_key|privatekey|encryptionkey|lookupkey|signingkey)$/i;
-const allowedSecretishKeys = new Set(["existingSecret", "passwordKey", "tlsSecret", "passwordRequired"]);
+const allowedSecretishKeys = new Set(["existingSecret", "passwordKey", "tlsSecret", "passwordRequired", "appTokenSecret", "apiTokenSecret"]);
 function plainSecretsIn(node, path = "") {
   const found = [];
   if (Array.isArray(node)) node.forEach((v, i) => found.push(...plainSecretsIn(v, `${path}[${i}]`)));
@@ -311,7 +323,7 @@ async function checkValuesFile(valuesFile, expectations) {
     test(`[${label}] ${appId}: no secret in plain env`, () => {
       const p = [];
       for (const e of c.env ?? []) {
-        if (/password|secret|token|key/i.test(e.name) && !/^Gateway__RateLimit/.test(e.name)) {
+        if (/password|secret|token|key/i.test(e.name) && !/^Gateway__(RateLimit|TokenIssuer$)/.test(e.name) && !publicSetting.test(e.name)) {
           check(e.valueFrom?.secretKeyRef, `${e.name} is set from a literal`, p);
         }
         if (typeof e.value === "string" && /password=/i.test(e.value)) {
@@ -319,7 +331,7 @@ async function checkValuesFile(valuesFile, expectations) {
         }
       }
       const secretNames = new Set(byKind("Secret").map((s) => s.metadata.name));
-      const external = new Set(Object.values(vals.secrets).map((s) => s.existingSecret).filter(Boolean));
+      const external = externalSecrets(vals);
       const refs = [
         ...(c.env ?? []).map((e) => e.valueFrom?.secretKeyRef?.name).filter(Boolean),
         ...(c.envFrom ?? []).map((e) => e.secretRef?.name).filter(Boolean),
@@ -391,6 +403,23 @@ async function checkValuesFile(valuesFile, expectations) {
     return p;
   });
 
+  test(`[${label}] each subscription accepts deliveries only from the app id the component lets publish that topic`, () => {
+    const p = [];
+    const meta = Object.fromEntries((pubsub?.spec.metadata ?? []).map((m) => [m.name, m.value]));
+    const pubs = Object.fromEntries((meta.publishingScopes ?? "").split(";").filter(Boolean).map((entry) => {
+      const [app, topics = ""] = entry.split("=");
+      return [app, new Set(topics.split(",").filter(Boolean))];
+    }));
+    for (const [app, known] of Object.entries(code)) {
+      for (const topic of known.subscribes) {
+        const publisher = known.publisherOf[topic];
+        check(publisher, `${app} subscribes to ${topic} without naming its publisher`, p);
+        if (publisher) check(pubs[publisher]?.has(topic), `${app} accepts ${topic} from ${publisher}, which may not publish it`, p);
+      }
+    }
+    return p;
+  });
+
   test(`[${label}] Resiliency covers the pub/sub component both ways`, () => {
     const r = byKind("Resiliency")[0];
     const t = r?.spec.targets.components?.[pubsub?.metadata.name];
@@ -443,6 +472,178 @@ async function checkValuesFile(valuesFile, expectations) {
     return p;
   });
 
+  // --- trust boundary: ports, keys and tokens each pod gets
+  const envOf = (d) => d.spec.template.spec.containers[0].env ?? [];
+  const secretRef = (e) => e.valueFrom?.secretKeyRef;
+  const monitoring = vals.networkPolicy.monitoringNamespace;
+  const fromMonitoring = (rule) => (rule.from ?? []).some((peer) => peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === monitoring);
+
+  test(`[${label}] NetworkPolicy: the monitoring namespace reaches only the metrics port, nothing else reaches it`, () => {
+    const p = [];
+    for (const d of deployments) {
+      const appId = componentOf(d);
+      const mine = policies.filter((np) => selects(np, d.spec.template.metadata.labels));
+      const rules = mine.flatMap((np) => np.spec.ingress ?? []);
+      const monitoringRules = rules.filter(fromMonitoring);
+      check(monitoringRules.length > 0, `${appId}: monitoring cannot scrape`, p);
+      for (const r of monitoringRules) {
+        const ports = (r.ports ?? []).map((x) => x.port);
+        check(ports.length > 0, `${appId}: monitoring reaches every port`, p);
+        check(ports.every((x) => x === "metrics"), `${appId}: monitoring reaches ${ports.join(", ")}, not only metrics`, p);
+      }
+      const metricsPort = d.spec.template.spec.containers[0].ports.find((x) => x.name === "metrics")?.containerPort;
+      for (const r of rules.filter((x) => !fromMonitoring(x))) {
+        const ports = (r.ports ?? []).map((x) => x.port);
+        check(ports.length > 0, `${appId}: a rule admits every port`, p);
+        check(!ports.includes("metrics") && !ports.includes(metricsPort), `${appId}: the metrics port is open to ${JSON.stringify(r.from ?? "anyone")}`, p);
+      }
+    }
+    return p;
+  });
+
+  test(`[${label}] only the gateway and calling services reach a service's API ports`, () => {
+    const p = [];
+    const calls = { "payment-collection": ["identity-registry", "contribution-calculation"], "contribution-calculation": ["identity-registry"], "notification": ["identity-registry", "quota-tracking"] };
+    for (const d of deployments.filter((x) => componentOf(x) !== vals.gateway.appId)) {
+      const appId = componentOf(d);
+      const expected = new Set([vals.gateway.appId, ...Object.entries(calls).filter(([, cs]) => cs.includes(appId)).map(([a]) => a)]);
+      const admitted = new Set();
+      for (const np of policies.filter((x) => selects(x, d.spec.template.metadata.labels))) {
+        for (const r of np.spec.ingress ?? []) {
+          const api = (r.ports ?? []).some((x) => ["grpc", "http"].includes(x.port));
+          if (!api) continue;
+          for (const peer of r.from ?? []) {
+            const c = peer.podSelector?.matchLabels?.["app.kubernetes.io/component"];
+            check(c && !peer.namespaceSelector, `${appId}: API ports open to ${JSON.stringify(peer)}`, p);
+            if (c) admitted.add(c);
+          }
+        }
+      }
+      check(eqSets(admitted, expected), `${appId}: API ports admit ${fmt(admitted)}, expected ${fmt(expected)}`, p);
+    }
+    return p;
+  });
+
+  test(`[${label}] metrics port: served alone, probed and scraped there; pods listen on the pod network`, () => {
+    const p = [];
+    for (const d of deployments) {
+      const appId = componentOf(d);
+      const c = d.spec.template.spec.containers[0];
+      const metrics = c.ports.find((x) => x.name === "metrics")?.containerPort;
+      const env = Object.fromEntries(envOf(d).filter((e) => "value" in e).map((e) => [e.name, e.value]));
+      check(metrics && env.Platform__MetricsPort === String(metrics), `${appId}: Platform__MetricsPort ${env.Platform__MetricsPort} != metrics port ${metrics}`, p);
+      check(new Set(c.ports.map((x) => x.containerPort)).size === c.ports.length, `${appId}: ports collide`, p);
+      check(env.Platform__ListenAddress === "0.0.0.0", `${appId}: Platform__ListenAddress must be 0.0.0.0 in a pod`, p);
+      for (const probe of [c.startupProbe, c.livenessProbe]) check(probe?.httpGet?.port === "metrics", `${appId}: health probe not on the metrics port`, p);
+      check(c.readinessProbe?.grpc || c.readinessProbe?.httpGet?.port === "metrics", `${appId}: readiness not on the metrics port`, p);
+      const svc = services.find((x) => componentOf(x) === appId);
+      check(svc?.spec.ports.some((x) => x.name === "metrics" && x.targetPort === "metrics"), `${appId}: Service has no metrics port`, p);
+    }
+    const sm = byKind("ServiceMonitor")[0];
+    check(sm && sm.spec.endpoints.every((e) => e.port === "metrics"), "ServiceMonitor scrapes a port other than metrics", p);
+    return p;
+  });
+
+  const issuers = [vals.gateway.appId, ...Object.values(vals.services).map((x) => x.appId)];
+  const assertionSecretOf = (appId) => vals.secrets.assertion?.existingSecrets?.[appId] ?? `${release}-medins-city-${appId}-assertion`;
+  test(`[${label}] per-deployment secrets: its own signing key, DB password and channel keys only`, () => {
+    const p = [];
+    for (const d of deployments) {
+      const appId = componentOf(d);
+      const refs = envOf(d).filter(secretRef).map((e) => ({ env: e.name, secret: secretRef(e).name, key: secretRef(e).key }));
+      const signing = refs.filter((r) => r.key === "signing-key");
+      check(signing.length === 1 && signing[0].env === "Auth__SigningKey" && signing[0].secret === assertionSecretOf(appId),
+        `${appId}: signing keys read ${JSON.stringify(signing)}, expected only its own (${assertionSecretOf(appId)})`, p);
+      const trusted = new Set();
+      for (const e of envOf(d).filter((x) => /^Auth__TrustedKeys__\d+__Issuer$/.test(x.name))) {
+        const at = (field) => envOf(d).find((x) => x.name === e.name.replace(/Issuer$/, field));
+        const issuer = e.value;
+        trusted.add(issuer);
+        check(secretRef(at("PublicKey") ?? {})?.name === assertionSecretOf(issuer) && secretRef(at("PublicKey"))?.key === "certificate"
+          && secretRef(at("Id") ?? {})?.name === assertionSecretOf(issuer), `${appId}: ${e.name}=${issuer} is not read from ${issuer}'s certificate`, p);
+      }
+      check(eqSets(trusted, new Set(issuers)), `${appId}: trusts ${fmt(trusted)}, expected every issuer`, p);
+      const dbKeys = refs.filter((r) => r.env === "DB_PASSWORD").map((r) => r.key);
+      if (appId === vals.gateway.appId) check(dbKeys.length === 0, "the gateway gets a database password", p);
+      else check(dbKeys.length === 1 && dbKeys[0] === `${appId}-password`, `${appId}: database password keys ${dbKeys.join(", ")}`, p);
+      check(!refs.some((r) => r.key === "owner-password"), `${appId}: reads the owner password`, p);
+      const envFrom = (d.spec.template.spec.containers[0].envFrom ?? []).map((e) => e.secretRef?.name);
+      const pay = vals.secrets.paymentChannels?.existingSecret, msg = vals.secrets.messageChannels?.existingSecret;
+      if (pay) check(envFrom.includes(pay) === (appId === vals.services.paymentCollection.appId), `${appId}: payment channel keys ${envFrom.includes(pay) ? "mounted" : "missing"}`, p);
+      if (msg) check(envFrom.includes(msg) === (appId === vals.services.notification.appId), `${appId}: message provider keys ${envFrom.includes(msg) ? "mounted" : "missing"}`, p);
+      check(envFrom.includes(`${release}-medins-city-gateway`) === (appId === vals.gateway.appId) || !!vals.secrets.gateway.existingSecret, `${appId}: gateway credentials`, p);
+    }
+    const job = byKind("Job")[0];
+    const jobKeys = new Set((job.spec.template.spec.containers[0].env ?? []).filter((e) => /^Migrator__AppRolePasswords__/.test(e.name)).map((e) => secretRef(e)?.key));
+    const expectedKeys = new Set(Object.values(vals.services).map((x) => `${x.appId}-password`));
+    check(eqSets(jobKeys, expectedKeys), `the migration job gets ${fmt(jobKeys)}, expected ${fmt(expectedKeys)}`, p);
+    return p;
+  });
+
+  test(`[${label}] Auth:ServiceRoles: exactly the services that call each one, never more than read`, () => {
+    const p = [];
+    for (const d of deployments.filter((x) => code[componentOf(x)])) {
+      const appId = componentOf(d);
+      const granted = {};
+      for (const e of envOf(d)) {
+        const m = /^Auth__ServiceRoles__(.+)__\d+$/.exec(e.name);
+        if (m) (granted[m[1]] ??= []).push(e.value);
+      }
+      const callers = new Set(Object.entries(code).filter(([, k]) => k.calls.has(appId)).map(([a]) => a));
+      check(eqSets(new Set(Object.keys(granted)), callers), `${appId} grants roles to ${fmt(new Set(Object.keys(granted)))}, its callers are ${fmt(callers)}`, p);
+      for (const [caller, roles] of Object.entries(granted)) check(roles.every((r) => r === "read"), `${appId} lets ${caller} ${roles.join(", ")}`, p);
+    }
+    return p;
+  });
+
+  test(`[${label}] Dapr: app and API tokens from Secrets, the services check the app token`, () => {
+    const p = [];
+    const rendered = new Set(byKind("Secret").map((x) => x.metadata.name));
+    const external = externalSecrets(vals);
+    for (const d of deployments) {
+      const appId = componentOf(d);
+      const a = d.spec.template.metadata.annotations ?? {};
+      const appToken = a["dapr.io/app-token-secret"], apiToken = a["dapr.io/api-token-secret"];
+      check(appToken && apiToken && appToken !== apiToken, `${appId}: dapr.io/app-token-secret and dapr.io/api-token-secret (distinct)`, p);
+      for (const s of [appToken, apiToken]) check(rendered.has(s) || external.has(s), `${appId}: token Secret ${s} does not exist`, p);
+      for (const s of byKind("Secret").filter((x) => [appToken, apiToken].includes(x.metadata.name))) check(s.data?.token, `Secret ${s.metadata.name} has no key token`, p);
+      if (appId === vals.gateway.appId) continue;
+      const ref = (n) => secretRef(envOf(d).find((e) => e.name === n) ?? {});
+      for (const n of ["Auth__AppApiToken", "APP_API_TOKEN"]) check(ref(n)?.name === appToken && ref(n)?.key === "token", `${appId}: ${n} is not the sidecar's app token`, p);
+      check(ref("DAPR_API_TOKEN")?.name === apiToken && ref("DAPR_API_TOKEN")?.key === "token", `${appId}: DAPR_API_TOKEN is not the sidecar's API token`, p);
+    }
+    return p;
+  });
+
+  test(`[${label}] generated assertion keys: ECDSA P-256, certificate of the same key, key id per issuer`, () => {
+    const p = [];
+    const generated = issuers.filter((i) => !vals.secrets.assertion?.existingSecrets?.[i]);
+    for (const issuer of generated) {
+      const s = byKind("Secret").find((x) => x.metadata.name === assertionSecretOf(issuer));
+      if (!s) { p.push(`${issuer}: no assertion Secret`); continue; }
+      const dec = (k) => Buffer.from(s.data[k] ?? "", "base64").toString("utf8");
+      const key = createPrivateKey(dec("signing-key"));
+      check(key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "prime256v1", `${issuer}: not a P-256 key`, p);
+      const cert = new X509Certificate(dec("certificate"));
+      const same = cert.publicKey.export({ type: "spki", format: "der" }).equals(createPublicKey(key).export({ type: "spki", format: "der" }));
+      check(same, `${issuer}: the certificate does not hold the signing key's public key`, p);
+      check(new RegExp(`^${issuer}-\\d{8}$`).test(dec("key-id")), `${issuer}: key id ${dec("key-id")}`, p);
+    }
+    return p;
+  });
+
+  test(`[${label}] gateway credentials carry roles`, () => {
+    const p = [];
+    if (vals.secrets.gateway.existingSecret) return p;
+    const s = byKind("Secret").find((x) => x.metadata.name === `${release}-medins-city-gateway`);
+    for (const [i, cred] of (vals.gateway.credentials ?? []).entries()) {
+      const roles = Object.entries(s.data).filter(([k]) => k.startsWith(`Gateway__Credentials__${i}__Roles__`)).map(([, v]) => Buffer.from(v, "base64").toString());
+      check(roles.length > 0 && roles.join(",") === cred.roles.join(","), `credential ${cred.name}: roles ${roles.join(",")}`, p);
+      if (cred.scope === "city") check(!roles.some((r) => r === "collect" || r === "manage"), `city credential ${cred.name} may write`, p);
+    }
+    return p;
+  });
+
   // --- autoscaling and disruption budgets
   test(`[${label}] HPAs and PodDisruptionBudgets fit their Deployments`, () => {
     const p = [];
@@ -481,7 +682,7 @@ async function checkValuesFile(valuesFile, expectations) {
       const cm = byKind("ConfigMap").find((x) => x.metadata.name === v.configMap.name);
       check(cm && hook(cm).includes("pre-install") && weight(cm) < weight(job), `ConfigMap ${v.configMap.name} is not a hook created before the Job`, p);
     }
-    const external = new Set(Object.values(vals.secrets).map((s) => s.existingSecret).filter(Boolean));
+    const external = externalSecrets(vals);
     for (const e of spec.containers[0].env ?? []) {
       const ref = e.valueFrom?.secretKeyRef?.name;
       if (ref) check(external.has(ref), `the Job reads Secret ${ref}, which would not exist yet on install`, p);
@@ -605,11 +806,48 @@ test("Kafka option renders a pubsub.kafka component with SASL from the Secret", 
   return p;
 });
 test("existing Secrets replace the generated ones", () => {
-  const objs = render(demo, ["--set", "secrets.identity.existingSecret=ids", "--set", "secrets.gateway.existingSecret=gw"]);
+  const objs = render(demo, ["--set", "secrets.identity.existingSecret=ids", "--set", "secrets.gateway.existingSecret=gw",
+    "--set", "secrets.dapr.appTokenSecret=app-token", "--set", "secrets.dapr.apiTokenSecret=api-token",
+    ...["gateway", ...Object.keys(serviceFolders)].flatMap((a) => ["--set", `secrets.assertion.existingSecrets.${a}=assertion-${a}`])]);
   const p = [];
   check(!objs.some((o) => o.kind === "Secret"), "a Secret is still rendered", p);
   const env = objs.find((o) => o.kind === "Deployment" && o.metadata.name.endsWith("identity-registry")).spec.template.spec.containers[0].env;
   check(env.filter((e) => e.valueFrom?.secretKeyRef?.name === "ids").length === 2, "identity keys from the existing Secret", p);
+  return p;
+});
+test("a gateway credential without roles is refused by values.schema.json", () => {
+  try {
+    render(demo, ["--set-json", 'gateway.credentials=[{"name":"x","scope":"city","keySha256":"' + "a".repeat(64) + '"}]']);
+    return ["rendered a credential without roles"];
+  } catch (e) {
+    return /roles/.test(String(e.stderr ?? e.message)) ? [] : [String(e.stderr ?? e.message).slice(0, 300)];
+  }
+});
+test("extraTrustedKeys: a rotated-out key is trusted by every component, after the issuers' own", () => {
+  const objs = render(demo, ["--set-json", 'auth.extraTrustedKeys=[{"id":"gateway-20250101","issuer":"gateway","publicKey":"-----BEGIN PUBLIC KEY-----\\nAAAA\\n-----END PUBLIC KEY-----"}]']);
+  const p = [];
+  for (const d of objs.filter((o) => o.kind === "Deployment")) {
+    const env = d.spec.template.spec.containers[0].env;
+    const id = env.find((e) => e.value === "gateway-20250101");
+    check(id && id.name === "Auth__TrustedKeys__6__Id", `${d.metadata.name}: ${id?.name ?? "not trusted"}`, p);
+    check(env.some((e) => e.name === "Auth__TrustedKeys__6__Issuer" && e.value === "gateway"), `${d.metadata.name}: issuer`, p);
+  }
+  return p;
+});
+test("gateway: rate limits per tenant, credential and callback route; a token signing key only with its issuer", () => {
+  const p = [];
+  for (const [args, issuer] of [[[], undefined], [["--set", "gateway.tokenIssuer=county-systems"], "county-systems"]]) {
+    const objs = render(demo, args);
+    const gw = objs.find((o) => o.kind === "Deployment" && o.metadata.labels["app.kubernetes.io/component"] === "gateway");
+    const env = Object.fromEntries(gw.spec.template.spec.containers[0].env.map((e) => [e.name, e.value]));
+    for (const bucket of ["PerTenant", "PerCredential", "PerCallbackRoute"]) {
+      for (const field of ["Permits", "Burst"]) check(Number(env[`Gateway__RateLimit__${bucket}__${field}`]) >= 1, `Gateway__RateLimit__${bucket}__${field}`, p);
+    }
+    check(!("Gateway__RateLimit__PermitsPerSecond" in env) && !("Gateway__RateLimit__Burst" in env), "the gateway refuses the old rate-limit names", p);
+    check(env.Gateway__TokenIssuer === issuer, `Gateway__TokenIssuer ${env.Gateway__TokenIssuer}`, p);
+    const secret = objs.find((o) => o.kind === "Secret" && o.metadata.name === `${release}-medins-city-gateway`);
+    check(("Gateway__TokenSigningKey" in secret.data) === (issuer !== undefined), "a token signing key without an issuer stops the gateway", p);
+  }
   return p;
 });
 test("rendering without the database Secret is refused", () => {

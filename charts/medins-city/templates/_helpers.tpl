@@ -127,13 +127,22 @@ Use: range (include "medins.components" . | fromYaml).items
 
 {{/* Secret names: the existing Secret when given, else the chart's own. */}}
 {{- define "medins.secret.database" -}}
-{{- required "secrets.database.existingSecret is required: a Secret with keys owner-password and app-password (see the chart README)" .Values.secrets.database.existingSecret -}}
+{{- required "secrets.database.existingSecret is required: a Secret with keys owner-password and <app-id>-password per service (see the chart README)" .Values.secrets.database.existingSecret -}}
 {{- end -}}
 {{- define "medins.secret.identity" -}}
 {{- default (printf "%s-identity-keys" (include "medins.fullname" .)) .Values.secrets.identity.existingSecret -}}
 {{- end -}}
 {{- define "medins.secret.gateway" -}}
 {{- default (printf "%s-gateway" (include "medins.fullname" .)) .Values.secrets.gateway.existingSecret -}}
+{{- end -}}
+{{- define "medins.secret.assertion" -}}
+{{- default (printf "%s-%s-assertion" (include "medins.fullname" .root) .appId | trunc 63 | trimSuffix "-") (get .root.Values.secrets.assertion.existingSecrets .appId) -}}
+{{- end -}}
+{{- define "medins.secret.daprAppToken" -}}
+{{- default (printf "%s-dapr-app-token" (include "medins.fullname" .)) .Values.secrets.dapr.appTokenSecret -}}
+{{- end -}}
+{{- define "medins.secret.daprApiToken" -}}
+{{- default (printf "%s-dapr-api-token" (include "medins.fullname" .)) .Values.secrets.dapr.apiTokenSecret -}}
 {{- end -}}
 {{- define "medins.secret.pubsub" -}}
 {{- default (printf "%s-pubsub" (include "medins.fullname" .)) .Values.secrets.pubsub.existingSecret -}}
@@ -152,6 +161,36 @@ else a new one. medins.secret.keep (dict "root" $ "secret" "name" "key" "k" "gen
 {{- else -}}
 {{- randAlphaNum 32 | b64enc -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+An issuer's assertion key that survives upgrades: the Secret already in the cluster when it holds one (lookup),
+else a new ECDSA P-256 key with a self-signed certificate of it (the verifiers need only the public key; the
+certificate carries it) and the key id <issuer>-<yyyyMMdd>. Returns YAML: signingKey, certificate, keyId (base64).
+medins.assertion.keep (dict "root" $ "secret" "name" "appId" "gateway")
+*/}}
+{{- define "medins.assertion.keep" -}}
+{{- $existing := lookup "v1" "Secret" .root.Release.Namespace .secret -}}
+{{- if and $existing $existing.data (hasKey $existing.data "signing-key") (hasKey $existing.data "certificate") (hasKey $existing.data "key-id") -}}
+signingKey: {{ index $existing.data "signing-key" }}
+certificate: {{ index $existing.data "certificate" }}
+keyId: {{ index $existing.data "key-id" }}
+{{- else -}}
+{{- $key := genPrivateKey "ecdsa" -}}
+{{- $cert := genSelfSignedCertWithKey .appId nil nil 3650 $key -}}
+signingKey: {{ $key | b64enc }}
+certificate: {{ $cert.Cert | b64enc }}
+keyId: {{ printf "%s-%s" .appId (now | date "20060102") | b64enc }}
+{{- end -}}
+{{- end -}}
+
+{{/* Every issuer of assertions: the gateway and each service, by app id. */}}
+{{- define "medins.issuers" -}}
+{{- $ids := list .Values.gateway.appId -}}
+{{- range $key := keys .Values.services | sortAlpha -}}
+{{- $ids = append $ids (get $.Values.services $key).appId -}}
+{{- end -}}
+{{- toYaml (dict "items" $ids) -}}
 {{- end -}}
 
 {{/* Dapr Configuration name. */}}
