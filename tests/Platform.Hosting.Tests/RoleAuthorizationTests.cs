@@ -53,12 +53,8 @@ public sealed class RoleAuthorizationTests
             new ExtensionRegistry { AccessExtensions.RequiredRole })[^1];
     }
 
-    private static RoleAuthorizationInterceptor Interceptor(NpgsqlDataSource? dataSource = null, bool requireDeclared = true) =>
+    private static RoleAuthorizationInterceptor Interceptor(NpgsqlDataSource? dataSource = null) =>
         new(Map, new PlatformDatabase(dataSource ?? NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Timeout=1"), TimeProvider.System),
-            new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Auth:RequireDeclaredRoles"] = requireDeclared ? "true" : "false",
-            }).Build(),
             NullLogger<RoleAuthorizationInterceptor>.Instance);
 
     private static async Task<bool> CallAsync(RoleAuthorizationInterceptor interceptor, string method, VerifiedCaller caller)
@@ -146,12 +142,6 @@ public sealed class RoleAuthorizationTests
 
         Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
         Assert.Equal(RoleAuthorizationInterceptor.AuditUnavailable, RpcErrors.ReasonOf(ex));
-    }
-
-    [Fact]
-    public async Task Call_UndeclaredWithTheTemporarySwitchOff_Passes()
-    {
-        Assert.True(await CallAsync(Interceptor(requireDeclared: false), "Undeclared", Tenant(Roles.Read)));
     }
 
     /// <summary>The minimum of a server call an interceptor reads: its method and HttpContext (gRPC's own test hook).</summary>

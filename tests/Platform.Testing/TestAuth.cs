@@ -27,8 +27,6 @@ public static class TestAuth
         {
             ["Auth:SigningKey"] = Key(appId).PrivateKey,
             ["Auth:SigningKeyId"] = KeyId(appId),
-            // Until every RPC declares its role (see RoleAuthorizationInterceptor): undeclared RPCs pass in tests.
-            ["Auth:RequireDeclaredRoles"] = "false",
         };
         var i = 0;
         foreach (var (issuer, pair) in Keys.Value)

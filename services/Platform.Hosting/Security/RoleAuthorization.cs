@@ -67,17 +67,12 @@ public sealed partial class RoleAuthorizationInterceptor : Interceptor
     private readonly RpcRoleMap _roles;
     private readonly PlatformDatabase _db;
     private readonly ILogger<RoleAuthorizationInterceptor> _logger;
-    // TEMPORARY, until every RPC declares its role: the test harness sets Auth:RequireDeclaredRoles=false so that
-    // undeclared RPCs pass. Remove this switch (always refuse) once the contracts are annotated.
-    private readonly bool _requireDeclaredRoles;
 
-    public RoleAuthorizationInterceptor(RpcRoleMap roles, PlatformDatabase db, IConfiguration config,
-        ILogger<RoleAuthorizationInterceptor> logger)
+    public RoleAuthorizationInterceptor(RpcRoleMap roles, PlatformDatabase db, ILogger<RoleAuthorizationInterceptor> logger)
     {
         _roles = roles;
         _db = db;
         _logger = logger;
-        _requireDeclaredRoles = config.GetValue("Auth:RequireDeclaredRoles", true);
     }
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request,
@@ -121,11 +116,8 @@ public sealed partial class RoleAuthorizationInterceptor : Interceptor
 
         var role = _roles.RoleOf(context.Method);
         if (role is null)
-        {
-            if (!_requireDeclaredRoles) return;
             throw RpcErrors.Build(Google.Rpc.Code.PermissionDenied, RoleNotDeclared,
                 $"{context.Method} declares no required role, so no caller may call it.");
-        }
         if (!caller.HasRole(role)) throw Denied(role, $"{context.Method} needs the '{role}' role.");
         if (caller.IsCityScope && caller.TenantId is null && !caller.HasRole(Roles.Audit))
             throw Denied(Roles.Audit, "A city-wide call that names no tenant needs the 'audit' role.");
