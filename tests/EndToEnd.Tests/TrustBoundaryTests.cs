@@ -268,6 +268,22 @@ public sealed class TrustBoundaryTests(RunningPlatform platform) : IClassFixture
         }
     }
 
+    [Fact]
+    public async Task EveryProcess_MetricsPort_ServesMetricsAndProbesOnly()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        foreach (var process in RunningPlatform.ServiceIds.Append("gateway").Select(id => platform[id]))
+        {
+            var metrics = process.MetricsAddress ?? throw new InvalidOperationException($"{process.AppId} has no metrics port");
+            using var scrape = await http.GetAsync(metrics + "/metrics");
+            using var apiOnMetricsPort = await http.GetAsync(metrics + "/v1/residents");
+            using var metricsOnApiPort = await http.GetAsync(process.HttpAddress + "/metrics");
+            Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, apiOnMetricsPort.StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, metricsOnApiPort.StatusCode);
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private sealed record RegisteredResident(string ResidentId, string Name, string VillageCode);
