@@ -72,7 +72,6 @@ public static class Program
         Console.WriteLine(OpenLoop.Header);
         var steps = new List<StepResult>();
         int paid = 0, failures = 0, offset = 0;
-        var first = (Probe.Mark?)null;
         foreach (var rate in options.RateLadder)
         {
             // Registration is not part of the measured step: each arrival's resident exists beforehand.
@@ -84,9 +83,11 @@ public static class Program
             failures += register.Failures;
             var residents = register.Results;
             var mark = await probe.MarkAsync(CancellationToken.None);
-            first ??= mark;
             var step = await OpenLoop.RunStepAsync(rate, warmup, duration,
-                (i, ct) => i < residents.Count ? walk.PayAsync(from + i, residents[i], ct) : Task.CompletedTask, callTimeout, CancellationToken.None);
+                (i, ct) => i < residents.Count
+                    ? walk.PayAsync(from + i, residents[i], ct)
+                    : throw new RpcException(new Status(StatusCode.FailedPrecondition, "no resident: her registration failed")),
+                callTimeout, CancellationToken.None);
             var after = await probe.MarkAsync(CancellationToken.None);
             paid += step.Paid;
             failures += step.Failed;
@@ -105,11 +106,6 @@ public static class Program
             : $"knee: beyond {options.RateLadder.Max():0.#}/s (no step's p99 passed {options.KneeMs:0} ms)");
         var (enrolled, drain) = await walk.DrainAsync(before, paid, TimeSpan.FromSeconds(options.TimeoutSeconds));
         Console.WriteLine($"events drained to quota-tracking: {enrolled}/{paid} counted, {drain.TotalSeconds:F1} s after the last step");
-        if (first is not null && steps.Count > 0)
-        {
-            var end = await probe.MarkAsync(CancellationToken.None);
-            if (probe.Report(first, end, paid) is { Length: > 0 } report) Console.WriteLine("whole ladder " + report);
-        }
         return enrolled == paid && failures == 0 ? 0 : 1;
     }
 }
