@@ -47,7 +47,7 @@ public sealed class Phase
     public string Summary()
     {
         var sorted = _latenciesMs.OrderBy(x => x).ToArray();
-        double P(double q) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
+        double P(double q) => Percentiles.NearestRank(sorted, q);
         var errors = _errors.IsEmpty ? "" : " errors: " + string.Join("; ", _errors.Select(e => $"{e.Value}× {e.Key}"));
         return $"{_results.Count} ok, {_failures} failed in {_elapsed.TotalSeconds:F1} s = {PerSecond:F1}/s; " +
                $"latency ms p50 {P(0.50):F1} p95 {P(0.95):F1} p99 {P(0.99):F1}{errors}";
@@ -56,15 +56,42 @@ public sealed class Phase
 
 public sealed record LoadOptions(string Gateway, string ApiKey, string Region, int Payments, int Concurrency, int TimeoutSeconds)
 {
+    /// <summary>name=pid pairs of the processes whose CPU is measured (a tree each: a postmaster with its backends).</summary>
+    public string? Pids { get; init; }
+
+    /// <summary>The database owner's connection string, for pg_stat_* counters; none read without it.</summary>
+    public string? OwnerConnection { get; init; }
+
+    /// <summary>Arrival rates per second of the open-loop ladder; empty for the closed loop.</summary>
+    public IReadOnlyList<double> RateLadder { get; init; } = [];
+
+    public double WarmupSeconds { get; init; } = 5;
+    public double DurationSeconds { get; init; } = 30;
+    public double KneeMs { get; init; } = 100;
+
     public static LoadOptions Parse(string[] args)
     {
-        string Get(string name, string fallback)
+        string? Find(string name)
         {
             var i = Array.IndexOf(args, "--" + name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         }
+        string Get(string name, string fallback) => Find(name) ?? fallback;
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
         return new LoadOptions(Get("gateway", "http://127.0.0.1:5100"), Get("api-key", "demo-linjiang-key"),
             Get("region", "500118"), int.Parse(Get("payments", "2000")), int.Parse(Get("concurrency", "16")),
-            int.Parse(Get("timeout-seconds", "300")));
+            int.Parse(Get("timeout-seconds", "300")))
+        {
+            Pids = Find("pids"),
+            OwnerConnection = Find("owner-connection"),
+            RateLadder = Find("rate-ladder") is { } ladder
+                ? ladder.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(r => double.Parse(r, inv) is > 0 and var rate ? rate : throw new ArgumentException("--rate-ladder rates must be positive"))
+                    .ToList()
+                : [],
+            WarmupSeconds = double.Parse(Get("warmup", "5"), inv),
+            DurationSeconds = double.Parse(Get("duration", "30"), inv),
+            KneeMs = double.Parse(Get("knee-ms", "100"), inv),
+        };
     }
 }
