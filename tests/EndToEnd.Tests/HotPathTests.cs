@@ -90,6 +90,20 @@ public sealed class HotPathTests(SeededPlatform seeded, ITestOutputHelper output
             + string.Join(Environment.NewLine, growing.Select(r => $"{r}; {(r.RowsRead + r.IndexRowsFetched) / payments} rows per payment")));
     }
 
+    /// <summary>The hot path's statements, EXPLAINed on the seeded database; the plans are printed for the README.</summary>
+    [Fact]
+    public async Task HotPath_StatementPlansOnCityDatabase_UseIndexes()
+    {
+        var scanned = new List<string>();
+        foreach (var statement in HotPathPlans.Statements(seeded.Time.GetUtcNow()))
+        {
+            var plan = await HotPathPlans.ExplainAsync(Platform.Database, statement);
+            output.WriteLine($"-- {statement.AppId}: {statement.Name}{Environment.NewLine}{plan}{Environment.NewLine}");
+            if (plan.Contains("Seq Scan", StringComparison.Ordinal)) scanned.Add($"{statement.AppId} {statement.Name}:{Environment.NewLine}{plan}");
+        }
+        Assert.True(scanned.Count == 0, "these statements scan a table:" + Environment.NewLine + string.Join(Environment.NewLine, scanned));
+    }
+
     /// <summary>Registers a resident, quotes, creates her order and has it confirmed: by the RPC, or by the channel's notice.</summary>
     private async Task<(string ResidentId, string Village)> PayAsync(IdentityRegistryService.IdentityRegistryServiceClient identity,
         string village, int n, ChannelSimulator? simulator)
