@@ -60,7 +60,7 @@ public static class HotPathPlans
                        (SELECT count(*) FROM outbox_delivery d WHERE d.target = t.target AND d.delivered_at IS NULL AND d.dead_at IS NULL)
                        + (SELECT count(*) FROM outbox WHERE fanned_out_at IS NULL)
                 FROM unnest($1::text[]) AS t(target)
-                """, new[] { "identity-registry", "quota-tracking", "notification" }),
+                """, (object)new[] { "identity-registry", "quota-tracking", "notification" }),
             new("identity-registry", "resident by national id", "tenant",
                 "SELECT resident_id FROM residents WHERE tenant_id = $1 AND national_id_hash = $2",
                 Tenant, System.Security.Cryptography.SHA256.HashData("hot-path-4"u8.ToArray())),
