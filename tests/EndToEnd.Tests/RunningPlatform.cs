@@ -31,12 +31,16 @@ public sealed class RunningPlatform : IAsyncLifetime
     private readonly Dictionary<string, PlatformProcess> _processes = [];
     public TestDatabase Database { get; private set; } = null!;
 
+    /// <summary>Runs on the fresh database before any process starts (a fixture's bulk data).</summary>
+    public Func<TestDatabase, Task>? Seed { get; init; }
+
     public PlatformProcess this[string appId] => _processes[appId];
     public PlatformProcess Gateway => _processes["gateway"];
 
     public async Task InitializeAsync()
     {
         Database = await TestDatabase.CreateAsync();
+        if (Seed is not null) await Seed(Database);
         var (root, configuration) = LocateBuild();
         // Ports come from PostgresCluster.FreePort (TestPorts): reserved machine-wide for this test process and
         // outside the kernel's ephemeral range, so a parallel test assembly cannot take one before the child binds
