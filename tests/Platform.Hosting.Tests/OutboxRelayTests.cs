@@ -279,6 +279,85 @@ public sealed class OutboxRelayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Relay_BulkSubscriber_DeliversAClaimInOneRequestPerTopic()
+    {
+        var subscriber = await Subscriber();
+        subscriber.Bulk = true;
+        subscriber.Subscribe("policy.second");
+        var relay = Relay(subscribers: ("quota-tracking", subscriber));
+        var first = new List<Guid>();
+        for (var i = 0; i < 5; i++) first.Add(await Publish(year: 2024 + i));
+        for (var i = 0; i < 3; i++) await Publish(year: 2030 + i, topic: "policy.second");
+
+        await relay.RelayBatchAsync(CancellationToken.None);
+
+        Assert.Equal(2, subscriber.Attempts);
+        Assert.Equal(8, subscriber.Received.Count);
+        // Each event keeps its own envelope inside the batch.
+        Assert.Equal(first.Select(id => id.ToString()).Order(), subscriber.Received
+            .Where(e => e.GetProperty("subject").GetString() == Topic).Select(e => e.GetProperty("id").GetString()!).Order());
+        Assert.Equal(8L, await Scalar<long>("SELECT count(*) FROM contribution_calculation.outbox WHERE delivered_at IS NOT NULL"));
+        Assert.Equal(8L, await Scalar<long>("SELECT count(*) FROM contribution_calculation.outbox_delivery WHERE delivered_at IS NOT NULL AND attempts = 1"));
+    }
+
+    [Fact]
+    public async Task Relay_BulkSubscriberAnswersMixedStatuses_RecordsEachEventsOutcome()
+    {
+        var subscriber = await Subscriber();
+        subscriber.Bulk = true;
+        var relay = Relay(subscribers: ("quota-tracking", subscriber));
+        var delivered = await Publish(year: 2024);
+        var retried = await Publish(year: 2025);
+        var dropped = await Publish(year: 2026);
+        var unanswered = await Publish(year: 2027);
+        subscriber.BulkAnswer = id => id == retried.ToString() ? "RETRY" : id == dropped.ToString() ? "DROP" : id == unanswered.ToString() ? null : "SUCCESS";
+        string Delivery(Guid id) => $"FROM contribution_calculation.outbox_delivery WHERE event_id = '{id}' AND target = 'quota-tracking'";
+
+        await relay.RelayBatchAsync(CancellationToken.None);
+
+        Assert.Equal(1, subscriber.Attempts);
+        Assert.NotNull(await Scalar<DateTime?>($"SELECT delivered_at FROM contribution_calculation.outbox WHERE event_id = '{delivered}'"));
+        Assert.Equal((1, "quota-tracking asked to retry"), (await Scalar<int>($"SELECT attempts {Delivery(retried)}"),
+            await Scalar<string>($"SELECT last_error {Delivery(retried)}")));
+        Assert.True(await Scalar<DateTime>($"SELECT next_attempt_at {Delivery(retried)}") > _time.GetUtcNow().UtcDateTime);
+        Assert.Contains("no status", await Scalar<string>($"SELECT last_error {Delivery(unanswered)}"));
+        Assert.Equal(1, await Scalar<int>($"SELECT attempts FROM contribution_calculation.dead_letter WHERE event_id = '{dropped}' AND target = 'quota-tracking'"));
+        Assert.NotNull(await Scalar<DateTime?>($"SELECT dead_lettered_at FROM contribution_calculation.outbox WHERE event_id = '{dropped}'"));
+        Assert.Equal(2L, await Scalar<long>("SELECT count(*) FROM contribution_calculation.outbox WHERE delivered_at IS NULL AND dead_lettered_at IS NULL"));
+
+        // The two left over go again, together, after their backoff.
+        subscriber.BulkAnswer = null;
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await relay.RelayBatchAsync(CancellationToken.None);
+
+        Assert.Equal(2, subscriber.Attempts);
+        Assert.Equal(new[] { delivered, retried, unanswered }.Select(id => id.ToString()).Order(),
+            subscriber.Received.Select(e => e.GetProperty("id").GetString()!).Order());
+        Assert.Equal(2, await Scalar<int>($"SELECT attempts {Delivery(retried)}"));
+        Assert.Equal(0L, await Scalar<long>("SELECT count(*) FROM contribution_calculation.outbox WHERE delivered_at IS NULL AND dead_lettered_at IS NULL"));
+    }
+
+    [Fact]
+    public async Task Relay_BulkSubscriberKeepsFailing_EachEventDeadLettersAfterMaxAttempts()
+    {
+        var subscriber = await Subscriber(failFirst: int.MaxValue);
+        subscriber.Bulk = true;
+        var relay = Relay(maxAttempts: 2, ("notification", subscriber));
+        await Publish(year: 2024);
+        await Publish(year: 2025);
+
+        for (var pass = 0; pass < 4; pass++)
+        {
+            await relay.RelayBatchAsync(CancellationToken.None);
+            _time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        Assert.Equal(2, subscriber.Attempts);
+        Assert.Equal(2L, await Scalar<long>("SELECT count(*) FROM contribution_calculation.dead_letter WHERE target = 'notification' AND attempts = 2"));
+        Assert.Equal(2L, await Scalar<long>("SELECT count(*) FROM contribution_calculation.outbox WHERE dead_lettered_at IS NOT NULL AND attempts = 2"));
+    }
+
+    [Fact]
     public async Task DeadLetters_Replay_RedeliversOnceAndIsAudited()
     {
         var subscriber = await Subscriber(failFirst: 2);
