@@ -389,6 +389,58 @@ public sealed class OutboxRelayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RelayStatements_OutboxOfFortyThousandDeliveries_ReadThroughIndexesOnly()
+    {
+        // 20,000 delivered events with two deliveries each, then three due: enough rows that a missing index shows.
+        await using (var seed = _db.Owner.CreateCommand("""
+            INSERT INTO contribution_calculation.outbox (tenant_id, event_id, topic, event_type, payload, created_at, next_attempt_at,
+              fanned_out_at, delivered_at)
+            SELECT 'cq-lidu', gen_random_uuid(), 'policy.published', 't', '{}', t, t, t, t
+            FROM generate_series(1, 20000) AS i, LATERAL (SELECT timestamptz '2023-11-01' + i * interval '1 minute' AS t) AS at;
+            INSERT INTO contribution_calculation.outbox_delivery (tenant_id, event_id, target, topic, attempts, next_attempt_at, delivered_at)
+            SELECT tenant_id, event_id, t.target, topic, 1, created_at, delivered_at
+            FROM contribution_calculation.outbox CROSS JOIN unnest(ARRAY['identity-registry', 'notification']) AS t(target);
+            ANALYZE contribution_calculation.outbox;
+            ANALYZE contribution_calculation.outbox_delivery;
+            ANALYZE contribution_calculation.dead_letter;
+            """))
+            await seed.ExecuteNonQueryAsync();
+        var ids = new[] { await Publish(), await Publish(), await Publish() };
+        var tenants = ids.Select(_ => "cq-lidu").ToArray();
+        var now = _time.GetUtcNow();
+        var targets = new[] { "identity-registry", "notification" };
+        object[] outcome = ["notification", tenants, ids, new[] { "delivered", "retry", "dead" }, new[] { 1, 1, 1 },
+            new DateTimeOffset?[] { null, now.AddSeconds(1), null }, new string?[] { null, "failed", "failed" }, now];
+
+        var plans = new Dictionary<string, string>
+        {
+            ["fan-out"] = await Plan(OutboxRelay.FanOutSql, targets, now, 50),
+            ["claim"] = await Plan(OutboxRelay.ClaimSql, "notification", now, now.AddSeconds(20), 50),
+            ["lock"] = await Plan(OutboxRelay.LockSql, tenants, ids),
+            ["record"] = await Plan(OutboxRelay.RecordSql, outcome),
+            ["forget"] = await Plan(OutboxRelay.ForgetSql, outcome[..7]),
+            ["dead letters"] = await Plan(OutboxRelay.DeadLetterSql, outcome),
+            ["summary"] = await Plan(OutboxRelay.SummarySql, tenants, ids, now),
+            ["backlog"] = await Plan(OutboxRelay.BacklogSql, [targets]),
+        };
+
+        foreach (var (statement, plan) in plans)
+            Assert.False(plan.Contains("Seq Scan", StringComparison.Ordinal), $"{statement} reads a table sequentially:\n{plan}");
+    }
+
+    /// <summary>The statement's plan as the relay's role sees it (row-level security on), for these parameters.</summary>
+    private Task<string> Plan(string sql, params object?[] args) =>
+        _platform.InSystemScopeAsync(async (conn, tx) =>
+        {
+            await using var cmd = new NpgsqlCommand("EXPLAIN " + sql, conn, tx);
+            foreach (var arg in args) cmd.Parameters.Add(new NpgsqlParameter { Value = arg ?? DBNull.Value });
+            var lines = new List<string>();
+            await using var reader = await cmd.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) lines.Add(reader.GetString(0));
+            return string.Join("\n", lines);
+        }, CancellationToken.None);
+
+    [Fact]
     public async Task Outbox_TransactionRolledBack_LeavesNoEvent()
     {
         await Assert.ThrowsAsync<InvalidOperationException>(() => _platform.InTenantAsync<int>("cq-lidu", async (conn, tx) =>

@@ -38,6 +38,99 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
     private static readonly Counter DeadLetters = Metrics.CreateCounter("medins_outbox_dead_letters_total",
         "Deliveries given up on (after the last attempt, or at once when dropped), by topic and target.", "topic", "target");
 
+    // The relay's statements, each on an index whatever the outbox holds (OutboxRelayTests EXPLAINs them).
+    private const string Rows = "unnest($2::text[], $3::uuid[], $4::text[], $5::int[], $6::timestamptz[], $7::text[]) AS r(tenant_id, event_id, outcome, attempts, next_at, error)";
+    private const string Open = "d.tenant_id = r.tenant_id AND d.event_id = r.event_id AND d.target = $1 AND d.delivered_at IS NULL AND d.dead_at IS NULL";
+
+    /// <summary>Gives new events a delivery row per target (index outbox_unfanned).</summary>
+    internal const string FanOutSql = """
+        WITH due AS (
+          SELECT tenant_id, event_id, topic, created_at FROM outbox
+          WHERE fanned_out_at IS NULL ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
+        ), deliveries AS (
+          INSERT INTO outbox_delivery (tenant_id, event_id, target, topic, next_attempt_at)
+          SELECT d.tenant_id, d.event_id, t.target, d.topic, d.created_at FROM due d CROSS JOIN unnest($1::text[]) AS t(target)
+          ON CONFLICT DO NOTHING
+        )
+        UPDATE outbox o SET fanned_out_at = $2, delivered_at = CASE WHEN cardinality($1::text[]) = 0 THEN $2 END
+        FROM due d WHERE o.tenant_id = d.tenant_id AND o.event_id = d.event_id
+        """;
+
+    /// <summary>Leases a target's due deliveries (index outbox_delivery_due), with their events (primary key).</summary>
+    internal const string ClaimSql = """
+        WITH claimed AS (
+          UPDATE outbox_delivery d SET claimed_until = $3
+          WHERE (d.tenant_id, d.event_id, d.target) IN (
+            SELECT tenant_id, event_id, target FROM outbox_delivery
+            WHERE target = $1 AND delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $2
+              AND (claimed_until IS NULL OR claimed_until <= $2)
+            ORDER BY next_attempt_at LIMIT $4
+            FOR UPDATE SKIP LOCKED)
+          RETURNING d.tenant_id, d.event_id, d.attempts, d.next_attempt_at
+        )
+        SELECT c.tenant_id, c.event_id, o.topic, o.event_type, o.payload::text, o.created_at, c.attempts
+        FROM claimed c JOIN outbox o ON o.tenant_id = c.tenant_id AND o.event_id = c.event_id
+        ORDER BY c.next_attempt_at
+        """;
+
+    /// <summary>Locks a request's events in key order.</summary>
+    internal const string LockSql = """
+        SELECT 1 FROM outbox o JOIN unnest($1::text[], $2::uuid[]) AS r(tenant_id, event_id)
+          ON o.tenant_id = r.tenant_id AND o.event_id = r.event_id
+        ORDER BY o.tenant_id, o.event_id FOR UPDATE OF o
+        """;
+
+    /// <summary>Each delivery's new state (primary key per row of the request).</summary>
+    internal const string RecordSql = $"""
+        UPDATE outbox_delivery d SET
+          delivered_at = CASE WHEN r.outcome = 'delivered' THEN $8 END,
+          dead_at = CASE WHEN r.outcome = 'dead' THEN $8 END,
+          attempts = CASE WHEN r.outcome = 'deferred' THEN d.attempts ELSE r.attempts END,
+          next_attempt_at = coalesce(r.next_at, d.next_attempt_at),
+          last_error = CASE r.outcome WHEN 'delivered' THEN NULL WHEN 'deferred' THEN d.last_error ELSE r.error END,
+          claimed_until = NULL
+        FROM {Rows}
+        WHERE {Open} AND r.outcome <> 'gone'
+        """;
+
+    /// <summary>Deliveries a target turned out not to want.</summary>
+    internal const string ForgetSql = $"DELETE FROM outbox_delivery d USING {Rows} WHERE {Open} AND r.outcome = 'gone'";
+
+    /// <summary>Dead letters of the request's dead deliveries.</summary>
+    internal const string DeadLetterSql = $"""
+        INSERT INTO dead_letter (tenant_id, event_id, topic, target, payload, attempts, last_error, dead_at)
+        SELECT o.tenant_id, o.event_id, o.topic, $1, o.payload, r.attempts, r.error, $8
+        FROM {Rows} JOIN outbox o ON o.tenant_id = r.tenant_id AND o.event_id = r.event_id
+        WHERE r.outcome = 'dead'
+        ON CONFLICT (tenant_id, event_id, target) DO UPDATE
+          SET attempts = excluded.attempts, last_error = excluded.last_error, dead_at = excluded.dead_at, replayed_at = NULL
+        """;
+
+    /// <summary>Each event's summary: its worst attempt count and last error, and done when no target is owed it.</summary>
+    internal const string SummarySql = """
+        UPDATE outbox o SET
+          attempts = greatest(o.attempts, s.attempts),
+          last_error = coalesce(s.last_error, o.last_error),
+          delivered_at = CASE WHEN s.open = 0 AND s.dead = 0 THEN coalesce(o.delivered_at, $3) END,
+          dead_lettered_at = CASE WHEN s.open = 0 AND s.dead > 0 THEN coalesce(o.dead_lettered_at, $3) END
+        FROM unnest($1::text[], $2::uuid[]) AS r(tenant_id, event_id)
+        CROSS JOIN LATERAL (
+          SELECT count(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL) AS open,
+                 count(*) FILTER (WHERE dead_at IS NOT NULL) AS dead,
+                 coalesce(max(attempts), 0) AS attempts,
+                 max(last_error) FILTER (WHERE delivered_at IS NULL) AS last_error
+          FROM outbox_delivery d WHERE d.tenant_id = r.tenant_id AND d.event_id = r.event_id) s
+        WHERE o.tenant_id = r.tenant_id AND o.event_id = r.event_id
+        """;
+
+    /// <summary>Open deliveries per target (index outbox_delivery_due) and events not yet fanned out (outbox_unfanned).</summary>
+    internal const string BacklogSql = """
+        SELECT t.target,
+               (SELECT count(*) FROM outbox_delivery d WHERE d.target = t.target AND d.delivered_at IS NULL AND d.dead_at IS NULL)
+               + (SELECT count(*) FROM outbox WHERE fanned_out_at IS NULL)
+        FROM unnest($1::text[]) AS t(target)
+        """;
+
     private static readonly TimeSpan BacklogInterval = TimeSpan.FromSeconds(5);
     private readonly Dictionary<string, OutboxSignal> _lanes = transport.Targets.ToDictionary(t => t, _ => new OutboxSignal());
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _retryAt = new(StringComparer.Ordinal);
@@ -134,18 +227,7 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
         var now = time.UtcNow();
         var fanned = await db.InSystemScopeAsync(async (conn, tx) =>
         {
-            await using var cmd = new NpgsqlCommand("""
-                WITH due AS (
-                  SELECT tenant_id, event_id, topic, created_at FROM outbox
-                  WHERE fanned_out_at IS NULL ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
-                ), deliveries AS (
-                  INSERT INTO outbox_delivery (tenant_id, event_id, target, topic, next_attempt_at)
-                  SELECT d.tenant_id, d.event_id, t.target, d.topic, d.created_at FROM due d CROSS JOIN unnest($1::text[]) AS t(target)
-                  ON CONFLICT DO NOTHING
-                )
-                UPDATE outbox o SET fanned_out_at = $2, delivered_at = CASE WHEN cardinality($1::text[]) = 0 THEN $2 END
-                FROM due d WHERE o.tenant_id = d.tenant_id AND o.event_id = d.event_id
-                """, conn, tx);
+            await using var cmd = new NpgsqlCommand(FanOutSql, conn, tx);
             cmd.Parameters.Add(new() { Value = targets });
             cmd.Parameters.Add(new() { Value = now });
             cmd.Parameters.Add(new() { Value = Options.BatchSize });
@@ -164,21 +246,7 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
         var now = time.UtcNow();
         var due = await db.InSystemScopeAsync(async (conn, tx) =>
         {
-            await using var claim = new NpgsqlCommand("""
-                WITH claimed AS (
-                  UPDATE outbox_delivery d SET claimed_until = $3
-                  WHERE (d.tenant_id, d.event_id, d.target) IN (
-                    SELECT tenant_id, event_id, target FROM outbox_delivery
-                    WHERE target = $1 AND delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $2
-                      AND (claimed_until IS NULL OR claimed_until <= $2)
-                    ORDER BY next_attempt_at LIMIT $4
-                    FOR UPDATE SKIP LOCKED)
-                  RETURNING d.tenant_id, d.event_id, d.attempts, d.next_attempt_at
-                )
-                SELECT c.tenant_id, c.event_id, o.topic, o.event_type, o.payload::text, o.created_at, c.attempts
-                FROM claimed c JOIN outbox o ON o.tenant_id = c.tenant_id AND o.event_id = c.event_id
-                ORDER BY c.next_attempt_at
-                """, conn, tx);
+            await using var claim = new NpgsqlCommand(ClaimSql, conn, tx);
             claim.Parameters.Add(new() { Value = target });
             claim.Parameters.Add(new() { Value = now });
             claim.Parameters.Add(new() { Value = now + Options.ClaimLease });
@@ -268,50 +336,12 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
             await using var sql = new NpgsqlBatch(conn, tx);
             // Lanes finishing deliveries of one event take turns (in key order, so two lanes never wait on each
             // other), so the last one sees every other outcome.
-            sql.BatchCommands.Add(Command("""
-                SELECT 1 FROM outbox o JOIN unnest($1::text[], $2::uuid[]) AS r(tenant_id, event_id)
-                  ON o.tenant_id = r.tenant_id AND o.event_id = r.event_id
-                ORDER BY o.tenant_id, o.event_id FOR UPDATE OF o
-                """, tenants, ids));
-            const string rows = "unnest($2::text[], $3::uuid[], $4::text[], $5::int[], $6::timestamptz[], $7::text[]) AS r(tenant_id, event_id, outcome, attempts, next_at, error)";
-            const string open = "d.tenant_id = r.tenant_id AND d.event_id = r.event_id AND d.target = $1 AND d.delivered_at IS NULL AND d.dead_at IS NULL";
-            sql.BatchCommands.Add(Command($"""
-                UPDATE outbox_delivery d SET
-                  delivered_at = CASE WHEN r.outcome = 'delivered' THEN $8 END,
-                  dead_at = CASE WHEN r.outcome = 'dead' THEN $8 END,
-                  attempts = CASE WHEN r.outcome = 'deferred' THEN d.attempts ELSE r.attempts END,
-                  next_attempt_at = coalesce(r.next_at, d.next_attempt_at),
-                  last_error = CASE r.outcome WHEN 'delivered' THEN NULL WHEN 'deferred' THEN d.last_error ELSE r.error END,
-                  claimed_until = NULL
-                FROM {rows}
-                WHERE {open} AND r.outcome <> 'gone'
-                """, target, tenants, ids, outcomes, attempts, nextAt, errors, now));
-            sql.BatchCommands.Add(Command($"DELETE FROM outbox_delivery d USING {rows} WHERE {open} AND r.outcome = 'gone'",
+            sql.BatchCommands.Add(Command(LockSql, tenants, ids));
+            sql.BatchCommands.Add(Command(RecordSql, target, tenants, ids, outcomes, attempts, nextAt, errors, now));
+            sql.BatchCommands.Add(Command(ForgetSql,
                 target, tenants, ids, outcomes, attempts, nextAt, errors));
-            sql.BatchCommands.Add(Command($"""
-                INSERT INTO dead_letter (tenant_id, event_id, topic, target, payload, attempts, last_error, dead_at)
-                SELECT o.tenant_id, o.event_id, o.topic, $1, o.payload, r.attempts, r.error, $8
-                FROM {rows} JOIN outbox o ON o.tenant_id = r.tenant_id AND o.event_id = r.event_id
-                WHERE r.outcome = 'dead'
-                ON CONFLICT (tenant_id, event_id, target) DO UPDATE
-                  SET attempts = excluded.attempts, last_error = excluded.last_error, dead_at = excluded.dead_at, replayed_at = NULL
-                """, target, tenants, ids, outcomes, attempts, nextAt, errors, now));
-            // Each event's summary: its worst attempt count and last error, and done when no target is owed it.
-            sql.BatchCommands.Add(Command("""
-                UPDATE outbox o SET
-                  attempts = greatest(o.attempts, s.attempts),
-                  last_error = coalesce(s.last_error, o.last_error),
-                  delivered_at = CASE WHEN s.open = 0 AND s.dead = 0 THEN coalesce(o.delivered_at, $3) END,
-                  dead_lettered_at = CASE WHEN s.open = 0 AND s.dead > 0 THEN coalesce(o.dead_lettered_at, $3) END
-                FROM unnest($1::text[], $2::uuid[]) AS r(tenant_id, event_id)
-                CROSS JOIN LATERAL (
-                  SELECT count(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL) AS open,
-                         count(*) FILTER (WHERE dead_at IS NOT NULL) AS dead,
-                         coalesce(max(attempts), 0) AS attempts,
-                         max(last_error) FILTER (WHERE delivered_at IS NULL) AS last_error
-                  FROM outbox_delivery d WHERE d.tenant_id = r.tenant_id AND d.event_id = r.event_id) s
-                WHERE o.tenant_id = r.tenant_id AND o.event_id = r.event_id
-                """, tenants, ids, now));
+            sql.BatchCommands.Add(Command(DeadLetterSql, target, tenants, ids, outcomes, attempts, nextAt, errors, now));
+            sql.BatchCommands.Add(Command(SummarySql, tenants, ids, now));
             await sql.ExecuteNonQueryAsync(ct);
             return 0;
         }, ct);
@@ -361,12 +391,7 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
         var targets = _lanes.Keys.ToArray();
         var backlog = await db.InSystemScopeAsync(async (conn, tx) =>
         {
-            await using var cmd = new NpgsqlCommand("""
-                SELECT t.target,
-                       (SELECT count(*) FROM outbox_delivery d WHERE d.target = t.target AND d.delivered_at IS NULL AND d.dead_at IS NULL)
-                       + (SELECT count(*) FROM outbox WHERE fanned_out_at IS NULL)
-                FROM unnest($1::text[]) AS t(target)
-                """, conn, tx);
+            await using var cmd = new NpgsqlCommand(BacklogSql, conn, tx);
             cmd.Parameters.Add(new() { Value = targets });
             var counts = new Dictionary<string, long>(StringComparer.Ordinal);
             await using var reader = await cmd.ExecuteReaderAsync(ct);
