@@ -86,6 +86,26 @@ public sealed class NotificationEventTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ContributionPaid_BulkDeliveryOfTwoTenants_OneReceiptPerEventAndNoneOnReplay()
+    {
+        var entries = Enumerable.Range(0, 6)
+            .Select(i => (Tenant: i % 3 == 0 ? Gaoyang : Lidu, Resident: $"res-bulk-{i}"))
+            .Select(x => (x.Tenant, (Google.Protobuf.IMessage)Paid(x.Tenant, x.Resident), Guid.NewGuid()))
+            .ToList();
+
+        var statuses = await CloudEventPoster.PostBulkAsync(_http, EventTopics.ContributionPaid, entries);
+        var replayed = await CloudEventPoster.PostBulkAsync(_http, EventTopics.ContributionPaid, entries);
+
+        Assert.All(statuses.Values.Concat(replayed.Values), s => Assert.Equal("SUCCESS", s));
+        // Indexes 0 and 3 are Gaoyang's, the other four Lidu's; each event's message names it as its source.
+        var lidu = await MessagesAsync(Lidu);
+        Assert.Equal(4, lidu.Count);
+        Assert.Equal(2, (await MessagesAsync(Gaoyang)).Count);
+        Assert.Equal(entries.Where(e => e.Item1 == Lidu).Select(e => e.Item3.ToString()).Order(), lidu.Select(m => m.SourceEventId).Order());
+        Assert.All(lidu, m => Assert.Equal("payment-receipt", m.Template));
+    }
+
+    [Fact]
     public async Task ContributionPaid_SameEventTwice_OneMessage()
     {
         var eventId = Guid.NewGuid();

@@ -279,6 +279,85 @@ public sealed class OutboxRelayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Relay_BulkSubscriber_DeliversAClaimInOneRequestPerTopic()
+    {
+        var subscriber = await Subscriber();
+        subscriber.Bulk = true;
+        subscriber.Subscribe("policy.second");
+        var relay = Relay(subscribers: ("quota-tracking", subscriber));
+        var first = new List<Guid>();
+        for (var i = 0; i < 5; i++) first.Add(await Publish(year: 2024 + i));
+        for (var i = 0; i < 3; i++) await Publish(year: 2030 + i, topic: "policy.second");
+
+        await relay.RelayBatchAsync(CancellationToken.None);
+
+        Assert.Equal(2, subscriber.Attempts);
+        Assert.Equal(8, subscriber.Received.Count);
+        // Each event keeps its own envelope inside the batch.
+        Assert.Equal(first.Select(id => id.ToString()).Order(), subscriber.Received
+            .Where(e => e.GetProperty("subject").GetString() == Topic).Select(e => e.GetProperty("id").GetString()!).Order());
+        Assert.Equal(8L, await Scalar<long>("SELECT count(*) FROM contribution_calculation.outbox WHERE delivered_at IS NOT NULL"));
+        Assert.Equal(8L, await Scalar<long>("SELECT count(*) FROM contribution_calculation.outbox_delivery WHERE delivered_at IS NOT NULL AND attempts = 1"));
+    }
+
+    [Fact]
+    public async Task Relay_BulkSubscriberAnswersMixedStatuses_RecordsEachEventsOutcome()
+    {
+        var subscriber = await Subscriber();
+        subscriber.Bulk = true;
+        var relay = Relay(subscribers: ("quota-tracking", subscriber));
+        var delivered = await Publish(year: 2024);
+        var retried = await Publish(year: 2025);
+        var dropped = await Publish(year: 2026);
+        var unanswered = await Publish(year: 2027);
+        subscriber.BulkAnswer = id => id == retried.ToString() ? "RETRY" : id == dropped.ToString() ? "DROP" : id == unanswered.ToString() ? null : "SUCCESS";
+        string Delivery(Guid id) => $"FROM contribution_calculation.outbox_delivery WHERE event_id = '{id}' AND target = 'quota-tracking'";
+
+        await relay.RelayBatchAsync(CancellationToken.None);
+
+        Assert.Equal(1, subscriber.Attempts);
+        Assert.NotNull(await Scalar<DateTime?>($"SELECT delivered_at FROM contribution_calculation.outbox WHERE event_id = '{delivered}'"));
+        Assert.Equal((1, "quota-tracking asked to retry"), (await Scalar<int>($"SELECT attempts {Delivery(retried)}"),
+            await Scalar<string>($"SELECT last_error {Delivery(retried)}")));
+        Assert.True(await Scalar<DateTime>($"SELECT next_attempt_at {Delivery(retried)}") > _time.GetUtcNow().UtcDateTime);
+        Assert.Contains("no status", await Scalar<string>($"SELECT last_error {Delivery(unanswered)}"));
+        Assert.Equal(1, await Scalar<int>($"SELECT attempts FROM contribution_calculation.dead_letter WHERE event_id = '{dropped}' AND target = 'quota-tracking'"));
+        Assert.NotNull(await Scalar<DateTime?>($"SELECT dead_lettered_at FROM contribution_calculation.outbox WHERE event_id = '{dropped}'"));
+        Assert.Equal(2L, await Scalar<long>("SELECT count(*) FROM contribution_calculation.outbox WHERE delivered_at IS NULL AND dead_lettered_at IS NULL"));
+
+        // The two left over go again, together, after their backoff.
+        subscriber.BulkAnswer = null;
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await relay.RelayBatchAsync(CancellationToken.None);
+
+        Assert.Equal(2, subscriber.Attempts);
+        Assert.Equal(new[] { delivered, retried, unanswered }.Select(id => id.ToString()).Order(),
+            subscriber.Received.Select(e => e.GetProperty("id").GetString()!).Order());
+        Assert.Equal(2, await Scalar<int>($"SELECT attempts {Delivery(retried)}"));
+        Assert.Equal(0L, await Scalar<long>("SELECT count(*) FROM contribution_calculation.outbox WHERE delivered_at IS NULL AND dead_lettered_at IS NULL"));
+    }
+
+    [Fact]
+    public async Task Relay_BulkSubscriberKeepsFailing_EachEventDeadLettersAfterMaxAttempts()
+    {
+        var subscriber = await Subscriber(failFirst: int.MaxValue);
+        subscriber.Bulk = true;
+        var relay = Relay(maxAttempts: 2, ("notification", subscriber));
+        await Publish(year: 2024);
+        await Publish(year: 2025);
+
+        for (var pass = 0; pass < 4; pass++)
+        {
+            await relay.RelayBatchAsync(CancellationToken.None);
+            _time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        Assert.Equal(2, subscriber.Attempts);
+        Assert.Equal(2L, await Scalar<long>("SELECT count(*) FROM contribution_calculation.dead_letter WHERE target = 'notification' AND attempts = 2"));
+        Assert.Equal(2L, await Scalar<long>("SELECT count(*) FROM contribution_calculation.outbox WHERE dead_lettered_at IS NOT NULL AND attempts = 2"));
+    }
+
+    [Fact]
     public async Task DeadLetters_Replay_RedeliversOnceAndIsAudited()
     {
         var subscriber = await Subscriber(failFirst: 2);
@@ -308,6 +387,58 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         Assert.Equal("ops.lin|notification fixed|notification", await Scalar<string>(
             $"SELECT replayed_by || '|' || reason || '|' || target FROM contribution_calculation.dead_letter_replay WHERE event_id = '{eventId}'"));
     }
+
+    [Fact]
+    public async Task RelayStatements_OutboxOfFortyThousandDeliveries_ReadThroughIndexesOnly()
+    {
+        // 20,000 delivered events with two deliveries each, then three due: enough rows that a missing index shows.
+        await using (var seed = _db.Owner.CreateCommand("""
+            INSERT INTO contribution_calculation.outbox (tenant_id, event_id, topic, event_type, payload, created_at, next_attempt_at,
+              fanned_out_at, delivered_at)
+            SELECT 'cq-lidu', gen_random_uuid(), 'policy.published', 't', '{}', t, t, t, t
+            FROM generate_series(1, 20000) AS i, LATERAL (SELECT timestamptz '2023-11-01' + i * interval '1 minute' AS t) AS at;
+            INSERT INTO contribution_calculation.outbox_delivery (tenant_id, event_id, target, topic, attempts, next_attempt_at, delivered_at)
+            SELECT tenant_id, event_id, t.target, topic, 1, created_at, delivered_at
+            FROM contribution_calculation.outbox CROSS JOIN unnest(ARRAY['identity-registry', 'notification']) AS t(target);
+            ANALYZE contribution_calculation.outbox;
+            ANALYZE contribution_calculation.outbox_delivery;
+            ANALYZE contribution_calculation.dead_letter;
+            """))
+            await seed.ExecuteNonQueryAsync();
+        var ids = new[] { await Publish(), await Publish(), await Publish() };
+        var tenants = ids.Select(_ => "cq-lidu").ToArray();
+        var now = _time.GetUtcNow();
+        var targets = new[] { "identity-registry", "notification" };
+        object[] outcome = ["notification", tenants, ids, new[] { "delivered", "retry", "dead" }, new[] { 1, 1, 1 },
+            new DateTimeOffset?[] { null, now.AddSeconds(1), null }, new string?[] { null, "failed", "failed" }, now];
+
+        var plans = new Dictionary<string, string>
+        {
+            ["fan-out"] = await Plan(OutboxRelay.FanOutSql, targets, now, 50),
+            ["claim"] = await Plan(OutboxRelay.ClaimSql, "notification", now, now.AddSeconds(20), 50),
+            ["lock"] = await Plan(OutboxRelay.LockSql, tenants, ids),
+            ["record"] = await Plan(OutboxRelay.RecordSql, outcome),
+            ["forget"] = await Plan(OutboxRelay.ForgetSql, outcome[..7]),
+            ["dead letters"] = await Plan(OutboxRelay.DeadLetterSql, outcome),
+            ["summary"] = await Plan(OutboxRelay.SummarySql, tenants, ids, now),
+            ["backlog"] = await Plan(OutboxRelay.BacklogSql, [targets]),
+        };
+
+        foreach (var (statement, plan) in plans)
+            Assert.False(plan.Contains("Seq Scan", StringComparison.Ordinal), $"{statement} reads a table sequentially:\n{plan}");
+    }
+
+    /// <summary>The statement's plan as the relay's role sees it (row-level security on), for these parameters.</summary>
+    private Task<string> Plan(string sql, params object?[] args) =>
+        _platform.InSystemScopeAsync(async (conn, tx) =>
+        {
+            await using var cmd = new NpgsqlCommand("EXPLAIN " + sql, conn, tx);
+            foreach (var arg in args) cmd.Parameters.Add(new NpgsqlParameter { Value = arg ?? DBNull.Value });
+            var lines = new List<string>();
+            await using var reader = await cmd.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) lines.Add(reader.GetString(0));
+            return string.Join("\n", lines);
+        }, CancellationToken.None);
 
     [Fact]
     public async Task Outbox_TransactionRolledBack_LeavesNoEvent()

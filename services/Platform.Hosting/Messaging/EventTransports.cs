@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Dapr.Client;
 using Medins.Platform.Hosting.Security;
@@ -36,6 +37,73 @@ public interface IEventTransport
 
     /// <summary>Delivers to one target. Failures are answers, not exceptions (the relay still guards against both).</summary>
     Task<DeliveryResult> DeliverAsync(string target, CloudEvent cloudEvent, CancellationToken ct);
+
+    /// <summary>
+    /// Delivers events of one topic to one target, in one request where the target takes batches; one result per
+    /// event, in the events' order.
+    /// </summary>
+    Task<IReadOnlyList<DeliveryResult>> DeliverBatchAsync(string target, IReadOnlyList<CloudEvent> events, CancellationToken ct);
+}
+
+/// <summary>
+/// Dapr's bulk subscribe wire shape, which the local transport speaks too: the app receives
+/// <c>{"entries":[{"entryId","event","contentType"}],...}</c> and answers a status per entry.
+/// </summary>
+public static class BulkDelivery
+{
+    public const string ContentType = "application/cloudevents-batch+json";
+    public const string Success = "SUCCESS";
+    public const string Retry = "RETRY";
+    public const string Drop = "DROP";
+
+    /// <summary>The most events Dapr gathers into one bulk delivery of a topic.</summary>
+    public const int MaxMessagesCount = 100;
+    /// <summary>How long Dapr waits to fill a bulk delivery: short, as a payment's counters should move at once.</summary>
+    public const int MaxAwaitDurationMs = 20;
+
+    public static byte[] Body(string pubsub, string topic, IReadOnlyList<CloudEvent> events)
+    {
+        var entries = new JsonArray();
+        foreach (var e in events)
+            entries.Add(new JsonObject
+            {
+                ["entryId"] = e.Id.ToString(),
+                ["event"] = JsonNode.Parse(e.ToJsonBytes()),
+                ["contentType"] = CloudEvent.ContentType,
+                ["metadata"] = new JsonObject(),
+            });
+        return JsonSerializer.SerializeToUtf8Bytes(new JsonObject
+        {
+            ["entries"] = entries,
+            ["id"] = Guid.NewGuid().ToString(),
+            ["metadata"] = new JsonObject(),
+            ["pubsubname"] = pubsub,
+            ["topic"] = topic,
+            ["type"] = "com.dapr.event.sent",
+        });
+    }
+
+    /// <summary>entryId → status from a subscriber's answer; empty when the answer has none.</summary>
+    public static Dictionary<string, string> Statuses(string body)
+    {
+        var statuses = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (string.IsNullOrWhiteSpace(body)) return statuses;
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object
+                || !doc.RootElement.TryGetProperty("statuses", out var list) || list.ValueKind != JsonValueKind.Array) return statuses;
+            foreach (var entry in list.EnumerateArray())
+                if (entry.ValueKind == JsonValueKind.Object
+                    && entry.TryGetProperty("entryId", out var id) && id.ValueKind == JsonValueKind.String
+                    && entry.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String)
+                    statuses[id.GetString()!] = status.GetString()!.ToUpperInvariant();
+        }
+        catch (JsonException)
+        {
+        }
+        return statuses;
+    }
 }
 
 public sealed class EventOptions
@@ -49,9 +117,9 @@ public sealed class EventOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
     /// <summary>How often an idle lane looks for due retries it has not scheduled itself (new events wake it at once).</summary>
     public TimeSpan LaneIdleInterval { get; set; } = TimeSpan.FromSeconds(2);
-    /// <summary>Events fanned out per pass, and the most deliveries one lane claims at a time.</summary>
+    /// <summary>Events fanned out per pass, and the most deliveries one lane claims (and sends per request) at a time.</summary>
     public int BatchSize { get; set; } = 50;
-    /// <summary>Deliveries in flight at once per target.</summary>
+    /// <summary>Requests in flight at once per target (topics of one claim, or single events to a subscriber without batches).</summary>
     public int ConcurrencyPerTarget { get; set; } = 8;
     /// <summary>One delivery's limit; a subscriber slower than this has failed that attempt.</summary>
     public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -63,8 +131,8 @@ public sealed class EventOptions
     public TimeSpan SubscriptionsMinRefresh { get; set; } = TimeSpan.FromSeconds(1);
     public bool RelayEnabled { get; set; } = true;
 
-    /// <summary>A lane claims only what it delivers at once, so a claim needs to cover one delivery's timeout.</summary>
-    public int ClaimSize => Math.Max(1, Math.Min(BatchSize, ConcurrencyPerTarget));
+    /// <summary>A lane claims what it delivers at once: one request per topic, so a claim covers one delivery's timeout.</summary>
+    public int ClaimSize => Math.Max(1, BatchSize);
 
     /// <summary>Short, so the claims of a relay that died mid-delivery soon pass to another.</summary>
     public TimeSpan ClaimLease => DeliveryTimeout + TimeSpan.FromSeconds(10);
@@ -92,6 +160,19 @@ public sealed class DaprEventTransport(DaprClient dapr, IOptions<EventOptions> o
             return DeliveryResult.Failed(ex.Message);
         }
     }
+
+    /// <summary>
+    /// One publish per event: the SDK's bulk publish serialises values as plain JSON, which Dapr would wrap in a
+    /// second envelope, and these are CloudEvents already. Dapr batches towards subscribers (bulk subscribe) itself.
+    /// </summary>
+    public async Task<IReadOnlyList<DeliveryResult>> DeliverBatchAsync(string target, IReadOnlyList<CloudEvent> events, CancellationToken ct)
+    {
+        var results = new DeliveryResult[events.Count];
+        await Parallel.ForAsync(0, events.Count,
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Value.ConcurrencyPerTarget), CancellationToken = ct },
+            async (i, token) => results[i] = await DeliverAsync(target, events[i], token));
+        return results;
+    }
 }
 
 /// <summary>
@@ -109,58 +190,107 @@ public sealed class LocalEventTransport(HttpClient http, IOptions<EventOptions> 
 
     public IReadOnlyList<string> Targets => [.. options.Value.Subscribers.Keys];
 
-    public async Task<DeliveryResult> DeliverAsync(string target, CloudEvent cloudEvent, CancellationToken ct)
-    {
-        if (!options.Value.Subscribers.TryGetValue(target, out var baseAddress))
-            return DeliveryResult.Failed($"unknown subscriber '{target}'");
+    public async Task<DeliveryResult> DeliverAsync(string target, CloudEvent cloudEvent, CancellationToken ct) =>
+        (await DeliverBatchAsync(target, [cloudEvent], ct))[0];
 
+    /// <summary>
+    /// One POST of Dapr's bulk shape when the subscriber declares bulk subscribe for the topic, else one POST per
+    /// event (a subscriber of the single shape, as Dapr without bulk subscribe would deliver).
+    /// </summary>
+    public async Task<IReadOnlyList<DeliveryResult>> DeliverBatchAsync(string target, IReadOnlyList<CloudEvent> events, CancellationToken ct)
+    {
+        if (events.Count == 0) return [];
+        if (!options.Value.Subscribers.TryGetValue(target, out var baseAddress))
+            return All(events, DeliveryResult.Failed($"unknown subscriber '{target}'"));
+        var topic = events[0].Topic;
+        if (events.Any(e => e.Topic != topic)) throw new ArgumentException("A batch carries one topic.", nameof(events));
+
+        var newest = events.Max(e => e.Time);
         var discovery = await SubscriptionsAsync(target, baseAddress, newerThan: null, ct);
-        var route = discovery.RouteFor(cloudEvent.Topic, options.Value.PubSubName);
-        if (route is null && discovery.Error is null && discovery.FetchedAt <= cloudEvent.Time)
+        var route = discovery.RouteFor(topic, options.Value.PubSubName);
+        if (route is null && discovery.Error is null && discovery.FetchedAt <= newest)
         {
-            discovery = await SubscriptionsAsync(target, baseAddress, cloudEvent.Time, ct);
-            route = discovery.RouteFor(cloudEvent.Topic, options.Value.PubSubName);
+            discovery = await SubscriptionsAsync(target, baseAddress, newest, ct);
+            route = discovery.RouteFor(topic, options.Value.PubSubName);
         }
-        if (discovery.Error is not null) return DeliveryResult.Failed(discovery.Error);
+        if (discovery.Error is not null) return All(events, DeliveryResult.Failed(discovery.Error));
         if (route is null)
         {
-            // Only a discovery made after the event was written can say it is not wanted.
-            return discovery.FetchedAt > cloudEvent.Time
+            // Only a discovery made after an event was written can say it is not wanted.
+            return [.. events.Select(e => discovery.FetchedAt > e.Time
                 ? new DeliveryResult(DeliveryOutcome.NotSubscribed)
-                : new DeliveryResult(DeliveryOutcome.Deferred, RetryAt: discovery.FetchedAt + options.Value.SubscriptionsMinRefresh);
+                : new DeliveryResult(DeliveryOutcome.Deferred, RetryAt: discovery.FetchedAt + options.Value.SubscriptionsMinRefresh))];
         }
+        var uri = new Uri(new Uri(baseAddress), route.Route!.TrimStart('/'));
+        if (route.BulkSubscribe?.Enabled == true) return await PostBatchAsync(target, uri, route.Route!, events, ct);
 
+        var results = new DeliveryResult[events.Count];
+        await Parallel.ForAsync(0, events.Count,
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Value.ConcurrencyPerTarget), CancellationToken = ct },
+            async (i, token) => results[i] = await PostOneAsync(target, uri, route.Route!, events[i], token));
+        return results;
+    }
+
+    private async Task<DeliveryResult> PostOneAsync(string target, Uri uri, string route, CloudEvent cloudEvent, CancellationToken ct)
+    {
+        var (status, answer) = await PostAsync(target, uri, route, cloudEvent.ToJsonBytes(), CloudEvent.ContentType, cloudEvent.TenantId, ct);
+        if (answer is not null) return answer;
+        // Dapr semantics: RETRY is a failure to retry, DROP a message never to retry, SUCCESS or no body success.
+        return ReadStatus(status) switch
+        {
+            BulkDelivery.Retry => DeliveryResult.Failed($"{target} asked to retry"),
+            BulkDelivery.Drop => new DeliveryResult(DeliveryOutcome.Rejected, $"{target} dropped the event as unprocessable"),
+            _ => DeliveryResult.Delivered,
+        };
+    }
+
+    private async Task<IReadOnlyList<DeliveryResult>> PostBatchAsync(string target, Uri uri, string route, IReadOnlyList<CloudEvent> events,
+        CancellationToken ct)
+    {
+        // Tenants travel inside the signed body, so the assertion names none.
+        var body = BulkDelivery.Body(options.Value.PubSubName, events[0].Topic, events);
+        var (status, answer) = await PostAsync(target, uri, route, body, BulkDelivery.ContentType, tenantId: null, ct);
+        if (answer is not null) return All(events, answer);
+        var statuses = BulkDelivery.Statuses(status);
+        return [.. events.Select(e => statuses.GetValueOrDefault(e.Id.ToString()) switch
+        {
+            BulkDelivery.Success => DeliveryResult.Delivered,
+            BulkDelivery.Drop => new DeliveryResult(DeliveryOutcome.Rejected, $"{target} dropped the event as unprocessable"),
+            BulkDelivery.Retry => DeliveryResult.Failed($"{target} asked to retry"),
+            // As Dapr does: an entry without a status is not acknowledged.
+            _ => DeliveryResult.Failed($"{target} gave no status for the event"),
+        })];
+    }
+
+    /// <summary>The answer's body on a 2xx, else the failure to record for every event sent.</summary>
+    private async Task<(string Body, DeliveryResult? Failure)> PostAsync(string target, Uri uri, string route, byte[] body, string contentType,
+        string? tenantId, CancellationToken ct)
+    {
         try
         {
-            var body = cloudEvent.ToJsonBytes();
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(baseAddress), route.TrimStart('/')));
+            using var request = new HttpRequestMessage(HttpMethod.Post, uri);
             request.Content = new ByteArrayContent(body);
-            request.Content.Headers.ContentType = new(CloudEvent.ContentType);
+            request.Content.Headers.ContentType = new(contentType);
             // Subscribers apply only deliveries signed by their publisher for exactly these bytes.
-            if (signer is not null) request.Headers.Add(AssertionHeaders.Service, signer.Sign(target, cloudEvent.TenantId, body));
+            if (signer is not null) request.Headers.Add(AssertionHeaders.Service, signer.Sign(target, tenantId, body));
             using var response = await http.SendAsync(request, ct);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
                 Forget(target);
-                return DeliveryResult.Failed($"{target} answered 404 for {route}");
+                return ("", DeliveryResult.Failed($"{target} answered 404 for {route}"));
             }
             // 401/403 (a refused signature, e.g. during a key roll-over) is an attempt like any failure, never a DROP.
-            if (!response.IsSuccessStatusCode) return DeliveryResult.Failed($"{target} answered {(int)response.StatusCode}");
-            // Dapr semantics: RETRY is a failure to retry, DROP a message never to retry, SUCCESS or no body success.
-            var status = ReadStatus(await response.Content.ReadAsStringAsync(ct));
-            return status switch
-            {
-                "RETRY" => DeliveryResult.Failed($"{target} asked to retry"),
-                "DROP" => new DeliveryResult(DeliveryOutcome.Rejected, $"{target} dropped the event as unprocessable"),
-                _ => DeliveryResult.Delivered,
-            };
+            if (!response.IsSuccessStatusCode) return ("", DeliveryResult.Failed($"{target} answered {(int)response.StatusCode}"));
+            return (await response.Content.ReadAsStringAsync(ct), null);
         }
         catch (HttpRequestException ex)
         {
             Forget(target);
-            return DeliveryResult.Failed($"{target} unreachable: {ex.Message}");
+            return ("", DeliveryResult.Failed($"{target} unreachable: {ex.Message}"));
         }
     }
+
+    private static DeliveryResult[] All(IReadOnlyList<CloudEvent> events, DeliveryResult result) => [.. events.Select(_ => result)];
 
     private static string? ReadStatus(string body)
     {
@@ -226,12 +356,15 @@ public sealed class LocalEventTransport(HttpClient http, IOptions<EventOptions> 
 
     private sealed record Discovery(IReadOnlyList<Subscription> Routes, DateTimeOffset FetchedAt, string? Error)
     {
-        public string? RouteFor(string topic, string pubsub) =>
-            Routes.FirstOrDefault(s => s.Topic == topic && s.PubsubName == pubsub)?.Route;
+        public Subscription? RouteFor(string topic, string pubsub) =>
+            Routes.FirstOrDefault(s => s.Topic == topic && s.PubsubName == pubsub && s.Route is not null);
     }
 
     private sealed record Subscription(
         [property: JsonPropertyName("pubsubName")] string PubsubName,
         [property: JsonPropertyName("topic")] string Topic,
-        [property: JsonPropertyName("route")] string? Route);
+        [property: JsonPropertyName("route")] string? Route,
+        [property: JsonPropertyName("bulkSubscribe")] BulkOptions? BulkSubscribe = null);
+
+    private sealed record BulkOptions([property: JsonPropertyName("enabled")] bool Enabled);
 }

@@ -10,8 +10,8 @@ namespace Medins.Platform.Hosting.Messaging;
 /// <summary>
 /// Delivers committed outbox events at least once, never while a transaction is open: each event is fanned out
 /// to one delivery row per target, and each target has its own lane that claims its due rows (a lease, so
-/// replicas share the work and a dead relay's claim expires), delivers them with a bounded timeout, and records
-/// each outcome in a short transaction of its own. Every failure counts as an attempt for that target alone,
+/// replicas share the work and a dead relay's claim expires), delivers them in one request per topic with a
+/// bounded timeout, and records that request's outcomes together in a short transaction of its own. Every failure counts as an attempt for that target alone,
 /// with backoff; after the last attempt, or at once when the subscriber drops the event, that target
 /// dead-letters. A slow or absent subscriber holds up only its own lane.
 /// </summary>
@@ -29,8 +29,107 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
         });
     private static readonly Counter Failures = Metrics.CreateCounter("medins_outbox_delivery_failures_total",
         "Failed delivery attempts (timeouts, refusals, 5xx, RETRY, drops), by topic and target.", "topic", "target");
+    private static readonly Histogram BatchSize = Metrics.CreateHistogram("medins_outbox_delivery_batch_size",
+        "Events per delivery request (one topic, one target), by target.", new HistogramConfiguration
+        {
+            LabelNames = ["target"],
+            Buckets = [1, 2, 4, 8, 16, 32, 64, 128, 256],
+        });
     private static readonly Counter DeadLetters = Metrics.CreateCounter("medins_outbox_dead_letters_total",
         "Deliveries given up on (after the last attempt, or at once when dropped), by topic and target.", "topic", "target");
+
+    // The relay's statements, each on an index whatever the outbox holds (OutboxRelayTests EXPLAINs them).
+    private const string Rows = "unnest($2::text[], $3::uuid[], $4::text[], $5::int[], $6::timestamptz[], $7::text[]) AS r(tenant_id, event_id, outcome, attempts, next_at, error)";
+    private const string Open = "d.tenant_id = r.tenant_id AND d.event_id = r.event_id AND d.target = $1 AND d.delivered_at IS NULL AND d.dead_at IS NULL";
+
+    /// <summary>Gives new events a delivery row per target (index outbox_unfanned).</summary>
+    internal const string FanOutSql = """
+        WITH due AS (
+          SELECT tenant_id, event_id, topic, created_at FROM outbox
+          WHERE fanned_out_at IS NULL ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
+        ), deliveries AS (
+          INSERT INTO outbox_delivery (tenant_id, event_id, target, topic, next_attempt_at)
+          SELECT d.tenant_id, d.event_id, t.target, d.topic, d.created_at FROM due d CROSS JOIN unnest($1::text[]) AS t(target)
+          ON CONFLICT DO NOTHING
+        )
+        UPDATE outbox o SET fanned_out_at = $2, delivered_at = CASE WHEN cardinality($1::text[]) = 0 THEN $2 END
+        FROM due d WHERE o.tenant_id = d.tenant_id AND o.event_id = d.event_id
+        """;
+
+    /// <summary>Leases a target's due deliveries (index outbox_delivery_due), with their events (primary key).</summary>
+    internal const string ClaimSql = """
+        WITH claimed AS (
+          UPDATE outbox_delivery d SET claimed_until = $3
+          WHERE (d.tenant_id, d.event_id, d.target) IN (
+            SELECT tenant_id, event_id, target FROM outbox_delivery
+            WHERE target = $1 AND delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $2
+              AND (claimed_until IS NULL OR claimed_until <= $2)
+            ORDER BY next_attempt_at LIMIT $4
+            FOR UPDATE SKIP LOCKED)
+          RETURNING d.tenant_id, d.event_id, d.attempts, d.next_attempt_at
+        )
+        SELECT c.tenant_id, c.event_id, o.topic, o.event_type, o.payload::text, o.created_at, c.attempts
+        FROM claimed c JOIN outbox o ON o.tenant_id = c.tenant_id AND o.event_id = c.event_id
+        ORDER BY c.next_attempt_at
+        """;
+
+    /// <summary>Locks a request's events in key order.</summary>
+    internal const string LockSql = """
+        SELECT 1 FROM outbox o JOIN unnest($1::text[], $2::uuid[]) AS r(tenant_id, event_id)
+          ON o.tenant_id = r.tenant_id AND o.event_id = r.event_id
+        ORDER BY o.tenant_id, o.event_id FOR UPDATE OF o
+        """;
+
+    /// <summary>Each delivery's new state (primary key per row of the request).</summary>
+    internal const string RecordSql = $"""
+        UPDATE outbox_delivery d SET
+          delivered_at = CASE WHEN r.outcome = 'delivered' THEN $8 END,
+          dead_at = CASE WHEN r.outcome = 'dead' THEN $8 END,
+          attempts = CASE WHEN r.outcome = 'deferred' THEN d.attempts ELSE r.attempts END,
+          next_attempt_at = coalesce(r.next_at, d.next_attempt_at),
+          last_error = CASE r.outcome WHEN 'delivered' THEN NULL WHEN 'deferred' THEN d.last_error ELSE r.error END,
+          claimed_until = NULL
+        FROM {Rows}
+        WHERE {Open} AND r.outcome <> 'gone'
+        """;
+
+    /// <summary>Deliveries a target turned out not to want.</summary>
+    internal const string ForgetSql = $"DELETE FROM outbox_delivery d USING {Rows} WHERE {Open} AND r.outcome = 'gone'";
+
+    /// <summary>Dead letters of the request's dead deliveries.</summary>
+    internal const string DeadLetterSql = $"""
+        INSERT INTO dead_letter (tenant_id, event_id, topic, target, payload, attempts, last_error, dead_at)
+        SELECT o.tenant_id, o.event_id, o.topic, $1, o.payload, r.attempts, r.error, $8
+        FROM {Rows} JOIN outbox o ON o.tenant_id = r.tenant_id AND o.event_id = r.event_id
+        WHERE r.outcome = 'dead'
+        ON CONFLICT (tenant_id, event_id, target) DO UPDATE
+          SET attempts = excluded.attempts, last_error = excluded.last_error, dead_at = excluded.dead_at, replayed_at = NULL
+        """;
+
+    /// <summary>Each event's summary: its worst attempt count and last error, and done when no target is owed it.</summary>
+    internal const string SummarySql = """
+        UPDATE outbox o SET
+          attempts = greatest(o.attempts, s.attempts),
+          last_error = coalesce(s.last_error, o.last_error),
+          delivered_at = CASE WHEN s.open = 0 AND s.dead = 0 THEN coalesce(o.delivered_at, $3) END,
+          dead_lettered_at = CASE WHEN s.open = 0 AND s.dead > 0 THEN coalesce(o.dead_lettered_at, $3) END
+        FROM unnest($1::text[], $2::uuid[]) AS r(tenant_id, event_id)
+        CROSS JOIN LATERAL (
+          SELECT count(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL) AS open,
+                 count(*) FILTER (WHERE dead_at IS NOT NULL) AS dead,
+                 coalesce(max(attempts), 0) AS attempts,
+                 max(last_error) FILTER (WHERE delivered_at IS NULL) AS last_error
+          FROM outbox_delivery d WHERE d.tenant_id = r.tenant_id AND d.event_id = r.event_id) s
+        WHERE o.tenant_id = r.tenant_id AND o.event_id = r.event_id
+        """;
+
+    /// <summary>Open deliveries per target (index outbox_delivery_due) and events not yet fanned out (outbox_unfanned).</summary>
+    internal const string BacklogSql = """
+        SELECT t.target,
+               (SELECT count(*) FROM outbox_delivery d WHERE d.target = t.target AND d.delivered_at IS NULL AND d.dead_at IS NULL)
+               + (SELECT count(*) FROM outbox WHERE fanned_out_at IS NULL)
+        FROM unnest($1::text[]) AS t(target)
+        """;
 
     private static readonly TimeSpan BacklogInterval = TimeSpan.FromSeconds(5);
     private readonly Dictionary<string, OutboxSignal> _lanes = transport.Targets.ToDictionary(t => t, _ => new OutboxSignal());
@@ -128,18 +227,7 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
         var now = time.UtcNow();
         var fanned = await db.InSystemScopeAsync(async (conn, tx) =>
         {
-            await using var cmd = new NpgsqlCommand("""
-                WITH due AS (
-                  SELECT tenant_id, event_id, topic, created_at FROM outbox
-                  WHERE fanned_out_at IS NULL ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
-                ), deliveries AS (
-                  INSERT INTO outbox_delivery (tenant_id, event_id, target, topic, next_attempt_at)
-                  SELECT d.tenant_id, d.event_id, t.target, d.topic, d.created_at FROM due d CROSS JOIN unnest($1::text[]) AS t(target)
-                  ON CONFLICT DO NOTHING
-                )
-                UPDATE outbox o SET fanned_out_at = $2, delivered_at = CASE WHEN cardinality($1::text[]) = 0 THEN $2 END
-                FROM due d WHERE o.tenant_id = d.tenant_id AND o.event_id = d.event_id
-                """, conn, tx);
+            await using var cmd = new NpgsqlCommand(FanOutSql, conn, tx);
             cmd.Parameters.Add(new() { Value = targets });
             cmd.Parameters.Add(new() { Value = now });
             cmd.Parameters.Add(new() { Value = Options.BatchSize });
@@ -158,21 +246,7 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
         var now = time.UtcNow();
         var due = await db.InSystemScopeAsync(async (conn, tx) =>
         {
-            await using var claim = new NpgsqlCommand("""
-                WITH claimed AS (
-                  UPDATE outbox_delivery d SET claimed_until = $3
-                  WHERE (d.tenant_id, d.event_id, d.target) IN (
-                    SELECT tenant_id, event_id, target FROM outbox_delivery
-                    WHERE target = $1 AND delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $2
-                      AND (claimed_until IS NULL OR claimed_until <= $2)
-                    ORDER BY next_attempt_at LIMIT $4
-                    FOR UPDATE SKIP LOCKED)
-                  RETURNING d.tenant_id, d.event_id, d.attempts, d.next_attempt_at
-                )
-                SELECT c.tenant_id, c.event_id, o.topic, o.event_type, o.payload::text, o.created_at, c.attempts
-                FROM claimed c JOIN outbox o ON o.tenant_id = c.tenant_id AND o.event_id = c.event_id
-                ORDER BY c.next_attempt_at
-                """, conn, tx);
+            await using var claim = new NpgsqlCommand(ClaimSql, conn, tx);
             claim.Parameters.Add(new() { Value = target });
             claim.Parameters.Add(new() { Value = now });
             claim.Parameters.Add(new() { Value = now + Options.ClaimLease });
@@ -185,118 +259,123 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
             return rows;
         }, ct);
 
-        // Outside any transaction: deliver, then record each outcome on its own.
-        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Options.ConcurrencyPerTarget) },
-            async (e, _) =>
+        // Outside any transaction: one request per topic, then each request's outcomes recorded together.
+        var topics = due.GroupBy(e => e.Topic, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
+        await Parallel.ForEachAsync(topics, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Options.ConcurrencyPerTarget) },
+            async (batch, _) =>
             {
-                var result = await DeliverOneAsync(target, e, ct);
-                await RecordAsync(target, e, result, ct);
+                BatchSize.WithLabels(target).Observe(batch.Count);
+                var results = await DeliverBatchAsync(target, batch, ct);
+                await RecordAsync(target, batch, results, ct);
             });
         return due.Count;
     }
 
-    private async Task<DeliveryResult> DeliverOneAsync(string target, Due e, CancellationToken stoppingToken)
+    private async Task<IReadOnlyList<DeliveryResult>> DeliverBatchAsync(string target, IReadOnlyList<Due> batch, CancellationToken stoppingToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(Options.DeliveryTimeout);
-        var cloudEvent = new CloudEvent(e.Id, service.Name, e.Type, e.Topic, e.Tenant, e.Created, e.Payload);
+        var events = batch.Select(e => new CloudEvent(e.Id, service.Name, e.Type, e.Topic, e.Tenant, e.Created, e.Payload)).ToList();
+        DeliveryResult failed;
         try
         {
-            return await transport.DeliverAsync(target, cloudEvent, timeout.Token);
+            var results = await transport.DeliverBatchAsync(target, events, timeout.Token);
+            if (results.Count == batch.Count) return results;
+            failed = DeliveryResult.Failed($"{target}: {results.Count} results for {batch.Count} events");
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            throw; // our own shutdown: the claim expires and another pass delivers it
+            throw; // our own shutdown: the claims expire and another pass delivers them
         }
         catch (OperationCanceledException)
         {
             // Our timeout, or the HttpClient's own (TaskCanceledException): the subscriber was too slow.
-            return DeliveryResult.Failed($"{target} did not answer within {Options.DeliveryTimeout.TotalSeconds:0.#} s");
+            failed = DeliveryResult.Failed($"{target} did not answer within {Options.DeliveryTimeout.TotalSeconds:0.#} s");
         }
         catch (Exception ex)
         {
-            return DeliveryResult.Failed($"{target}: {ex.GetType().Name}: {ex.Message}");
+            failed = DeliveryResult.Failed($"{target}: {ex.GetType().Name}: {ex.Message}");
         }
+        return [.. batch.Select(_ => failed)];
     }
 
-    private async Task RecordAsync(string target, Due e, DeliveryResult result, CancellationToken ct)
+    /// <summary>
+    /// Records the outcomes of one request in one transaction of set-based statements (one round trip), whatever
+    /// the number of events: each delivery row's new state, dead letters, and each event's summary.
+    /// </summary>
+    private async Task RecordAsync(string target, IReadOnlyList<Due> batch, IReadOnlyList<DeliveryResult> results, CancellationToken ct)
     {
         var now = time.UtcNow();
-        var attempts = e.Attempts + 1;
-        var dead = result.Outcome == DeliveryOutcome.Rejected
-                   || result.Outcome == DeliveryOutcome.Failed && attempts >= Options.MaxAttempts;
-        DateTimeOffset? retryAt = null;
+        var n = batch.Count;
+        var tenants = new string[n];
+        var ids = new Guid[n];
+        var outcomes = new string[n];
+        var attempts = new int[n];
+        var nextAt = new DateTimeOffset?[n];
+        var errors = new string?[n];
+        for (var i = 0; i < n; i++)
+        {
+            var (e, result) = (batch[i], results[i]);
+            tenants[i] = e.Tenant;
+            ids[i] = e.Id;
+            attempts[i] = e.Attempts + 1;
+            var dead = result.Outcome == DeliveryOutcome.Rejected
+                       || result.Outcome == DeliveryOutcome.Failed && attempts[i] >= Options.MaxAttempts;
+            (outcomes[i], nextAt[i], errors[i]) = result.Outcome switch
+            {
+                DeliveryOutcome.Delivered => ("delivered", (DateTimeOffset?)null, (string?)null),
+                DeliveryOutcome.NotSubscribed => ("gone", null, null),
+                DeliveryOutcome.Deferred => ("deferred", result.RetryAt ?? now + Options.PollInterval, null),
+                _ when dead => ("dead", null, result.Error ?? "failed"),
+                _ => ("retry", now + Backoff(attempts[i]), result.Error ?? "failed"),
+            };
+        }
+
         await db.InSystemScopeAsync(async (conn, tx) =>
         {
-            // Lanes finishing deliveries of one event take turns, so the last one sees every other outcome.
-            await Execute(conn, tx, "SELECT 1 FROM outbox WHERE tenant_id = $1 AND event_id = $2 FOR UPDATE", ct, e.Tenant, e.Id);
-            const string open = "tenant_id = $1 AND event_id = $2 AND target = $3 AND delivered_at IS NULL AND dead_at IS NULL";
+            await using var sql = new NpgsqlBatch(conn, tx);
+            // Lanes finishing deliveries of one event take turns (in key order, so two lanes never wait on each
+            // other), so the last one sees every other outcome.
+            sql.BatchCommands.Add(Command(LockSql, tenants, ids));
+            sql.BatchCommands.Add(Command(RecordSql, target, tenants, ids, outcomes, attempts, nextAt, errors, now));
+            sql.BatchCommands.Add(Command(ForgetSql,
+                target, tenants, ids, outcomes, attempts, nextAt, errors));
+            sql.BatchCommands.Add(Command(DeadLetterSql, target, tenants, ids, outcomes, attempts, nextAt, errors, now));
+            sql.BatchCommands.Add(Command(SummarySql, tenants, ids, now));
+            await sql.ExecuteNonQueryAsync(ct);
+            return 0;
+        }, ct);
+
+        for (var i = 0; i < n; i++)
+        {
+            var (e, result) = (batch[i], results[i]);
+            if (nextAt[i] is { } at) NoteRetry(target, at);
             switch (result.Outcome)
             {
                 case DeliveryOutcome.Delivered:
-                    await Execute(conn, tx, $"UPDATE outbox_delivery SET delivered_at = $4, attempts = attempts + 1, claimed_until = NULL, last_error = NULL WHERE {open}",
-                        ct, e.Tenant, e.Id, target, now);
+                    DeliveryLatency.WithLabels(e.Topic).Observe(Math.Max(0, (now - e.Created).TotalSeconds));
                     break;
-                case DeliveryOutcome.NotSubscribed:
-                    await Execute(conn, tx, $"DELETE FROM outbox_delivery WHERE {open}", ct, e.Tenant, e.Id, target);
-                    break;
-                case DeliveryOutcome.Deferred:
-                    retryAt = result.RetryAt ?? now + Options.PollInterval;
-                    await Execute(conn, tx, $"UPDATE outbox_delivery SET next_attempt_at = $4, claimed_until = NULL WHERE {open}",
-                        ct, e.Tenant, e.Id, target, retryAt);
-                    break;
-                case var _ when dead:
-                    await Execute(conn, tx, $"UPDATE outbox_delivery SET dead_at = $4, attempts = $5, last_error = $6, claimed_until = NULL WHERE {open}",
-                        ct, e.Tenant, e.Id, target, now, attempts, result.Error ?? "failed");
-                    await Execute(conn, tx, """
-                        INSERT INTO dead_letter (tenant_id, event_id, topic, target, payload, attempts, last_error, dead_at)
-                        SELECT tenant_id, event_id, topic, $3, payload, $4, $5, $6 FROM outbox WHERE tenant_id = $1 AND event_id = $2
-                        ON CONFLICT (tenant_id, event_id, target) DO UPDATE
-                          SET attempts = excluded.attempts, last_error = excluded.last_error, dead_at = excluded.dead_at, replayed_at = NULL
-                        """, ct, e.Tenant, e.Id, target, attempts, result.Error ?? "failed", now);
-                    break;
-                default:
-                    retryAt = now + Backoff(attempts);
-                    await Execute(conn, tx, $"UPDATE outbox_delivery SET attempts = $4, next_attempt_at = $5, last_error = $6, claimed_until = NULL WHERE {open}",
-                        ct, e.Tenant, e.Id, target, attempts, retryAt, result.Error ?? "failed");
+                case DeliveryOutcome.Failed or DeliveryOutcome.Rejected:
+                    Failures.WithLabels(e.Topic, target).Inc();
+                    if (outcomes[i] == "dead")
+                    {
+                        DeadLetters.WithLabels(e.Topic, target).Inc();
+                        logger.LogError("Event {EventId} on {Topic} dead-lettered for {Target} after {Attempts} attempts: {Error}",
+                            e.Id, e.Topic, target, attempts[i], result.Error);
+                    }
+                    else
+                        logger.LogWarning("Event {EventId} on {Topic} not delivered to {Target} (attempt {Attempts}): {Error}",
+                            e.Id, e.Topic, target, attempts[i], result.Error);
                     break;
             }
-            // The event's summary: its worst attempt count and last error, and done when no target is owed it.
-            await Execute(conn, tx, """
-                UPDATE outbox o SET
-                  attempts = greatest(o.attempts, s.attempts),
-                  last_error = coalesce(s.last_error, o.last_error),
-                  delivered_at = CASE WHEN s.open = 0 AND s.dead = 0 THEN coalesce(o.delivered_at, $3) END,
-                  dead_lettered_at = CASE WHEN s.open = 0 AND s.dead > 0 THEN coalesce(o.dead_lettered_at, $3) END
-                FROM (SELECT count(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL) AS open,
-                             count(*) FILTER (WHERE dead_at IS NOT NULL) AS dead,
-                             coalesce(max(attempts), 0) AS attempts,
-                             max(last_error) FILTER (WHERE delivered_at IS NULL) AS last_error
-                      FROM outbox_delivery WHERE tenant_id = $1 AND event_id = $2) s
-                WHERE o.tenant_id = $1 AND o.event_id = $2
-                """, ct, e.Tenant, e.Id, now);
-            return 0;
-        }, ct);
-        if (retryAt is { } at) NoteRetry(target, at);
-
-        switch (result.Outcome)
-        {
-            case DeliveryOutcome.Delivered:
-                DeliveryLatency.WithLabels(e.Topic).Observe(Math.Max(0, (now - e.Created).TotalSeconds));
-                break;
-            case DeliveryOutcome.Failed or DeliveryOutcome.Rejected:
-                Failures.WithLabels(e.Topic, target).Inc();
-                if (dead)
-                {
-                    DeadLetters.WithLabels(e.Topic, target).Inc();
-                    logger.LogError("Event {EventId} on {Topic} dead-lettered for {Target} after {Attempts} attempts: {Error}",
-                        e.Id, e.Topic, target, attempts, result.Error);
-                }
-                else
-                    logger.LogWarning("Event {EventId} on {Topic} not delivered to {Target} (attempt {Attempts}): {Error}",
-                        e.Id, e.Topic, target, attempts, result.Error);
-                break;
         }
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params object?[] args)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var arg in args) command.Parameters.Add(new NpgsqlParameter { Value = arg ?? DBNull.Value });
+        return command;
     }
 
     /// <summary>Exponential backoff from half a second, capped, with jitter so replicas do not retry in step.</summary>
@@ -312,12 +391,7 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
         var targets = _lanes.Keys.ToArray();
         var backlog = await db.InSystemScopeAsync(async (conn, tx) =>
         {
-            await using var cmd = new NpgsqlCommand("""
-                SELECT t.target,
-                       (SELECT count(*) FROM outbox_delivery d WHERE d.target = t.target AND d.delivered_at IS NULL AND d.dead_at IS NULL)
-                       + (SELECT count(*) FROM outbox WHERE fanned_out_at IS NULL)
-                FROM unnest($1::text[]) AS t(target)
-                """, conn, tx);
+            await using var cmd = new NpgsqlCommand(BacklogSql, conn, tx);
             cmd.Parameters.Add(new() { Value = targets });
             var counts = new Dictionary<string, long>(StringComparer.Ordinal);
             await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -330,11 +404,4 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
 
     /// <summary>The gauge's current value for a target.</summary>
     public static double BacklogGauge(string target) => Backlog.WithLabels(target).Value;
-
-    private static async Task Execute(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct, params object[] args)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn, tx);
-        foreach (var arg in args) cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
 }

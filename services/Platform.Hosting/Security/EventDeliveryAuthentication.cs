@@ -74,6 +74,6 @@ public sealed class EventDeliveryAuthenticator
 /// <summary>Signs what the local transport delivers: the publisher's own assertion over the exact body, for one subscriber.</summary>
 public sealed class EventDeliverySigner(AssertionCodec codec, PlatformServiceInfo service)
 {
-    public string Sign(string subscriber, string tenantId, ReadOnlySpan<byte> body) =>
+    public string Sign(string subscriber, string? tenantId, ReadOnlySpan<byte> body) =>
         codec.Issue(service.Name, service.Name, subscriber, tenantId, Scopes.Service, [], AssertionCodec.Digest(body));
 }

@@ -25,9 +25,9 @@ public sealed record ClaimedOrder(OrderRow Order, bool Created);
 
 /// <summary>
 /// The counters' reads and writes. Every write is a relative single-statement upsert, so concurrent events never
-/// lose an increment. An event claims (locks) its order row, then sends all its writes in one batch that locks its
-/// village's counter row before the rows behind it, so two events of one village queue there instead of
-/// deadlocking.
+/// lose an increment. A batch of events claims (locks) its order rows in order id order, then writes the summed
+/// counters once (<see cref="CounterTotals"/>), village rows before the rows behind them, each in key order, so two
+/// batches of one village queue there instead of deadlocking.
 /// </summary>
 public static class CounterStore
 {
@@ -111,11 +111,12 @@ public static class CounterStore
 }
 
 /// <summary>
-/// One event's writes, sent in one round trip. The caller adds them village counters first; each add is a relative
-/// upsert. <see cref="Lines"/> keeps the order's net lines in memory, so people per category and per fund change
-/// exactly when a net line turns positive or nil.
+/// One event's writes to its order, sent in one round trip; its counter deltas go to <paramref name="totals"/>, written
+/// once for the batch. <see cref="Lines"/> keeps the order's net lines in memory, so people per category and per fund
+/// change exactly when a net line turns positive or nil.
 /// </summary>
-public sealed class CounterWrites(string tenantId, DateTimeOffset now, Dictionary<(string Fund, string Category), long> orderLines)
+public sealed class CounterWrites(string tenantId, DateTimeOffset now, Dictionary<(string Fund, string Category), long> orderLines,
+    CounterTotals totals)
 {
     private readonly List<NpgsqlBatchCommand> _commands = [];
 
@@ -132,39 +133,13 @@ public sealed class CounterWrites(string tenantId, DateTimeOffset now, Dictionar
             Nullable(order.PaidEventId, NpgsqlDbType.Uuid), now);
     }
 
-    /// <summary>The village's counters, then each breakdown in key order.</summary>
+    /// <summary>The village's counters and each breakdown.</summary>
     public void Counts(int coverageYear, string villageCode, CountDelta village,
         IEnumerable<(string Dimension, string Value, CountDelta Delta)> breakdowns)
     {
-        Add("""
-            INSERT INTO village_counters (tenant_id, coverage_year, village_code, enrolled_count, paid_count, zero_contribution_count,
-              refunded_count, collected_amount_fen, differential_refund_count, subsidy_amount_fen, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-            ON CONFLICT (tenant_id, coverage_year, village_code) DO UPDATE SET
-              enrolled_count = village_counters.enrolled_count + EXCLUDED.enrolled_count,
-              paid_count = village_counters.paid_count + EXCLUDED.paid_count,
-              zero_contribution_count = village_counters.zero_contribution_count + EXCLUDED.zero_contribution_count,
-              refunded_count = village_counters.refunded_count + EXCLUDED.refunded_count,
-              collected_amount_fen = village_counters.collected_amount_fen + EXCLUDED.collected_amount_fen,
-              differential_refund_count = village_counters.differential_refund_count + EXCLUDED.differential_refund_count,
-              subsidy_amount_fen = village_counters.subsidy_amount_fen + EXCLUDED.subsidy_amount_fen,
-              updated_at = EXCLUDED.updated_at
-            """, tenantId, coverageYear, villageCode, village.Enrolled, village.Paid, village.ZeroContribution, village.Refunded,
-            village.CollectedFen, village.DifferentialRefunds, village.SubsidyFen, now);
-        foreach (var (dimension, value, delta) in breakdowns.OrderBy(b => b.Dimension, StringComparer.Ordinal).ThenBy(b => b.Value, StringComparer.Ordinal))
-            Add("""
-                INSERT INTO village_breakdown_counters (tenant_id, coverage_year, village_code, dimension, value, enrolled_count,
-                  paid_count, zero_contribution_count, refunded_count, collected_amount_fen, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                ON CONFLICT (tenant_id, coverage_year, village_code, dimension, value) DO UPDATE SET
-                  enrolled_count = village_breakdown_counters.enrolled_count + EXCLUDED.enrolled_count,
-                  paid_count = village_breakdown_counters.paid_count + EXCLUDED.paid_count,
-                  zero_contribution_count = village_breakdown_counters.zero_contribution_count + EXCLUDED.zero_contribution_count,
-                  refunded_count = village_breakdown_counters.refunded_count + EXCLUDED.refunded_count,
-                  collected_amount_fen = village_breakdown_counters.collected_amount_fen + EXCLUDED.collected_amount_fen,
-                  updated_at = EXCLUDED.updated_at
-                """, tenantId, coverageYear, villageCode, dimension, value, delta.Enrolled, delta.Paid, delta.ZeroContribution,
-                delta.Refunded, delta.CollectedFen, now);
+        totals.Village(tenantId, coverageYear, villageCode, village, now);
+        foreach (var (dimension, value, delta) in breakdowns)
+            totals.Breakdown(tenantId, coverageYear, villageCode, dimension, value, delta, now);
     }
 
     /// <summary>
@@ -185,26 +160,11 @@ public sealed class CounterWrites(string tenantId, DateTimeOffset now, Dictionar
                     INSERT INTO order_subsidy_lines (tenant_id, order_id, funding_source, category, amount_fen) VALUES ($1, $2, $3, $4, $5)
                     ON CONFLICT (tenant_id, order_id, funding_source, category) DO UPDATE SET amount_fen = order_subsidy_lines.amount_fen + EXCLUDED.amount_fen
                     """, tenantId, orderId, line.FundingSource, line.Category, line.AmountFen);
-                Add("""
-                    INSERT INTO settlement_counters (tenant_id, coverage_year, village_code, funding_source, category, people_count,
-                      amount_fen, description, updated_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                    ON CONFLICT (tenant_id, coverage_year, village_code, funding_source, category) DO UPDATE SET
-                      people_count = settlement_counters.people_count + EXCLUDED.people_count,
-                      amount_fen = settlement_counters.amount_fen + EXCLUDED.amount_fen,
-                      description = CASE WHEN EXCLUDED.description = '' THEN settlement_counters.description ELSE EXCLUDED.description END,
-                      updated_at = EXCLUDED.updated_at
-                    """, tenantId, coverageYear, villageCode, line.FundingSource, line.Category,
+                totals.Line(tenantId, coverageYear, villageCode, line.FundingSource, line.Category,
                     Enrolments.PeopleChange(before, before + line.AmountFen), line.AmountFen, line.Description, now);
             }
             var change = Enrolments.PeopleChange(fundBefore, fundBefore + fund.Sum(l => l.AmountFen));
-            if (change != 0)
-                Add("""
-                    INSERT INTO settlement_fund_counters (tenant_id, coverage_year, village_code, funding_source, people_count, updated_at)
-                    VALUES ($1, $2, $3, $4, $5, $6)
-                    ON CONFLICT (tenant_id, coverage_year, village_code, funding_source) DO UPDATE SET
-                      people_count = settlement_fund_counters.people_count + EXCLUDED.people_count, updated_at = EXCLUDED.updated_at
-                    """, tenantId, coverageYear, villageCode, fund.Key, change, now);
+            if (change != 0) totals.Fund(tenantId, coverageYear, villageCode, fund.Key, change, now);
         }
     }
 

@@ -9,13 +9,13 @@ namespace Medins.QuotaTracking.Events;
 /// <summary>
 /// Applies payments and refunds to the counters through the order they belong to, inside the event's inbox
 /// transaction: a refund undoes exactly what its payment counted, and one that arrives first waits for it. An event
-/// costs a claim of its order row and one batch of writes.
+/// costs a claim of its order row and one batch of order writes; its counter deltas join the batch's totals.
 /// </summary>
 public sealed class ContributionLedger(RulesCache rules, TimeProvider time, ILogger<ContributionLedger> logger)
 {
     /// <summary>Counts a settled contribution; false when the order was already counted (a second payment event).</summary>
     public async Task<bool> PayAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, Guid eventId, ContributionPaid paid,
-        CancellationToken ct)
+        CounterTotals totals, CancellationToken ct)
     {
         var now = time.GetUtcNow().ToUniversalTime();
         var (claimed, created) = await CounterStore.ClaimOrderAsync(conn, tx, tenantId, paid.OrderId, now, ct);
@@ -36,7 +36,7 @@ public sealed class ContributionLedger(RulesCache rules, TimeProvider time, ILog
             CounterDimensions.ChannelKey(paid.Channel), paid.PersonalAmountFen,
             Enrolments.KeyGroupsOf(tenantRules, lines.Select(l => l.Category), paid.PersonGroup), eventId);
 
-        var writes = new CounterWrites(tenantId, now, []);
+        var writes = new CounterWrites(tenantId, now, [], totals);
         var delta = Enrolments.Payment(paid.PersonalAmountFen, subsidy);
         writes.Counts(order.CoverageYear, order.VillageCode, delta, Breakdowns(order, delta));
         writes.Lines(order.OrderId, order.CoverageYear, order.VillageCode, lines);
@@ -54,7 +54,7 @@ public sealed class ContributionLedger(RulesCache rules, TimeProvider time, ILog
 
     /// <summary>Applies a refund, or stores it to wait for its payment.</summary>
     public async Task RefundAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, Guid eventId, ContributionRefunded refunded,
-        CancellationToken ct)
+        CounterTotals totals, CancellationToken ct)
     {
         var now = time.GetUtcNow().ToUniversalTime();
         var (order, _) = await CounterStore.ClaimOrderAsync(conn, tx, tenantId, refunded.OrderId, now, ct);
@@ -75,7 +75,7 @@ public sealed class ContributionLedger(RulesCache rules, TimeProvider time, ILog
             logger.LogInformation("Refund {RefundKey} of order {OrderId} waits for its payment", refund.RefundKey, refund.OrderId);
             return;
         }
-        var writes = new CounterWrites(tenantId, now, await CounterStore.OrderLinesAsync(conn, tx, tenantId, order.OrderId, ct));
+        var writes = new CounterWrites(tenantId, now, await CounterStore.OrderLinesAsync(conn, tx, tenantId, order.OrderId, ct), totals);
         var changed = Refund(writes, order, refund, await rules.GetAsync(conn, tx, tenantId, order.CoverageYear, ct));
         if (!ReferenceEquals(changed, order)) writes.SaveOrder(changed, personalFen: null);
         await writes.ExecuteAsync(conn, tx, ct);
