@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dapr.Client;
+using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -81,6 +82,7 @@ public sealed class DaprEventTransport(DaprClient dapr, IOptions<EventOptions> o
 
     public async Task<DeliveryResult> DeliverAsync(string target, CloudEvent cloudEvent, CancellationToken ct)
     {
+        RemoteCallGuard.EnsureNoTransaction("publish " + cloudEvent.Topic);
         try
         {
             await dapr.PublishByteEventAsync(options.Value.PubSubName, cloudEvent.Topic, cloudEvent.ToJsonBytes(),
@@ -111,6 +113,7 @@ public sealed class LocalEventTransport(HttpClient http, IOptions<EventOptions> 
 
     public async Task<DeliveryResult> DeliverAsync(string target, CloudEvent cloudEvent, CancellationToken ct)
     {
+        RemoteCallGuard.EnsureNoTransaction($"deliver {cloudEvent.Topic} to {target}");
         if (!options.Value.Subscribers.TryGetValue(target, out var baseAddress))
             return DeliveryResult.Failed($"unknown subscriber '{target}'");
 
