@@ -14,11 +14,21 @@ using Prometheus;
 namespace Medins.Platform.Hosting.Messaging;
 
 /// <summary>An event as a consumer sees it: the CloudEvent's id and tenant, and the decoded protobuf message.</summary>
-public sealed record InboundEvent<TEvent>(Guid Id, string TenantId, string Topic, TEvent Data) where TEvent : IMessage<TEvent>;
+public sealed record InboundEvent<TEvent>(Guid Id, string TenantId, string Topic, TEvent Data) where TEvent : IMessage<TEvent>
+{
+    /// <summary>What the handler's <see cref="IEventHandler{TEvent}.PrepareAsync"/> fetched before the transaction.</summary>
+    public object? Prepared { get; init; }
+}
 
 /// <summary>Applies one event inside the inbox transaction, so its effects commit exactly once.</summary>
 public interface IEventHandler<TEvent> where TEvent : IMessage<TEvent>
 {
+    /// <summary>
+    /// Fetches what the handler needs from other services before the inbox transaction opens (no remote call may run
+    /// inside it); the result reaches <see cref="HandleAsync"/> as <see cref="InboundEvent{TEvent}.Prepared"/>.
+    /// </summary>
+    Task<object?> PrepareAsync(InboundEvent<TEvent> evt, CancellationToken ct) => Task.FromResult<object?>(null);
+
     Task HandleAsync(InboundEvent<TEvent> evt, NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct);
 }
 
@@ -64,6 +74,8 @@ public static class EventSubscriptions
                 return Results.Ok(new { status = "DROP" });
             }
             tenantContext.UseTenant(tenant, "event:" + topic);
+            var inbound = new InboundEvent<TEvent>(eventId, tenant, topic, data);
+            inbound = inbound with { Prepared = await handler.PrepareAsync(inbound, ct) };
 
             var applied = await db.InTenantAsync(tenant, async (conn, tx) =>
             {
@@ -76,7 +88,7 @@ public static class EventSubscriptions
                     claim.Parameters.Add(new() { Value = time.UtcNow() });
                     if (await claim.ExecuteNonQueryAsync(ct) == 0) return false;
                 }
-                await handler.HandleAsync(new InboundEvent<TEvent>(eventId, tenant, topic, data), conn, tx, ct);
+                await handler.HandleAsync(inbound, conn, tx, ct);
                 return true;
             }, ct);
             Consumed.WithLabels(topic, applied ? "applied" : "duplicate").Inc();
