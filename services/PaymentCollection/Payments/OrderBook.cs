@@ -1,11 +1,11 @@
+using System.Runtime.ExceptionServices;
 using Medins.Payment.V1;
 using Medins.PaymentCollection.Data;
 using Medins.PaymentCollection.Domain;
 using Medins.PaymentCollection.Upstream;
 using Medins.Platform.Hosting;
-using Medins.Platform.Hosting.Messaging;
-using System.Runtime.ExceptionServices;
 using Medins.Platform.Hosting.Data;
+using Medins.Platform.Hosting.Messaging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
