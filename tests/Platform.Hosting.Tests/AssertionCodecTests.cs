@@ -99,4 +99,63 @@ public sealed class AssertionCodecTests
         Assert.True(verifier.Validate(next, "identity-registry").IsValid);
         Assert.Equal(AssertionReasons.UnknownKey, IdentityRegistry.Validate(next, "identity-registry").Reason);
     }
+
+    [Fact]
+    public void IssueReusable_SameKeyWithinHalfLifetime_ReturnsTheSameValidToken()
+    {
+        var signer = Signer(PaymentKey, "pc-1");
+        var first = signer.IssueReusable("payment-collection", "payment-collection", "identity-registry", "cq-lidu", Scopes.Service);
+
+        _time.Advance(TimeSpan.FromSeconds(59));
+        var second = signer.IssueReusable("payment-collection", "payment-collection", "identity-registry", "cq-lidu", Scopes.Service);
+
+        Assert.Equal(first, second);
+        Assert.True(IdentityRegistry.Validate(second, "identity-registry").IsValid);
+    }
+
+    [Fact]
+    public void IssueReusable_PastHalfLifetime_SignsAFreshToken()
+    {
+        var signer = Signer(PaymentKey, "pc-1");
+        var first = signer.IssueReusable("payment-collection", "payment-collection", "identity-registry", "cq-lidu", Scopes.Service);
+
+        _time.Advance(TimeSpan.FromSeconds(61));
+        var second = signer.IssueReusable("payment-collection", "payment-collection", "identity-registry", "cq-lidu", Scopes.Service);
+
+        Assert.NotEqual(first, second);
+        Assert.Equal(_time.GetUtcNow().ToUnixTimeSeconds(), IdentityRegistry.Validate(second, "identity-registry").Assertion!.IssuedAt.ToUnixTimeSeconds());
+    }
+
+    [Fact]
+    public void IssueReusable_OtherTenantScopeOrAudience_GetsItsOwnToken()
+    {
+        var signer = Signer(PaymentKey, "pc-1");
+        string Issue(string audience, string? tenant, string scope) =>
+            signer.IssueReusable("payment-collection", "payment-collection", audience, tenant, scope);
+
+        var tokens = new[]
+        {
+            Issue("identity-registry", "cq-lidu", Scopes.Service),
+            Issue("identity-registry", "cq-gaoyang", Scopes.Service),
+            Issue("identity-registry", null, Scopes.City),
+            Issue("contribution-calculation", "cq-lidu", Scopes.Service),
+        };
+
+        Assert.Equal(tokens.Length, tokens.Distinct().Count());
+        var lidu = IdentityRegistry.Validate(tokens[0], "identity-registry").Assertion!;
+        var gaoyang = IdentityRegistry.Validate(tokens[1], "identity-registry").Assertion!;
+        Assert.Equal(("cq-lidu", "cq-gaoyang"), (lidu.TenantId, gaoyang.TenantId));
+    }
+
+    [Fact]
+    public async Task IssueReusable_ConcurrentCallers_AllGetValidTokens()
+    {
+        var signer = Signer(PaymentKey, "pc-1");
+
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => Task.Run(() =>
+            signer.IssueReusable("payment-collection", "payment-collection", "identity-registry", $"tenant-{i % 4}", Scopes.Service))));
+
+        Assert.All(tokens, t => Assert.True(IdentityRegistry.Validate(t, "identity-registry").IsValid));
+        Assert.Equal(4, tokens.Select(t => IdentityRegistry.Validate(t, "identity-registry").Assertion!.TenantId).Distinct().Count());
+    }
 }

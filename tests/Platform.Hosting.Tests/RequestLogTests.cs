@@ -65,4 +65,42 @@ public sealed class RequestLogTests : IAsyncLifetime
         Assert.Single(answers.Select(a => a.Value).Distinct());
         Assert.Equal(1, _executions);
     }
+
+    private Task<StringValue?> PreCheck(string requestId, string content) =>
+        _log.TryGetAnswerAsync(_platform, "cq-lidu", "Test", requestId, new StringValue { Value = content }, StringValue.Parser,
+            CancellationToken.None);
+
+    [Fact]
+    public async Task TryGetAnswer_BeforeAndAfterFirstCall_NullThenTheStoredAnswer()
+    {
+        var before = await PreCheck("r-4", "pay 380");
+        var first = await Call("r-4", "pay 380");
+        var after = await PreCheck("r-4", "pay 380");
+
+        Assert.Null(before);
+        Assert.Equal(first.Value, after!.Value);
+        Assert.Equal(1, _executions);
+    }
+
+    [Fact]
+    public async Task TryGetAnswer_OtherContent_FailedPreconditionRequestIdReused()
+    {
+        await Call("r-5", "pay 380");
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => PreCheck("r-5", "pay 755"));
+
+        Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
+        Assert.Equal("REQUEST_ID_REUSED", RpcErrors.ReasonOf(ex));
+    }
+
+    [Fact]
+    public async Task TryGetAnswer_OtherTenantsAnswer_NotSeen()
+    {
+        await Call("r-6", "pay 380");
+
+        var other = await _log.TryGetAnswerAsync(_platform, "cq-gaoyang", "Test", "r-6", new StringValue { Value = "pay 380" },
+            StringValue.Parser, CancellationToken.None);
+
+        Assert.Null(other);
+    }
 }

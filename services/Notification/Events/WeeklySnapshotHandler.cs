@@ -17,11 +17,18 @@ public sealed class WeeklySnapshotHandler(QuotaBulletins bulletins, OfficialAler
 {
     private const int LaggingVillagesNamed = 3;
 
+    /// <summary>The bulletin is asked for before the inbox transaction opens: no remote call runs inside one.</summary>
+    public async Task<object?> PrepareAsync(InboundEvent<QuotaWeeklySnapshotTaken> evt, CancellationToken ct) =>
+        evt.TenantId == evt.Data.TenantId || evt.Data.TenantId.Length == 0
+            ? await bulletins.WeeklyAsync(evt.TenantId, evt.Data.CoverageYear, evt.Data.SnapshotDate, ct)
+            : null;
+
     public async Task HandleAsync(InboundEvent<QuotaWeeklySnapshotTaken> evt, NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
     {
         var taken = evt.Data;
         if (!alerts.SameTenant(evt.Topic, evt.Id, evt.TenantId, taken.TenantId)) return;
-        var bulletin = await bulletins.WeeklyAsync(evt.TenantId, taken.CoverageYear, taken.SnapshotDate, ct);
+        var bulletin = evt.Prepared as GetWeeklyBulletinResponse
+            ?? throw new InvalidOperationException($"The bulletin of event {evt.Id} was not fetched before its transaction.");
         foreach (var township in bulletin.Townships)
             await alerts.SendAsync(conn, tx, evt.TenantId, township.TownshipCode, OfficialRoles.TownshipLeader, TemplateKeys.WeeklyBulletin,
                 Values(bulletin, township), evt.Id, ct);

@@ -52,42 +52,147 @@ public static class PaymentOrderStore
     public static async Task<TransactionHome> TransactionHomeAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, string channelTransactionId, CancellationToken ct)
     {
-        var holders = new List<PaymentOrder>();
-        await using (var cmd = Command(conn, tx, $"""
-            SELECT {OrderColumns} FROM payment_orders
-            WHERE tenant_id = $1 AND channel_transaction_id = $2 AND state IN ('paid', 'refund_requested', 'refunded')
-            ORDER BY order_id
-            """, tenantId, channelTransactionId))
+        await using var batch = new NpgsqlBatch(conn, tx)
         {
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) holders.Add(ReadOrder(reader));
-        }
-        await using var item = Command(conn, tx, """
-            SELECT review_id, order_id, amount_fen FROM payment_reviews
-            WHERE tenant_id = $1 AND channel_transaction_id = $2 AND carries_money
-              AND (resolution IS NULL OR resolution = 'returned_to_payer')
-            ORDER BY created_at, review_id
-            LIMIT 1
-            """, tenantId, channelTransactionId);
-        await using var r = await item.ExecuteReaderAsync(ct);
-        return new TransactionHome(holders, await r.ReadAsync(ct) ? (r.GetGuid(0), r.GetGuid(1), r.GetInt64(2)) : null);
+            BatchCommands =
+            {
+                BatchCommand(HoldingOrdersSql, tenantId, channelTransactionId),
+                BatchCommand(CarryingItemSql, tenantId, channelTransactionId),
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        return await ReadHomeAsync(reader, ct);
     }
+
+    private static readonly string HoldingOrdersSql = $"""
+        SELECT {OrderColumns} FROM payment_orders
+        WHERE tenant_id = $1 AND channel_transaction_id = $2 AND state IN ('paid', 'refund_requested', 'refunded')
+        ORDER BY order_id
+        """;
+
+    private const string CarryingItemSql = """
+        SELECT review_id, order_id, amount_fen FROM payment_reviews
+        WHERE tenant_id = $1 AND channel_transaction_id = $2 AND carries_money
+          AND (resolution IS NULL OR resolution = 'returned_to_payer')
+        ORDER BY created_at, review_id
+        LIMIT 1
+        """;
+
+    /// <summary>Reads the two result sets of the transaction home, leaving the reader on the second.</summary>
+    private static async Task<TransactionHome> ReadHomeAsync(NpgsqlDataReader reader, CancellationToken ct)
+    {
+        var holders = new List<PaymentOrder>();
+        while (await reader.ReadAsync(ct)) holders.Add(ReadOrder(reader));
+        await reader.NextResultAsync(ct);
+        return new TransactionHome(holders,
+            await reader.ReadAsync(ct) ? (reader.GetGuid(0), reader.GetGuid(1), reader.GetInt64(2)) : null);
+    }
+
+    /// <summary>What a notice is decided on, read under its transaction lock; see <see cref="LockTransactionAndReadAsync"/>.</summary>
+    public sealed record NoticeContext(TransactionHome Home, bool HasOpenZeroAmountReview, PaymentOrder? Order);
+
+    /// <summary>
+    /// In one round trip: the transaction lock (<see cref="LockTransactionAsync"/>), where its money is
+    /// (<see cref="TransactionHomeAsync"/>), whether 0-fen review items of it are open (so a confirmation closes them
+    /// only when there are some), and the person order the notice names (unlocked; null for a household order or none).
+    /// Each read is a statement of its own after the lock, so it sees what the lock's last holder committed.
+    /// </summary>
+    public static async Task<NoticeContext> LockTransactionAndReadAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        string tenantId, string channelTransactionId, Guid orderId, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(conn, tx)
+        {
+            BatchCommands =
+            {
+                BatchCommand("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended($1, 0))",
+                    $"payment_collection|txn|{tenantId}|{channelTransactionId}"),
+                BatchCommand(HoldingOrdersSql, tenantId, channelTransactionId),
+                BatchCommand(CarryingItemSql, tenantId, channelTransactionId),
+                BatchCommand("""
+                    SELECT EXISTS (SELECT 1 FROM payment_reviews
+                                   WHERE tenant_id = $1 AND channel_transaction_id = $2 AND amount_fen = 0
+                                     AND resolved_at IS NULL)
+                    """, tenantId, channelTransactionId),
+                BatchCommand(FindOrderSql(forUpdate: false), tenantId, orderId),
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        await reader.NextResultAsync(ct);
+        var home = await ReadHomeAsync(reader, ct);
+        await reader.NextResultAsync(ct);
+        await reader.ReadAsync(ct);
+        var openZero = reader.GetBoolean(0);
+        await reader.NextResultAsync(ct);
+        var order = await reader.ReadAsync(ct) ? ReadOrder(reader) : null;
+        return new NoticeContext(home, openZero, order);
+    }
+
+    /// <summary>
+    /// In one round trip: the person-year lock, the order locked for update, and whether another of her orders
+    /// settled the year (each a statement of its own after the lock).
+    /// </summary>
+    public static async Task<(PaymentOrder Order, bool SettledElsewhere)> LockCoverageYearAndOrderAsync(NpgsqlConnection conn,
+        NpgsqlTransaction tx, string tenantId, PaymentOrder order, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(conn, tx);
+        AddLockAndSettledCheck(batch, tenantId, order.ResidentId, order.CoverageYear, order.OrderId);
+        batch.BatchCommands.Insert(1, BatchCommand(FindOrderSql(forUpdate: true), tenantId, order.OrderId));
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        await reader.NextResultAsync(ct);
+        var locked = await reader.ReadAsync(ct) ? ReadOrder(reader)
+            : throw new InvalidOperationException($"Payment order {order.OrderId} vanished under its person-year lock.");
+        await reader.NextResultAsync(ct);
+        await reader.ReadAsync(ct);
+        return (locked, reader.GetBoolean(0));
+    }
+
+    private const string SettledSql = """
+        SELECT EXISTS (SELECT 1 FROM payment_orders
+                       WHERE tenant_id = $1 AND resident_id = $2 AND coverage_year = $3
+                         AND state IN ('paid', 'refund_requested') AND order_id IS DISTINCT FROM $4)
+        """;
 
     public static async Task<bool> CoverageYearSettledAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         string residentId, int coverageYear, Guid? excludingOrderId, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
-            SELECT EXISTS (SELECT 1 FROM payment_orders
-                           WHERE tenant_id = $1 AND resident_id = $2 AND coverage_year = $3
-                             AND state IN ('paid', 'refund_requested') AND order_id IS DISTINCT FROM $4)
-            """, tenantId, residentId, coverageYear, Nullable(excludingOrderId, NpgsqlDbType.Uuid));
+        await using var cmd = Command(conn, tx, SettledSql, tenantId, residentId, coverageYear, Nullable(excludingOrderId, NpgsqlDbType.Uuid));
         return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>
+    /// Adds the person-year lock (see <see cref="LockCoverageYearAsync"/>) and then the settled check to a batch: one
+    /// round trip, and the check is a statement of its own, so its snapshot sees what the lock's last holder committed.
+    /// </summary>
+    public static void AddLockAndSettledCheck(NpgsqlBatch batch, string tenantId, string residentId, int coverageYear,
+        Guid? excludingOrderId = null)
+    {
+        batch.BatchCommands.Add(BatchCommand("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended($1, 0))",
+            $"payment_collection|{tenantId}|{residentId}|{coverageYear}"));
+        batch.BatchCommands.Add(BatchCommand(SettledSql, tenantId, residentId, coverageYear,
+            Nullable(excludingOrderId, NpgsqlDbType.Uuid)));
+    }
+
+    /// <summary>Reads the settled check of <see cref="AddLockAndSettledCheck"/>: the batch's one boolean result.</summary>
+    public static async Task<bool> ReadSettledAsync(NpgsqlDataReader reader, CancellationToken ct)
+    {
+        bool? settled = null;
+        do
+        {
+            if (reader.FieldCount == 1 && reader.GetFieldType(0) == typeof(bool) && await reader.ReadAsync(ct))
+                settled = reader.GetBoolean(0);
+        } while (await reader.NextResultAsync(ct));
+        return settled ?? throw new InvalidOperationException("The batch carried no settled check.");
     }
 
     public static async Task InsertOrderAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         PaymentOrder order, string quoteJson, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var batch = new NpgsqlBatch(conn, tx) { BatchCommands = { InsertOrderCommand(tenantId, order, quoteJson) } };
+        await batch.ExecuteNonQueryAsync(ct);
+    }
+
+    public static NpgsqlBatchCommand InsertOrderCommand(string tenantId, PaymentOrder order, string quoteJson) =>
+        BatchCommand("""
             INSERT INTO payment_orders (tenant_id, order_id, resident_id, village_code, coverage_year, tier, channel, state,
               personal_amount_fen, subsidy_amount_fen, policy_id, policy_version, quote, benefit_start, benefit_end,
               channel_transaction_id, created_at, paid_at, expires_at, subsidy_lines, person_group, household_id,
@@ -103,8 +208,6 @@ public static class PaymentOrderStore
             SubsidyLineJson.Parameter(order.SubsidyLines),
             order.PersonGroup, Nullable(order.HouseholdId, NpgsqlDbType.Text), Nullable(order.HouseholdOrderId, NpgsqlDbType.Uuid),
             Nullable(order.ReceiptNumber, NpgsqlDbType.Text), Nullable(order.AgentId, NpgsqlDbType.Text));
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
 
     /// <summary>A fresh receipt number (票据号) for a payment of <paramref name="coverageYear"/>: the year, then a
     /// city-wide serial.</summary>
@@ -120,12 +223,22 @@ public static class PaymentOrderStore
     public static async Task UpdateOrderAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         PaymentOrder order, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
-            UPDATE payment_orders SET state = $3, channel_transaction_id = $4, paid_at = $5, receipt_number = $6
-            WHERE tenant_id = $1 AND order_id = $2
-            """, tenantId, order.OrderId, StateCode(order.State), Nullable(order.ChannelTransactionId, NpgsqlDbType.Text),
-            Nullable(order.PaidAt, NpgsqlDbType.TimestampTz), Nullable(order.ReceiptNumber, NpgsqlDbType.Text));
-        if (await cmd.ExecuteNonQueryAsync(ct) != 1)
+        var update = UpdateOrderCommand(tenantId, order);
+        await using var batch = new NpgsqlBatch(conn, tx) { BatchCommands = { update } };
+        await batch.ExecuteNonQueryAsync(ct);
+        EnsureUpdated(update, order);
+    }
+
+    /// <summary>The update of <see cref="UpdateOrderAsync"/>, for a batch; check it with <see cref="EnsureUpdated"/>.</summary>
+    public static NpgsqlBatchCommand UpdateOrderCommand(string tenantId, PaymentOrder order) => BatchCommand("""
+        UPDATE payment_orders SET state = $3, channel_transaction_id = $4, paid_at = $5, receipt_number = $6
+        WHERE tenant_id = $1 AND order_id = $2
+        """, tenantId, order.OrderId, StateCode(order.State), Nullable(order.ChannelTransactionId, NpgsqlDbType.Text),
+        Nullable(order.PaidAt, NpgsqlDbType.TimestampTz), Nullable(order.ReceiptNumber, NpgsqlDbType.Text));
+
+    public static void EnsureUpdated(NpgsqlBatchCommand update, PaymentOrder order)
+    {
+        if (update.RecordsAffected != 1)
             throw new InvalidOperationException($"Payment order {order.OrderId} vanished during its update.");
     }
 
@@ -142,12 +255,14 @@ public static class PaymentOrderStore
             throw new InvalidOperationException($"Payment order {order.OrderId} vanished during its update.");
     }
 
+    private static string FindOrderSql(bool forUpdate) => $"""
+        SELECT {OrderColumns} FROM payment_orders WHERE tenant_id = $1 AND order_id = $2 {(forUpdate ? "FOR UPDATE" : "")}
+        """;
+
     public static async Task<PaymentOrder?> FindOrderAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         Guid orderId, bool forUpdate, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, $"""
-            SELECT {OrderColumns} FROM payment_orders WHERE tenant_id = $1 AND order_id = $2 {(forUpdate ? "FOR UPDATE" : "")}
-            """, tenantId, orderId);
+        await using var cmd = Command(conn, tx, FindOrderSql(forUpdate), tenantId, orderId);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? ReadOrder(reader) : null;
     }
@@ -203,16 +318,26 @@ public static class PaymentOrderStore
         Guid orderId, string? channel, string? channelTransactionId, long amountFen, DateTimeOffset? reportedPaidAt,
         DateTimeOffset receivedAt, string outcome, CancellationToken ct)
     {
+        var (confirmationId, insert) = RecordConfirmationCommand(tenantId, orderId, channel, channelTransactionId, amountFen,
+            reportedPaidAt, receivedAt, outcome);
+        await using var batch = new NpgsqlBatch(conn, tx) { BatchCommands = { insert } };
+        await batch.ExecuteNonQueryAsync(ct);
+        return confirmationId;
+    }
+
+    /// <summary>The insert of <see cref="RecordConfirmationAsync"/>, for a batch, with the confirmation's id.</summary>
+    public static (Guid ConfirmationId, NpgsqlBatchCommand Insert) RecordConfirmationCommand(string tenantId, Guid orderId,
+        string? channel, string? channelTransactionId, long amountFen, DateTimeOffset? reportedPaidAt,
+        DateTimeOffset receivedAt, string outcome)
+    {
         var confirmationId = Guid.CreateVersion7(receivedAt);
-        await using var cmd = Command(conn, tx, """
+        return (confirmationId, BatchCommand("""
             INSERT INTO payment_confirmations (tenant_id, confirmation_id, order_id, channel, channel_transaction_id,
               amount_fen, reported_paid_at, received_at, outcome)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
             """, tenantId, confirmationId, orderId, Nullable(channel, NpgsqlDbType.Text),
             Nullable(channelTransactionId, NpgsqlDbType.Text), amountFen, Nullable(reportedPaidAt, NpgsqlDbType.TimestampTz),
-            receivedAt, outcome);
-        await cmd.ExecuteNonQueryAsync(ct);
-        return confirmationId;
+            receivedAt, outcome));
     }
 
     /// <summary>
@@ -224,15 +349,27 @@ public static class PaymentOrderStore
         Guid confirmationId, Guid orderId, string channelTransactionId, long amountFen, string reason, string detail,
         bool carriesMoney, DateTimeOffset createdAt, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
-            INSERT INTO payment_reviews (tenant_id, review_id, confirmation_id, order_id, channel_transaction_id, amount_fen,
-              reason, detail, created_at, carries_money)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-            ON CONFLICT (tenant_id, order_id, channel_transaction_id, reason) DO NOTHING
-            """, tenantId, Guid.CreateVersion7(createdAt), confirmationId, orderId, channelTransactionId, amountFen, reason,
-            detail, createdAt, carriesMoney && amountFen > 0);
-        await cmd.ExecuteNonQueryAsync(ct);
+        await using var batch = new NpgsqlBatch(conn, tx)
+        {
+            BatchCommands =
+            {
+                QueueReviewCommand(tenantId, confirmationId, orderId, channelTransactionId, amountFen, reason, detail,
+                    carriesMoney, createdAt),
+            },
+        };
+        await batch.ExecuteNonQueryAsync(ct);
     }
+
+    /// <summary>The insert of <see cref="QueueReviewAsync"/>, for a batch.</summary>
+    public static NpgsqlBatchCommand QueueReviewCommand(string tenantId, Guid confirmationId, Guid orderId,
+        string channelTransactionId, long amountFen, string reason, string detail, bool carriesMoney,
+        DateTimeOffset createdAt) => BatchCommand("""
+        INSERT INTO payment_reviews (tenant_id, review_id, confirmation_id, order_id, channel_transaction_id, amount_fen,
+          reason, detail, created_at, carries_money)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        ON CONFLICT (tenant_id, order_id, channel_transaction_id, reason) DO NOTHING
+        """, tenantId, Guid.CreateVersion7(createdAt), confirmationId, orderId, channelTransactionId, amountFen, reason,
+        detail, createdAt, carriesMoney && amountFen > 0);
 
     /// <summary>
     /// Once a transaction pays an order, its open 0-fen items (a notice that reported no amount) are closed as matched
@@ -241,14 +378,21 @@ public static class PaymentOrderStore
     public static async Task CloseZeroAmountReviewsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         string channelTransactionId, Guid paidOrderId, DateTimeOffset at, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
-            UPDATE payment_reviews SET resolution = 'matched_elsewhere', resolution_reference = $3,
-              resolution_note = 'closed by the confirmation of the same transaction', resolved_by = 'payment-collection',
-              resolved_at = $4
-            WHERE tenant_id = $1 AND channel_transaction_id = $2 AND amount_fen = 0 AND resolved_at IS NULL
-            """, tenantId, channelTransactionId, paidOrderId.ToString(), at);
-        await cmd.ExecuteNonQueryAsync(ct);
+        await using var batch = new NpgsqlBatch(conn, tx)
+        {
+            BatchCommands = { CloseZeroAmountReviewsCommand(tenantId, channelTransactionId, paidOrderId, at) },
+        };
+        await batch.ExecuteNonQueryAsync(ct);
     }
+
+    /// <summary>The update of <see cref="CloseZeroAmountReviewsAsync"/>, for a batch.</summary>
+    public static NpgsqlBatchCommand CloseZeroAmountReviewsCommand(string tenantId, string channelTransactionId,
+        Guid paidOrderId, DateTimeOffset at) => BatchCommand("""
+        UPDATE payment_reviews SET resolution = 'matched_elsewhere', resolution_reference = $3,
+          resolution_note = 'closed by the confirmation of the same transaction', resolved_by = 'payment-collection',
+          resolved_at = $4
+        WHERE tenant_id = $1 AND channel_transaction_id = $2 AND amount_fen = 0 AND resolved_at IS NULL
+        """, tenantId, channelTransactionId, paidOrderId.ToString(), at);
 
     /// <summary>The outcome code a confirmation row stores for a domain decision.</summary>
     public static string OutcomeCode(ConfirmationOutcome outcome) => outcome switch
@@ -321,6 +465,14 @@ public static class PaymentOrderStore
 
     private static NpgsqlParameter Nullable(object? value, NpgsqlDbType type) =>
         new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
+
+    private static NpgsqlBatchCommand BatchCommand(string sql, params object[] args)
+    {
+        var cmd = new NpgsqlBatchCommand(sql);
+        foreach (var arg in args)
+            cmd.Parameters.Add(arg as NpgsqlParameter ?? new NpgsqlParameter { Value = arg });
+        return cmd;
+    }
 
     private static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, params object[] args)
     {

@@ -4,6 +4,7 @@ using Grpc.Core;
 using Medins.Payment.V1;
 using Medins.PaymentCollection.Data;
 using Medins.PaymentCollection.Domain;
+using Medins.PaymentCollection.Payments;
 using Medins.Platform.Hosting;
 using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
 
@@ -30,33 +31,43 @@ public sealed partial class PaymentCollectionGrpcService
         var tenantId = tenant.RequireTenant();
         var ct = context.CancellationToken;
 
-        return await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, (conn, tx) =>
-            requestLog.RunOnceAsync(conn, tx, tenantId, nameof(CreateHouseholdPaymentOrder), request.RequestId, request,
-                CreateHouseholdPaymentOrderResponse.Parser, async () =>
-                {
-                    try
+        const string rpc = nameof(CreateHouseholdPaymentOrder);
+        if (await requestLog.TryGetAnswerAsync(db, tenantId, rpc, request.RequestId, request,
+                CreateHouseholdPaymentOrderResponse.Parser, ct) is { } stored)
+            return stored;
+
+        var householdNumber = request.HouseholdNumber.Trim();
+        return await OrderBook.WithFreshQuoteAsync(async () =>
+        {
+            // Priced with no transaction open; every member's order then commits with the request-log claim.
+            var priced = await orders.PriceHouseholdAsync(householdNumber, request.CoverageYear, request.Tier, ct);
+            return await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, (conn, tx) =>
+                requestLog.RunOnceAsync(conn, tx, tenantId, rpc, request.RequestId, request,
+                    CreateHouseholdPaymentOrderResponse.Parser, async () =>
                     {
-                        var (household, members) = await orders.OpenHouseholdAsync(conn, tx, tenantId,
-                            request.HouseholdNumber.Trim(), request.CoverageYear, channel!, request.Tier,
-                            request.ResidentIds.ToList(), ct);
-                        return new CreateHouseholdPaymentOrderResponse { HouseholdOrder = ToProto(household, members, Now()) };
-                    }
-                    catch (HouseholdRuleException ex)
-                    {
-                        var metadata = new Dictionary<string, string> { ["resident_ids"] = string.Join(",", ex.ResidentIds) };
-                        throw ex.Reason == HouseholdOrderRules.NotAMember
-                            ? RpcErrors.Build(Code.InvalidArgument, ex.Reason, ex.Message,
-                                new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation
-                                {
-                                    Field = "resident_ids", Description = "must be members of the household",
-                                } } }, metadata)
-                            : RpcErrors.Build(Code.FailedPrecondition, ex.Reason, ex.Message, null, metadata);
-                    }
-                    catch (PaymentRuleException ex)
-                    {
-                        throw ToRpc(ex);
-                    }
-                }, ct), ct));
+                        try
+                        {
+                            var (household, members) = await orders.OpenHouseholdAsync(conn, tx, tenantId,
+                                householdNumber, request.CoverageYear, channel!, request.ResidentIds.ToList(), priced, ct);
+                            return new CreateHouseholdPaymentOrderResponse { HouseholdOrder = ToProto(household, members, Now()) };
+                        }
+                        catch (HouseholdRuleException ex)
+                        {
+                            var metadata = new Dictionary<string, string> { ["resident_ids"] = string.Join(",", ex.ResidentIds) };
+                            throw ex.Reason == HouseholdOrderRules.NotAMember
+                                ? RpcErrors.Build(Code.InvalidArgument, ex.Reason, ex.Message,
+                                    new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation
+                                    {
+                                        Field = "resident_ids", Description = "must be members of the household",
+                                    } } }, metadata)
+                                : RpcErrors.Build(Code.FailedPrecondition, ex.Reason, ex.Message, null, metadata);
+                        }
+                        catch (PaymentRuleException ex)
+                        {
+                            throw ToRpc(ex);
+                        }
+                    }, ct), ct));
+        });
     }
 
     public override async Task<GetHouseholdPaymentOrderResponse> GetHouseholdPaymentOrder(GetHouseholdPaymentOrderRequest request,

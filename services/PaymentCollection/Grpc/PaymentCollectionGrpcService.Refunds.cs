@@ -2,6 +2,7 @@ using Grpc.Core;
 using Medins.Payment.V1;
 using Medins.PaymentCollection.Data;
 using Medins.PaymentCollection.Domain;
+using Medins.PaymentCollection.Payments;
 using Medins.Platform.Hosting;
 
 namespace Medins.PaymentCollection.Grpc;
@@ -52,25 +53,36 @@ public sealed partial class PaymentCollectionGrpcService
         var tenantId = tenant.RequireTenant();
         var ct = context.CancellationToken;
 
-        return await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, (conn, tx) =>
-            requestLog.RunOnceAsync(conn, tx, tenantId, nameof(RequestRefund), request.RequestId, request,
-                RequestRefundResponse.Parser, async () =>
-                {
-                    try
+        const string rpc = nameof(RequestRefund);
+        if (await requestLog.TryGetAnswerAsync(db, tenantId, rpc, request.RequestId, request, RequestRefundResponse.Parser, ct)
+            is { } stored)
+            return stored;
+
+        var reason = request.Reason.Trim();
+        return await OrderBook.WithFreshQuoteAsync(async () =>
+        {
+            // The policy is asked with no transaction open; the transaction uses its answer only for the same question.
+            var decisions = await refunds.PrepareFullAsync(tenantId, orderId, reason, ct);
+            return await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, (conn, tx) =>
+                requestLog.RunOnceAsync(conn, tx, tenantId, rpc, request.RequestId, request,
+                    RequestRefundResponse.Parser, async () =>
                     {
-                        var (order, refund) = await refunds.RequestFullAsync(conn, tx, tenantId, orderId, request.Reason.Trim(),
-                            request.EvidenceReference.Trim(), tenant.Client, ct);
-                        return new RequestRefundResponse
+                        try
                         {
-                            Refund = ProtoMapping.ToProto(refund),
-                            Order = ProtoMapping.ToProto(order, Now()),
-                        };
-                    }
-                    catch (PaymentRuleException ex)
-                    {
-                        throw ToRpc(ex);
-                    }
-                }, ct), ct));
+                            var (order, refund) = await refunds.RequestFullAsync(conn, tx, tenantId, orderId, reason,
+                                request.EvidenceReference.Trim(), tenant.Client, decisions, ct);
+                            return new RequestRefundResponse
+                            {
+                                Refund = ProtoMapping.ToProto(refund),
+                                Order = ProtoMapping.ToProto(order, Now()),
+                            };
+                        }
+                        catch (PaymentRuleException ex)
+                        {
+                            throw ToRpc(ex);
+                        }
+                    }, ct), ct));
+        });
     }
 
     public override async Task<CompleteRefundResponse> CompleteRefund(CompleteRefundRequest request, ServerCallContext context)

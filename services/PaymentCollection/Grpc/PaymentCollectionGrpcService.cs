@@ -41,15 +41,22 @@ public sealed partial class PaymentCollectionGrpcService(
         var tenantId = tenant.RequireTenant();
         var ct = context.CancellationToken;
 
-        return await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, (conn, tx) =>
-            requestLog.RunOnceAsync(conn, tx, tenantId, nameof(CreatePaymentOrder), request.RequestId, request,
-                CreatePaymentOrderResponse.Parser, async () =>
-                {
-                    // Priced inside the request-log transaction: a replay must get the first answer, not a fresh quote.
-                    var (order, _) = await OpenAsync(conn, tx, tenantId,
-                        new OrderRequest(request.ResidentId, request.CoverageYear, channel!, request.Tier), ct);
-                    return new CreatePaymentOrderResponse { Order = ProtoMapping.ToProto(order, orders.Now()) };
-                }, ct), ct));
+        const string rpc = nameof(CreatePaymentOrder);
+        // A replay is answered before anything else: no quote, no transaction.
+        if (await requestLog.TryGetAnswerAsync(db, tenantId, rpc, request.RequestId, request,
+                CreatePaymentOrderResponse.Parser, ct) is { } stored)
+            return stored;
+
+        var orderRequest = new OrderRequest(request.ResidentId, request.CoverageYear, channel!, request.Tier);
+        return await OrderBook.WithFreshQuoteAsync(async () =>
+        {
+            // Priced with no transaction open; the claim, the person-year lock and the insert then commit together.
+            var priced = await orders.PriceAsync(orderRequest, ct);
+            return await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, (conn, tx) =>
+                RefusingPaymentRulesAsync(() => orders.OpenOnceAsync(conn, tx, tenantId, orderRequest, priced, requestLog, rpc,
+                    request.RequestId, request, CreatePaymentOrderResponse.Parser,
+                    order => new CreatePaymentOrderResponse { Order = ProtoMapping.ToProto(order, orders.Now()) }, ct)), ct));
+        });
     }
 
     public override async Task<ConfirmPaymentResponse> ConfirmPayment(ConfirmPaymentRequest request, ServerCallContext context)
@@ -84,14 +91,16 @@ public sealed partial class PaymentCollectionGrpcService(
         var ct = context.CancellationToken;
         var notice = new ConfirmationNotice(request.ChannelTransactionId, request.AmountFen, reportedPaidAt);
 
-        var decision = await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, async (conn, tx) =>
-        {
-            // Refused before anything is stored: the caller can correct the time and confirm again.
-            if (reportedPaidAt is { } paidAt && await OrderCreatedAtAsync(conn, tx, tenantId, orderId, ct) is { } createdAt
-                && ReportedPaidTime.Problem(paidAt, createdAt, Now()) is { } problem)
-                throw RpcErrors.InvalidArgument("PAID_TIME_OUT_OF_RANGE", $"paid_time {problem}.", ("paid_time", problem));
-            return await orders.ConfirmAsync(conn, tx, tenantId, orderId, notice, ct);
-        }, ct));
+        // Refused before anything is stored: the caller can correct the time and confirm again.
+        Action<DateTimeOffset>? checkPaidTime = reportedPaidAt is { } paidAt
+            ? createdAt =>
+            {
+                if (ReportedPaidTime.Problem(paidAt, createdAt, Now()) is { } problem)
+                    throw RpcErrors.InvalidArgument("PAID_TIME_OUT_OF_RANGE", $"paid_time {problem}.", ("paid_time", problem));
+            }
+            : null;
+        var decision = await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, (conn, tx) =>
+            orders.ConfirmAsync(conn, tx, tenantId, orderId, notice, ct, checkPaidTime), ct));
 
         // Refusals are thrown only now, after the notice and its review item have committed.
         if (decision is null)
@@ -155,12 +164,11 @@ public sealed partial class PaymentCollectionGrpcService(
         return response;
     }
 
-    private async Task<(DomainOrder Order, string QuoteJson)> OpenAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
-        string tenantId, OrderRequest request, CancellationToken ct)
+    private static async Task<T> RefusingPaymentRulesAsync<T>(Func<Task<T>> work)
     {
         try
         {
-            return await orders.OpenAsync(conn, tx, tenantId, request, ct);
+            return await work();
         }
         catch (PaymentRuleException ex)
         {
@@ -196,12 +204,6 @@ public sealed partial class PaymentCollectionGrpcService(
             }
         }
     }
-
-    /// <summary>When the person's or household's order was created; null when there is no such order.</summary>
-    private static async Task<DateTimeOffset?> OrderCreatedAtAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
-        Guid orderId, CancellationToken ct) =>
-        (await PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: false, ct))?.CreatedAt
-        ?? (await HouseholdOrderStore.FindAsync(conn, tx, tenantId, orderId, forUpdate: false, ct))?.CreatedAt;
 
     private static Guid ParseOrderId(string value, RequestValidator validator)
     {

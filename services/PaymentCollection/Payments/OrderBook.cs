@@ -1,8 +1,10 @@
+using System.Runtime.ExceptionServices;
 using Medins.Payment.V1;
 using Medins.PaymentCollection.Data;
 using Medins.PaymentCollection.Domain;
 using Medins.PaymentCollection.Upstream;
 using Medins.Platform.Hosting;
+using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Messaging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -19,6 +21,26 @@ public sealed record OrderRequest(string ResidentId, int CoverageYear, string Ch
     public string? AgentId { get; init; }
 }
 
+/// <summary>The person and her price, as <see cref="OrderBook.PriceAsync"/> found them.</summary>
+public sealed record PersonQuote(Identity.V1.Resident Resident, PricedContribution Price, string QuoteJson);
+
+/// <summary>A booklet and its members' prices (in member order), as <see cref="OrderBook.PriceHouseholdAsync"/> found them.</summary>
+public sealed record HouseholdQuote(Identity.V1.Household Household,
+    IReadOnlyList<(PricedContribution Price, string QuoteJson)> Quotes, bool EnrolTogether);
+
+/// <summary>What was priced before a transaction, when, or the upstream failure to throw where it is used.</summary>
+public sealed record Priced<T>(T? Value, ExceptionDispatchInfo? Failure, DateTimeOffset PricedAt) where T : class
+{
+    public T Get()
+    {
+        Failure?.Throw();
+        return Value!;
+    }
+}
+
+/// <summary>A quote older than <see cref="OrderBook.MaxQuoteAge"/> (or of another day) reached its transaction.</summary>
+public sealed class StaleQuoteException() : Exception("The quote is no longer fresh; price the order again.");
+
 /// <summary>
 /// Opens and confirms payment orders inside the caller's tenant transaction, so every way money arrives (a gRPC
 /// call, a channel's signed notice, a village agent's cash) runs the same rules and writes the same event.
@@ -30,40 +52,145 @@ public sealed partial class OrderBook(
     IOptions<PaymentCollectionOptions> options)
 {
     /// <summary>
-    /// Prices the person now and opens her order; a fully subsidised person is enrolled at once (zero contribution,
-    /// with its event). Throws <see cref="PaymentRuleException"/> when her year is already paid.
+    /// A quote is used only while it is fresh: priced on the same Asia/Shanghai day and at most this long before its
+    /// order's transaction. The order carries the policy version that priced it, so a policy published in between
+    /// just means the person paid a moment earlier; an older quote is refused (<see cref="StaleQuoteException"/>)
+    /// and priced again by the caller's retry, never committed.
     /// </summary>
-    public async Task<(DomainOrder Order, string QuoteJson)> OpenAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
-        string tenantId, OrderRequest request, CancellationToken ct)
+    public static readonly TimeSpan MaxQuoteAge = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Who the person is and what she pays, asked before any transaction opens (no remote call runs inside one). A
+    /// failure upstream is kept and thrown where the order is opened, so errors come in the same order as before.
+    /// </summary>
+    public async Task<Priced<PersonQuote>> PriceAsync(OrderRequest request, CancellationToken ct)
     {
         var now = Now();
-        var resident = await pricing.GetResidentAsync(request.ResidentId, ct);
-        var (price, quote) = await pricing.QuoteAsync(resident, request.CoverageYear, request.Tier, now, ct);
+        try
+        {
+            var resident = await pricing.GetResidentAsync(request.ResidentId, ct);
+            var (price, quote) = await pricing.QuoteAsync(resident, request.CoverageYear, request.Tier, now, ct);
+            return new(new PersonQuote(resident, price, Google.Protobuf.JsonFormatter.Default.Format(quote)), null, now);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new(null, ExceptionDispatchInfo.Capture(ex), now);
+        }
+    }
 
-        await PaymentOrderStore.LockCoverageYearAsync(conn, tx, tenantId, request.ResidentId, request.CoverageYear, ct);
-        var settled = await PaymentOrderStore.CoverageYearSettledAsync(conn, tx, tenantId, request.ResidentId,
-            request.CoverageYear, excludingOrderId: null, ct);
-        var order = DomainOrder.Open(Guid.CreateVersion7(now), request.ResidentId, resident.VillageCode,
+    /// <summary>
+    /// Opens the person's order at the price <paramref name="priced"/> holds; a fully subsidised person is enrolled
+    /// at once (zero contribution, with its event). Throws <see cref="PaymentRuleException"/> when her year is
+    /// already paid, <see cref="StaleQuoteException"/> when the quote is no longer fresh.
+    /// </summary>
+    public async Task<DomainOrder> OpenAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        OrderRequest request, Priced<PersonQuote> priced, CancellationToken ct)
+    {
+        var (resident, price, quoteJson) = priced.Get();
+        var now = EnsureFresh(priced);
+        var settled = await LockAndCheckSettledAsync(conn, tx, tenantId, request.ResidentId, request.CoverageYear, ct);
+        return await OpenPricedAsync(conn, tx, tenantId, request, resident.VillageCode, price, quoteJson, settled, now, ct);
+    }
+
+    /// <summary>
+    /// Opens the order of a call whose request-log claim rides in the same round trip as the person-year lock and
+    /// the settled check, and whose answer is stored with the order. Returns the first call's answer on a replay.
+    /// </summary>
+    public async Task<TResponse> OpenOnceAsync<TResponse>(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        OrderRequest request, Priced<PersonQuote> priced, RequestLog requestLog, string rpc, string requestId,
+        Google.Protobuf.IMessage call, Google.Protobuf.MessageParser<TResponse> parser,
+        Func<DomainOrder, TResponse> answer, CancellationToken ct) where TResponse : class, Google.Protobuf.IMessage<TResponse>
+    {
+        // The claim first: a concurrent first call holds its row, and a replay waits for it without any other lock.
+        var claim = requestLog.ClaimCommand(tenantId, rpc, requestId, call);
+        await using var batch = new NpgsqlBatch(conn, tx) { BatchCommands = { claim } };
+        PaymentOrderStore.AddLockAndSettledCheck(batch, tenantId, request.ResidentId, request.CoverageYear);
+        bool settled;
+        await using (var reader = await batch.ExecuteReaderAsync(ct))
+            settled = await PaymentOrderStore.ReadSettledAsync(reader, ct);
+        if (claim.RecordsAffected != 1)
+            return await requestLog.StoredAnswerAsync(conn, tx, tenantId, rpc, requestId, call, parser, ct);
+
+        var (resident, price, quoteJson) = priced.Get();
+        var now = EnsureFresh(priced);
+        TResponse? response = default;
+        var order = await OpenPricedAsync(conn, tx, tenantId, request, resident.VillageCode, price, quoteJson, settled, now, ct,
+            opened => [RequestLog.CompleteCommand(tenantId, rpc, requestId, response = answer(opened))]);
+        return response ?? answer(order);
+    }
+
+    private async Task<DomainOrder> OpenPricedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        OrderRequest request, string villageCode, PricedContribution price, string quoteJson, bool settled, DateTimeOffset now,
+        CancellationToken ct, Func<DomainOrder, IEnumerable<NpgsqlBatchCommand>>? alongside = null)
+    {
+        var order = DomainOrder.Open(Guid.CreateVersion7(now), request.ResidentId, villageCode,
             request.CoverageYear, request.Channel, price, settled, now, options.Value.OrderExpiry) with
         {
             HouseholdId = request.HouseholdId,
             HouseholdOrderId = request.HouseholdOrderId,
             AgentId = request.AgentId,
         };
-        var quoteJson = Google.Protobuf.JsonFormatter.Default.Format(quote);
-        return (await StoreOpenedAsync(conn, tx, tenantId, order, quoteJson, now, ct), quoteJson);
+        return await StoreOpenedAsync(conn, tx, tenantId, order, quoteJson, now, ct, alongside);
+    }
+
+    private static async Task<bool> LockAndCheckSettledAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        string residentId, int coverageYear, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(conn, tx);
+        PaymentOrderStore.AddLockAndSettledCheck(batch, tenantId, residentId, coverageYear);
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        return await PaymentOrderStore.ReadSettledAsync(reader, ct);
     }
 
     /// <summary>
-    /// Stores a just-opened order. A zero-contribution one is enrolled here with its receipt, confirmation and event,
-    /// as no channel will ever confirm it.
+    /// Prices and opens again while a quote went stale before its transaction (a slow upstream or a day boundary);
+    /// a third stale quote is refused as ABORTED QUOTE_EXPIRED, never committed.
+    /// </summary>
+    public static async Task<T> WithFreshQuoteAsync<T>(Func<Task<T>> priceAndOpen)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await priceAndOpen();
+            }
+            catch (StaleQuoteException) when (attempt < 3)
+            {
+            }
+            catch (StaleQuoteException ex)
+            {
+                throw RpcErrors.Build(Google.Rpc.Code.Aborted, "QUOTE_EXPIRED", ex.Message);
+            }
+        }
+    }
+
+    /// <summary>The time the order is opened at (its quote's time), once the quote is known to be fresh.</summary>
+    private DateTimeOffset EnsureFresh<T>(Priced<T> priced) where T : class
+    {
+        var now = Now();
+        if (now - priced.PricedAt > MaxQuoteAge || ShanghaiCalendar.ToDate(now) != ShanghaiCalendar.ToDate(priced.PricedAt))
+            throw new StaleQuoteException();
+        return priced.PricedAt;
+    }
+
+    /// <summary>
+    /// Stores a just-opened order (with <paramref name="alongside"/>'s statements in the same round trip). A
+    /// zero-contribution one is enrolled here with its receipt, confirmation and event, as no channel will ever confirm it.
     /// </summary>
     private async Task<DomainOrder> StoreOpenedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
-        DomainOrder order, string quoteJson, DateTimeOffset now, CancellationToken ct)
+        DomainOrder order, string quoteJson, DateTimeOffset now, CancellationToken ct,
+        Func<DomainOrder, IEnumerable<NpgsqlBatchCommand>>? alongside = null)
     {
         if (order.IsZeroContribution)
             order = order with { ReceiptNumber = await PaymentOrderStore.NextReceiptNumberAsync(conn, tx, order.CoverageYear, ct) };
-        await PaymentOrderStore.InsertOrderAsync(conn, tx, tenantId, order, quoteJson, ct);
+        await using (var batch = new NpgsqlBatch(conn, tx)
+                     {
+                         BatchCommands = { PaymentOrderStore.InsertOrderCommand(tenantId, order, quoteJson) },
+                     })
+        {
+            foreach (var command in alongside?.Invoke(order) ?? []) batch.BatchCommands.Add(command);
+            await batch.ExecuteNonQueryAsync(ct);
+        }
         PaymentMetrics.OrderOpened(tenantId, order);
         if (order.IsZeroContribution)
         {
@@ -76,17 +203,42 @@ public sealed partial class OrderBook(
     }
 
     /// <summary>
-    /// Opens one order for the members of a household booklet: each member priced under one policy version, with an
-    /// order of her own inside it; the channel collects their total. Fully subsidised members are enrolled at once.
-    /// Throws <see cref="HouseholdRuleException"/> when the household rules refuse, <see cref="PaymentRuleException"/>
-    /// when a member's year is already paid.
+    /// The household's booklet and its members' quotes under one policy version, asked before any transaction opens.
+    /// A failure upstream is kept and thrown where the order is opened.
     /// </summary>
-    public async Task<(HouseholdOrder Order, IReadOnlyList<DomainOrder> Members)> OpenHouseholdAsync(NpgsqlConnection conn,
-        NpgsqlTransaction tx, string tenantId, string householdNumber, int coverageYear, string channel, int tier,
-        IReadOnlyCollection<string> requestedMembers, CancellationToken ct)
+    public async Task<Priced<HouseholdQuote>> PriceHouseholdAsync(string householdNumber, int coverageYear, int tier,
+        CancellationToken ct)
     {
         var now = Now();
-        var household = await pricing.GetHouseholdAsync(householdNumber, coverageYear, ct);
+        try
+        {
+            var household = await pricing.GetHouseholdAsync(householdNumber, coverageYear, ct);
+            var ids = household.Members.Select(m => m.Resident.ResidentId).ToList();
+            // No member, nothing to price: the rules refuse it inside the transaction, as before.
+            if (ids.Count == 0) return new(new HouseholdQuote(household, [], false), null, now);
+            var (quotes, together) = await pricing.QuoteHouseholdAsync(ids, coverageYear, tier, now, ct);
+            return new(new HouseholdQuote(household,
+                quotes.Select(q => (q.Price, Google.Protobuf.JsonFormatter.Default.Format(q.Quote))).ToList(), together), null, now);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new(null, ExceptionDispatchInfo.Capture(ex), now);
+        }
+    }
+
+    /// <summary>
+    /// Opens one order for the members of a household booklet, priced by <paramref name="priced"/>: each member under
+    /// one policy version, with an order of her own inside it; the channel collects their total. Fully subsidised
+    /// members are enrolled at once. Throws <see cref="HouseholdRuleException"/> when the household rules refuse,
+    /// <see cref="PaymentRuleException"/> when a member's year is already paid, <see cref="StaleQuoteException"/>
+    /// when the quotes are no longer fresh.
+    /// </summary>
+    public async Task<(HouseholdOrder Order, IReadOnlyList<DomainOrder> Members)> OpenHouseholdAsync(NpgsqlConnection conn,
+        NpgsqlTransaction tx, string tenantId, string householdNumber, int coverageYear, string channel,
+        IReadOnlyCollection<string> requestedMembers, Priced<HouseholdQuote> priced, CancellationToken ct)
+    {
+        var (household, quotes, together) = priced.Get();
+        var now = EnsureFresh(priced);
         var facts = household.Members
             .Select(m => new HouseholdMemberFacts(m.Resident.ResidentId, MaskName(m.Resident.Name),
                 m.EnrolmentStatus == Identity.V1.EnrolmentStatus.Enrolled))
@@ -95,35 +247,31 @@ public sealed partial class OrderBook(
         if (allIds.Count == 0)
             throw new HouseholdRuleException(HouseholdOrderRules.NothingToPay,
                 $"Household {householdNumber} has no registered member.", []);
-        var (quotes, together) = await pricing.QuoteHouseholdAsync(allIds, coverageYear, tier, now, ct);
         var unregistered = Math.Max(0, household.BookletMemberCount - household.Members.Count);
         var chosen = HouseholdOrderRules.MembersToPay(facts, requestedMembers, together, unregistered);
 
         var householdOrderId = Guid.CreateVersion7(now);
         var members = new List<DomainOrder>();
-        var priced = chosen.Select(m => (Member: m, Price: quotes[allIds.IndexOf(m.ResidentId)])).ToList();
+        var chosenPrices = chosen.Select(m => (Member: m, Price: quotes[allIds.IndexOf(m.ResidentId)])).ToList();
         var householdOrder = new HouseholdOrder(householdOrderId, householdNumber, household.VillageCode, coverageYear, channel,
-            OrderState.Created, priced.Sum(p => p.Price.Price.PersonalFen), priced.Sum(p => p.Price.Price.SubsidyFen),
+            OrderState.Created, chosenPrices.Sum(p => p.Price.Price.PersonalFen), chosenPrices.Sum(p => p.Price.Price.SubsidyFen),
             ChannelTransactionId: null, now, PaidAt: null, now + options.Value.OrderExpiry);
         if (householdOrder.TotalPersonalFen == 0)
             householdOrder = householdOrder with { State = OrderState.Paid, PaidAt = now };
         await HouseholdOrderStore.InsertAsync(conn, tx, tenantId, householdOrder, ct);
 
         // Person-year locks in resident order, as a confirmation takes them, so the two never deadlock.
-        foreach (var (member, (price, quote)) in priced.OrderBy(p => p.Member.ResidentId, StringComparer.Ordinal)
+        foreach (var (member, (price, quoteJson)) in chosenPrices.OrderBy(p => p.Member.ResidentId, StringComparer.Ordinal)
                      .Select(p => (p.Member, p.Price)))
         {
-            await PaymentOrderStore.LockCoverageYearAsync(conn, tx, tenantId, member.ResidentId, coverageYear, ct);
-            var settled = await PaymentOrderStore.CoverageYearSettledAsync(conn, tx, tenantId, member.ResidentId, coverageYear,
-                excludingOrderId: null, ct);
+            var settled = await LockAndCheckSettledAsync(conn, tx, tenantId, member.ResidentId, coverageYear, ct);
             var order = DomainOrder.Open(Guid.CreateVersion7(now), member.ResidentId, household.VillageCode, coverageYear,
                 channel, price, settled, now, options.Value.OrderExpiry) with
             {
                 HouseholdId = householdNumber,
                 HouseholdOrderId = householdOrderId,
             };
-            members.Add(await StoreOpenedAsync(conn, tx, tenantId, order, Google.Protobuf.JsonFormatter.Default.Format(quote),
-                now, ct));
+            members.Add(await StoreOpenedAsync(conn, tx, tenantId, order, quoteJson, now, ct));
         }
         return (householdOrder, members);
     }
@@ -134,37 +282,41 @@ public sealed partial class OrderBook(
     /// (the money ledger, migration 0010). Returns null when the tenant has no such order (the notice is kept for review too).
     /// </summary>
     public async Task<ConfirmationDecision?> ConfirmAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
-        Guid orderId, ConfirmationNotice notice, CancellationToken ct)
+        Guid orderId, ConfirmationNotice notice, CancellationToken ct, Action<DateTimeOffset>? checkCreatedAt = null)
     {
         var now = Now();
-        await PaymentOrderStore.LockTransactionAsync(conn, tx, tenantId, notice.ChannelTransactionId, ct);
-        var home = await PaymentOrderStore.TransactionHomeAsync(conn, tx, tenantId, notice.ChannelTransactionId, ct);
-        var found = await PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: false, ct);
+        var (home, openZeroAmountReview, found) = await PaymentOrderStore.LockTransactionAndReadAsync(conn, tx, tenantId,
+            notice.ChannelTransactionId, orderId, ct);
         if (found is null && await HouseholdOrderStore.FindAsync(conn, tx, tenantId, orderId, forUpdate: true, ct) is { } household)
-            return await ConfirmHouseholdAsync(conn, tx, tenantId, household, notice, home, now, ct);
+        {
+            checkCreatedAt?.Invoke(household.CreatedAt);
+            return await ConfirmHouseholdAsync(conn, tx, tenantId, household, notice, home, openZeroAmountReview, now, ct);
+        }
         if (found is null)
         {
             // A channel claims money for an order this tenant does not have: keep the notice for review.
-            var unknownId = await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, orderId, channel: null,
-                notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now,
-                PaymentOrderStore.OrderNotFoundOutcome, ct);
-            await PaymentOrderStore.QueueReviewAsync(conn, tx, tenantId, unknownId, orderId, notice.ChannelTransactionId,
-                notice.AmountFen, "ORDER_NOT_FOUND", $"No payment order {orderId} in this tenant.", home.IsEmpty, now, ct);
+            var (unknownId, record) = PaymentOrderStore.RecordConfirmationCommand(tenantId, orderId, channel: null,
+                notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now, PaymentOrderStore.OrderNotFoundOutcome);
+            await ExecuteAsync(conn, tx, ct, record, PaymentOrderStore.QueueReviewCommand(tenantId, unknownId, orderId,
+                notice.ChannelTransactionId, notice.AmountFen, "ORDER_NOT_FOUND", $"No payment order {orderId} in this tenant.",
+                home.IsEmpty, now));
             PaymentMetrics.Decided(tenantId, "unknown", PaymentOrderStore.OrderNotFoundOutcome, 0);
             return null;
         }
+        checkCreatedAt?.Invoke(found.CreatedAt);
         if (found.HouseholdOrderId is not null)
             return await RefuseAsync(conn, tx, tenantId, ConfirmationRules.DecideMember(found, notice), notice, home.IsEmpty,
                 now, ct);
 
-        await PaymentOrderStore.LockCoverageYearAsync(conn, tx, tenantId, found.ResidentId, found.CoverageYear, ct);
-        var order = (await PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: true, ct))!;
-        var facts = new ConfirmationFacts(
-            await PaymentOrderStore.CoverageYearSettledAsync(conn, tx, tenantId, order.ResidentId, order.CoverageYear,
-                excludingOrderId: orderId, ct),
-            MoneyPlacedElsewhere(home, orderId, notice, o => o.OrderId == orderId));
+        var (order, settledElsewhere) = await PaymentOrderStore.LockCoverageYearAndOrderAsync(conn, tx, tenantId, found, ct);
+        var facts = new ConfirmationFacts(settledElsewhere, MoneyPlacedElsewhere(home, orderId, notice, o => o.OrderId == orderId));
         var decided = ConfirmationRules.Decide(order, notice, facts, now);
-        if (decided.Outcome == ConfirmationOutcome.Confirmed)
+        if (!decided.Accepted)
+            return await RefuseAsync(conn, tx, tenantId, decided, notice, home.IsEmpty, now, ct,
+                decided.Order != order ? PaymentOrderStore.UpdateOrderCommand(tenantId, decided.Order) : null);
+
+        var confirmed = decided.Outcome == ConfirmationOutcome.Confirmed;
+        if (confirmed)
             decided = decided with
             {
                 Order = decided.Order with
@@ -172,25 +324,29 @@ public sealed partial class OrderBook(
                     ReceiptNumber = await PaymentOrderStore.NextReceiptNumberAsync(conn, tx, order.CoverageYear, ct),
                 },
             };
+        // The order's move, the kept notice, the closed 0-fen items and the event: one round trip.
+        var statements = new List<NpgsqlBatchCommand>();
+        var update = decided.Order != order ? PaymentOrderStore.UpdateOrderCommand(tenantId, decided.Order) : null;
+        if (update is not null) statements.Add(update);
+        statements.Add(PaymentOrderStore.RecordConfirmationCommand(tenantId, orderId, order.Channel,
+            notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now,
+            PaymentOrderStore.OutcomeCode(decided.Outcome)).Insert);
+        if (confirmed && openZeroAmountReview)
+            statements.Add(PaymentOrderStore.CloseZeroAmountReviewsCommand(tenantId, notice.ChannelTransactionId, orderId, now));
+        if (confirmed) statements.Add(PaidEventCommand(tenantId, decided.Order));
+        await ExecuteAsync(conn, tx, ct, [.. statements]);
+        if (update is not null) PaymentOrderStore.EnsureUpdated(update, decided.Order);
+        PaymentMetrics.Decided(tenantId, order.Channel, PaymentOrderStore.OutcomeCode(decided.Outcome),
+            confirmed ? notice.AmountFen : 0);
+        return decided;
+    }
 
-        if (decided.Order != order)
-            await PaymentOrderStore.UpdateOrderAsync(conn, tx, tenantId, decided.Order, ct);
-        if (decided.Accepted)
-        {
-            await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, orderId, order.Channel,
-                notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now,
-                PaymentOrderStore.OutcomeCode(decided.Outcome), ct);
-            if (decided.Outcome == ConfirmationOutcome.Confirmed)
-            {
-                await PaymentOrderStore.CloseZeroAmountReviewsAsync(conn, tx, tenantId, notice.ChannelTransactionId, orderId,
-                    now, ct);
-                await PublishPaidAsync(conn, tx, tenantId, decided.Order, ct);
-            }
-            PaymentMetrics.Decided(tenantId, order.Channel, PaymentOrderStore.OutcomeCode(decided.Outcome),
-                decided.Outcome == ConfirmationOutcome.Confirmed ? notice.AmountFen : 0);
-            return decided;
-        }
-        return await RefuseAsync(conn, tx, tenantId, decided, notice, home.IsEmpty, now, ct);
+    private static async Task ExecuteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct,
+        params NpgsqlBatchCommand[] statements)
+    {
+        await using var batch = new NpgsqlBatch(conn, tx);
+        foreach (var statement in statements) batch.BatchCommands.Add(statement);
+        await batch.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>
@@ -206,14 +362,17 @@ public sealed partial class OrderBook(
     /// <summary>Records a refused notice and queues it for review, in the transaction that decided it.</summary>
     private static async Task<ConfirmationDecision> RefuseAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, ConfirmationDecision decided, ConfirmationNotice notice, bool carriesMoney, DateTimeOffset now,
-        CancellationToken ct)
+        CancellationToken ct, NpgsqlBatchCommand? orderUpdate = null)
     {
         var orderId = decided.Order.OrderId;
-        var confirmationId = await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, orderId,
+        var (confirmationId, record) = PaymentOrderStore.RecordConfirmationCommand(tenantId, orderId,
             decided.Order.Channel, notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now,
-            PaymentOrderStore.OutcomeCode(decided.Outcome), ct);
-        await PaymentOrderStore.QueueReviewAsync(conn, tx, tenantId, confirmationId, orderId, notice.ChannelTransactionId,
-            notice.AmountFen, decided.Reason!, decided.Explanation, carriesMoney, now, ct);
+            PaymentOrderStore.OutcomeCode(decided.Outcome));
+        var queue = PaymentOrderStore.QueueReviewCommand(tenantId, confirmationId, orderId, notice.ChannelTransactionId,
+            notice.AmountFen, decided.Reason!, decided.Explanation, carriesMoney, now);
+        // The order's move (an expiry, say) rides in the same round trip as the kept notice and its review item.
+        await ExecuteAsync(conn, tx, ct, orderUpdate is null ? [record, queue] : [orderUpdate, record, queue]);
+        if (orderUpdate is not null) PaymentOrderStore.EnsureUpdated(orderUpdate, decided.Order);
         PaymentMetrics.Decided(tenantId, decided.Order.Channel, PaymentOrderStore.OutcomeCode(decided.Outcome), 0);
         return decided;
     }
@@ -224,8 +383,8 @@ public sealed partial class OrderBook(
     /// still owes and their sum is the household total; a household whose members changed anyway is refused.
     /// </summary>
     private async Task<ConfirmationDecision> ConfirmHouseholdAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
-        string tenantId, HouseholdOrder household, ConfirmationNotice notice, TransactionHome home, DateTimeOffset now,
-        CancellationToken ct)
+        string tenantId, HouseholdOrder household, ConfirmationNotice notice, TransactionHome home, bool openZeroAmountReview,
+        DateTimeOffset now, CancellationToken ct)
     {
         var members = await PaymentOrderStore.HouseholdMembersAsync(conn, tx, tenantId, household.HouseholdOrderId, ct);
         var unpaid = members.Where(m => m.State == OrderState.Created).ToList();
@@ -253,7 +412,7 @@ public sealed partial class OrderBook(
         await PaymentOrderStore.RecordConfirmationAsync(conn, tx, tenantId, household.HouseholdOrderId,
             household.Channel, notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now,
             PaymentOrderStore.OutcomeCode(decided.Outcome), ct);
-        if (decided.Outcome == ConfirmationOutcome.Confirmed)
+        if (decided.Outcome == ConfirmationOutcome.Confirmed && openZeroAmountReview)
             await PaymentOrderStore.CloseZeroAmountReviewsAsync(conn, tx, tenantId, notice.ChannelTransactionId,
                 household.HouseholdOrderId, now, ct);
         PaymentMetrics.Decided(tenantId, household.Channel, PaymentOrderStore.OutcomeCode(decided.Outcome),
@@ -327,6 +486,9 @@ public sealed partial class OrderBook(
     }
 
     private static string MaskName(string name) => name.Length <= 1 ? name : name[0] + new string('*', name.Length - 1);
+
+    private NpgsqlBatchCommand PaidEventCommand(string tenantId, DomainOrder order) =>
+        outbox.AddCommand(tenantId, EventTopics.ContributionPaid, PaymentEvents.Paid(tenantId, order));
 
     public Task PublishPaidAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, DomainOrder order,
         CancellationToken ct) =>

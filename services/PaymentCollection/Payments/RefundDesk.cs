@@ -6,6 +6,7 @@ using Medins.PaymentCollection.Domain;
 using Medins.PaymentCollection.Grpc;
 using Medins.PaymentCollection.Upstream;
 using Medins.Platform.Hosting;
+using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Messaging;
 using Npgsql;
 using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
@@ -17,27 +18,38 @@ namespace Medins.PaymentCollection.Payments;
 /// Refunds inside the caller's tenant transaction: full refunds asked by a clerk, differential refunds raised by an
 /// identity certified after payment, and their completion (which publishes contribution.refunded).
 /// </summary>
-public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook orders, ILogger<RefundDesk> logger)
+public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook orders, PlatformDatabase db,
+    ILogger<RefundDesk> logger)
 {
     /// <summary>The requester of refunds raised by <c>identity.certified</c>.</summary>
     public const string IdentityCertifiedRequester = "identity.certified";
 
+    /// <summary>
+    /// Asks the policy, before the transaction opens, what it decides for the order as it stands now; the transaction
+    /// then uses that answer only if it builds the very same question (else <see cref="StaleQuoteException"/>).
+    /// </summary>
+    public async Task<RefundDecisions> PrepareFullAsync(string tenantId, Guid orderId, string reason, CancellationToken ct)
+    {
+        var order = await db.InTenantAsync(tenantId, (conn, tx) =>
+            PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: false, ct), ct);
+        var decisions = new RefundDecisions(null);
+        if (order is { State: OrderState.Paid })
+        {
+            var question = FullRefundQuestion(order, reason);
+            decisions.Add(question, await pricing.DecideRefundAsync(question, ct));
+        }
+        return decisions;
+    }
+
     public async Task<(DomainOrder Order, DomainRefund Refund)> RequestFullAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
-        string tenantId, Guid orderId, string reason, string evidenceReference, string requestedBy, CancellationToken ct)
+        string tenantId, Guid orderId, string reason, string evidenceReference, string requestedBy, RefundDecisions decisions,
+        CancellationToken ct)
     {
         var order = await LockOrderAsync(conn, tx, tenantId, orderId, ct)
             ?? throw new PaymentRuleException(PaymentRuleException.OrderNotFound, $"No payment order {orderId}.");
         var earlier = await RefundStore.ForOrderAsync(conn, tx, tenantId, orderId, ct);
         var decision = order.State == OrderState.Paid
-            ? await pricing.DecideRefundAsync(new DecideRefundRequest
-            {
-                CoverageYear = order.CoverageYear,
-                PolicyVersion = order.PolicyVersion,
-                Reason = reason,
-                DecisionDate = ShanghaiCalendar.ToDate(orders.Now()).ToProtoDate(),
-                PaidPersonalAmountFen = order.PersonalAmountFen,
-                BenefitStartDate = order.BenefitStart.ToProtoDate(),
-            }, ct)
+            ? decisions.For(FullRefundQuestion(order, reason))
             : new PolicyRefundDecision(false, PaymentRuleException.OrderNotPaid, 0, "");
         var now = orders.Now();
         var (refunding, refund) = RefundRules.RequestFull(order, earlier, decision, reason, evidenceReference, requestedBy,
@@ -75,38 +87,84 @@ public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook
         return refund;
     }
 
+    private DecideRefundRequest FullRefundQuestion(DomainOrder order, string reason) => new()
+    {
+        CoverageYear = order.CoverageYear,
+        PolicyVersion = order.PolicyVersion,
+        Reason = reason,
+        DecisionDate = ShanghaiCalendar.ToDate(orders.Now()).ToProtoDate(),
+        PaidPersonalAmountFen = order.PersonalAmountFen,
+        BenefitStartDate = order.BenefitStart.ToProtoDate(),
+    };
+
+    /// <summary>
+    /// Before the inbox transaction: the person (identity-registry) and the policy's differential decision for each
+    /// of her paid orders still owed one, so <see cref="RefundDifferenceAsync"/> calls no other service. Null when
+    /// she has no paid order.
+    /// </summary>
+    public async Task<RefundDecisions?> PrepareDifferenceAsync(string tenantId, IdentityCertified certified, CancellationToken ct)
+    {
+        var owed = await db.InTenantAsync(tenantId, async (conn, tx) =>
+        {
+            var candidates = new List<DomainOrder>();
+            foreach (var order in await PaymentOrderStore.PaidOrdersOfResidentAsync(conn, tx, tenantId, certified.ResidentId, ct))
+                if (!(await RefundStore.ForOrderAsync(conn, tx, tenantId, order.OrderId, ct)).Any(r => r.IdentityId == certified.IdentityId))
+                    candidates.Add(order);
+            return candidates;
+        }, ct);
+        if (owed.Count == 0) return null;
+        var resident = await pricing.GetResidentAsync(certified.ResidentId, ct);
+        var decisions = new RefundDecisions(resident);
+        foreach (var order in owed)
+        {
+            var question = DifferentialQuestion(order, resident, certified);
+            decisions.Add(question, await pricing.DecideRefundAsync(question, ct));
+        }
+        return decisions;
+    }
+
+    private DecideRefundRequest DifferentialQuestion(DomainOrder order, Resident resident, IdentityCertified certified)
+    {
+        var certifiedOn = CertifiedOn(certified);
+        return new DecideRefundRequest
+        {
+            CoverageYear = order.CoverageYear,
+            PolicyVersion = order.PolicyVersion,
+            Reason = RefundRules.IdentityCertifiedReason,
+            DecisionDate = certifiedOn.ToProtoDate(),
+            PaidPersonalAmountFen = order.PersonalAmountFen,
+            BenefitStartDate = order.BenefitStart.ToProtoDate(),
+            PaymentDate = ShanghaiCalendar.ToDate(order.PaidAt!.Value).ToProtoDate(),
+            BirthDate = resident.BirthDate,
+            Tier = order.Tier,
+            PersonGroup = order.PersonGroup,
+            // Re-priced on the payment day as if she had held, then, the identities she holds once certified.
+            IdentityCodes = { resident.IdentityCodesOn(certifiedOn) },
+        };
+    }
+
+    private DateOnly CertifiedOn(IdentityCertified certified) =>
+        certified.ValidFrom.ToDateOnly() ?? ShanghaiCalendar.ToDate(orders.Now());
+
     /// <summary>
     /// An identity certified after the person paid as ordinary: each of her paid orders gets the differential refund
-    /// its policy grants (Gaoyang seed 004 §二(五)3), none where the policy grants none (Lidu seed 000 §三(三)).
+    /// its policy grants (Gaoyang seed 004 §二(五)3), none where the policy grants none (Lidu seed 000 §三(三)). The
+    /// policy's answers come from <see cref="PrepareDifferenceAsync"/>; an order that changed since throws
+    /// <see cref="StaleQuoteException"/>, so the event is redelivered and prepared again.
     /// </summary>
     public async Task<IReadOnlyList<DomainRefund>> RefundDifferenceAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
-        string tenantId, IdentityCertified certified, CancellationToken ct)
+        string tenantId, IdentityCertified certified, RefundDecisions? decisions, CancellationToken ct)
     {
         var paid = await PaymentOrderStore.PaidOrdersOfResidentAsync(conn, tx, tenantId, certified.ResidentId, ct);
         if (paid.Count == 0) return [];
-        var certifiedOn = certified.ValidFrom.ToDateOnly() ?? ShanghaiCalendar.ToDate(orders.Now());
-        var resident = await pricing.GetResidentAsync(certified.ResidentId, ct);
         var refunds = new List<DomainRefund>();
         foreach (var candidate in paid)
         {
             var order = (await LockOrderAsync(conn, tx, tenantId, candidate.OrderId, ct))!;
             var earlier = await RefundStore.ForOrderAsync(conn, tx, tenantId, order.OrderId, ct);
             if (order.State != OrderState.Paid || earlier.Any(r => r.IdentityId == certified.IdentityId)) continue;
-            var decision = await pricing.DecideRefundAsync(new DecideRefundRequest
-            {
-                CoverageYear = order.CoverageYear,
-                PolicyVersion = order.PolicyVersion,
-                Reason = RefundRules.IdentityCertifiedReason,
-                DecisionDate = certifiedOn.ToProtoDate(),
-                PaidPersonalAmountFen = order.PersonalAmountFen,
-                BenefitStartDate = order.BenefitStart.ToProtoDate(),
-                PaymentDate = ShanghaiCalendar.ToDate(order.PaidAt!.Value).ToProtoDate(),
-                BirthDate = resident.BirthDate,
-                Tier = order.Tier,
-                PersonGroup = order.PersonGroup,
-                // Re-priced on the payment day as if she had held, then, the identities she holds once certified.
-                IdentityCodes = { resident.IdentityCodesOn(certifiedOn) },
-            }, ct);
+            var resident = decisions?.Resident ?? throw new StaleQuoteException();
+            var decision = decisions.For(DifferentialQuestion(order, resident, certified));
             var now = orders.Now();
             var refund = RefundRules.Differential(order, earlier, decision, certified.IdentityId, IdentityCertifiedRequester,
                 Guid.CreateVersion7(now), now);
@@ -120,6 +178,20 @@ public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook
             refunds.Add(refund);
         }
         return refunds;
+    }
+
+    /// <summary>The policy's refund decisions asked before a transaction, by the exact question asked.</summary>
+    public sealed class RefundDecisions(Resident? resident)
+    {
+        private readonly Dictionary<DecideRefundRequest, PolicyRefundDecision> _answers = [];
+
+        public Resident? Resident => resident;
+
+        public void Add(DecideRefundRequest question, PolicyRefundDecision answer) => _answers[question] = answer;
+
+        /// <summary>The answer to this question; a question not asked means the order changed since: prepare again.</summary>
+        public PolicyRefundDecision For(DecideRefundRequest question) =>
+            _answers.TryGetValue(question, out var answer) ? answer : throw new StaleQuoteException();
     }
 
     private static async Task<DomainOrder?> LockOrderAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,

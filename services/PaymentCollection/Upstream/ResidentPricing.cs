@@ -17,7 +17,7 @@ public sealed class ResidentPricing(
 {
     private const string IdentityRegistry = "identity-registry";
     private const string ContributionCalculation = "contribution-calculation";
-    // Upstream calls run inside the order's transaction, so a stuck upstream must not hold it for long.
+    // A stuck upstream must not hold the caller long: an order's quote is stale after OrderBook.MaxQuoteAge anyway.
     private static readonly TimeSpan UpstreamTimeout = TimeSpan.FromSeconds(10);
 
     public async Task<Resident> GetResidentAsync(string residentId, CancellationToken ct)

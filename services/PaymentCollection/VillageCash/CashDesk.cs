@@ -15,16 +15,24 @@ public sealed class CashDesk(OrderBook orders, IOptions<VillageCashOptions> opti
 {
     public const string Channel = "village_cash";
 
+    /// <summary>Prices the collection's order before its transaction opens (see <see cref="OrderBook.PriceAsync"/>).</summary>
+    public Task<Priced<PersonQuote>> PriceAsync(string agentId, string residentId, int coverageYear, int tier,
+        CancellationToken ct) => orders.PriceAsync(OrderFor(agentId, residentId, coverageYear, tier), ct);
+
+    private static OrderRequest OrderFor(string agentId, string residentId, int coverageYear, int tier) =>
+        new(residentId, coverageYear, Channel, tier) { AgentId = agentId };
+
     /// <summary>
-    /// Opens the person's order and, when she owes anything, pays it with a new cash receipt at once. Throws
-    /// <see cref="VillageCashException"/> or <see cref="PaymentRuleException"/> before anything commits.
+    /// Opens the person's order at the price <paramref name="priced"/> holds and, when she owes anything, pays it
+    /// with a new cash receipt at once. Throws <see cref="VillageCashException"/>, <see cref="PaymentRuleException"/>
+    /// or <see cref="StaleQuoteException"/> before anything commits.
     /// </summary>
     public async Task<(DomainOrder Order, CashReceipt? Receipt)> CollectAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, CashAgent agent, string residentId, int coverageYear, int tier, long receivedFen,
-        CancellationToken ct)
+        Priced<PersonQuote> priced, CancellationToken ct)
     {
-        var (order, _) = await orders.OpenAsync(conn, tx, tenantId,
-            new OrderRequest(residentId, coverageYear, Channel, tier) { AgentId = agent.AgentId }, ct);
+        var order = await orders.OpenAsync(conn, tx, tenantId, OrderFor(agent.AgentId, residentId, coverageYear, tier),
+            priced, ct);
         // Cash is counted per agent's village; a person of another village pays through her own village's agent.
         if (order.VillageCode != agent.VillageCode)
             throw new VillageCashException(VillageCashException.ResidentNotInAgentVillage,

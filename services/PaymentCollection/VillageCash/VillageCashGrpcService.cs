@@ -3,6 +3,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Medins.Payment.V1;
 using Medins.PaymentCollection.Domain;
+using Medins.PaymentCollection.Payments;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Tenancy;
@@ -79,16 +80,26 @@ public sealed partial class VillageCashGrpcService(
         var tenantId = tenant.RequireTenant();
         var ct = context.CancellationToken;
 
-        return await db.InTenantAsync(tenantId, (conn, tx) =>
-            requestLog.RunOnceAsync(conn, tx, tenantId, nameof(RecordCashCollection), request.RequestId, request,
-                RecordCashCollectionResponse.Parser, async () =>
-                {
-                    var agent = await RegisteredAgentAsync(conn, tx, tenantId, request.AgentId, ct);
-                    // Priced inside the request-log transaction: a replay gets the first receipt, not a fresh quote.
-                    var (order, receipt) = await RefusingAsync(() => desk.CollectAsync(conn, tx, tenantId, agent,
-                        request.ResidentId, request.CoverageYear, request.Tier, request.ReceivedAmountFen, ct));
-                    return new RecordCashCollectionResponse { Receipt = ToProto(order, receipt) };
-                }, ct), ct);
+        const string rpc = nameof(RecordCashCollection);
+        // A replay gets the first receipt before anything else, not a fresh quote.
+        if (await requestLog.TryGetAnswerAsync(db, tenantId, rpc, request.RequestId, request,
+                RecordCashCollectionResponse.Parser, ct) is { } stored)
+            return stored;
+
+        return await OrderBook.WithFreshQuoteAsync(async () =>
+        {
+            // Priced with no transaction open; an upstream failure is thrown where the order opens, after the agent check.
+            var priced = await desk.PriceAsync(request.AgentId, request.ResidentId, request.CoverageYear, request.Tier, ct);
+            return await db.InTenantAsync(tenantId, (conn, tx) =>
+                requestLog.RunOnceAsync(conn, tx, tenantId, rpc, request.RequestId, request,
+                    RecordCashCollectionResponse.Parser, async () =>
+                    {
+                        var agent = await RegisteredAgentAsync(conn, tx, tenantId, request.AgentId, ct);
+                        var (order, receipt) = await RefusingAsync(() => desk.CollectAsync(conn, tx, tenantId, agent,
+                            request.ResidentId, request.CoverageYear, request.Tier, request.ReceivedAmountFen, priced, ct));
+                        return new RecordCashCollectionResponse { Receipt = ToProto(order, receipt) };
+                    }, ct), ct);
+        });
     }
 
     public override async Task<RemitCashResponse> RemitCash(RemitCashRequest request, ServerCallContext context)

@@ -37,9 +37,23 @@ public sealed class PlatformDatabase(NpgsqlDataSource dataSource, TimeProvider t
     public Task<T> InSystemScopeAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct) =>
         RunAsync("", "system", work, ct);
 
+    /// <summary>
+    /// The statement that puts a batch run without an explicit transaction (one implicit transaction) in a tenant,
+    /// for a read that needs no transaction of its own.
+    /// </summary>
+    public static NpgsqlBatchCommand TenantSettingCommand(string tenantId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(tenantId);
+        var set = new NpgsqlBatchCommand("SELECT set_config('medins.tenant_id', $1, true), set_config('medins.scope', 'tenant', true)");
+        set.Parameters.Add(new() { Value = tenantId });
+        return set;
+    }
+
     private async Task<T> RunAsync<T>(string tenantId, string scope,
         Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
     {
+        // Set inside this async method, the mark is gone again for its caller once the transaction ends.
+        RemoteCallGuard.MarkTransactionOpen();
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using (var set = new NpgsqlCommand(

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Security;
 using Medins.Platform.Hosting.Tenancy;
 using Microsoft.AspNetCore.Builder;
@@ -48,7 +49,8 @@ public static class ActingTenant
 
 /// <summary>
 /// Adds <c>x-medins-service</c> (this service's assertion, audience the target app id) to every outgoing call, and
-/// forwards the gateway's <c>x-medins-caller</c> unchanged when the call being served arrived with one.
+/// forwards the gateway's <c>x-medins-caller</c> unchanged when the call being served arrived with one. Refuses to
+/// start a call while a database transaction is open on the calling flow (see <see cref="RemoteCallGuard"/>).
 /// </summary>
 public sealed class ServiceAssertionInterceptor(string target, IHttpContextAccessor accessor, AssertionCodec codec,
     PlatformServiceInfo self) : Interceptor
@@ -76,6 +78,7 @@ public sealed class ServiceAssertionInterceptor(string target, IHttpContextAcces
     private ClientInterceptorContext<TRequest, TResponse> WithAssertions<TRequest, TResponse>(ClientInterceptorContext<TRequest, TResponse> context)
         where TRequest : class where TResponse : class
     {
+        RemoteCallGuard.EnsureNoTransaction(context.Method.FullName);
         var headers = new Metadata();
         string? namedTenant = null, namedScope = null;
         foreach (var entry in context.Options.Headers ?? [])
@@ -104,7 +107,7 @@ public sealed class ServiceAssertionInterceptor(string target, IHttpContextAcces
             scope = current?.IsCityScope == true ? Scopes.City : Scopes.Service;
             if (current?.CallerToken is { } callerToken) headers.Add(AssertionHeaders.Caller, callerToken);
         }
-        headers.Add(AssertionHeaders.Service, codec.Issue(self.Name, self.Name, target, tenantId, scope, []));
+        headers.Add(AssertionHeaders.Service, codec.IssueReusable(self.Name, self.Name, target, tenantId, scope));
         return new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, context.Options.WithHeaders(headers));
     }
 }

@@ -16,11 +16,21 @@ using Prometheus;
 namespace Medins.Platform.Hosting.Messaging;
 
 /// <summary>An event as a consumer sees it: the CloudEvent's id and tenant, and the decoded protobuf message.</summary>
-public sealed record InboundEvent<TEvent>(Guid Id, string TenantId, string Topic, TEvent Data) where TEvent : IMessage<TEvent>;
+public sealed record InboundEvent<TEvent>(Guid Id, string TenantId, string Topic, TEvent Data) where TEvent : IMessage<TEvent>
+{
+    /// <summary>What the handler's <see cref="IEventHandler{TEvent}.PrepareAsync"/> fetched before the transaction.</summary>
+    public object? Prepared { get; init; }
+}
 
 /// <summary>Applies one event inside the inbox transaction, so its effects commit exactly once.</summary>
 public interface IEventHandler<TEvent> where TEvent : IMessage<TEvent>
 {
+    /// <summary>
+    /// Fetches what the handler needs from other services before the inbox transaction opens (no remote call may run
+    /// inside it); the result reaches <see cref="HandleAsync"/> as <see cref="InboundEvent{TEvent}.Prepared"/>.
+    /// </summary>
+    Task<object?> PrepareAsync(InboundEvent<TEvent> evt, CancellationToken ct) => Task.FromResult<object?>(null);
+
     Task HandleAsync(InboundEvent<TEvent> evt, NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct);
 }
 
@@ -96,7 +106,9 @@ public static class EventSubscriptions
                 return Results.Ok(new { status = BulkDelivery.Drop });
             }
             tenantContext.UseTenant(tenant, "event:" + topic);
-            var applied = await ApplyOneAsync(db, time, handler, new InboundEvent<TEvent>(eventId, tenant, topic, data), ct);
+            var inbound = new InboundEvent<TEvent>(eventId, tenant, topic, data);
+            inbound = inbound with { Prepared = await handler.PrepareAsync(inbound, ct) };
+            var applied = await ApplyOneAsync(db, time, handler, inbound, ct);
             Consumed.WithLabels(topic, applied ? "applied" : "duplicate").Inc();
             return Results.Ok(new { status = BulkDelivery.Success });
         }).WithTopic(pubsub, topic)
@@ -155,7 +167,19 @@ public static class EventSubscriptions
                 continue;
             }
             if (Decode<TEvent>(topic, entry, out var problem) is { } inbound)
-                events.Add((entryId, inbound));
+            {
+                // What the handler needs from other services is fetched now, before any transaction opens.
+                try
+                {
+                    events.Add((entryId, inbound with { Prepared = await handler.PrepareAsync(inbound, ct) }));
+                }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    logger.LogError(ex, "Preparing {Topic} event {EventId} failed; asking for a retry", topic, inbound.Id);
+                    Consumed.WithLabels(topic, "retried").Inc();
+                    statuses.Add(new(entryId, BulkDelivery.Retry));
+                }
+            }
             else
             {
                 logger.LogError("Dropping {Topic} bulk entry {EntryId}: {Problem}", topic, entryId, problem);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Dapr.Client;
+using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -149,6 +150,7 @@ public sealed class DaprEventTransport(DaprClient dapr, IOptions<EventOptions> o
 
     public async Task<DeliveryResult> DeliverAsync(string target, CloudEvent cloudEvent, CancellationToken ct)
     {
+        RemoteCallGuard.EnsureNoTransaction("publish " + cloudEvent.Topic);
         try
         {
             await dapr.PublishByteEventAsync(options.Value.PubSubName, cloudEvent.Topic, cloudEvent.ToJsonBytes(),
@@ -200,6 +202,7 @@ public sealed class LocalEventTransport(HttpClient http, IOptions<EventOptions> 
     public async Task<IReadOnlyList<DeliveryResult>> DeliverBatchAsync(string target, IReadOnlyList<CloudEvent> events, CancellationToken ct)
     {
         if (events.Count == 0) return [];
+        RemoteCallGuard.EnsureNoTransaction($"deliver {events[0].Topic} to {target}");
         if (!options.Value.Subscribers.TryGetValue(target, out var baseAddress))
             return All(events, DeliveryResult.Failed($"unknown subscriber '{target}'"));
         var topic = events[0].Topic;

@@ -28,6 +28,27 @@ public sealed class Outbox(TimeProvider time, OutboxSignal signal)
         signal.Notify();
         return eventId;
     }
+
+    /// <summary>
+    /// The same insert as <see cref="AddAsync"/>, for a batch that sends it with the state change in one round trip;
+    /// the relay is woken as by AddAsync (before the commit: it finds the event once it is committed).
+    /// </summary>
+    public NpgsqlBatchCommand AddCommand(string tenantId, string topic, IMessage message)
+    {
+        var now = time.UtcNow();
+        var cmd = new NpgsqlBatchCommand("""
+            INSERT INTO outbox (tenant_id, event_id, topic, event_type, payload, created_at, next_attempt_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $6)
+            """);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = Guid.CreateVersion7(now) });
+        cmd.Parameters.Add(new() { Value = topic });
+        cmd.Parameters.Add(new() { Value = message.Descriptor.FullName });
+        cmd.Parameters.Add(new() { Value = Json.Format(message), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        cmd.Parameters.Add(new() { Value = now });
+        signal.Notify();
+        return cmd;
+    }
 }
 
 /// <summary>Wakes the relay early when this process has just written an event, instead of waiting a poll interval.</summary>

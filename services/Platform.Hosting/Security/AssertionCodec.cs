@@ -26,6 +26,9 @@ public sealed class AssertionCodec
     private readonly Dictionary<string, (string Issuer, ECDsa Key)> _trusted = new(StringComparer.Ordinal);
     // A validated token is only re-checked for expiry and audience: ECDSA verification is the costly part.
     private readonly ConcurrentDictionary<string, Assertion> _verified = new(StringComparer.Ordinal);
+    // A service's own assertions, reused so the receiver's verified-token cache hits and no call pays a signature.
+    private readonly ConcurrentDictionary<(string Issuer, string Subject, string Audience, string? Tenant, string Scope),
+        (string Token, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt)> _issued = new();
 
     public AssertionCodec(AuthOptions options, TimeProvider time)
     {
@@ -82,6 +85,26 @@ public sealed class AssertionCodec
     {
         var now = _time.GetUtcNow();
         return Sign(new Assertion(issuer, subject, audience, now, now + _options.AssertionLifetime, tenantId, scope, roles, bodyDigest));
+    }
+
+    /// <summary>
+    /// Like <see cref="Issue"/> with no roles, but hands out the token issued earlier for the same issuer, subject,
+    /// audience, tenant and scope while more than half of its lifetime remains (the gateway's caller assertions work
+    /// the same way). Bounded: a full cache starts over.
+    /// </summary>
+    public string IssueReusable(string issuer, string subject, string audience, string? tenantId, string scope)
+    {
+        var key = (issuer, subject, audience, tenantId, scope);
+        var now = _time.GetUtcNow();
+        if (_issued.TryGetValue(key, out var earlier) && earlier.ExpiresAt - now > _options.AssertionLifetime / 2
+            && earlier.IssuedAt <= now)
+            return earlier.Token;
+
+        var assertion = new Assertion(issuer, subject, audience, now, now + _options.AssertionLifetime, tenantId, scope, []);
+        var token = Sign(assertion);
+        if (_issued.Count >= CacheLimit) _issued.Clear();
+        _issued[key] = (token, assertion.IssuedAt, assertion.ExpiresAt);
+        return token;
     }
 
     /// <summary>Base64url SHA-256 of a body, as <see cref="Assertion.BodyDigest"/> carries it.</summary>
