@@ -167,19 +167,7 @@ public static class EventSubscriptions
                 continue;
             }
             if (Decode<TEvent>(topic, entry, out var problem) is { } inbound)
-            {
-                // What the handler needs from other services is fetched now, before any transaction opens.
-                try
-                {
-                    events.Add((entryId, inbound with { Prepared = await handler.PrepareAsync(inbound, ct) }));
-                }
-                catch (Exception ex) when (!ct.IsCancellationRequested)
-                {
-                    logger.LogError(ex, "Preparing {Topic} event {EventId} failed; asking for a retry", topic, inbound.Id);
-                    Consumed.WithLabels(topic, "retried").Inc();
-                    statuses.Add(new(entryId, BulkDelivery.Retry));
-                }
-            }
+                events.Add((entryId, inbound));
             else
             {
                 logger.LogError("Dropping {Topic} bulk entry {EntryId}: {Problem}", topic, entryId, problem);
@@ -193,8 +181,23 @@ public static class EventSubscriptions
         foreach (var tenantEvents in events.GroupBy(x => x.Event.TenantId, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var tenant = tenantEvents.Key;
-            var batch = tenantEvents.ToList();
             tenantContext.UseTenant(tenant, "event:" + topic);
+            // What the handler needs from other services is fetched in the tenant's name, before any transaction opens.
+            var batch = new List<(string EntryId, InboundEvent<TEvent> Event)>();
+            foreach (var (entryId, evt) in tenantEvents)
+            {
+                try
+                {
+                    batch.Add((entryId, evt with { Prepared = await handler.PrepareAsync(evt, ct) }));
+                }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    logger.LogError(ex, "Preparing {Topic} event {EventId} failed; asking for a retry", topic, evt.Id);
+                    Consumed.WithLabels(topic, "retried").Inc();
+                    statuses.Add(new(entryId, BulkDelivery.Retry));
+                }
+            }
+            if (batch.Count == 0) continue;
             try
             {
                 var applied = await db.InTenantAsync(tenant, async (conn, tx) =>
