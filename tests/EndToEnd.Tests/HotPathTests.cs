@@ -48,6 +48,18 @@ public sealed class HotPathTests(SeededPlatform seeded, ITestOutputHelper output
     /// <summary>Rows a payment may fetch from one sizeable table through its indexes: the few it touches, and then some.</summary>
     private const long RowsPerPayment = 50;
 
+    /// <summary>
+    /// The relay's own tables: every event of a payment gets a delivery row per subscriber lane, which the claim, the
+    /// outcome record and the event summary each touch again (with the row versions their updates leave) — a bounded
+    /// number per payment, the same at 30,000 rows as at millions. A sequential scan of them still fails.
+    /// </summary>
+    private const long RelayRowsPerPayment = 150;
+
+    private static long AllowedRowsPerPayment(string table) =>
+        table.EndsWith(".outbox", StringComparison.Ordinal) || table.EndsWith(".outbox_delivery", StringComparison.Ordinal)
+            ? RelayRowsPerPayment
+            : RowsPerPayment;
+
     private const int RpcPayments = 4;
     private const int NoticePayments = 2;
 
@@ -83,7 +95,7 @@ public sealed class HotPathTests(SeededPlatform seeded, ITestOutputHelper output
         // A sequential scan of a sizeable table, or an index walked over many rows (only its leading tenant column
         // usable, say), both cost more as the table grows.
         var growing = TableScans.Between(before, after, minRows: SizeableTable)
-            .Where(r => r.Scans > 0 || r.IndexRowsFetched >= RowsPerPayment * payments)
+            .Where(r => r.Scans > 0 || r.IndexRowsFetched >= AllowedRowsPerPayment(r.Table) * payments)
             .ToList();
         Assert.True(growing.Count == 0,
             $"{payments} payments read these tables without a usable index:" + Environment.NewLine
