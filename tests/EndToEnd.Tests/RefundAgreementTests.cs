@@ -212,11 +212,20 @@ public sealed class RefundAgreementTests(RunningPlatform platform) : IClassFixtu
 
     private static async Task<VillageProgress> ProgressAsync(Clients clients, string village, Func<VillageProgress, bool> done)
     {
-        var progress = await RunningPlatform.EventuallyAsync(
-            async () => (await clients.Quota.GetVillageProgressAsync(new GetVillageProgressRequest { CoverageYear = Year, VillageCode = village })).Progress,
-            done);
-        Assert.True(done(progress), $"village {village} progress never matched: {progress}");
-        return progress;
+        // A village quota-tracking has not yet counted anything for is NOT_FOUND until its first event lands.
+        var progress = await RunningPlatform.EventuallyAsync(async () =>
+        {
+            try
+            {
+                return (await clients.Quota.GetVillageProgressAsync(new GetVillageProgressRequest { CoverageYear = Year, VillageCode = village })).Progress;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+            {
+                return null;
+            }
+        }, p => p is not null && done(p));
+        Assert.True(progress is not null && done(progress), $"village {village} progress never matched: {progress}");
+        return progress!;
     }
 
     private static async Task<IReadOnlyList<Message>> MessagesAsync(Clients clients, string residentId, Func<IReadOnlyList<Message>, bool> done)
