@@ -11,9 +11,9 @@ namespace Medins.LoadGenerator;
 
 // Usage:
 //   LoadGenerator [--gateway http://127.0.0.1:5100] [--api-key demo-linjiang-key] [--region 500118]
-//                 [--payments 2000] [--concurrency 16] [--timeout-seconds 300]
+//                 [--payments 2000] [--warmup-payments 300] [--concurrency 16] [--timeout-seconds 300]
 //                 [--pids gateway=PID,identity-registry=PID,...,postgres=POSTMASTER-PID] [--owner-connection CS]
-//                 [--rate-ladder 10,20,40,80 [--warmup 5] [--duration 30] [--knee-ms 100]]
+//                 [--rate-ladder 25,50,100,150,200 [--warmup 5] [--duration 30] [--knee-ms 100]]
 //   LoadGenerator preload --owner-connection CS [--residents 1000000] [--identity-settings appsettings.json]
 // Without --rate-ladder: a closed loop of --concurrency callers making --payments payments. With it: one open-loop
 // step per rate. Exit code 0: every payment made and counted by quota-tracking, nothing failed.
@@ -41,24 +41,31 @@ public static class Program
         var stopwatch = Stopwatch.StartNew();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(options.TimeoutSeconds));
 
-        var register = await Phase.RunAsync(options.Payments, options.Concurrency, i => walk.RegisterAsync(i, cts.Token), cts.Token);
+        var register = await Phase.RunAsync(options.WarmupPayments + options.Payments, options.Concurrency,
+            i => walk.RegisterAsync(i, cts.Token), cts.Token);
         var residentIds = register.Results;
+        var warm = Math.Min(options.WarmupPayments, residentIds.Count);
+        var warmup = await Phase.RunAsync(warm, options.Concurrency, i => walk.PayAsync(i, residentIds[i], cts.Token), cts.Token);
+        // The warm-up's events are applied before the window opens, so none of their work is counted.
+        await walk.DrainAsync(before, warmup.Results.Count, TimeSpan.FromSeconds(options.TimeoutSeconds));
         var start = await probe.MarkAsync(cts.Token);
-        var pay = await Phase.RunAsync(residentIds.Count, options.Concurrency, i => walk.PayAsync(i, residentIds[i], cts.Token), cts.Token);
+        var pay = await Phase.RunAsync(residentIds.Count - warm, options.Concurrency,
+            i => walk.PayAsync(warm + i, residentIds[warm + i], cts.Token), cts.Token);
 
-        // Events drain: the quota counters must reach every payment made, once.
-        var paidCount = pay.Results.Count;
+        // Events drain: the quota counters must reach every payment made, once (warm-up ones included).
+        var paidCount = warmup.Results.Count + pay.Results.Count;
         var (enrolled, drain) = await walk.DrainAsync(before, paidCount, TimeSpan.FromSeconds(options.TimeoutSeconds));
         // The window runs from the first payment until quota-tracking counted the last, so consumers' work is in it.
         var end = await probe.MarkAsync(CancellationToken.None);
 
         Console.WriteLine($"registrations: {register.Summary()}");
+        if (warm > 0) Console.WriteLine($"warm-up payments (not in the figures below): {warmup.Summary()}");
         Console.WriteLine($"payments (create + confirm): {pay.Summary()}");
         Console.WriteLine($"events drained to quota-tracking: {enrolled}/{paidCount} counted, {drain.TotalSeconds:F1} s after the last payment");
-        if (probe.Report(start, end, paidCount) is { Length: > 0 } report) Console.WriteLine(report);
+        if (probe.Report(start, end, pay.Results.Count) is { Length: > 0 } report) Console.WriteLine(report);
         Console.WriteLine($"payments_per_second={pay.PerSecond:F1}");
         Console.WriteLine($"total {stopwatch.Elapsed.TotalSeconds:F1} s");
-        return enrolled == paidCount && register.Failures == 0 && pay.Failures == 0 ? 0 : 1;
+        return enrolled == paidCount && register.Failures == 0 && warmup.Failures == 0 && pay.Failures == 0 ? 0 : 1;
     }
 
     private static async Task<int> RunLadderAsync(LoadOptions options, Walk walk, Probe probe)

@@ -428,6 +428,78 @@ public sealed class OutboxRelayTests : IAsyncLifetime
             Assert.False(plan.Contains("Seq Scan", StringComparison.Ordinal), $"{statement} reads a table sequentially:\n{plan}");
     }
 
+    [Fact]
+    public async Task RelayStatements_PreparedWhileQueueEmptyThenTwentyThousandBackedUp_NoSequentialScan()
+    {
+        // The services' own data source (statements prepared) on one connection, so one backend runs every statement
+        // and its table statistics can be flushed and read.
+        await using var prepared = PlatformHostingExtensions.BuildDataSource(
+            _db.ConnectionStringFor("contribution-calculation") + ";Maximum Pool Size=1", "relay-plans");
+        _platform = new PlatformDatabase(prepared, _time);
+        var wanted = await Subscriber();
+        var unwanted = await TestSubscriber.StartAsync("another.topic", 0);
+        _subscribers.Add(unwanted);
+        var relay = Relay(subscribers: [("notification", wanted), ("quota-tracking", unwanted)]);
+        await Owner("ANALYZE contribution_calculation.outbox; ANALYZE contribution_calculation.outbox_delivery;");
+        // Each relay statement runs more than five times against the empty queue: the point where PostgreSQL would
+        // switch a prepared statement to a generic plan made for an empty table.
+        for (var round = 0; round < 8; round++)
+        {
+            await Publish();
+            _time.Advance(TimeSpan.FromSeconds(2));
+            await relay.RelayBatchAsync(CancellationToken.None);
+            await relay.RelayBatchAsync(CancellationToken.None);
+        }
+        // A peak's backlog: 20,000 events owed to both targets, due later, so only the new events below are claimed.
+        await Owner("""
+            INSERT INTO contribution_calculation.outbox (tenant_id, event_id, topic, event_type, payload, created_at, next_attempt_at,
+              fanned_out_at)
+            SELECT 'cq-lidu', gen_random_uuid(), 'policy.published', 't', '{}', now(), now(), now() FROM generate_series(1, 20000);
+            INSERT INTO contribution_calculation.outbox_delivery (tenant_id, event_id, target, topic, next_attempt_at)
+            SELECT tenant_id, event_id, t.target, topic, timestamptz '2030-01-01'
+            FROM contribution_calculation.outbox CROSS JOIN unnest(ARRAY['notification', 'quota-tracking']) AS t(target)
+            WHERE delivered_at IS NULL;
+            """);
+        var before = await SequentialScansSeenBy(prepared);
+
+        for (var round = 0; round < 3; round++)
+        {
+            await Publish();
+            _time.Advance(TimeSpan.FromSeconds(2));
+            await relay.RelayBatchAsync(CancellationToken.None);
+            await relay.RelayBatchAsync(CancellationToken.None);
+        }
+        var after = await SequentialScansSeenBy(prepared);
+
+        Assert.Equal(11, wanted.Received.Count);
+        Assert.Equal(0L, await Scalar<long>("""
+            SELECT count(*) FROM contribution_calculation.outbox_delivery WHERE target = 'quota-tracking' AND next_attempt_at < '2030-01-01'
+            """));
+        Assert.True(before.Outbox == after.Outbox && before.Deliveries == after.Deliveries,
+            $"sequential scans on outbox {before.Outbox} → {after.Outbox}, outbox_delivery {before.Deliveries} → {after.Deliveries}");
+    }
+
+    /// <summary>Sequential scans of the queue tables, after the one pooled backend flushed its statistics.</summary>
+    private static async Task<(long Outbox, long Deliveries)> SequentialScansSeenBy(NpgsqlDataSource source)
+    {
+        await using var conn = await source.OpenConnectionAsync();
+        await using (var flush = new NpgsqlCommand("SELECT pg_stat_force_next_flush()", conn)) await flush.ExecuteNonQueryAsync();
+        await using var read = new NpgsqlCommand("""
+            SELECT pg_stat_clear_snapshot(),
+                   (SELECT seq_scan FROM pg_stat_user_tables WHERE schemaname = 'contribution_calculation' AND relname = 'outbox'),
+                   (SELECT seq_scan FROM pg_stat_user_tables WHERE schemaname = 'contribution_calculation' AND relname = 'outbox_delivery')
+            """, conn);
+        await using var reader = await read.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(1), reader.GetInt64(2));
+    }
+
+    private async Task Owner(string sql)
+    {
+        await using var cmd = _db.Owner.CreateCommand(sql);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
     /// <summary>The statement's plan as the relay's role sees it (row-level security on), for these parameters.</summary>
     private Task<string> Plan(string sql, params object?[] args) =>
         _platform.InSystemScopeAsync(async (conn, tx) =>

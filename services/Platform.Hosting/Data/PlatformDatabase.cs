@@ -57,10 +57,15 @@ public sealed class PlatformDatabase(NpgsqlDataSource dataSource, TimeProvider t
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using (var set = new NpgsqlCommand(
-            "SELECT set_config('medins.tenant_id', $1, true), set_config('medins.scope', $2, true)", conn, tx))
+            "SELECT set_config('medins.tenant_id', $1, true), set_config('medins.scope', $2, true), set_config('plan_cache_mode', $3, true)",
+            conn, tx))
         {
             set.Parameters.Add(new() { Value = tenantId });
             set.Parameters.Add(new() { Value = scope });
+            // Statements are prepared (see PlatformHostingExtensions.BuildDataSource). The system scope works the relay's
+            // queue tables, which swing between empty and thousands of rows at a peak: a generic plan made while one
+            // was empty would seq-scan it once it backs up, so those are planned from the tables' size each time.
+            set.Parameters.Add(new() { Value = scope == "system" ? "force_custom_plan" : "auto" });
             await set.ExecuteNonQueryAsync(ct);
         }
         var result = await work(conn, tx);
