@@ -88,8 +88,9 @@ public sealed partial class CompiledPolicy
     public RefundDecision DecideRefund(string reason, DateOnly eventDate, DateOnly benefitStart, long refundableFen)
     {
         if (!_refundReasons.Contains(reason))
+            // No clause cited: the document states no such refund, so none of its clauses is the ground for refusing.
             return new(false, RefundDecisionReasons.ReasonNotInPolicy, 0,
-                $"《{PolicyName}》不因“{reason}”办理退费{RefundCitation}。");
+                $"《{PolicyName}》未载明因“{RefundReasons.Names.GetValueOrDefault(reason, reason)}”退费，不予退费。");
         if (Refunds.OnlyBeforeBenefitStart && eventDate >= benefitStart)
             return new(false, RefundDecisionReasons.BenefitsStarted, 0,
                 $"{Chinese(eventDate)}发生退费事由时待遇享受期已于{Chinese(benefitStart)}开始，不再退费{RefundCitation}。");

@@ -225,6 +225,8 @@ public sealed class LiduPolicyTests
         Assert.False(decision.Allowed);
         Assert.Equal(RefundDecisionReasons.ReasonNotInPolicy, decision.Reason);
         Assert.Empty(Lidu.Refunds.Reasons);
+        Assert.Contains("未载明", decision.Message);
+        Assert.DoesNotContain("〔", decision.Message);
         Assert.False(Lidu.Refunds.OnlyBeforeBenefitStart);
     }
 
