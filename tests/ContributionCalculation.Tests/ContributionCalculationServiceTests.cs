@@ -114,6 +114,63 @@ public sealed class ContributionCalculationServiceTests : IAsyncLifetime
         Assert.Equal("he-gaoyang-2024-v1", quote.PolicyId);
     }
 
+    [Theory]
+    [InlineData("he-gaoyang", true)]
+    [InlineData("cq-lidu", false)]
+    public async Task QuoteContribution_EveryQuote_SaysWhetherTheHouseholdEnrolsTogether(string tenant, bool together)
+    {
+        // Seed 004 (Gaoyang) 一（三）1 "同一户口簿内符合参保条件的家庭成员应当同时参保"; seed 000 (Lidu) states no such rule.
+        var quote = await QuoteAsync(tenant, Request());
+
+        Assert.Equal(together, quote.EnrolHouseholdTogether);
+    }
+
+    private static DecideRefundRequest DeathRefund(DateOnly asked, DateOnly? died) => new()
+    {
+        CoverageYear = 2024,
+        PolicyVersion = 1,
+        Reason = "death",
+        DecisionDate = asked.ToProtoDate(),
+        EventDate = died?.ToProtoDate(),
+        PaidPersonalAmountFen = 38000,
+        BenefitStartDate = new DateOnly(2024, 1, 1).ToProtoDate(),
+    };
+
+    [Fact]
+    public async Task DecideRefund_GaoyangDeathOn28DecReportedOn5Jan_RefundedOnTheEventDay()
+    {
+        // Seed 004 二（五）3 "在相应待遇享受期未开始前，因死亡…": she died before benefits started on 1 Jan 2024; the
+        // report on 5 Jan does not matter.
+        var decision = await _p.Client("he-gaoyang").DecideRefundAsync(DeathRefund(new DateOnly(2024, 1, 5), new DateOnly(2023, 12, 28)));
+
+        Assert.True(decision.Allowed);
+        Assert.Equal("REFUND_ALLOWED", decision.DecisionReason);
+        Assert.Equal(38000, decision.RefundAmountFen);
+        Assert.Contains("380.00元", decision.Explanation);
+    }
+
+    [Fact]
+    public async Task DecideRefund_GaoyangNoEventDate_JudgedOnTheDecisionDate()
+    {
+        // event_date empty: the decision date (5 Jan 2024, after benefits started) decides, as before.
+        var decision = await _p.Client("he-gaoyang").DecideRefundAsync(DeathRefund(new DateOnly(2024, 1, 5), null));
+
+        Assert.False(decision.Allowed);
+        Assert.Equal("BENEFITS_ALREADY_STARTED", decision.DecisionReason);
+    }
+
+    [Fact]
+    public async Task DecideRefund_PartialEventDate_InvalidArgumentOnField()
+    {
+        var request = DeathRefund(new DateOnly(2024, 1, 5), null);
+        request.EventDate = new Google.Type.Date { Year = 2023, Month = 12 };
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _p.Client("he-gaoyang").DecideRefundAsync(request).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains(ex.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>().FieldViolations, v => v.Field == "event_date");
+    }
+
     [Fact]
     public async Task QuoteContribution_GaoyangSettlementDay_FailedPreconditionWithNextPossibleDate()
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Grpc.Core;
 using Medins.Contribution.V1;
 using Medins.Migrator;
@@ -60,6 +61,22 @@ public sealed class PolicyPublishingTests : IAsyncLifetime
         Assert.Equal((long)DemoTenantCount, await CountAsync("policies", "coverage_year = 2024 AND version = 1"));
         Assert.Equal(6L, await CountAsync("policies", "applies_to @> ARRAY['sc-meishan-dongpo'] AND version = 1"));
         Assert.Equal(0L, await CountAsync("policies", "effective_from > '2023-11-20' OR policy_id <> tenant_id || '-2024-v1'"));
+    }
+
+    [Theory]
+    [InlineData("cq-lidu")]
+    [InlineData("cq-linjiang")]
+    [InlineData("sc-meishan-dongpo")]
+    [InlineData("he-gaoyang")]
+    public async Task GetPolicy_ShippedDocument_ShowsTheBureausParametersWithTheirNotes(string tenant)
+    {
+        // Where a seed is silent (seed 000 三（四）3's unstated fiscal subsidy, seed 003/004's "不低于640元") the policy says
+        // the bureau chose, next to the number, and GetPolicy returns it as published.
+        var document = JsonNode.Parse(await ShippedDocumentAsync(tenant), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!;
+
+        var fiscal = document["fiscalSubsidy"]!;
+        Assert.Equal("bureau", (string?)fiscal["source"]);
+        Assert.False(string.IsNullOrWhiteSpace((string?)fiscal["note"]));
     }
 
     [Fact]

@@ -116,7 +116,8 @@ public sealed partial class CompiledPolicy
             var standard = group.Standard[tier];
             var amount = SubsidyAmount(rule, tier, group.Standard);
             var subsidy = Math.Min(amount, standard);
-            // A waived surcharge is support too: compare what the person would pay in the end.
+            // Ranked by the subsidy (seed 000 三（三） "按其参保缴费时的最高资助标准身份进行资助"); what she pays, surcharge
+            // included, only breaks ties.
             var personal = standard - subsidy + (period.Surcharge && (rule.Tags & period.WaivedTags) == 0 ? FiscalSubsidyFen : 0);
             if (best < 0 || Better(state[i], personal, subsidy, best, bestPersonal, bestSubsidy))
             {
@@ -266,7 +267,10 @@ public sealed partial class CompiledPolicy
 
         var quote = new PricedQuote(PolicyId, Version, CoverageYear, bestTier, group.Id, standardTotal, subsidyTotal, surcharge,
             personalTotal, start, BenefitPeriodEnd, waitingDays, lines, sb.ToString(),
-            previousYear != 0 ? [previousYear] : []);
+            previousYear != 0 ? [previousYear] : [])
+        {
+            EnrolHouseholdTogether = EnrolHouseholdTogether,
+        };
         return QuoteOutcome.Priced(quote);
     }
 
@@ -339,16 +343,16 @@ public sealed partial class CompiledPolicy
         return rule.WithinMonths < 0 || pay <= eventDate.AddMonths(rule.WithinMonths);
     }
 
-    /// <summary>Import order: the later import stands. Otherwise (and within one import step) the lower amount the
-    /// person pays (the highest support), then the higher subsidy; ties keep the earlier row of the policy.</summary>
+    /// <summary>Import order: the later import stands. Otherwise (and within one import step) the highest subsidy, then
+    /// the lower amount the person pays; ties keep the earlier row of the policy.</summary>
     private bool Better(int member, long personal, long subsidy, int best, long bestPersonal, long bestSubsidy)
     {
         var (rank, bestRank) = (_members[member].Rank, _members[best].Rank);
         if (_importOrder && rank != bestRank)
             return rank > bestRank;
-        if (personal != bestPersonal)
-            return personal < bestPersonal;
-        return subsidy > bestSubsidy || (subsidy == bestSubsidy && member < best);
+        if (subsidy != bestSubsidy)
+            return subsidy > bestSubsidy;
+        return personal < bestPersonal || (personal == bestPersonal && member < best);
     }
 
     private static long SubsidyAmount(RuleData rule, int tier, long[] standards) => rule.Kind[tier] switch

@@ -35,6 +35,8 @@ public sealed partial class CompiledPolicy
     public string PrecedenceRule { get; }
     public RefundRules Refunds { get; }
     public SupplementaryInsuranceOffer? SupplementaryInsurance { get; }
+    /// <summary>What the bureau chose where the seed is silent, by JSON path (shown in the published document too).</summary>
+    public IReadOnlyList<BureauParameter> BureauParameters { get; }
 
     /// <summary>Every problem in a policy document, each with its JSON path; empty when the document is valid.</summary>
     public static IReadOnlyList<PolicyError> Validate(string documentJson)
@@ -76,22 +78,30 @@ public sealed partial class CompiledPolicy
     }
 
     /// <summary>
-    /// Whether a paid contribution is refunded for <paramref name="reason"/> (one of <see cref="RefundReasons"/>) asked
-    /// on <paramref name="requestDate"/>: only reasons the policy lists, and (as the policy says) only before benefits start.
+    /// Whether a paid contribution is refunded for <paramref name="reason"/> (one of <see cref="RefundReasons"/>): only
+    /// reasons the policy lists and, where the policy says so, only when the event happened before benefits start —
+    /// judged on <paramref name="eventDate"/>, the day of the death, enlistment or imprisonment, not on the day the
+    /// refund is asked (seed 004 二（五）3 "在相应待遇享受期未开始前，因死亡、服役、服刑…"). <paramref name="refundableFen"/>
+    /// is what is still the person's to get back (her payment less every differential refund made or pending); when
+    /// nothing is left the enrolment still ends, with nothing to pay back.
     /// </summary>
-    public RefundDecision DecideRefund(string reason, DateOnly requestDate, DateOnly benefitStart, long paidPersonalFen)
+    public RefundDecision DecideRefund(string reason, DateOnly eventDate, DateOnly benefitStart, long refundableFen)
     {
         if (!_refundReasons.Contains(reason))
+            // No clause cited: the document states no such refund, so none of its clauses is the ground for refusing.
             return new(false, RefundDecisionReasons.ReasonNotInPolicy, 0,
-                $"《{PolicyName}》不因“{reason}”办理退费〔{Refunds.Clause}〕。");
-        if (Refunds.OnlyBeforeBenefitStart && requestDate >= benefitStart)
+                $"《{PolicyName}》未载明因“{RefundReasons.Names.GetValueOrDefault(reason, reason)}”退费，不予退费。");
+        if (Refunds.OnlyBeforeBenefitStart && eventDate >= benefitStart)
             return new(false, RefundDecisionReasons.BenefitsStarted, 0,
-                $"待遇享受期已于{Chinese(benefitStart)}开始，不再退费〔{Refunds.Clause}〕。");
-        if (paidPersonalFen <= 0)
-            return new(false, RefundDecisionReasons.NothingToRefund, 0, "个人未缴费，无可退金额。");
-        return new(true, RefundDecisionReasons.Allowed, paidPersonalFen,
-            $"暂停参保关系，依申请由税务部门退还个人缴费{Yuan(paidPersonalFen)}〔{Refunds.Clause}〕。");
+                $"{Chinese(eventDate)}发生退费事由时待遇享受期已于{Chinese(benefitStart)}开始，不再退费{RefundCitation}。");
+        if (refundableFen <= 0)
+            return new(true, RefundDecisionReasons.Allowed, 0,
+                $"暂停参保关系；个人缴费已无可退金额（未缴费或已全部退还），不再退费{RefundCitation}。");
+        return new(true, RefundDecisionReasons.Allowed, refundableFen,
+            $"暂停参保关系，依申请由税务部门退还个人缴费{ExactYuan(refundableFen)}{RefundCitation}。");
     }
+
+    private string RefundCitation => Refunds.Clause.Length == 0 ? "" : $"〔{Refunds.Clause}〕";
 
     /// <summary>
     /// The refund owed when an identity is certified after the person paid: the paid personal amount less what the
@@ -117,13 +127,13 @@ public sealed partial class CompiledPolicy
         var granted = during ? Refunds.DifferentialRefundDuringCollectionPeriod : Refunds.DifferentialRefundAfterCollectionPeriod;
         if (!granted)
             return new(false, RefundDecisionReasons.NoDifferentialRefund, 0,
-                $"资助参保后身份再次发生变化的，不再进行差额资助〔{Refunds.Clause}〕。");
+                $"资助参保后身份再次发生变化的，不再进行差额资助{RefundCitation}。");
         var requote = Quote(factsWithNewIdentity);
         if (requote.Quote is not { } now || now.PersonalFen >= paidPersonalFen)
             return new(false, RefundDecisionReasons.NothingToRefund, 0, "按新认定的身份计算，个人应缴金额未减少，无需退费。");
         var amount = paidPersonalFen - now.PersonalFen;
         return new(true, RefundDecisionReasons.Allowed, amount,
-            $"{(during ? "集中征缴期间" : "集中征缴期结束后")}认定为资助对象，退还个人已缴与应缴之差{Yuan(amount)}〔{Refunds.Clause}〕。")
+            $"{(during ? "集中征缴期间" : "集中征缴期结束后")}认定为资助对象，退还个人已缴与应缴之差{ExactYuan(amount)}{RefundCitation}。")
         {
             Requote = now,
         };
@@ -453,6 +463,7 @@ public sealed partial class CompiledPolicy
         Refunds = new RefundRules(refunds.Reasons!.Select(r => r.Value).ToArray(), refunds.OnlyBeforeBenefitStart,
             refunds.DifferentialDuringCollection, refunds.DifferentialAfterCollection, refunds.Clause ?? "");
         _refundReasons = Refunds.Reasons.ToFrozenSet(StringComparer.Ordinal);
+        BureauParameters = doc.BureauParameters.ToArray();
         if (doc.SupplementaryInsurance is { } si)
             SupplementaryInsurance = new SupplementaryInsuranceOffer(si.Name!, si.Voluntary, si.AfterBasicContributionPaid, si.Clause ?? "");
 
@@ -484,7 +495,9 @@ public sealed partial class CompiledPolicy
         return "须" + string.Join("或", parts);
     }
 
-    private static string Yuan(long fen) => new StringBuilder().AppendYuan(fen).ToString();
+    /// <summary>Money paid back is stated to the fen: 3800 → "38.00元".</summary>
+    private static string ExactYuan(long fen) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fen / 100}.{fen % 100:D2}元");
 
     private static string Chinese(DateOnly date) => new StringBuilder().AppendChinese(date).ToString();
 }

@@ -74,3 +74,9 @@ public static class RefundDecisionReasons
     public const string NothingToRefund = "NOTHING_TO_REFUND";
     public const string NotThisPolicy = "QUOTE_NOT_FROM_THIS_POLICY";
 }
+
+/// <summary>
+/// A rule or number the policy's seed does not state, chosen by the bureau and marked <c>"source": "bureau"</c> at
+/// <paramref name="Path"/> (for example "$.fiscalSubsidy"); <paramref name="Note"/> says what the seed leaves open.
+/// </summary>
+public sealed record BureauParameter(string Path, string Note);

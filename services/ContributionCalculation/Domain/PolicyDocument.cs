@@ -27,6 +27,8 @@ internal sealed class PolicyDocument
     public List<CollectionPeriodNode>? CollectionPeriods;
     public RefundNode? Refunds;
     public SupplementaryNode? SupplementaryInsurance;
+    /// <summary>Rules and numbers the seed does not state, each marked <c>"source": "bureau"</c> where it stands.</summary>
+    public List<BureauParameter> BureauParameters = [];
 }
 
 internal sealed record Located<T>(T Value, string Path);

@@ -63,13 +63,13 @@ internal static partial class PolicyReader
                 EnrolHouseholdTogether = root.Bool("enrolHouseholdTogether") ?? false,
                 DefaultTier = root.Int("defaultTier", required: true, 1, 9),
             };
-            if (root.Object("benefitPeriod", required: true, "start", "end", "clause") is { } bp)
+            if (root.Object("benefitPeriod", required: true, "start", "end", "clause", "source", "note") is { } bp)
                 doc.BenefitPeriod = new BenefitPeriodNode
                 {
                     Path = bp.Path, Start = bp.Date("start", required: true), End = bp.Date("end", required: true),
                     Clause = bp.String("clause", required: false),
                 };
-            if (root.Object("fiscalSubsidy", required: true, "amountFen", "clause") is { } fs)
+            if (root.Object("fiscalSubsidy", required: true, "amountFen", "clause", "source", "note") is { } fs)
             {
                 doc.FiscalSubsidyFen = fs.Long("amountFen", required: true);
                 doc.FiscalSubsidyClause = fs.String("clause", required: false);
@@ -78,11 +78,11 @@ internal static partial class PolicyReader
                 ? new TierNode { Path = p, Tier = o.Int("tier", required: true, 1, 9), Name = o.String("name", required: true) }
                 : null);
             doc.PersonGroups = root.Array("personGroups", required: true, (e, p) => ReadGroup(e, p, errors));
-            doc.FundingSources = root.Array("fundingSources", required: true, (e, p) => Obj.Open(e, p, errors, "id", "name") is { } o
+            doc.FundingSources = root.Array("fundingSources", required: true, (e, p) => Obj.Open(e, p, errors, "id", "name", "source", "note") is { } o
                 ? new FundingSourceNode { Path = p, Id = o.Located("id", required: true, FundingId(), "an id such as medical-assistance-fund or fiscal-special-fund:civil-affairs"), Name = o.String("name", required: true) }
                 : null);
             doc.Identities = root.Array("identities", required: true, (e, p) => ReadIdentity(e, p, errors));
-            if (root.Object("precedence", required: true, "rule", "importOrder", "clause") is { } pr)
+            if (root.Object("precedence", required: true, "rule", "importOrder", "clause", "source", "note") is { } pr)
             {
                 doc.Precedence = new PrecedenceNode
                 {
@@ -96,7 +96,7 @@ internal static partial class PolicyReader
             }
             doc.LifeEventRules = root.Array("lifeEventRules", required: false, (e, p) => ReadLifeEventRule(e, p, errors)) ?? [];
             doc.CollectionPeriods = root.Array("collectionPeriods", required: true, (e, p) => ReadPeriod(e, p, errors), minItems: 1);
-            if (root.Object("refunds", required: true, "reasons", "onlyBeforeBenefitStart", "differentialRefundForIdentityCertifiedAfterPayment", "clause") is { } rf)
+            if (root.Object("refunds", required: true, "reasons", "onlyBeforeBenefitStart", "differentialRefundForIdentityCertifiedAfterPayment", "clause", "source", "note") is { } rf)
             {
                 var node = new RefundNode
                 {
@@ -106,7 +106,7 @@ internal static partial class PolicyReader
                     Clause = rf.String("clause", required: false),
                 };
                 if (rf.Object("differentialRefundForIdentityCertifiedAfterPayment", required: true,
-                        "duringCollectionPeriod", "afterCollectionPeriod", "clause") is { } dr)
+                        "duringCollectionPeriod", "afterCollectionPeriod", "clause", "source", "note") is { } dr)
                 {
                     node.DifferentialDuringCollection = dr.Bool("duringCollectionPeriod", required: true) ?? false;
                     node.DifferentialAfterCollection = dr.Bool("afterCollectionPeriod", required: true) ?? false;
@@ -123,13 +123,51 @@ internal static partial class PolicyReader
                     AfterBasicContributionPaid = si.Bool("afterBasicContributionPaid") ?? true,
                     Clause = si.String("clause", required: false),
                 };
+            ReadSources(parsed.RootElement, "$", doc.BureauParameters, errors);
             return doc;
         }
     }
 
+    /// <summary>
+    /// Every object below the root that says <c>"source": "bureau"</c> holds a rule or number its seed does not state:
+    /// the bureau chose it, and its <c>note</c> says what the seed leaves open (<c>"seed"</c>, the default, needs none).
+    /// Which objects may carry a source is checked where each is read.
+    /// </summary>
+    private static void ReadSources(JsonElement element, string path, List<BureauParameter> sink, List<PolicyError> errors)
+    {
+        if (element.ValueKind == JsonValueKind.Array)
+        {
+            var index = 0;
+            foreach (var child in element.EnumerateArray())
+                ReadSources(child, $"{path}[{index++}]", sink, errors);
+            return;
+        }
+        if (element.ValueKind != JsonValueKind.Object)
+            return;
+        if (path != "$")
+        {
+            var hasSource = element.TryGetProperty("source", out var source);
+            var hasNote = element.TryGetProperty("note", out var note);
+            var bureau = hasSource && source.ValueKind == JsonValueKind.String && source.GetString() == "bureau";
+            if (hasSource && !bureau && !(source.ValueKind == JsonValueKind.String && source.GetString() == "seed"))
+                errors.Add(new(Obj.Join(path, "source"), "must be \"seed\" (the seed states it) or \"bureau\" (the bureau chose it)"));
+            var noteText = hasNote && note.ValueKind == JsonValueKind.String ? note.GetString()! : "";
+            if (hasNote && note.ValueKind != JsonValueKind.String)
+                errors.Add(new(Obj.Join(path, "note"), "must be a string"));
+            else if (bureau && noteText.Trim().Length == 0)
+                errors.Add(new(Obj.Join(path, "note"), "a bureau parameter must say what its seed leaves open"));
+            else if (hasNote && !bureau)
+                errors.Add(new(Obj.Join(path, "note"), "only a bureau parameter (\"source\": \"bureau\") takes a note"));
+            if (bureau && noteText.Trim().Length > 0)
+                sink.Add(new BureauParameter(path, noteText));
+        }
+        foreach (var property in element.EnumerateObject())
+            ReadSources(property.Value, Obj.Join(path, property.Name), sink, errors);
+    }
+
     private static PersonGroupNode? ReadGroup(JsonElement e, string path, List<PolicyError> errors)
     {
-        if (Obj.Open(e, path, errors, "id", "name", "default", "standardFen", "clause") is not { } o)
+        if (Obj.Open(e, path, errors, "id", "name", "default", "standardFen", "clause", "source", "note") is not { } o)
             return null;
         return new PersonGroupNode
         {
@@ -145,7 +183,7 @@ internal static partial class PolicyReader
     private static IdentityNode? ReadIdentity(JsonElement e, string path, List<PolicyError> errors)
     {
         if (Obj.Open(e, path, errors, "label", "members", "subsidy", "fundingSource", "fundingOverrides", "waitingPeriod",
-                "tags", "personGroups", "tierRestriction", "eligibleIf", "clause") is not { } o)
+                "tags", "personGroups", "tierRestriction", "eligibleIf", "clause", "source", "note") is not { } o)
             return null;
         var node = new IdentityNode
         {
@@ -232,7 +270,7 @@ internal static partial class PolicyReader
     private static LifeEventRuleNode? ReadLifeEventRule(JsonElement e, string path, List<PolicyError> errors)
     {
         if (Obj.Open(e, path, errors, "id", "event", "label", "personGroups", "withinDays", "withinMonths", "benefitStart",
-                "startMayPrecedeCoverageYear", "gapCovered", "birthYearPart", "clause") is not { } o)
+                "startMayPrecedeCoverageYear", "gapCovered", "birthYearPart", "clause", "source", "note") is not { } o)
             return null;
         var node = new LifeEventRuleNode
         {
@@ -248,7 +286,7 @@ internal static partial class PolicyReader
             GapCovered = o.Bool("gapCovered") ?? false,
             Clause = o.String("clause", required: true),
         };
-        if (o.Object("birthYearPart", required: false, "previousYearStandardFen", "clause") is { } by)
+        if (o.Object("birthYearPart", required: false, "previousYearStandardFen", "clause", "source", "note") is { } by)
             node.BirthYearPart = new BirthYearPartNode
             {
                 Path = by.Path,
@@ -261,7 +299,7 @@ internal static partial class PolicyReader
     private static CollectionPeriodNode? ReadPeriod(JsonElement e, string path, List<PolicyError> errors)
     {
         if (Obj.Open(e, path, errors, "id", "label", "kind", "personGroups", "from", "to", "openTo", "paymentDaysOfMonth",
-                "benefitStart", "surcharge", "refusal", "clause") is not { } o)
+                "benefitStart", "surcharge", "refusal", "clause", "source", "note") is not { } o)
             return null;
         var node = new CollectionPeriodNode
         {
@@ -282,7 +320,7 @@ internal static partial class PolicyReader
             if (node.OpenToLifeEventRules is null && node.OpenToIdentityTags is null)
                 errors.Add(new(open.Path, "must name lifeEventRules or identityTags"));
         }
-        if (o.Object("paymentDaysOfMonth", required: false, "first", "last", "clause") is { } pd)
+        if (o.Object("paymentDaysOfMonth", required: false, "first", "last", "clause", "source", "note") is { } pd)
         {
             node.PaymentDayFirst = pd.Int("first", required: true, 1, 31);
             node.PaymentDayLast = pd.Int("last", required: true, 1, 31);
@@ -456,7 +494,7 @@ internal static partial class PolicyReader
             return list;
         }
 
-        private static string Join(string path, string name) =>
+        internal static string Join(string path, string name) =>
             Slug().IsMatch(name) || (name.Length > 0 && char.IsAsciiLetter(name[0]) && name.All(char.IsAsciiLetterOrDigit))
                 ? path + "." + name
                 : $"{path}['{name.Replace("'", "\\'", StringComparison.Ordinal)}']";

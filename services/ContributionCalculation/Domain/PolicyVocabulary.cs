@@ -101,6 +101,17 @@ public static class RefundReasons
 
     public static FrozenSet<string> All { get; } = new[] { Death, Army, Prison, Duplicate, EmployeeInsurance, OtherRegion }
         .ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>Each reason as seed 004 二（五）3 words it, for explanations.</summary>
+    public static FrozenDictionary<string, string> Names { get; } = new Dictionary<string, string>
+    {
+        [Death] = "死亡",
+        [Army] = "服役",
+        [Prison] = "服刑",
+        [Duplicate] = "重复缴费",
+        [EmployeeInsurance] = "参加职工医保",
+        [OtherRegion] = "参加其他统筹地区居民医保",
+    }.ToFrozenDictionary(StringComparer.Ordinal);
 }
 
 /// <summary>Reason codes of <see cref="QuoteRefusal"/> and <see cref="RefundDecision"/>.</summary>

@@ -73,7 +73,12 @@ public sealed record PricedQuote(
     /// <summary>Why the amount and dates are what they are, in Chinese, for a clerk to read to the resident.</summary>
     string Explanation,
     /// <summary>Further coverage years the same payment must also cover (Gaoyang newborns spanning two years).</summary>
-    IReadOnlyList<int> AdditionalCoverageYears);
+    IReadOnlyList<int> AdditionalCoverageYears)
+{
+    /// <summary>The policy enrols a household booklet together (seed 004 一（三）1): the payment side takes a single
+    /// person's order only with the rest of her booklet.</summary>
+    public bool EnrolHouseholdTogether { get; init; }
+}
 
 /// <summary>
 /// A quote the policy refuses, with a reason code (OUTSIDE_COLLECTION_PERIOD, SETTLEMENT_DAYS, NOT_ELIGIBLE,

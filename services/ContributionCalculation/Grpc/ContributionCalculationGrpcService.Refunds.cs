@@ -20,6 +20,7 @@ public sealed partial class ContributionCalculationGrpcService
             .Require(request.Reason, "reason")
             .Check(request.Reason.Length <= QuoteMapping.MaxTextLength, "reason", $"must be at most {QuoteMapping.MaxTextLength} characters")
             .Check(request.DecisionDate is null || request.DecisionDate.ToDateOnly() is not null, "decision_date", "must be a full calendar date")
+            .Check(request.EventDate is null || request.EventDate.ToDateOnly() is not null, "event_date", "must be a full calendar date")
             .Check(request.PaidPersonalAmountFen >= 0, "paid_personal_amount_fen", "must not be negative")
             .Check(request.BenefitStartDate.ToDateOnly() is not null, "benefit_start_date", "must be a full calendar date")
             .Check(!differential || request.PaymentDate.ToDateOnly() is not null, "payment_date",
@@ -40,7 +41,7 @@ public sealed partial class ContributionCalculationGrpcService
                 QuoteMapping.ToFacts(request.CoverageYear, request.Tier, request.PaymentDate.ToDateOnly()!.Value,
                     request.BirthDate.ToDateOnly(), request.PersonGroup, request.IdentityCodes, null, 0),
                 decisionDate)
-            : policy.DecideRefund(request.Reason, decisionDate, request.BenefitStartDate.ToDateOnly()!.Value,
+            : policy.DecideRefund(request.Reason, request.EventDate.ToDateOnly() ?? decisionDate, request.BenefitStartDate.ToDateOnly()!.Value,
                 request.PaidPersonalAmountFen);
         return new DecideRefundResponse
         {

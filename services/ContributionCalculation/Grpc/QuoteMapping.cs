@@ -80,6 +80,7 @@ internal static class QuoteMapping
             WaitingDays = priced.WaitingDays,
             Explanation = priced.Explanation,
             PersonGroup = priced.PersonGroup,
+            EnrolHouseholdTogether = priced.EnrolHouseholdTogether,
         };
         quote.Lines.AddRange(priced.Lines.Select(l => new QuoteLine
         {

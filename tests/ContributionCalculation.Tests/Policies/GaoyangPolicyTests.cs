@@ -73,11 +73,12 @@ public sealed class GaoyangPolicyTests
 
     // seed 004 §二(五)2: newborns registered and paid within 180 days are covered from birth.
     [Theory]
-    [InlineData("seed 004 §二(五)2: born 1 Jan, paid on day 180 (29 Jun) → from birth", "2024-01-01", "2024-06-29", "", 38000, "2024-01-01")]
+    // Was "born 1 Jan, paid on day 180 (29 Jun)": 29 Jun is a settlement day (seed 004 三（四）), so the 180th day is taken
+    // from a birth whose 180th day is a payment day.
+    [InlineData("seed 004 §二(五)2: born 5 Jan, paid on day 180 (3 Jul) → from birth", "2024-01-05", "2024-07-03", "", 38000, "2024-01-05")]
     [InlineData("seed 004 §二(五)2: born 1 Mar, paid 10 Apr → from 1 Mar", "2024-03-01", "2024-04-10", "", 38000, "2024-03-01")]
     [InlineData("seed 004 §二(五)2 + §二(三): 低保 newborn born 1 Nov 2024 → from birth, pays 38", "2024-11-01", "2024-12-20", "dibao", 3800, "2024-11-01")]
     [InlineData("seed 004 §二(五)2: born Jul 2023, paid in the campaign (same year) → 2024 from 1 Jan only", "2023-07-01", "2023-11-10", "", 38000, "2024-01-01")]
-    [InlineData("seed 004 §二(五)2 + §三(四): a newborn may pay on a settlement day", "2023-10-01", "2023-10-28", "", 38000, "2024-01-01")]
     public void Quote_GaoyangNewborn_CoveredFromBirth(string clause, string birth, string pay, string identities, long personalFen, string start)
     {
         var quote = Gaoyang.Quote(Facts(pay, identities: identities, lifeEvent: "newborn@" + birth, birth: birth)).Priced();
@@ -86,6 +87,22 @@ public sealed class GaoyangPolicyTests
         Assert.Equal(personalFen, quote.PersonalFen);
         Assert.Empty(quote.AdditionalCoverageYears);
         Assert.Equal(0, quote.WaitingDays);
+    }
+
+    // Issue 16 showed the case "a newborn may pay on a settlement day" wrong: seed 004 三（四） "每月1日至25日为缴费时段，
+    // 26日至月末为费款结算期，不办理缴费业务" stops every payment on those days, a newborn's included.
+    [Theory]
+    [InlineData("seed 004 §三(四): newborn paying 28 Oct 2023 → settlement, next 1 Nov", "2023-10-01", "2023-10-28", "2023-11-01")]
+    [InlineData("seed 004 §三(四): newborn paying 27 Dec 2023 (after the campaign) → settlement, next 1 Jan", "2023-12-01", "2023-12-27", "2024-01-01")]
+    [InlineData("seed 004 §三(四): newborn paying 26 Mar 2024 → settlement, next 1 Apr", "2024-03-01", "2024-03-26", "2024-04-01")]
+    [InlineData("seed 004 §三(四): newborn paying 31 Dec 2024 → settlement, no later day this year", "2024-11-01", "2024-12-31", "")]
+    public void Quote_GaoyangNewbornOnSettlementDay_RefusedWithNextPaymentDay(string clause, string birth, string pay, string next)
+    {
+        var refusal = Gaoyang.Quote(Facts(pay, lifeEvent: "newborn@" + birth, birth: birth)).Refused();
+
+        Assert.True(refusal.Reason == QuoteRefusalReasons.SettlementDays, clause);
+        Assert.Equal(OptionalDay(next), refusal.NextPossibleDate);
+        Assert.Contains("不办理缴费业务", refusal.Message);
     }
 
     [Fact]
@@ -140,6 +157,67 @@ public sealed class GaoyangPolicyTests
         Assert.True(allowed == decision.Allowed, clause);
         Assert.Equal(code, decision.Reason);
         Assert.Equal(allowed ? 38000 : 0, decision.AmountFen);
+    }
+
+    [Theory]
+    [InlineData("seed 004 §二(五)3: died 28 Dec 2023, asked 5 Jan 2024 → judged on the death, refunded", "2023-12-28", true, "REFUND_ALLOWED")]
+    [InlineData("seed 004 §二(五)3: enlisted 31 Dec 2023 → before benefits start, refunded", "2023-12-31", true, "REFUND_ALLOWED")]
+    [InlineData("seed 004 §二(五)3: imprisoned 2 Jan 2024 → benefits had started, no refund", "2024-01-02", false, "BENEFITS_ALREADY_STARTED")]
+    public void DecideRefund_GaoyangEventBeforeBenefitsReportedAfter_JudgedOnTheEventDay(string clause, string eventDay, bool allowed, string code)
+    {
+        // seed 004 二（五）3 "在相应待遇享受期未开始前，因死亡、服役、服刑…": the event, not the application, must precede 1 Jan 2024.
+        var decision = Gaoyang.DecideRefund("death", Day(eventDay), Day("2024-01-01"), 38000);
+
+        Assert.True(allowed == decision.Allowed, clause);
+        Assert.Equal(code, decision.Reason);
+        Assert.Equal(allowed ? 38000 : 0, decision.AmountFen);
+    }
+
+    [Fact]
+    public void DecideRefund_GaoyangAfterDifferentialRefund_StatesTheAmountActuallyRefunded()
+    {
+        // seed 004 二（五）3: paid 380, certified 低保 (342 refunded as the difference), then enlisted: what is left, 38 yuan,
+        // is refunded, and the explanation says so to the fen.
+        var decision = Gaoyang.DecideRefund("army", Day("2023-12-10"), Day("2024-01-01"), 38000 - 34200);
+
+        Assert.True(decision.Allowed);
+        Assert.Equal(3800, decision.AmountFen);
+        Assert.Contains("退还个人缴费38.00元", decision.Message);
+        Assert.DoesNotContain("380元", decision.Message);
+        Assert.Contains("〔二（五）3〕", decision.Message);
+    }
+
+    [Fact]
+    public void DecideRefund_GaoyangNothingLeftAfterDifferentialRefund_EnrolmentStillEnds()
+    {
+        // seed 004 二（五）3: 特困 certified after paying 380 has the whole 380 refunded as a difference; if she then enlists
+        // her enrolment is suspended all the same — allowed, with nothing more to pay back (not NOTHING_TO_REFUND).
+        var decision = Gaoyang.DecideRefund("army", Day("2023-12-10"), Day("2024-01-01"), 0);
+
+        Assert.True(decision.Allowed);
+        Assert.Equal(RefundDecisionReasons.Allowed, decision.Reason);
+        Assert.Equal(0, decision.AmountFen);
+        Assert.Contains("暂停参保关系", decision.Message);
+    }
+
+    [Fact]
+    public void DecideDifferentialRefund_GaoyangDibao_ExplanationStatesTheDifferenceToTheFen()
+    {
+        // seed 004 二（五）3: paid 380 as ordinary, certified 低保 during collection → 342 back.
+        var paid = Gaoyang.Quote(Facts("2023-10-10")).Priced();
+
+        var decision = Gaoyang.DecideDifferentialRefund(paid, Facts("2023-10-10", identities: "dibao"), Day("2023-11-20"));
+
+        Assert.Equal(34200, decision.AmountFen);
+        Assert.Contains("342.00元", decision.Message);
+    }
+
+    [Fact]
+    public void Quote_Gaoyang_SaysHouseholdEnrolsTogether()
+    {
+        // seed 004 一（三）1 "同一户口簿内符合参保条件的家庭成员应当同时参保": every quote carries it.
+        Assert.True(Gaoyang.Quote(Facts("2023-10-10")).Priced().EnrolHouseholdTogether);
+        Assert.False(Lidu.Quote(Facts("2023-11-10")).Priced().EnrolHouseholdTogether);
     }
 
     [Theory]

@@ -194,6 +194,55 @@ public sealed class LiduPolicyTests
         Assert.Contains("不重复享受", quote.Explanation);
     }
 
+    [Theory]
+    [InlineData("seed 000 §三(三) + §三(四)3: 低保 (342) + 优抚对象 (380) in July → 优抚对象's 380, surcharged", "2024-07-15", "dibao,entitled-group", "entitled-group", 38000, 64000)]
+    [InlineData("seed 000 §三(三) + §三(四)3: 优抚对象 + 低保 in September (order of codes does not matter)", "2024-09-30", "entitled-group,dibao", "entitled-group", 38000, 64000)]
+    [InlineData("seed 000 §三(三): 低保 + 优抚对象 in the concentrated period → 优抚对象's 380", "2023-12-01", "dibao,entitled-group", "entitled-group", 38000, 0)]
+    [InlineData("seed 000 §三(三) + §三(四)3: 低保 (342) + 返贫致贫 (266) in July → 低保's 342, no surcharge", "2024-07-15", "returned-to-poverty,dibao", "dibao", 34200, 0)]
+    public void Quote_LiduSeveralIdentitiesInJulySeptember_RanksBySubsidyNotByWhatSheEndsUpPaying(string clause, string pay, string identities,
+        string applied, long subsidyFen, long surchargeFen)
+    {
+        // seed 000 三（三） "按其参保缴费时的最高资助标准身份进行资助" ranks identities by their subsidy. In July–September the
+        // low-income 低保 is spared the fiscal-subsidy surcharge (三（三）1) and 优抚对象 is not, yet 优抚对象's 380 is the
+        // higher subsidy: the surcharge does not let 低保 (pays 38) beat it.
+        var quote = Lidu.Quote(Facts(pay, 1, identities: identities)).Priced();
+
+        Assert.True(applied == Assert.Single(quote.Lines, l => l.Kind == PricedLineKind.Subsidy).Category, clause);
+        Assert.Equal(subsidyFen, quote.SubsidyFen);
+        Assert.Equal(surchargeFen, quote.SurchargeFen);
+        Assert.Equal(38000 - subsidyFen + surchargeFen, quote.PersonalFen);
+    }
+
+    [Theory]
+    [InlineData("death")]
+    [InlineData("army")]
+    [InlineData("duplicate")]
+    public void DecideRefund_Lidu_SeedStatesNoRefundReason(string reason)
+    {
+        // seed 000 states no refund of a paid contribution; the reasons of seed 004 二（五）3 are not Lidu's.
+        var decision = Lidu.DecideRefund(reason, Day("2023-12-10"), Day("2024-01-01"), 38000);
+
+        Assert.False(decision.Allowed);
+        Assert.Equal(RefundDecisionReasons.ReasonNotInPolicy, decision.Reason);
+        Assert.Empty(Lidu.Refunds.Reasons);
+        Assert.Contains("未载明", decision.Message);
+        Assert.DoesNotContain("〔", decision.Message);
+        Assert.False(Lidu.Refunds.OnlyBeforeBenefitStart);
+    }
+
+    [Fact]
+    public void Policy_Lidu_MarksWhatTheSeedLeavesOpenAsTheBureaus()
+    {
+        // seed 000 三（四）3 names "当年财政补助金额" without an amount; the resident opening day and the pre-July fund are
+        // not stated either: each is a bureau parameter with a note, not a clause of the seed.
+        var paths = Lidu.BureauParameters.Select(p => p.Path).ToList();
+
+        Assert.Contains("$.fiscalSubsidy", paths);
+        Assert.Contains("$.collectionPeriods[0]", paths);
+        Assert.Contains("$.fundingSources[0]", paths);
+        Assert.All(Lidu.BureauParameters, p => Assert.Contains("未载明", p.Note));
+    }
+
     [Fact]
     public void Quote_LiduUnknownIdentityCode_IgnoredAndNamedInExplanation()
     {

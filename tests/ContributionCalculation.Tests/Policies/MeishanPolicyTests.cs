@@ -182,6 +182,39 @@ public sealed class MeishanPolicyTests
         Assert.True(Meishan.IncludesCriticalIllnessInsurance);
     }
 
+    // seed 003 三（三）1 and 2: "9月1日后新认定的全额资助（定额资助）参保人员，应及时纳入基本医疗保障范围" — the 31 August
+    // import is no deadline for the subsidy: whoever holds the identity when she pays is priced with it.
+    [Theory]
+    [InlineData("seed 003 §三(三)1: 特困 certified in October, pays in November → 0", "2023-11-15", "2304", 0, "2024-01-01")]
+    [InlineData("seed 003 §三(三)2: 低保 certified after 1 Sep, pays in December → 95", "2023-12-10", "2303", 9500, "2024-01-01")]
+    [InlineData("seed 003 §三(三)2 + §二(二)1: 边缘易致贫 certified in January, pays in February (still concentrated) → 95", "2024-02-20", "230508", 9500, "2024-01-01")]
+    [InlineData("seed 003 §三(三)1 + §二(二)2: 重度残疾 certified in April, pays in May → 0, from the 4th month", "2024-05-10", "236046", 0, "2024-08-01")]
+    public void Quote_MeishanIdentityCertifiedAfterFirstSeptember_PricedWithTheSubsidyWhenShePays(string clause, string pay, string code,
+        long personalFen, string start)
+    {
+        var quote = Meishan.Quote(Facts(pay, identities: code)).Priced();
+
+        Assert.True(personalFen == quote.PersonalFen, clause);
+        Assert.Equal(38000 - personalFen, quote.SubsidyFen);
+        Assert.Equal(Day(start), quote.BenefitStart);
+    }
+
+    [Fact]
+    public void DecideRefund_Meishan_OnlyTheDuplicateEnrolmentRefundTheSeedStates()
+    {
+        // seed 003 附件1 教育部门: "重复参保到户籍地退费" is Meishan's only refund, with no "only before benefits start";
+        // death, army and prison refunds (seed 004 二（五）3) are not Meishan's.
+        var duplicate = Meishan.DecideRefund("duplicate", Day("2024-03-01"), Day("2024-01-01"), 38000);
+        var death = Meishan.DecideRefund("death", Day("2023-12-01"), Day("2024-01-01"), 38000);
+
+        Assert.True(duplicate.Allowed);
+        Assert.Equal(38000, duplicate.AmountFen);
+        Assert.Equal(RefundDecisionReasons.ReasonNotInPolicy, death.Reason);
+        Assert.Equal(["duplicate"], Meishan.Refunds.Reasons);
+        // The seed grants no differential refund either way: that is the bureau's choice, marked as such.
+        Assert.Contains(Meishan.BureauParameters, p => p.Path == "$.refunds.differentialRefundForIdentityCertifiedAfterPayment");
+    }
+
     [Fact]
     public void Policy_Meishan_ServesItsSixCounties()
     {

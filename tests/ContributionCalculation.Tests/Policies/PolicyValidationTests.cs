@@ -366,6 +366,48 @@ public sealed class PolicyValidationTests
     }
 
     [Fact]
+    public void Validate_BureauParameterWithNote_AcceptedAndListed()
+    {
+        var doc = JsonNode.Parse(Valid)!.AsObject();
+        doc["fiscalSubsidy"]!["source"] = "bureau";
+        doc["fiscalSubsidy"]!["note"] = "方案未载明";
+        doc["collectionPeriods"]![0]!["source"] = "seed";
+
+        var policy = CompiledPolicy.Load(doc.ToJsonString(), "", 0);
+
+        Assert.Equal([new BureauParameter("$.fiscalSubsidy", "方案未载明")], policy.BureauParameters);
+    }
+
+    [Fact]
+    public void Validate_BureauParameterWithoutNote_ReportsIt()
+    {
+        var errors = ValidateWith(d => d["refunds"]!["source"] = "bureau");
+
+        Assert.Contains(errors, e => e.Path == "$.refunds.note");
+    }
+
+    [Fact]
+    public void Validate_UnknownSourceOrNoteOnASeedRule_ReportsBoth()
+    {
+        var errors = ValidateWith(d =>
+        {
+            d["identities"]![0]!["source"] = "province";
+            d["identities"]![1]!["note"] = "为什么";
+        });
+
+        Assert.Contains(errors, e => e.Path == "$.identities[0].source");
+        Assert.Contains(errors, e => e.Path == "$.identities[1].note");
+    }
+
+    [Fact]
+    public void Validate_SourceWhereNoRuleIsStated_UnknownField()
+    {
+        var errors = ValidateWith(d => d["tiers"]![0]!["source"] = "bureau");
+
+        Assert.Contains(errors, e => e.Path == "$.tiers[0].source" && e.Message == "unknown field");
+    }
+
+    [Fact]
     public void Validate_TwoDefaultGroups_ReportsIt()
     {
         AssertSingleError(ValidateWith(d => At(d, "personGroups", 1)["default"] = true), "$.personGroups", "exactly one person group must be the default");

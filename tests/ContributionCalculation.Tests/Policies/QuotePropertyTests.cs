@@ -43,7 +43,10 @@ public sealed class QuotePropertyTests
 
     [Theory]
     [MemberData(nameof(Policies))]
-    public void Quote_AddingAnIdentity_NeverRaisesThePersonalAmount(string file)
+    // Was "never raises the personal amount": seed 000 三（三） ranks identities by subsidy ("最高资助标准身份"), so in
+    // Lidu's July–September a 低保 (pays 38, surcharge waived) who also holds 优抚对象 (380) pays 380 + the surcharge.
+    // What never falls is the subsidy; the amount paid rises only by a surcharge the newly applied identity is not spared.
+    public void Quote_AddingAnIdentity_NeverLowersTheSubsidy(string file)
     {
         var policy = ShippedPolicies.Load(file);
         var generator = new FactsGenerator(policy, seed: 2);
@@ -58,7 +61,9 @@ public sealed class QuotePropertyTests
                 continue;
             var context = Describe(more);
             var q2 = after.Quote ?? throw new Xunit.Sdk.XunitException($"adding an identity refused a priced quote ({after.Refusal!.Reason}): {context}");
-            Assert.True(q2.PersonalFen <= q1.PersonalFen, $"{q1.PersonalFen} → {q2.PersonalFen}: {context}");
+            Assert.True(q2.SubsidyFen >= q1.SubsidyFen, $"subsidy {q1.SubsidyFen} → {q2.SubsidyFen}: {context}");
+            Assert.True(q2.PersonalFen - q2.SurchargeFen <= q1.PersonalFen - q1.SurchargeFen,
+                $"{q1.PersonalFen} → {q2.PersonalFen} beyond the surcharge: {context}");
             compared++;
         }
         Assert.True(compared > Cases / 10, $"only {compared} comparisons");

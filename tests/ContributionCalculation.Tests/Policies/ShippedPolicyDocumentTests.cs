@@ -69,6 +69,31 @@ public sealed class ShippedPolicyDocumentTests
     }
 
     [Fact]
+    public void Schema_SourceOtherThanSeedOrBureau_Fails()
+    {
+        var doc = Document(ShippedPolicies.LiduFile);
+        doc["fiscalSubsidy"]!["source"] = "province";
+        doc["tiers"]![0]!["source"] = "bureau";
+
+        var errors = SchemaCheck.Validate(Schema(), doc);
+
+        Assert.Contains(errors, e => e.StartsWith("$.fiscalSubsidy.source: must be one of", StringComparison.Ordinal));
+        Assert.Contains("$.tiers[0].source: unknown property", errors);
+    }
+
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void ShippedPolicy_BureauParameters_EachSaysWhatTheSeedLeavesOpen(string file)
+    {
+        // Issue 16: a rule the seed does not state is the bureau's, marked where it stands; every shipped document has
+        // at least the fiscal subsidy amount (no seed states it exactly).
+        var policy = ShippedPolicies.Load(file);
+
+        Assert.Contains(policy.BureauParameters, p => p.Path == "$.fiscalSubsidy");
+        Assert.All(policy.BureauParameters, p => Assert.False(string.IsNullOrWhiteSpace(p.Note)));
+    }
+
+    [Fact]
     public void Policies_AppliesTo_CoverEveryDemoTenantOnce()
     {
         var tenants = ShippedPolicies.All.SelectMany(f => ShippedPolicies.Load(f).TenantIds).ToList();
