@@ -58,6 +58,31 @@ public static class EnrolmentQueries
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>
+    /// Records a paid enrolment from the provincial roster of a past year: no order here, no benefit dates (the roster
+    /// states none), the roster's tier (0: not stated) and amount. Replaces only a row that is not an enrolment.
+    /// </summary>
+    public static async Task UpsertPriorAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, Guid residentId,
+        int coverageYear, int tier, long paidAmountFen, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            INSERT INTO enrolments (tenant_id, resident_id, coverage_year, status, personal_amount_fen, updated_at, source, tier)
+            VALUES ($1, $2, $3, 'enrolled', $4, $5, 'prior_roster', $6)
+            ON CONFLICT (tenant_id, resident_id, coverage_year) DO UPDATE SET
+              status = 'enrolled', order_id = NULL, personal_amount_fen = excluded.personal_amount_fen, benefit_start = NULL,
+              benefit_end = NULL, updated_at = excluded.updated_at, refund_reason = NULL, excused_from_enrolment = false,
+              subsidy_lines = '[]', source = 'prior_roster', tier = excluded.tier
+            WHERE enrolments.status IN ('not_enrolled', 'refused')
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = residentId });
+        cmd.Parameters.Add(new() { Value = coverageYear });
+        cmd.Parameters.Add(new() { Value = paidAmountFen });
+        cmd.Parameters.Add(new() { Value = now });
+        cmd.Parameters.Add(new() { Value = tier == 0 ? DBNull.Value : (short)tier, NpgsqlDbType = NpgsqlDbType.Smallint });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>Every enrolment of the given residents, by coverage year.</summary>
     public static async Task<ILookup<Guid, EnrolmentRow>> ListForAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, IReadOnlyCollection<Guid> residentIds, CancellationToken ct)
