@@ -163,6 +163,31 @@ public sealed class HouseholdTests : IAsyncLifetime
         Assert.Null(Member(afterLapse, worker).Resident.SuspendedDate);
     }
 
+    [Fact]
+    public async Task GetHousehold_MemberRefundedAsInsuredTwice_CompleteWithoutHer()
+    {
+        // Seed 004 二（五）3: paying twice (重复缴费) suspends her enrolment here and refunds it; she is not to be insured
+        // here this year, so the booklet is complete without her.
+        await RecordBookletAsync(2);
+        var head = await RegisterAsync(Id(101, 1970), HouseholdRelationship.Head);
+        var daughter = await RegisterAsync(Id(102, 1996), HouseholdRelationship.Child);
+        await EnrolAsync(head, 2024);
+        await EnrolAsync(daughter, 2024);
+        using (var http = _host.CreateClient())
+            await CloudEventPoster.DeliverAsync(http, "contribution.refund-requested", Gaoyang, new ContributionRefundRequested
+            {
+                TenantId = Gaoyang, OrderId = $"order-2024-{daughter}", ResidentId = daughter, VillageCode = Village, CoverageYear = 2024,
+                RefundId = "refund-1", Reason = "duplicate", AmountFen = 38000,
+                RequestTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(_time.GetUtcNow()),
+            });
+
+        var household = await GetAsync();
+
+        Assert.Equal(EnrolmentStatus.RefundPending, Member(household, daughter).EnrolmentStatus);
+        Assert.True(Member(household, daughter).Resident.Enrolments.Single(e => e.CoverageYear == 2024).ExcusedFromEnrolment);
+        Assert.True(household.Complete);
+    }
+
     private static HouseholdMember Member(Household household, string residentId) =>
         household.Members.Single(m => m.Resident.ResidentId == residentId);
 
