@@ -165,7 +165,7 @@ public sealed partial class IdentityRegistryGrpcService
         // One lookup for the whole roster; each registered person locked, so payment events for her wait.
         var residents = await ResidentQueries.LockByLookupHashesAsync(conn, tx, tenantId, hashes, ct);
         var enrolments = await EnrolmentQueries.ListForAsync(conn, tx, tenantId, residents.Values.Distinct().ToList(), ct);
-        var now = time.UtcNow();
+        var imports = new List<EnrolmentQueries.PriorEnrolment>();
         foreach (var (number, hash, row) in good)
         {
             if (!residents.TryGetValue(hash, out var residentId))
@@ -176,9 +176,11 @@ public sealed partial class IdentityRegistryGrpcService
             // A refund recorded here is later and better knowledge than the roster: it is kept.
             if (existing is DomainEnrolmentStatus.Refunded)
             { Problem(number, "ALREADY_REFUNDED", $"The resident's {row.CoverageYear} enrolment was refunded here."); continue; }
-            await EnrolmentQueries.UpsertPriorAsync(conn, tx, tenantId, residentId, row.CoverageYear, row.Tier, row.PaidAmountFen, now, ct);
-            response.Imported++;
+            imports.Add(new EnrolmentQueries.PriorEnrolment(residentId, row.CoverageYear, row.Tier, row.PaidAmountFen));
         }
+        // One statement for the whole roster, not a round trip per row.
+        await EnrolmentQueries.UpsertPriorAsync(conn, tx, tenantId, imports, time.UtcNow(), ct);
+        response.Imported = imports.Count;
         response.Problems.AddRange(problems.OrderBy(p => p.RowNumber));
         logger.LogInformation("Imported {Imported} prior enrolments, {Problems} rows refused", response.Imported, response.Problems.Count);
         return response;
