@@ -10,7 +10,7 @@ namespace Medins.IdentityRegistry.Tests;
 
 public sealed class HouseholdTests : IAsyncLifetime
 {
-    // Demo city: a Gaoyang village under 庞口镇 (Gaoyang enrols booklets together, seed 004; RULES.md §1).
+    // Demo city: a Gaoyang village under 庞口镇 (Gaoyang enrols booklets together, seed 004 二（五）1).
     private const string Gaoyang = "he-gaoyang";
     private const string Village = "130628902201";
     private const string Booklet = "HK-130628-0007";
@@ -98,7 +98,7 @@ public sealed class HouseholdTests : IAsyncLifetime
     [Fact]
     public async Task GetHousehold_UnenrolledMemberInPrison_CompleteUntilHerRelease()
     {
-        // Gaoyang seed 004 §2.5.3: prison suspends her insurance, so the booklet's other members enrol without her.
+        // Seed 004 二（五）3: prison suspends her insurance, so the booklet's other members enrol without her.
         await RecordBookletAsync(2);
         var head = await RegisterAsync(Id(101, 1970), HouseholdRelationship.Head);
         var son = await RegisterAsync(Id(103, 1995), HouseholdRelationship.Child);
@@ -113,6 +113,83 @@ public sealed class HouseholdTests : IAsyncLifetime
         Assert.Equal(EnrolmentStatus.NotEnrolled, whileInPrison.Members.Single(m => m.Resident.ResidentId == son).EnrolmentStatus);
         Assert.Equal([HouseholdProblem.MembersNotEnrolled], afterRelease.Problems);
     }
+
+    [Fact]
+    public async Task GetHousehold_DeceasedArmyEmployeeInsuredAndInsuredElsewhereNotEnrolled_CompleteAndEachSaysWhy()
+    {
+        // Seed 004 二（五）1: 同一户口簿内符合参保条件的家庭成员应当同时参保 — only members expected to enrol count; a
+        // deceased one (deregistered) and one serving in the army, with employee insurance or insured in another region
+        // (suspended, seed 004 二（五）3) never make the booklet incomplete.
+        await RecordBookletAsync(5);
+        var head = await RegisterAsync(Id(101, 1960), HouseholdRelationship.Head);
+        var widow = await RegisterAsync(Id(102, 1935), HouseholdRelationship.Parent);
+        var soldier = await RegisterAsync(Id(103, 2000), HouseholdRelationship.Child);
+        var worker = await RegisterAsync(Id(105, 1990), HouseholdRelationship.Child);
+        var elsewhere = await RegisterAsync(Id(107, 1992), HouseholdRelationship.Child);
+        await EnrolAsync(head, 2024);
+        await RecordLifeEventAsync(widow, Medins.Identity.V1.LifeEventKind.Death, new DateOnly(2023, 10, 2));
+        await RecordLifeEventAsync(soldier, Medins.Identity.V1.LifeEventKind.Army, new DateOnly(2023, 9, 1));
+        await RecordLifeEventAsync(worker, Medins.Identity.V1.LifeEventKind.EmployeeInsurance, new DateOnly(2023, 3, 1));
+        await RecordLifeEventAsync(elsewhere, Medins.Identity.V1.LifeEventKind.InsuredElsewhere, new DateOnly(2023, 1, 1));
+
+        var household = await GetAsync();
+
+        Assert.True(household.Complete);
+        Assert.Empty(household.Problems);
+        Assert.Equal(new Google.Type.Date { Year = 2023, Month = 10, Day = 2 }, Member(household, widow).Resident.DeregisteredDate);
+        Assert.Equal(Medins.Identity.V1.LifeEventKind.Army, Member(household, soldier).Resident.SuspensionReason);
+        Assert.Equal(Medins.Identity.V1.LifeEventKind.EmployeeInsurance, Member(household, worker).Resident.SuspensionReason);
+        Assert.Equal(Medins.Identity.V1.LifeEventKind.InsuredElsewhere, Member(household, elsewhere).Resident.SuspensionReason);
+        Assert.Null(Member(household, head).Resident.SuspendedDate);
+        Assert.Null(Member(household, head).Resident.DeregisteredDate);
+    }
+
+    [Fact]
+    public async Task GetHousehold_EmployeeInsuranceEnded_MemberExpectedAgainAndBookletIncomplete()
+    {
+        // Seed 003 二（二）2: once her employee insurance ends she is a resident to insure again.
+        await RecordBookletAsync(2);
+        var head = await RegisterAsync(Id(101, 1970), HouseholdRelationship.Head);
+        var worker = await RegisterAsync(Id(103, 1995), HouseholdRelationship.Child);
+        await EnrolAsync(head, 2024);
+        await RecordLifeEventAsync(worker, Medins.Identity.V1.LifeEventKind.EmployeeInsurance, new DateOnly(2022, 3, 1));
+        var whileEmployed = await GetAsync();
+
+        await RecordLifeEventAsync(worker, Medins.Identity.V1.LifeEventKind.EmployeeInsuranceEnded, new DateOnly(2023, 10, 31));
+        var afterLapse = await GetAsync();
+
+        Assert.True(whileEmployed.Complete);
+        Assert.Equal([HouseholdProblem.MembersNotEnrolled], afterLapse.Problems);
+        Assert.Null(Member(afterLapse, worker).Resident.SuspendedDate);
+    }
+
+    [Fact]
+    public async Task GetHousehold_MemberRefundedAsInsuredTwice_CompleteWithoutHer()
+    {
+        // Seed 004 二（五）3: paying twice (重复缴费) suspends her enrolment here and refunds it; she is not to be insured
+        // here this year, so the booklet is complete without her.
+        await RecordBookletAsync(2);
+        var head = await RegisterAsync(Id(101, 1970), HouseholdRelationship.Head);
+        var daughter = await RegisterAsync(Id(102, 1996), HouseholdRelationship.Child);
+        await EnrolAsync(head, 2024);
+        await EnrolAsync(daughter, 2024);
+        using (var http = _host.CreateClient())
+            await CloudEventPoster.DeliverAsync(http, "contribution.refund-requested", Gaoyang, new ContributionRefundRequested
+            {
+                TenantId = Gaoyang, OrderId = $"order-2024-{daughter}", ResidentId = daughter, VillageCode = Village, CoverageYear = 2024,
+                RefundId = "refund-1", Reason = "duplicate", AmountFen = 38000,
+                RequestTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(_time.GetUtcNow()),
+            });
+
+        var household = await GetAsync();
+
+        Assert.Equal(EnrolmentStatus.RefundPending, Member(household, daughter).EnrolmentStatus);
+        Assert.True(Member(household, daughter).Resident.Enrolments.Single(e => e.CoverageYear == 2024).ExcusedFromEnrolment);
+        Assert.True(household.Complete);
+    }
+
+    private static HouseholdMember Member(Household household, string residentId) =>
+        household.Members.Single(m => m.Resident.ResidentId == residentId);
 
     private Task RecordLifeEventAsync(string residentId, Medins.Identity.V1.LifeEventKind kind, DateOnly occurred) =>
         Client.RecordLifeEventAsync(new RecordLifeEventRequest

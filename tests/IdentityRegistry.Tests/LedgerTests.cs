@@ -11,7 +11,7 @@ namespace Medins.IdentityRegistry.Tests;
 
 public sealed class LedgerTests : IAsyncLifetime
 {
-    // Demo city: Linjiang's 高滩村 and 普安村 (seed 002 §6); Meishan's four ledgers (seed 003, RULES.md §6).
+    // Demo city: Linjiang's 高滩村 and 普安村 (seed 002 §6); Meishan's four ledgers (seed 003 六（二）).
     private const string Linjiang = "cq-linjiang";
     private const string Gaotan = "500118901201";
     private const string Puan = "500118901207";
@@ -84,9 +84,11 @@ public sealed class LedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ListLedger_ResidentPopulationNotEnrolled_OnlyPeopleRegisteredElsewhere()
+    public async Task ListLedger_ResidentPopulationNotEnrolled_LocallyRegisteredAndPeopleRegisteredElsewhere()
     {
-        await RegisterAsync();
+        // Seed 003 一（一）–（二）: the resident population is Meishan's registered people and those from elsewhere who
+        // live here; the 常住人口未参保 ledger (seed 003 六（二）) leaves out neither.
+        var local = await RegisterAsync();
         var fromElsewhere = await RegisterAsync(type: RegistrationType.ResidentFromElsewhere);
         var permit = await RegisterAsync(type: RegistrationType.ResidencePermit);
         var enrolledStudent = await RegisterAsync(type: RegistrationType.Student);
@@ -94,7 +96,7 @@ public sealed class LedgerTests : IAsyncLifetime
 
         var ledger = await LedgerAsync(Ledger.ResidentPopulationNotEnrolled);
 
-        Assert.Equal(new[] { fromElsewhere, permit }.Order(), ledger.Order());
+        Assert.Equal(new[] { local, fromElsewhere, permit }.Order(), ledger.Order());
     }
 
     [Fact]

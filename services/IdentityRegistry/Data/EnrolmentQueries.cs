@@ -58,6 +58,36 @@ public static class EnrolmentQueries
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>A paid enrolment of a past year as the provincial roster states it (tier 0: not stated).</summary>
+    public sealed record PriorEnrolment(Guid ResidentId, int CoverageYear, int Tier, long PaidAmountFen);
+
+    /// <summary>
+    /// Records paid enrolments from the provincial roster of a past year in one statement: no order here, no benefit
+    /// dates (the roster states none), the roster's tier and amount. Replaces only rows that are not an enrolment.
+    /// </summary>
+    public static async Task UpsertPriorAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        IReadOnlyCollection<PriorEnrolment> rows, DateTimeOffset now, CancellationToken ct)
+    {
+        if (rows.Count == 0) return;
+        await using var cmd = new NpgsqlCommand("""
+            INSERT INTO enrolments (tenant_id, resident_id, coverage_year, status, personal_amount_fen, updated_at, source, tier)
+            SELECT $1, r.resident_id, r.coverage_year, 'enrolled', r.paid, $2, 'prior_roster', NULLIF(r.tier, 0)
+            FROM unnest($3::uuid[], $4::int[], $5::smallint[], $6::bigint[]) AS r (resident_id, coverage_year, tier, paid)
+            ON CONFLICT (tenant_id, resident_id, coverage_year) DO UPDATE SET
+              status = 'enrolled', order_id = NULL, personal_amount_fen = excluded.personal_amount_fen, benefit_start = NULL,
+              benefit_end = NULL, updated_at = excluded.updated_at, refund_reason = NULL, excused_from_enrolment = false,
+              subsidy_lines = '[]', source = 'prior_roster', tier = excluded.tier
+            WHERE enrolments.status IN ('not_enrolled', 'refused')
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = tenantId });
+        cmd.Parameters.Add(new() { Value = now });
+        cmd.Parameters.Add(new() { Value = rows.Select(r => r.ResidentId).ToArray() });
+        cmd.Parameters.Add(new() { Value = rows.Select(r => r.CoverageYear).ToArray() });
+        cmd.Parameters.Add(new() { Value = rows.Select(r => (short)r.Tier).ToArray() });
+        cmd.Parameters.Add(new() { Value = rows.Select(r => r.PaidAmountFen).ToArray() });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>Every enrolment of the given residents, by coverage year.</summary>
     public static async Task<ILookup<Guid, EnrolmentRow>> ListForAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, IReadOnlyCollection<Guid> residentIds, CancellationToken ct)

@@ -27,12 +27,15 @@ public static class LedgerQueries
         AND c.valid_from <= $6 AND (c.valid_to IS NULL OR c.valid_to >= $6)
         """;
 
-    // Each ledger's own condition; every ledger leaves out the deregistered and the suspended (Linjiang's task
-    // reductions, RULES.md §6; Gaoyang §2.5.3). Fixed text only: nothing here comes from a request.
+    // Each ledger's own condition; every ledger leaves out the deregistered and the suspended (deregistered people leave
+    // the count of who should enrol, seed 002 二（二）; suspended enrolment, seed 004 二（五）3). Fixed text only: nothing
+    // here comes from a request. The resident population (常住人口, seed 003 六（二）) is everyone who lives here:
+    // those registered here (seed 003 一（一）) as well as those registered elsewhere (一（二）); the registry knows
+    // where people live only by registration, so nobody registered here is left out of it.
     private static string Condition(LedgerKind ledger) => ledger switch
     {
         LedgerKind.RegisteredNotEnrolled => "r.registration_type = 'household_registered' AND NOT " + AccountedFor,
-        LedgerKind.ResidentPopulationNotEnrolled => "r.registration_type <> 'household_registered' AND NOT " + AccountedFor,
+        LedgerKind.ResidentPopulationNotEnrolled => "NOT " + AccountedFor,
         LedgerKind.EnrolledLastYearNotThisYear => string.Format(EnrolledIn, "$5 - 1") + " AND NOT " + AccountedFor,
         // The walk itself goes through current identities only.
         LedgerKind.SpecialIdentitiesNotEnrolled => "NOT " + AccountedFor,
@@ -91,8 +94,9 @@ public static class LedgerQueries
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            rows.Add(new LedgerRow(ResidentQueries.Read(reader), reader.GetFieldValue<string[]>(16),
-                reader.IsDBNull(17) ? null : reader.GetString(17), reader.IsDBNull(18) ? null : reader.GetString(18)));
+            const int own = ResidentQueries.ColumnCount;
+            rows.Add(new LedgerRow(ResidentQueries.Read(reader), reader.GetFieldValue<string[]>(own),
+                reader.IsDBNull(own + 1) ? null : reader.GetString(own + 1), reader.IsDBNull(own + 2) ? null : reader.GetString(own + 2)));
         }
         return rows;
     }

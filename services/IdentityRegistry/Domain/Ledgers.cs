@@ -2,7 +2,7 @@ using System.Text;
 
 namespace Medins.IdentityRegistry.Domain;
 
-/// <summary>Meishan's four ledgers (四本台账, RULES.md §6) and Lidu's refusal list.</summary>
+/// <summary>Meishan's four ledgers (四本台账, seed 003 六（二）) and Lidu's refusal list.</summary>
 public enum LedgerKind
 {
     RegisteredNotEnrolled,

@@ -166,12 +166,7 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
         {
             var row = await ResidentQueries.GetAsync(conn, tx, tenantId, residentId, ct)
                 ?? throw RpcErrors.NotFound("RESIDENT_NOT_FOUND", $"No resident {residentId} in this tenant.");
-            var enrolments = await EnrolmentQueries.ListForAsync(conn, tx, tenantId, [residentId], ct);
-            var resident = ToProto(row, enrolments[residentId]);
-            var certified = await IdentityQueries.UnrevokedForAsync(conn, tx, tenantId, [residentId], ct);
-            resident.CertifiedIdentities.AddRange(IdentityImports.Current(certified, ShanghaiCalendar.Today(time)));
-            resident.LifeEvents.AddRange((await LifeEventQueries.ListForAsync(conn, tx, tenantId, residentId, ct)).Select(ToProto));
-            return resident;
+            return await WholeResidentAsync(conn, tx, row, tenant.IsCityScope, ct);
         }, ct);
         return new GetResidentResponse { Resident = resident };
     }
@@ -306,9 +301,14 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
             if (booklet is null && members.Count == 0)
                 throw RpcErrors.NotFound("HOUSEHOLD_NOT_FOUND", "No household with this booklet number in this tenant.");
             var enrolments = await EnrolmentQueries.ListForAsync(conn, tx, tenantId, members.Select(m => m.ResidentId).ToList(), ct);
-            var facts = members.Select(m => new HouseholdMemberFacts(m.Relationship == "head",
-                enrolments[m.ResidentId].FirstOrDefault(e => e.CoverageYear == request.CoverageYear)?.State.Status,
-                ExpectedToEnrol: m.DeregisteredOn is null && m.Suspension is null)).ToList();
+            var facts = members.Select(m =>
+            {
+                var enrolment = enrolments[m.ResidentId].FirstOrDefault(e => e.CoverageYear == request.CoverageYear)?.State;
+                // The member's own Resident says why she is not expected: deregistered_date, suspended_date with its
+                // suspension_reason, or the year's enrolment excused_from_enrolment.
+                return new HouseholdMemberFacts(m.Relationship == "head", enrolment?.Status,
+                    ExpectedToEnrol: m.DeregisteredOn is null && m.Suspension is null && enrolment?.ExcusedFromEnrolment != true);
+            }).ToList();
             var result = new Household
             {
                 HouseholdNumber = householdNumber,
@@ -617,6 +617,21 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
             ? db.InCityScopeAsync(tenant.Client, "IdentityRegistryService/" + rpc, $"unmasked resident identities of tenant {tenantId}", work, ct)
             : db.InTenantAsync(tenantId, work, ct);
 
+    /// <summary>Everything GetResident shows of her: enrolments, current identities and life events.</summary>
+    private async Task<Resident> WholeResidentAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ResidentRow row, bool reveal,
+        CancellationToken ct)
+    {
+        var enrolments = await EnrolmentQueries.ListForAsync(conn, tx, row.TenantId, [row.ResidentId], ct);
+        var resident = ToProto(row,
+            protector.Decrypt(row.NationalIdEncrypted, Binding(row.TenantId, row.ResidentId, "national_id")),
+            row.PhoneEncrypted is null ? null : protector.Decrypt(row.PhoneEncrypted, Binding(row.TenantId, row.ResidentId, "phone")),
+            enrolments[row.ResidentId], reveal);
+        var certified = await IdentityQueries.UnrevokedForAsync(conn, tx, row.TenantId, [row.ResidentId], ct);
+        resident.CertifiedIdentities.AddRange(IdentityImports.Current(certified, ShanghaiCalendar.Today(time)));
+        resident.LifeEvents.AddRange((await LifeEventQueries.ListForAsync(conn, tx, row.TenantId, row.ResidentId, ct)).Select(ToProto));
+        return resident;
+    }
+
     private Resident ToProto(ResidentRow row, IEnumerable<EnrolmentRow> enrolments) =>
         ToProto(row,
             protector.Decrypt(row.NationalIdEncrypted, Binding(row.TenantId, row.ResidentId, "national_id")),
@@ -641,6 +656,8 @@ public sealed partial class IdentityRegistryGrpcService(PlatformDatabase db, Ten
             DeregisteredDate = row.DeregisteredOn is { } deregistered ? deregistered.ToProtoDate() : null,
             SuspendedDate = row.Suspension?.Since.ToProtoDate(),
             SuspensionReason = row.Suspension is { } suspension ? ToProto(suspension.Reason) : LifeEventKind.Unspecified,
+            PersonGroup = row.PersonGroup is { } group ? ToProto(group) : null,
+            DisabilityGrade = row.DisabilityGrade,
         };
         resident.Enrolments.AddRange(enrolments.Select(e => new Enrolment
         {

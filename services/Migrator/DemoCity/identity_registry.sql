@@ -1,11 +1,11 @@
--- Demo city: administrative divisions of the nine demo tenants under their cities (seeds 000, 002, 003, 004; RULES.md §9).
+-- Demo city: administrative divisions of the nine demo tenants under their cities (seeds 000, 002, 003, 004).
 -- City rows (tenant 'city', seen by city scope only) and county codes are GB/T 2260: Chongqing 500000 with Fuling
 -- 500102 and Yongchuan 500118; Meishan 511400 with 511402, 511403, 511421, 511423, 511424, 511425; Baoding 130600
 -- with Gaoyang 130628. Lidu and Linjiang are townships: their tenant holds the district as its county row too.
 -- SYNTHETIC PLACEHOLDERS: the seeds give no township (9-digit) or village (12-digit) codes, so every such code here
 -- is made up under its county prefix (townships from 901; below them communities from 001 and villages from 201,
 -- following the statistical division codes' split of residents' and villagers' committees). Named from the seeds:
--- 李渡街道, 临江镇 and its 11 villages/communities (seed 002 §6), Gaoyang's 8 towns/subdistricts (seed 004).
+-- 李渡街道, 临江镇 and its 11 villages/communities (seed 002's task table), Gaoyang's 8 towns/subdistricts (seed 004).
 -- Names containing 示例 are invented demo places.
 INSERT INTO divisions (tenant_id, code, name, level, parent_code)
 VALUES
@@ -67,7 +67,7 @@ VALUES
   ('he-gaoyang',           '130628908201',  '庞佐示例村',        'village',  '130628908')
 ON CONFLICT (tenant_id, code) DO UPDATE SET name = excluded.name, level = excluded.level, parent_code = excluded.parent_code;
 
--- Certified-identity vocabulary of the six Meishan tenants (seed 003 §三(二), §三(三); RULES.md §3): each local code's
+-- Certified-identity vocabulary of the six Meishan tenants (seed 003 三（二）, 三（三）): each local code's
 -- canonical category (as in the contribution policy sc-meishan-2024), its certifying department (seed 003 附件1) and
 -- its step in the import order 导盘顺序 (a later step overrides an earlier one for the same person).
 INSERT INTO identity_codes (tenant_id, local_code, category, department, name, import_step)
@@ -107,7 +107,7 @@ CROSS JOIN (VALUES
 ON CONFLICT (tenant_id, local_code) DO UPDATE SET category = excluded.category, department = excluded.department,
   name = excluded.name, import_step = excluded.import_step;
 
--- Certified-identity vocabulary of Gaoyang (seed 004 §二(三); RULES.md §3, §8): its lists carry no system codes, so
+-- Certified-identity vocabulary of Gaoyang (seed 004 二（三）): its lists carry no system codes, so
 -- each canonical category (as in the contribution policy he-gaoyang-2024) is its own code. 特困 and 低保 come from
 -- civil affairs, the poverty-monitoring groups from rural revitalisation; one import step, as the seed sets no order.
 INSERT INTO identity_codes (tenant_id, local_code, category, department, name, import_step)
@@ -125,7 +125,7 @@ FROM (VALUES
 ON CONFLICT (tenant_id, local_code) DO UPDATE SET category = excluded.category, department = excluded.department,
   name = excluded.name, import_step = excluded.import_step;
 
--- Registered populations of Linjiang's villages and community from its task table (seed 002 §6; RULES.md §6),
+-- Registered populations of Linjiang's villages and community from its task table (seed 002 附件 任务表),
 -- 37,694 in all.
 UPDATE divisions d SET registered_population = p.population
 FROM (VALUES
@@ -134,3 +134,70 @@ FROM (VALUES
   ('500118901208', 2668), ('500118901209', 3329), ('500118901210', 3796)
 ) AS p (code, population)
 WHERE d.tenant_id = 'cq-linjiang' AND d.code = p.code;
+
+-- Certified-identity vocabulary of Lidu (seed 000 三（三）): the seed gives no system codes, so each canonical category
+-- (as in the contribution policy cq-lidu-2024) is its own code. No import order: a person holding several identities
+-- is subsidised by the highest (seed 000 三（三） 按其参保缴费时的最高资助标准身份进行资助). Seed 000 names no certifying
+-- departments; each list is given to the department that keeps it in Linjiang's division of duties (seed 002 二（二）:
+-- 民政, 乡村振兴, 退役军人) or, beyond those lists, in Meishan's (seed 003 附件1: 卫健 family planning, 残联
+-- disability, 教育 students).
+INSERT INTO identity_codes (tenant_id, local_code, category, department, name, import_step)
+SELECT 'cq-lidu', c.category, c.category, c.department, c.name, NULL
+FROM (VALUES
+  ('tekun',                                  'civil_affairs',               '特困人员'),
+  ('orphan',                                 'civil_affairs',               '城乡孤儿'),
+  ('de-facto-unsupported-child',             'civil_affairs',               '事实无人抚养困境儿童'),
+  ('dibao',                                  'civil_affairs',               '低保对象'),
+  ('dibao-edge',                             'civil_affairs',               '低保边缘户'),
+  ('civil-affairs-special-hardship',         'civil_affairs',               '民政部门建档的其他特殊困难人员'),
+  ('illness-impoverished',                   'civil_affairs',               '因病致贫重病患者'),
+  ('returned-to-poverty',                    'rural_revitalisation',        '返贫致贫人口'),
+  ('unstable-out-of-poverty',                'rural_revitalisation',        '脱贫不稳定户'),
+  ('edge-poverty',                           'rural_revitalisation',        '边缘易致贫户'),
+  ('sudden-hardship',                        'rural_revitalisation',        '突发严重困难户'),
+  ('entitled-group',                         'veterans_affairs',            '享受国家定期抚恤补助的优抚对象'),
+  ('veteran-at-home',                        'veterans_affairs',            '在乡复员军人'),
+  ('martyr-family',                          'veterans_affairs',            '烈士遗属'),
+  ('on-duty-death-family',                   'veterans_affairs',            '因公牺牲军人遗属'),
+  ('illness-death-family',                   'veterans_affairs',            '病故军人遗属'),
+  ('severe-disability',                      'disabled_persons_federation', '城乡重度（1—2级）残疾人员'),
+  ('family-planning-reward',                 'health',                      '计划生育奖励扶助人员'),
+  ('family-planning-special',                'health',                      '计划生育特别扶助人员'),
+  ('family-planning-special-disabled-child', 'health',                      '计划生育特别扶助人员残疾子女'),
+  ('family-planning-surgery-complication',   'health',                      '计划生育手术并发症人员'),
+  ('hardship-university-student',           'education',                   '家庭经济困难大学生')
+) AS c (category, department, name)
+ON CONFLICT (tenant_id, local_code) DO UPDATE SET category = excluded.category, department = excluded.department,
+  name = excluded.name, import_step = excluded.import_step;
+
+-- Certified-identity vocabulary of Linjiang (seed 002 二（二）): the lists the township's offices certify, with their
+-- offices, each canonical category (as in the contribution policy cq-linjiang-2024) its own code; no import order.
+INSERT INTO identity_codes (tenant_id, local_code, category, department, name, import_step)
+SELECT 'cq-linjiang', c.category, c.category, c.department, c.name, NULL
+FROM (VALUES
+  ('tekun',                          'civil_affairs',        '特困供养对象'),
+  ('dibao',                          'civil_affairs',        '低保对象'),
+  ('dibao-edge',                     'civil_affairs',        '低保边缘户'),
+  ('civil-affairs-special-hardship', 'civil_affairs',        '其他民政对象'),
+  ('returned-to-poverty',            'rural_revitalisation', '返贫致贫人口'),
+  ('unstable-out-of-poverty',        'rural_revitalisation', '脱贫不稳定户'),
+  ('edge-poverty',                   'rural_revitalisation', '边缘易致贫户'),
+  ('sudden-hardship',                'rural_revitalisation', '突发严重困难户'),
+  ('entitled-group',                 'veterans_affairs',     '重点优抚对象')
+) AS c (category, department, name)
+ON CONFLICT (tenant_id, local_code) DO UPDATE SET category = excluded.category, department = excluded.department,
+  name = excluded.name, import_step = excluded.import_step;
+
+-- Last year's enrolled roster (2023), as ImportPriorEnrolments would record it from the provincial system: a fixed
+-- share (about six in ten, chosen by resident id so a reload picks the same people) of the residents the demo city
+-- holds when it is loaded, in every tenant, so the "enrolled last year, not this year" ledger (seed 003 六（二）) and
+-- the bases counted from last year (seed 000 二 以2023年实际参保人数为目标; seed 004 一（三）1 不低于2023年城乡居民
+-- 参保人数) have people. Only people with no 2023 enrolment:
+-- a paid order or an imported roster row is never overwritten. SYNTHETIC PLACEHOLDER: the seeds state no 2023
+-- amounts, so every row carries 350 元 and no tier.
+INSERT INTO enrolments (tenant_id, resident_id, coverage_year, status, personal_amount_fen, updated_at, source, tier)
+SELECT r.tenant_id, r.resident_id, 2023, 'enrolled', 35000, r.created_at, 'prior_roster', NULL
+FROM residents r
+WHERE get_byte(decode(md5(r.resident_id::text), 'hex'), 0) % 10 < 6
+  AND r.created_at < timestamptz '2024-01-01 00:00:00+08'
+ON CONFLICT (tenant_id, resident_id, coverage_year) DO NOTHING;
