@@ -27,64 +27,65 @@ public sealed class RefundAgreementTests(RunningPlatform platform) : IClassFixtu
         public NotificationService.NotificationServiceClient Notification { get; } = new(Channel);
     }
 
-    // Seed 004 §二(五)3 (the national reasons every shipped policy lists): death, army service and a duplicate
-    // enrolment, each paid then refunded before benefits start on 2024-01-01. Each walks its own Lidu village, so the
-    // village's counters belong to her alone.
+    // Seed 004 二（五）3 (Gaoyang: 因死亡、服役、服刑以及重复缴费…可暂停参保关系，依申请…办理退费; the other seeds state
+    // no such refund): death, army service and a duplicate enrolment, each paid then refunded before benefits start
+    // on 2024-01-01. Each walks its own Gaoyang village, so the village's counters belong to her alone.
     [Theory]
     [InlineData("death", 0)]
     [InlineData("army", 1)]
     [InlineData("duplicate", 2)]
-    public async Task FullRefund_LiduReason_StoresAgreeAtEveryStep(string reason, int villageIndex)
+    public async Task FullRefund_GaoyangReason_StoresAgreeAtEveryStep(string reason, int villageIndex)
     {
-        var lidu = new Clients(platform.GatewayChannel("demo-lidu-key"));
-        var village = (await lidu.Identity.ListDivisionsAsync(new ListDivisionsRequest { PageSize = 500 }))
-            .Divisions.Where(d => d.Level == DivisionLevel.Village).OrderBy(d => d.Code).ElementAt(villageIndex).Code;
-        var residentId = await RegisterAsync(lidu, village, $"refund-{reason}", 401 + villageIndex);
+        var gaoyang = new Clients(platform.GatewayChannel("demo-gaoyang-key"));
+        var village = (await gaoyang.Identity.ListDivisionsAsync(new ListDivisionsRequest { PageSize = 500 }))
+            .Divisions.Where(d => d.Level == DivisionLevel.Village && d.Code != GaoyangVillage).OrderBy(d => d.Code)
+            .ElementAt(villageIndex).Code;
+        var residentId = await RegisterAsync(gaoyang, village, $"refund-{reason}", 401 + villageIndex);
 
         // Paid: enrolled, counted, receipt.
-        var order = await PayAsync(lidu, residentId, $"wx-refund-{reason}");
-        var enrolment = await EnrolmentAsync(lidu, residentId, e => e.Status == EnrolmentStatus.Enrolled);
+        var order = await PayAsync(gaoyang, residentId, $"wx-refund-{reason}");
+        var enrolment = await EnrolmentAsync(gaoyang, residentId, e => e.Status == EnrolmentStatus.Enrolled);
         Assert.Equal(order.OrderId, enrolment.OrderId);
         Assert.Equal(order.PersonalAmountFen, enrolment.PersonalAmountFen);
-        var progress = await ProgressAsync(lidu, village, p => p.EnrolledCount == 1);
+        var progress = await ProgressAsync(gaoyang, village, p => p.EnrolledCount == 1);
         Assert.Equal((1L, order.PersonalAmountFen, 0L), (progress.EnrolledCount, progress.CollectedAmountFen, progress.RefundedCount));
-        await MessagesAsync(lidu, residentId, m => m.Any(x => x.Template == "payment-receipt"));
-        Assert.False(await OnLedgerAsync(lidu, village, residentId));
+        await MessagesAsync(gaoyang, residentId, m => m.Any(x => x.Template == "payment-receipt"));
+        Assert.False(await OnLedgerAsync(gaoyang, village, residentId));
 
         // Requested: the order leaves 'paid' and the registry suspends her at once; the money is still held, so the
         // counters and the receipt stand until it goes back.
-        var requested = await RetryingAsync(() => lidu.Payments.RequestRefundAsync(new RequestRefundRequest
+        var requested = await RetryingAsync(() => gaoyang.Payments.RequestRefundAsync(new RequestRefundRequest
         {
             RequestId = $"refund-request-{reason}", OrderId = order.OrderId, Reason = reason, EvidenceReference = $"{reason}-evidence-1",
         }).ResponseAsync);
         Assert.Equal(OrderState.RefundRequested, requested.Order.State);
         Assert.Equal(order.PersonalAmountFen, requested.Refund.AmountFen);
-        enrolment = await EnrolmentAsync(lidu, residentId, e => e.Status == EnrolmentStatus.RefundPending);
+        enrolment = await EnrolmentAsync(gaoyang, residentId, e => e.Status == EnrolmentStatus.RefundPending);
         Assert.Equal((order.OrderId, reason, true), (enrolment.OrderId, enrolment.RefundReason, enrolment.ExcusedFromEnrolment));
-        Assert.False(await OnLedgerAsync(lidu, village, residentId));
-        Assert.Equal(0, await ToRemindAsync(lidu, village));
-        progress = await ProgressAsync(lidu, village, _ => true);
+        Assert.False(await OnLedgerAsync(gaoyang, village, residentId));
+        Assert.Equal(0, await ToRemindAsync(gaoyang, village));
+        progress = await ProgressAsync(gaoyang, village, _ => true);
         Assert.Equal((1L, order.PersonalAmountFen, 0L), (progress.EnrolledCount, progress.CollectedAmountFen, progress.RefundedCount));
 
         // Completed: the order is refunded, the enrolment ends with its reason, the counters drop her, a refund
         // notice goes out, and no ledger or reminder campaign asks her to pay.
-        var completed = (await RetryingAsync(() => lidu.Payments.CompleteRefundAsync(new CompleteRefundRequest
+        var completed = (await RetryingAsync(() => gaoyang.Payments.CompleteRefundAsync(new CompleteRefundRequest
         {
             RequestId = $"refund-complete-{reason}", RefundId = requested.Refund.RefundId, RefundReference = $"TAX-{reason}-1",
         }).ResponseAsync)).Refund;
         Assert.Equal(RefundState.Completed, completed.State);
-        var refundedOrder = (await lidu.Payments.GetPaymentOrderAsync(new GetPaymentOrderRequest { OrderId = order.OrderId })).Order;
+        var refundedOrder = (await gaoyang.Payments.GetPaymentOrderAsync(new GetPaymentOrderRequest { OrderId = order.OrderId })).Order;
         Assert.Equal(OrderState.Refunded, refundedOrder.State);
         Assert.Equal(order.PersonalAmountFen, refundedOrder.CollectedAmountFen);
-        enrolment = await EnrolmentAsync(lidu, residentId, e => e.Status == EnrolmentStatus.Refunded);
+        enrolment = await EnrolmentAsync(gaoyang, residentId, e => e.Status == EnrolmentStatus.Refunded);
         Assert.Equal((order.OrderId, reason, true), (enrolment.OrderId, enrolment.RefundReason, enrolment.ExcusedFromEnrolment));
-        progress = await ProgressAsync(lidu, village, p => p.RefundedCount == 1);
+        progress = await ProgressAsync(gaoyang, village, p => p.RefundedCount == 1);
         Assert.Equal((0L, 0L, 1L), (progress.EnrolledCount, progress.CollectedAmountFen, progress.RefundedCount));
-        var messages = await MessagesAsync(lidu, residentId, m => m.Any(x => x.Template == "refund-notice"));
+        var messages = await MessagesAsync(gaoyang, residentId, m => m.Any(x => x.Template == "refund-notice"));
         Assert.Contains(Yuan(order.PersonalAmountFen), Assert.Single(messages, m => m.Template == "refund-notice").Body);
         Assert.DoesNotContain(messages, m => m.Template.StartsWith("reminder", StringComparison.Ordinal));
-        Assert.False(await OnLedgerAsync(lidu, village, residentId));
-        Assert.Equal(0, await ToRemindAsync(lidu, village));
+        Assert.False(await OnLedgerAsync(gaoyang, village, residentId));
+        Assert.Equal(0, await ToRemindAsync(gaoyang, village));
     }
 
     [Fact]
