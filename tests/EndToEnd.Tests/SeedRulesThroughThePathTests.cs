@@ -125,18 +125,30 @@ public sealed class SeedRulesThroughThePathTests(RunningPlatform platform) : ICl
     }
 
     [Theory]
-    [InlineData("demo-lidu-key")]
-    [InlineData("demo-linjiang-key")]
-    [InlineData("demo-gaoyang-key")]
-    [InlineData("demo-meishan-dongpo-key")]
-    public async Task Ledger_EnrolledLastYearNotThisYear_HasPeopleInEveryTenant(string apiKey)
+    [InlineData("demo-lidu-key", "500102")]
+    [InlineData("demo-linjiang-key", "500118")]
+    [InlineData("demo-gaoyang-key", "130628")]
+    [InlineData("demo-meishan-dongpo-key", "511402")]
+    public async Task Ledger_LastYearsRosterImported_EnrolledLastYearNotThisYearListsHer(string apiKey, string region)
     {
-        var ledger = await Clients(apiKey).Identity.ListLedgerAsync(new ListLedgerRequest
+        // The bureaus work first from last year's list (seed 003's ledgers; 002 and 004 target "not below last year").
+        var clients = Clients(apiKey);
+        var nationalId = NationalIds.Make(region, new DateOnly(1966, 10, 12), 655);
+        var resident = await RegisterAsync(clients, nationalId, $"e2e-roster-{region}", "何春梅");
+
+        var imported = await clients.Identity.ImportPriorEnrolmentsAsync(new ImportPriorEnrolmentsRequest
         {
-            Ledger = Ledger.EnrolledLastYearNotThisYear, CoverageYear = 2024, PageSize = 10,
+            RequestId = $"e2e-roster-import-{region}",
+            Rows = { new PriorEnrolmentRow { NationalId = nationalId, CoverageYear = 2023, Tier = 1, PaidAmountFen = 35000 } },
+        });
+        var ledger = await clients.Identity.ListLedgerAsync(new ListLedgerRequest
+        {
+            Ledger = Ledger.EnrolledLastYearNotThisYear, CoverageYear = 2024, VillageCode = resident.VillageCode, PageSize = 100,
         });
 
-        Assert.NotEmpty(ledger.Entries);
+        Assert.Equal(1, imported.Imported);
+        Assert.Empty(imported.Problems);
+        Assert.Contains(ledger.Entries, e => e.ResidentId == resident.ResidentId);
     }
 
     private sealed record TenantClients(
