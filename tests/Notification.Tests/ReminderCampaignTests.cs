@@ -165,6 +165,20 @@ public sealed class ReminderCampaignTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CreateReminderCampaign_YearWithoutQuotaRules_FailedPreconditionNoCollectionPeriod()
+    {
+        // No seed gives Linjiang a 2025 campaign: without its period no deadline can be checked, so none is promised.
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Client.CreateReminderCampaignAsync(new CreateReminderCampaignRequest
+        {
+            RequestId = "2025", Name = "提醒", Deadline = new DateOnly(2024, 12, 31).ToProtoDate(),
+            Target = new CampaignTarget { Ledger = Ledger.EnrolledLastYearNotThisYear, CoverageYear = 2025, VillageCode = Gaotan },
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
+        Assert.Equal("NO_COLLECTION_PERIOD", ReasonOf(ex));
+    }
+
+    [Fact]
     public async Task CreateReminderCampaign_DeadlineOnLinjiangsLastPaymentDay_Scheduled()
     {
         // Seed 002 一: 31 December 2023 itself is within the period.
