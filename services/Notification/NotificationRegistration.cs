@@ -22,6 +22,7 @@ public static class NotificationRegistration
         services.AddSingleton<AddressHasher>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<CampaignRunner>();
+        services.AddSingleton<CollectionPeriods>();
         services.AddHostedService<DispatchJob>();
         services.AddSingleton<ContributionPaidHandler>();
         services.AddSingleton<ContributionRefundedHandler>();

@@ -1,4 +1,5 @@
 extern alias registry;
+extern alias quota;
 using Google.Protobuf.WellKnownTypes;
 using Medins.Identity.V1;
 using Medins.Notification.Campaigns;
@@ -8,18 +9,22 @@ using Medins.Payment.V1;
 using Medins.Platform.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Medins.Quota.V1;
+using QuotaService = quota::Medins.QuotaTracking.Grpc.QuotaTrackingGrpcService;
 using RegistryService = registry::Medins.IdentityRegistry.Grpc.IdentityRegistryGrpcService;
 
 namespace Medins.Notification.Tests;
 
 /// <summary>
 /// notification on a fresh database with the demo city, reading the real identity-registry (in process, same
-/// database) over real gRPC, on one fake clock. The dispatcher's loop is off: tests run its passes themselves.
+/// database) over real gRPC, on one fake clock, and on request the real quota-tracking too (campaign periods). The
+/// dispatcher's loop is off: tests run its passes themselves.
 /// </summary>
 public sealed class NotificationPlatform : IAsyncDisposable
 {
     private ServiceHost<RegistryService> _registry = null!;
     private ServiceHost<Program> _notification = null!;
+    private ServiceHost<QuotaService>? _quota;
     private int _registered;
 
     public TestDatabase Db { get; private init; } = null!;
@@ -28,13 +33,18 @@ public sealed class NotificationPlatform : IAsyncDisposable
     private NotificationPlatform(DateTimeOffset now) => Clock = new FakeTimeProvider(now);
 
     public static async Task<NotificationPlatform> StartAsync(DateTimeOffset now,
-        IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+        IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, bool withQuota = false)
     {
         var platform = new NotificationPlatform(now) { Db = await TestDatabase.CreateAsync() };
         var clock = platform.Clock;
         platform._registry = new ServiceHost<RegistryService>(platform.Db, "identity-registry",
             services: s => s.AddSingleton<TimeProvider>(clock));
         var registryServer = platform._registry.Server;
+        if (withQuota)
+            platform._quota = new ServiceHost<QuotaService>(platform.Db, "quota-tracking",
+                settings: new Dictionary<string, string?> { ["QuotaTracking:Progress:Enabled"] = "false" },
+                services: s => s.AddSingleton<TimeProvider>(clock));
+        var quotaServer = platform._quota?.Server;
         var all = new Dictionary<string, string?> { ["Notification:Dispatcher:Enabled"] = "false" };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
         platform._notification = new ServiceHost<Program>(platform.Db, "notification", all, s =>
@@ -42,6 +52,9 @@ public sealed class NotificationPlatform : IAsyncDisposable
             s.AddSingleton<TimeProvider>(clock);
             s.AddGrpcClient<IdentityRegistryService.IdentityRegistryServiceClient>(o => o.Address = registryServer.BaseAddress)
                 .ConfigurePrimaryHttpMessageHandler(() => registryServer.CreateHandler());
+            if (quotaServer is not null)
+                s.AddGrpcClient<QuotaTrackingService.QuotaTrackingServiceClient>(o => o.Address = quotaServer.BaseAddress)
+                    .ConfigurePrimaryHttpMessageHandler(() => quotaServer.CreateHandler());
             services?.Invoke(s);
         });
         return platform;
@@ -134,6 +147,7 @@ public sealed class NotificationPlatform : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _notification.DisposeAsync();
+        if (_quota is not null) await _quota.DisposeAsync();
         await _registry.DisposeAsync();
         await Db.DisposeAsync();
     }

@@ -20,7 +20,7 @@ public sealed class ReminderCampaignTests : IAsyncLifetime
     private static readonly DateTimeOffset Evening = new(2023, 12, 10, 12, 0, 0, TimeSpan.Zero);
     private NotificationPlatform _platform = null!;
 
-    public async Task InitializeAsync() => _platform = await NotificationPlatform.StartAsync(Evening);
+    public async Task InitializeAsync() => _platform = await NotificationPlatform.StartAsync(Evening, withQuota: true);
 
     public async Task DisposeAsync() => await _platform.DisposeAsync();
 
@@ -129,6 +129,65 @@ public sealed class ReminderCampaignTests : IAsyncLifetime
 
         Assert.Equal(first, replay);
         Assert.Single((await Client.ListReminderCampaignsAsync(new ListReminderCampaignsRequest())).Campaigns);
+    }
+
+    [Fact]
+    public async Task CreateReminderCampaign_LinjiangDeadlineAfterLastPaymentDay_InvalidArgumentNamingTheLastDay()
+    {
+        // Seed 002 一: Linjiang collects until 2023年12月31日; a reminder naming 30 June 2024 would send residents to pay
+        // on a day payment is refused.
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Client.CreateReminderCampaignAsync(new CreateReminderCampaignRequest
+        {
+            RequestId = "late", Name = "高滩村提醒", Target = EnrolledLastYear(), Deadline = new DateOnly(2024, 6, 30).ToProtoDate(),
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("DEADLINE_OUTSIDE_COLLECTION_PERIOD", ReasonOf(ex));
+        Assert.Equal("2023-12-31", ex.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>().Metadata["last_payment_day"]);
+        Assert.Contains("2023-12-31", ex.Status.Detail);
+        Assert.Equal("deadline", Assert.Single(ex.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>().FieldViolations).Field);
+        Assert.Empty((await Client.ListReminderCampaignsAsync(new ListReminderCampaignsRequest())).Campaigns);
+    }
+
+    [Fact]
+    public async Task CreateReminderCampaign_GaoyangDeadlineAfter25December_InvalidArgumentLastDay25December()
+    {
+        // Seed 004 三（四）: 9月1日-12月25日 组织开展征缴工作 — 31 December is past Gaoyang's last payment day.
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _platform.Client("he-gaoyang").CreateReminderCampaignAsync(new CreateReminderCampaignRequest
+        {
+            RequestId = "gaoyang-late", Name = "提醒", Deadline = Deadline.ToProtoDate(),
+            Target = new CampaignTarget { Ledger = Ledger.EnrolledLastYearNotThisYear, CoverageYear = 2024, VillageCode = "130628901001" },
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("DEADLINE_OUTSIDE_COLLECTION_PERIOD", ReasonOf(ex));
+        Assert.Equal("2023-12-25", ex.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>().Metadata["last_payment_day"]);
+    }
+
+    [Fact]
+    public async Task CreateReminderCampaign_YearWithoutQuotaRules_FailedPreconditionNoCollectionPeriod()
+    {
+        // No seed gives Linjiang a 2025 campaign: without its period no deadline can be checked, so none is promised.
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Client.CreateReminderCampaignAsync(new CreateReminderCampaignRequest
+        {
+            RequestId = "2025", Name = "提醒", Deadline = new DateOnly(2024, 12, 31).ToProtoDate(),
+            Target = new CampaignTarget { Ledger = Ledger.EnrolledLastYearNotThisYear, CoverageYear = 2025, VillageCode = Gaotan },
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
+        Assert.Equal("NO_COLLECTION_PERIOD", ReasonOf(ex));
+    }
+
+    [Fact]
+    public async Task CreateReminderCampaign_DeadlineOnLinjiangsLastPaymentDay_Scheduled()
+    {
+        // Seed 002 一: 31 December 2023 itself is within the period.
+        await EnrolledIn2023Async();
+
+        var campaign = (await CreateAsync(Evening.AddDays(1), "on-the-day")).Campaign;
+
+        Assert.Equal(CampaignState.Scheduled, campaign.State);
+        Assert.Equal(Deadline, campaign.Deadline.ToDateOnly());
     }
 
     [Fact]

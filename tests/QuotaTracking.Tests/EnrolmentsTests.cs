@@ -47,10 +47,13 @@ public class EnrolmentsTests
     [Fact]
     public void KeyGroupsOf_CategoryOrPersonGroup_EveryMatchingGroup()
     {
-        // Seed 002 §一 (脱贫人口和低收入监测对象) and §二(二) (在校学生).
-        Assert.Equal(["poverty-alleviated-and-monitored", "students"], Enrolments.KeyGroupsOf(Linjiang, ["dibao"], "student"));
+        // Seed 002 §一 (脱贫人口和低收入监测对象): 低保 is in it; 重点优抚对象 is subsidised but not in it.
+        Assert.Equal(["poverty-alleviated-and-monitored"], Enrolments.KeyGroupsOf(Linjiang, ["dibao"], "resident"));
         Assert.Empty(Enrolments.KeyGroupsOf(Linjiang, ["entitled-group"], "resident"));
-        Assert.Empty(Enrolments.KeyGroupsOf(null, ["dibao"], "student"));
+        Assert.Empty(Enrolments.KeyGroupsOf(null, ["dibao"], "resident"));
+        // A person group matches a group that names it.
+        var pupils = Linjiang with { KeyGroups = [new KeyGroupRule { Id = "pupils", Name = "在校学生", TargetRateBp = 10000, PersonGroups = ["pupil"] }] };
+        Assert.Equal(["pupils"], Enrolments.KeyGroupsOf(pupils, [], "pupil"));
     }
 
     [Fact]

@@ -124,7 +124,7 @@ public sealed class LinjiangCampaignReplay : IAsyncLifetime
                         lines: ContributionEvents.Line("dibao", Fund, 34200)),
                     < 12 => ContributionEvents.Paid(Linjiang, plan.Code, 11400, channels[random.Next(channels.Length)], paidAt: paidAt,
                         lines: ContributionEvents.Line(hardship[random.Next(hardship.Length)], Fund, 26600)),
-                    < 22 => ContributionEvents.Paid(Linjiang, plan.Code, 38000, PaymentChannel.School, "student", paidAt),
+                    < 22 => ContributionEvents.Paid(Linjiang, plan.Code, 38000, PaymentChannel.School, "resident", paidAt),
                     < 28 => ContributionEvents.Paid(Linjiang, plan.Code, 75500, channels[random.Next(channels.Length)], paidAt: paidAt),
                     _ => ContributionEvents.Paid(Linjiang, plan.Code, 38000, channels[random.Next(channels.Length)], paidAt: paidAt),
                 };

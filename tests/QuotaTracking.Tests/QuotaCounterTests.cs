@@ -66,20 +66,21 @@ public sealed class QuotaCounterTests : IAsyncLifetime
         // Seed 002 §一: 特困 is one of the low-income monitored people, a key group of 99%.
         var poverty = progress.KeyGroups.Single(g => g.KeyGroup == "poverty-alleviated-and-monitored");
         Assert.Equal(1, poverty.EnrolledCount);
-        Assert.Equal(0, progress.KeyGroups.Single(g => g.KeyGroup == "students").EnrolledCount);
         // Rates against the demo task table: 3 of 5027 registered, 3 of a 4776 task.
         Assert.Equal(5, progress.EnrolmentRateBp);
         Assert.Equal(6, progress.TaskCompletionBp);
     }
 
     [Fact]
-    public async Task ContributionPaid_StudentPersonGroup_CountsInTheStudentsKeyGroup()
+    public async Task ContributionPaid_LinjiangCategoryItsPolicyDoesNotSubsidise_NotInTheKeyGroup()
     {
-        await PayAsync(Paid(Linjiang, Gaotan, 38000, PaymentChannel.School, personGroup: "student"));
+        // Seed 002 §一: the 99% group lists only what Linjiang's policy subsidises; 已稳定脱贫人口 is not among them.
+        await PayAsync(Paid(Linjiang, Gaotan, 28500, PaymentChannel.WechatPay, lines: Line("stable-out-of-poverty", "subsidy-fund", 9500)));
 
         var progress = await ProgressAsync(Gaotan);
 
-        Assert.Equal(1, progress.KeyGroups.Single(g => g.KeyGroup == "students").EnrolledCount);
+        Assert.Equal(1, progress.EnrolledCount);
+        Assert.Equal(0, progress.KeyGroups.Single(g => g.KeyGroup == "poverty-alleviated-and-monitored").EnrolledCount);
     }
 
     [Fact]
@@ -132,7 +133,7 @@ public sealed class QuotaCounterTests : IAsyncLifetime
     [Fact]
     public async Task ContributionRefunded_Differential_EnrolmentKeptLinesGrantedNowZeroContribution()
     {
-        // RULES.md §3 (Gaoyang seed 004 §二): an identity certified during the period after an ordinary payment gets
+        // Gaoyang seed 004 二（五）3: an identity certified during the period after an ordinary payment gets
         // the subsidised part back; here 特困, 100%: she becomes a zero-contribution enrolment.
         var paid = Paid(Gaoyang, "130628902201", 38000);
         await PayAsync(paid);

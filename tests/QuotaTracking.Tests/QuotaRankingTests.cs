@@ -77,6 +77,20 @@ public sealed class QuotaRankingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetVillageRanking_MeishanOnAMonday_FailedPreconditionNoRankingDays()
+    {
+        // Seed 003 六（三） states 每周一调度 but no ranking cadence: a Monday snapshot day is no ranking day there.
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Client("sc-meishan-dongpo").GetVillageRankingAsync(new GetVillageRankingRequest
+        {
+            CoverageYear = 2024,
+            RankingDate = new Google.Type.Date { Year = 2023, Month = 9, Day = 18 },
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
+        Assert.Equal("NO_RANKING_DAYS", RpcErrors.ReasonOf(ex));
+    }
+
+    [Fact]
     public async Task GetVillageRanking_RankingDayWithoutSnapshot_NotFound()
     {
         var ex = await Assert.ThrowsAsync<RpcException>(() => Client(Linjiang).GetVillageRankingAsync(new GetVillageRankingRequest

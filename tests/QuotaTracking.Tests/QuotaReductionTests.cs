@@ -51,6 +51,19 @@ public sealed class QuotaReductionTests : IAsyncLifetime
         (await Client().GetVillageProgressAsync(new GetVillageProgressRequest { CoverageYear = 2024, VillageCode = village })).Progress;
 
     [Fact]
+    public async Task ReduceVillageTask_GaoyangWhoseSeedGrantsNone_FailedPreconditionReductionsNotGranted()
+    {
+        // Only seed 002 二（二） grants task reductions; seed 004 states none, so Gaoyang's rules have none.
+        var gaoyang = new QuotaTrackingService.QuotaTrackingServiceClient(_host.Channel("he-gaoyang"));
+        var request = Reduction("g-1", village: "130628902201");
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => gaoyang.ReduceVillageTaskAsync(request).ResponseAsync);
+
+        Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
+        Assert.Equal("REDUCTIONS_NOT_GRANTED", RpcErrors.ReasonOf(ex));
+    }
+
+    [Fact]
     public async Task ReduceVillageTask_BeforeClose_BaseAndTaskLowerAndAudited()
     {
         // Seed 002 attachment: 高滩村 5027 registered, task 4776.

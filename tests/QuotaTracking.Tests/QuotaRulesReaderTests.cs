@@ -29,13 +29,14 @@ public class QuotaRulesReaderTests
         var rules = QuotaRulesReader.Read(ShippedRules.Text("cq-linjiang-2024"));
 
         // Seed 002 §一: 95% overall against the registered population (the attachment's task table), 99% for the
-        // poverty-alleviated and monitored; §二(二): students 100%; §二(四): six reward bands, 3.5 to 1 yuan.
+        // poverty-alleviated and monitored; §二(四): six reward bands, 3.5 to 1 yuan; §二(二): task reductions until the
+        // end of the campaign.
         Assert.Equal(TargetBase.RegisteredPopulation, rules.Targets.Base);
         Assert.Equal(9500, rules.Targets.RateBp);
         Assert.Equal(9900, rules.KeyGroup("poverty-alleviated-and-monitored")!.TargetRateBp);
-        Assert.Equal(10_000, rules.KeyGroup("students")!.TargetRateBp);
         Assert.Equal([350L, 300, 250, 200, 150, 100], rules.Rewards!.Bands.Select(b => b.FenPerPerson));
         Assert.Equal(new DateOnly(2023, 12, 31), rules.Campaign.ReductionsUntil);
+        Assert.Equal(RuleSource.Seed, rules.Campaign.ReductionsSource);
     }
 
     private static JsonObject Linjiang() =>
@@ -92,6 +93,36 @@ public class QuotaRulesReaderTests
     }
 
     [Fact]
+    public void Read_RankingCadenceWithoutSource_Refused()
+    {
+        // A cadence must say whether the seed states it or the bureau chose it.
+        var document = Linjiang();
+        document["progress"]!.AsObject().Remove("rankingSource");
+
+        Assert.Contains(Refused(document).Errors, e => e.Path == "$.progress.rankingSource");
+    }
+
+    [Fact]
+    public void Read_ReductionsWithoutSource_Refused()
+    {
+        var document = Linjiang();
+        document["campaign"]!.AsObject().Remove("reductionsSource");
+
+        Assert.Contains(Refused(document).Errors, e => e.Path == "$.campaign.reductionsSource");
+    }
+
+    [Fact]
+    public void Read_NoRankingCadence_NoRankingDays()
+    {
+        var document = Linjiang();
+        foreach (var field in new[] { "rankingEveryWeeks", "firstRanking", "rankingSource" }) document["progress"]!.AsObject().Remove(field);
+
+        var progress = QuotaRulesReader.Read(document.ToJsonString()).Progress!;
+
+        Assert.False(Schedule.IsRankingDay(progress, new DateOnly(2023, 11, 13)));
+    }
+
+    [Fact]
     public void Read_RankingDayNotASnapshotDay_Refused()
     {
         var document = Linjiang();
@@ -105,11 +136,11 @@ public class QuotaRulesReaderTests
     {
         var document = Linjiang();
         document["targets"]!["rateBp"] = 0;
-        document["keyGroups"]![1]!["id"] = "poverty-alleviated-and-monitored";
+        document["keyGroups"]![0]!["targetRateBp"] = 0;
 
         var paths = Refused(document).Errors.Select(e => e.Path).ToList();
         Assert.Contains("$.targets.rateBp", paths);
-        Assert.Contains("$.keyGroups[1].id", paths);
+        Assert.Contains("$.keyGroups[0].targetRateBp", paths);
     }
 
     [Fact]

@@ -112,6 +112,47 @@ public sealed class QuotaTargetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ImportVillageTargets_GaoyangAfterDemoRoster_RaisedToLastYearsEnrolledFromTheRoster()
+    {
+        // Seed 004 一（三）1: 95% of the resident population and 不低于2023年城乡居民参保人数. Three people of 庞口 on the
+        // registry's 2023 roster (one refunded, so not enrolled); the demo load turns the roster into last year's count.
+        await using (var cmd = _db.Owner.CreateCommand("""
+            INSERT INTO identity_registry.residents (tenant_id, resident_id, national_id_encrypted, national_id_hash, birth_date, sex, name,
+                                                     village_code, registration_type, created_at)
+            SELECT 'he-gaoyang', gen_random_uuid(), '\x00'::bytea, decode(md5('roster-' || n), 'hex'), date '1970-01-01', 'female',
+                   '居民' || n, '130628902201', 'household_registered', now()
+            FROM generate_series(1, 4) AS n;
+            INSERT INTO identity_registry.enrolments (tenant_id, resident_id, coverage_year, status, personal_amount_fen, updated_at)
+            SELECT tenant_id, resident_id, 2023, CASE WHEN name = '居民4' THEN 'refunded' ELSE 'enrolled' END, 35000, now()
+            FROM identity_registry.residents WHERE tenant_id = 'he-gaoyang' AND name LIKE '居民_';
+            """))
+            await cmd.ExecuteNonQueryAsync();
+        await LoadDemoQuotaSqlAsync();
+
+        var response = await Client(Gaoyang).ImportVillageTargetsAsync(Import("gaoyang-roster",
+            new VillageTargetInput { VillageCode = Pangkou, ResidentPopulation = 2 }));
+
+        // 95% of 2 is 2 (ceiling); last year's 3 enrolled is higher, so the task is 3.
+        var target = Assert.Single(response.Targets);
+        Assert.Equal((2L, 3L, true), (target.Base, target.Task, target.RaisedToLastYear));
+    }
+
+    /// <summary>Runs the demo city's quota_tracking.sql again, as the migrator does (owner, search path quota_tracking).</summary>
+    private async Task LoadDemoQuotaSqlAsync()
+    {
+        using var stream = typeof(Medins.Migrator.PlatformMigrator).Assembly.GetManifestResourceStream("demo-city/quota_tracking.sql")!;
+        using var reader = new StreamReader(stream);
+        var sql = await reader.ReadToEndAsync();
+        await using var conn = await _db.Owner.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        await using (var path = new Npgsql.NpgsqlCommand("SET LOCAL search_path TO quota_tracking", conn, tx))
+            await path.ExecuteNonQueryAsync();
+        await using (var load = new Npgsql.NpgsqlCommand(sql, conn, tx))
+            await load.ExecuteNonQueryAsync();
+        await tx.CommitAsync();
+    }
+
+    [Fact]
     public async Task ImportVillageTargets_BaseMissing_InvalidTargetsNamingTheField()
     {
         var ex = await Assert.ThrowsAsync<RpcException>(() => Client(Gaoyang).ImportVillageTargetsAsync(Import("gaoyang-targets-2",
@@ -147,17 +188,16 @@ public sealed class QuotaTargetTests : IAsyncLifetime
     [Fact]
     public async Task ImportVillageTargets_KeyGroupBases_TargetReachesTheGroupRate()
     {
-        // Seed 002 §一: poverty-alleviated and monitored people ≥ 99%; §二(二): students 100%.
+        // Seed 002 §一: poverty-alleviated and monitored people ≥ 99%.
         var input = new VillageTargetInput { VillageCode = Gaotan, RegisteredPopulation = 5027, Task = 4776 };
         input.KeyGroupBases.Add("poverty-alleviated-and-monitored", 157);
-        input.KeyGroupBases.Add("students", 640);
 
         var response = await Client(Linjiang).ImportVillageTargetsAsync(Import("linjiang-key-groups", input));
 
         var target = Assert.Single(response.Targets);
         Assert.Equal(TaskSource.TaskTable, target.Source);
         Assert.Equal(4776, target.Task);
-        Assert.Equal([("poverty-alleviated-and-monitored", 156L), ("students", 640L)], target.KeyGroups.Select(g => (g.KeyGroup, g.Target)));
+        Assert.Equal([("poverty-alleviated-and-monitored", 156L)], target.KeyGroups.Select(g => (g.KeyGroup, g.Target)));
         var progress = await ProgressAsync(Linjiang, Gaotan);
         var poverty = progress.KeyGroups.Single(g => g.KeyGroup == "poverty-alleviated-and-monitored");
         Assert.Equal(157, poverty.Base);

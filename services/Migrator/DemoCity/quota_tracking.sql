@@ -1,5 +1,5 @@
 -- Demo city: Linjiang town's 2024 village task table (seed 002, attachment "永川区临江镇2024年度城乡居民医保筹资任务表";
--- RULES.md §6): registered population → task, about 95%. The base the rate counts against is the registered
+-- seed 002 一 参保率稳定在95%以上): registered population → task, about 95%. The base the rate counts against is the registered
 -- population (rules/cq-linjiang-2024.jsonc). Village codes are the identity registry's demo divisions
 -- (identity_registry.sql: synthetic codes, the community from 001 and the villages from 201).
 INSERT INTO village_targets (tenant_id, coverage_year, village_code, registered_population, base, task, task_source)
@@ -23,3 +23,17 @@ ON CONFLICT DO NOTHING;
 INSERT INTO divisions (tenant_id, code, name, level, parent_code)
 SELECT tenant_id, code, name, level, parent_code FROM identity_registry.divisions
 ON CONFLICT (tenant_id, code) DO UPDATE SET name = excluded.name, level = excluded.level, parent_code = excluded.parent_code;
+
+-- Last year's enrolled count per village (coverage year 2023), from the identity registry's prior-year roster (its
+-- 2023 enrolments, loaded before this file): the base of Lidu's targets (seed 000 二 以2023年实际参保人数为目标) and the
+-- floor of Gaoyang's (seed 004 一（三）1 不低于2023年城乡居民参保人数). ImportVillageTargets takes it for a village whose
+-- import gives no last_year_enrolled. A roster imported later at run time does not reach quota-tracking this way.
+INSERT INTO village_counters (tenant_id, coverage_year, village_code, enrolled_count, paid_count, zero_contribution_count,
+                              collected_amount_fen, refunded_count, updated_at)
+SELECT r.tenant_id, e.coverage_year, r.village_code, count(*), count(*) FILTER (WHERE e.personal_amount_fen > 0),
+       count(*) FILTER (WHERE e.personal_amount_fen = 0), sum(e.personal_amount_fen), 0, now()
+FROM identity_registry.enrolments e
+JOIN identity_registry.residents r ON r.tenant_id = e.tenant_id AND r.resident_id = e.resident_id
+WHERE e.coverage_year = 2023 AND e.status = 'enrolled'
+GROUP BY r.tenant_id, e.coverage_year, r.village_code
+ON CONFLICT (tenant_id, coverage_year, village_code) DO NOTHING;

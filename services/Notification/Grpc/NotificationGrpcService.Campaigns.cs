@@ -46,6 +46,27 @@ public sealed partial class NotificationGrpcService
         if (deadline < MessageTemplate.ShanghaiDate(now))
             throw RpcErrors.InvalidArgument("DEADLINE_PASSED", "The deadline is already past.", ("deadline", "is before today (Asia/Shanghai)"));
 
+        // Read before the transaction: the period is quota-tracking's, over gRPC.
+        var period = await collectionPeriods.ForAsync(tenantId, target!.CoverageYear, ct);
+        if (deadline > period.Closes || deadline < period.Opens)
+        {
+            var lastDay = period.Closes.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+            var badRequest = new Google.Rpc.BadRequest();
+            badRequest.FieldViolations.Add(new Google.Rpc.BadRequest.Types.FieldViolation
+            {
+                Field = "deadline",
+                Description = $"must fall within the collection period of coverage year {target.CoverageYear}, "
+                    + $"{period.Opens:yyyy-MM-dd} to {lastDay}",
+            });
+            throw RpcErrors.Build(Google.Rpc.Code.InvalidArgument, "DEADLINE_OUTSIDE_COLLECTION_PERIOD",
+                $"The deadline {deadline.Value:yyyy-MM-dd} is outside the collection period; the last payment day is {lastDay}.", badRequest,
+                new Dictionary<string, string>
+                {
+                    ["last_payment_day"] = lastDay,
+                    ["first_payment_day"] = period.Opens.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                });
+        }
+
         // The template must exist before anything is promised to anyone.
         var hasTemplate = await db.InTenantAsync(tenantId, async (conn, tx) =>
             (await TemplateStore.CurrentAsync(conn, tx, tenantId, templateKey, ct)).Count > 0, ct);

@@ -14,7 +14,7 @@ namespace Medins.Notification.Grpc;
 
 /// <summary>Messages, templates, officials, contact preferences and reminder campaigns of the caller's tenant.</summary>
 public sealed partial class NotificationGrpcService(PlatformDatabase db, TenantContext tenant, RequestLog requestLog,
-    TimeProvider time, CampaignRunner campaigns)
+    TimeProvider time, CampaignRunner campaigns, CollectionPeriods collectionPeriods)
     : NotificationService.NotificationServiceBase
 {
     public override async Task<ListMessagesResponse> ListMessages(ListMessagesRequest request, ServerCallContext context)

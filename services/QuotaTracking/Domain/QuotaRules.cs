@@ -1,7 +1,7 @@
 namespace Medins.QuotaTracking.Domain;
 
 /// <summary>
-/// A tenant's quota rules for one coverage year (RULES.md §6): how village tasks are set, which key groups must
+/// A tenant's quota rules for one coverage year (docs/domain.md "Targets"): how village tasks are set, which key groups must
 /// reach which rate, when the campaign closes, the schedule progress is measured against, and the rewards and
 /// scores villages earn. One document per tenant and year (<c>Rules/*.jsonc</c>); nothing here names a tenant.
 /// Rates are basis points of the base (1% = 100).
@@ -27,12 +27,27 @@ public sealed record CampaignDates
 {
     public required DateOnly Opens { get; init; }
     public required DateOnly Closes { get; init; }
-    /// <summary>The last day a task reduction is accepted (Linjiang: before the campaign ends).</summary>
-    public required DateOnly ReductionsUntil { get; init; }
+    /// <summary>
+    /// The last day a task reduction is accepted, or null when the tenant grants none (only seed 002 §二（二）
+    /// grants them: 核减参保任务 before the campaign ends).
+    /// </summary>
+    public DateOnly? ReductionsUntil { get; init; }
+    /// <summary>Who set the reductions: the seed's clause, or the bureau's own choice. Required with reductions.</summary>
+    public RuleSource? ReductionsSource { get; init; }
     public string? Clause { get; init; }
 }
 
-/// <summary>What a village's enrolment is counted against (RULES.md §6 "Targets are counted against a base").</summary>
+/// <summary>
+/// Where a rule comes from: a clause of the tenant's seed plan, or the bureau's own choice where the plan is silent.
+/// A rule the seed does not state is never cited as its clause.
+/// </summary>
+public enum RuleSource
+{
+    Seed,
+    Bureau,
+}
+
+/// <summary>What a village's enrolment is counted against (docs/domain.md "Targets").</summary>
 public enum TargetBase
 {
     /// <summary>户籍人数 (Linjiang).</summary>
@@ -60,6 +75,8 @@ public sealed record TargetRule
     public required TaskRounding Rounding { get; init; }
     /// <summary>A computed task is raised to last year's enrolled count when that is higher ("不低于2023年").</summary>
     public bool NotBelowLastYear { get; init; }
+    /// <summary>Whether the seed states the base and rate, or the bureau chose them (the seed sets no village targets).</summary>
+    public RuleSource Source { get; init; } = RuleSource.Seed;
     public string? Clause { get; init; }
 }
 
@@ -103,7 +120,7 @@ public sealed record ScheduleStage
     public required int RateBp { get; init; }
 }
 
-/// <summary>Staged target rates, weekly snapshots, and which snapshots are ranking days.</summary>
+/// <summary>Staged target rates, weekly snapshots, and which snapshots are ranking days (none unless set).</summary>
 public sealed record ProgressSchedule
 {
     public required IReadOnlyList<ScheduleStage> Stages { get; init; }
@@ -111,9 +128,12 @@ public sealed record ProgressSchedule
     /// <summary>Snapshots are taken every seven days from this day to <see cref="LastSnapshot"/>.</summary>
     public required DateOnly FirstSnapshot { get; init; }
     public required DateOnly LastSnapshot { get; init; }
-    /// <summary>Ranking days: every this many weeks from <see cref="FirstRanking"/> (a snapshot day).</summary>
-    public required int RankingEveryWeeks { get; init; }
-    public required DateOnly FirstRanking { get; init; }
+    /// <summary>Ranking days: every this many weeks from <see cref="FirstRanking"/> (a snapshot day); null when the
+    /// tenant ranks no villages on a cadence (only seed 004 §四（三） states one: 半月一排名).</summary>
+    public int? RankingEveryWeeks { get; init; }
+    public DateOnly? FirstRanking { get; init; }
+    /// <summary>Who set the ranking cadence: the seed's clause, or the bureau's own choice. Required with a cadence.</summary>
+    public RuleSource? RankingSource { get; init; }
     public string? Clause { get; init; }
 }
 

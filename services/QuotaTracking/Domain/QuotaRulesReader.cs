@@ -71,7 +71,14 @@ public static partial class QuotaRulesReader
 
         var campaign = rules.Campaign;
         Check(campaign.Opens <= campaign.Closes, "$.campaign.closes", "must not be before opens");
-        Check(campaign.ReductionsUntil >= campaign.Opens, "$.campaign.reductionsUntil", "must not be before opens");
+        if (campaign.ReductionsUntil is { } until)
+        {
+            Check(until >= campaign.Opens, "$.campaign.reductionsUntil", "must not be before opens");
+            Check(campaign.ReductionsSource is not null, "$.campaign.reductionsSource",
+                "is required with reductionsUntil: \"seed\" when the plan states reductions, else \"bureau\"");
+        }
+        else
+            Check(campaign.ReductionsSource is null, "$.campaign.reductionsSource", "is only allowed with reductionsUntil");
 
         Check(rules.Targets.RateBp is > 0 and <= (int)Rate.Whole, "$.targets.rateBp", "must be 1 to 10000 basis points");
 
@@ -96,10 +103,16 @@ public static partial class QuotaRulesReader
                     Check(progress.Stages[i].Date > progress.Stages[i - 1].Date, $"$.progress.stages[{i}].date", "must be after the previous stage's date");
             }
             Check(progress.FirstSnapshot <= progress.LastSnapshot, "$.progress.lastSnapshot", "must not be before firstSnapshot");
-            Check(progress.RankingEveryWeeks is >= 1 and <= 52, "$.progress.rankingEveryWeeks", "must be 1 to 52");
-            Check(progress.FirstRanking >= progress.FirstSnapshot && progress.FirstRanking <= progress.LastSnapshot
-                  && (progress.FirstRanking.DayNumber - progress.FirstSnapshot.DayNumber) % 7 == 0,
-                "$.progress.firstRanking", "must be a snapshot day (a whole number of weeks after firstSnapshot, not after lastSnapshot)");
+            var ranked = progress.RankingEveryWeeks is not null || progress.FirstRanking is not null || progress.RankingSource is not null;
+            if (ranked)
+            {
+                Check(progress.RankingEveryWeeks is >= 1 and <= 52, "$.progress.rankingEveryWeeks", "must be 1 to 52");
+                Check(progress.FirstRanking is { } first && first >= progress.FirstSnapshot && first <= progress.LastSnapshot
+                      && (first.DayNumber - progress.FirstSnapshot.DayNumber) % 7 == 0,
+                    "$.progress.firstRanking", "must be a snapshot day (a whole number of weeks after firstSnapshot, not after lastSnapshot)");
+                Check(progress.RankingSource is not null, "$.progress.rankingSource",
+                    "is required with a ranking cadence: \"seed\" when the plan states it, else \"bureau\"");
+            }
         }
 
         if (rules.Rewards is { } rewards)

@@ -1,7 +1,7 @@
 namespace Medins.QuotaTracking.Domain;
 
 /// <summary>
-/// A village's reward and score for its enrolment rate under a tenant's rules (RULES.md §6; Linjiang seed 002
+/// A village's reward and score for its enrolment rate under a tenant's rules (docs/domain.md "Targets"; Linjiang seed 002
 /// §二(四)). Every decision compares exact fractions; only the score, a display figure, is rounded (down).
 /// </summary>
 public static class Rewards

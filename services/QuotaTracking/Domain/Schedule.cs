@@ -34,9 +34,10 @@ public static class Schedule
     public static bool IsSnapshotDay(ProgressSchedule schedule, DateOnly day) =>
         day >= schedule.FirstSnapshot && day <= schedule.LastSnapshot && (day.DayNumber - schedule.FirstSnapshot.DayNumber) % 7 == 0;
 
+    /// <summary>Whether the day is a ranking day; never when the rules set no ranking cadence.</summary>
     public static bool IsRankingDay(ProgressSchedule schedule, DateOnly day) =>
-        IsSnapshotDay(schedule, day) && day >= schedule.FirstRanking
-        && (day.DayNumber - schedule.FirstRanking.DayNumber) % (7 * schedule.RankingEveryWeeks) == 0;
+        schedule is { RankingEveryWeeks: { } weeks, FirstRanking: { } first }
+        && IsSnapshotDay(schedule, day) && day >= first && (day.DayNumber - first.DayNumber) % (7 * weeks) == 0;
 
     /// <summary>
     /// The snapshot day whose week <paramref name="today"/> falls in (the day itself or up to six days after it),

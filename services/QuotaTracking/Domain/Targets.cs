@@ -6,7 +6,7 @@ public sealed record VillageBases(int? RegisteredPopulation, int? ResidentPopula
 /// <summary>A resolved target: the base the rate is counted against and the task (before reductions).</summary>
 public sealed record ResolvedTarget(int Base, int Task, bool FromTaskTable, bool RaisedToLastYear);
 
-/// <summary>Sets village and key-group targets from a tenant's <see cref="TargetRule"/> (RULES.md §6).</summary>
+/// <summary>Sets village and key-group targets from a tenant's <see cref="TargetRule"/> (docs/domain.md "Targets").</summary>
 public static class Targets
 {
     /// <summary>The base the rule names, or null when the village's data lacks it.</summary>

@@ -27,6 +27,8 @@ public sealed partial class QuotaTrackingGrpcService
                     time.GetUtcNow());
             var schedule = stored.Rules.Progress
                 ?? throw RpcErrors.FailedPrecondition("NO_PROGRESS_SCHEDULE", "The quota rules set no ranking days; ask for the live ranking.");
+            if (schedule.RankingEveryWeeks is null)
+                throw RpcErrors.FailedPrecondition("NO_RANKING_DAYS", "The quota rules set no ranking days; ask for the live ranking.");
             if (!Schedule.IsRankingDay(schedule, day))
                 throw RpcErrors.InvalidArgument("NOT_A_RANKING_DAY",
                     $"{day:yyyy-MM-dd} is not a ranking day; ranking days are every {schedule.RankingEveryWeeks} weeks from {schedule.FirstRanking:yyyy-MM-dd}.",

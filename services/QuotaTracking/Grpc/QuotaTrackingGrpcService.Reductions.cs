@@ -40,10 +40,14 @@ public sealed partial class QuotaTrackingGrpcService
         var year = request.CoverageYear;
         var rules = (await RulesStore.RequireAsync(conn, tx, tenantId, year, ct)).Rules;
         var today = ShanghaiCalendar.Today(time);
-        if (today > rules.Campaign.ReductionsUntil)
+        // Reductions are a tenant's own rule (seed 002 §二（二）), not a platform default.
+        if (rules.Campaign.ReductionsUntil is not { } until)
+            throw RpcErrors.FailedPrecondition("REDUCTIONS_NOT_GRANTED",
+                $"The quota rules of coverage year {year} grant no task reductions.");
+        if (today > until)
             throw RpcErrors.Build(Google.Rpc.Code.FailedPrecondition, "CAMPAIGN_CLOSED",
-                $"Task reductions for coverage year {year} closed on {rules.Campaign.ReductionsUntil:yyyy-MM-dd}.",
-                metadata: new Dictionary<string, string> { ["reductions_until"] = rules.Campaign.ReductionsUntil.ToString("yyyy-MM-dd") });
+                $"Task reductions for coverage year {year} closed on {until:yyyy-MM-dd}.",
+                metadata: new Dictionary<string, string> { ["reductions_until"] = until.ToString("yyyy-MM-dd") });
 
         var evidence = EvidenceKey(request.Evidence);
         if (await ReductionStore.EvidenceUsedByAsync(conn, tx, tenantId, year, evidence, reference, ct) is { } used)

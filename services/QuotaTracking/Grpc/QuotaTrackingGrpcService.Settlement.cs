@@ -5,7 +5,7 @@ using Medins.QuotaTracking.Data;
 
 namespace Medins.QuotaTracking.Grpc;
 
-/// <summary>The subsidy settlement statement (RULES.md §3: fiscal special funds transfer by 20 Dec).</summary>
+/// <summary>The subsidy settlement statement (seed 003 三（三）3(1): fiscal special funds transfer by 20 Dec).</summary>
 public sealed partial class QuotaTrackingGrpcService
 {
     public override async Task<GetSubsidySettlementResponse> GetSubsidySettlement(GetSubsidySettlementRequest request, ServerCallContext context)
