@@ -151,8 +151,8 @@ public sealed class LifeEventTests : IAsyncLifetime
         });
     }
 
-    // RULES.md §5 (Gaoyang seed 004 §2.5.3): death, army service, prison, employee insurance and another region's
-    // resident insurance suspend her insurance here; RULES.md §6 (Linjiang seed 002): deregistration and insurance
+    // Seed 004 二（五）3 (Gaoyang): death, army service, prison, employee insurance and another region's
+    // resident insurance suspend her insurance here; seed 002 (Linjiang): deregistration and insurance
     // elsewhere reduce the village's task. Release, discharge, a newborn's registration and a student's enrolment
     // take nobody out. She was enrolled for 2023, so she starts on both the registered and the lapsed ledgers.
     [Theory]

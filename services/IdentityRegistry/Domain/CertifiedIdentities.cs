@@ -1,6 +1,6 @@
 namespace Medins.IdentityRegistry.Domain;
 
-/// <summary>The departments that certify subsidised identities (RULES.md §8).</summary>
+/// <summary>The departments that certify subsidised identities (docs/domain.md, "Identity sources").</summary>
 public enum Department
 {
     CivilAffairs,
@@ -119,7 +119,7 @@ public static class IdentityImportRules
 
     /// <summary>
     /// Under an import order (Meishan 导盘顺序) the identity of the latest step stands; identities of the same step, or
-    /// of a tenant without an import order, all stand and the policy picks the highest subsidy (RULES.md §3).
+    /// of a tenant without an import order, all stand and the policy picks the highest subsidy (docs/domain.md, "Subsidised identities").
     /// </summary>
     public static bool Prevails(int? importStep, IEnumerable<int?> currentSteps)
     {

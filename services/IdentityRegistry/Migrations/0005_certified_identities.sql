@@ -1,4 +1,4 @@
--- Certified identities (RULES.md §3, §8). Each tenant's department lists use local codes; the vocabulary maps
+-- Certified identities (docs/domain.md, "Subsidised identities" and "Identity sources"). Each tenant's department lists use local codes; the vocabulary maps
 -- them to the canonical categories of the contribution policies and holds the tenant's import order as data.
 CREATE TABLE identity_codes (
   tenant_id    text NOT NULL,

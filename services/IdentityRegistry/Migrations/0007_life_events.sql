@@ -1,5 +1,5 @@
 -- Dated life events with their evidence. Death and moving away deregister the resident (Linjiang: a police
--- deregistration certificate reduces the village's task, RULES.md §6); the row stays for the history.
+-- deregistration certificate reduces the village's task, seed 002 二（二）); the row stays for the history.
 CREATE TABLE life_events (
   tenant_id           text        NOT NULL,
   life_event_id       uuid        NOT NULL,
