@@ -68,23 +68,7 @@ public sealed class RegistryFactsPricingPropertyTests : IAsyncLifetime
                 {
                     var facts = Generate(random, day, groups, codes);
                     var residentId = await _p.RegisterResidentAsync(tenant, village, facts.Birth);
-                    _p.Facts.Set(residentId,
-                        facts.Group.Length == 0 && facts.Admission is null
-                            ? null
-                            : new PersonGroupMembership
-                            {
-                                PersonGroup = facts.Group, School = "示例大学", AdmissionDate = facts.Admission?.ToProtoDate(),
-                            },
-                        facts.Grade,
-                        facts.Codes.Select(c => new CertifiedIdentity
-                        {
-                            Category = c, ValidFrom = new DateOnly(2023, 1, 1).ToProtoDate(),
-                        }),
-                        facts.Events.Select(e => new Identity.V1.LifeEvent
-                        {
-                            LifeEventId = Guid.NewGuid().ToString(), ResidentId = residentId, Kind = e.Kind,
-                            OccurredDate = e.Date.ToProtoDate(),
-                        }));
+                    SetFacts(residentId, facts);
 
                     var expected = ExpectedRequest(facts, day);
                     if (expected.LifeEvent is not null && expected.LifeEvent.Kind != QuoteLifeEventKind.Newborn) withEvent++;
@@ -97,7 +81,9 @@ public sealed class RegistryFactsPricingPropertyTests : IAsyncLifetime
                             Channel = PaymentChannel.WechatPay,
                         }).ResponseAsync);
 
-                    var context = $"{tenant} paying {day:yyyy-MM-dd}: {facts}";
+                    var context = $"{tenant} paying {day:yyyy-MM-dd}: born {facts.Birth:yyyy-MM-dd}, group '{facts.Group}', "
+                                  + $"admitted {facts.Admission:yyyy-MM-dd}, grade {facts.Grade}, codes [{string.Join(",", facts.Codes)}], "
+                                  + $"events [{string.Join(", ", facts.Events.Select(e => $"{e.Kind} {e.Date:yyyy-MM-dd}"))}]";
                     if (quoteError is not null)
                     {
                         Assert.True(orderError is not null, $"{context}: quote refused ({quoteError.Status.Detail}) but order opened");
@@ -118,6 +104,72 @@ public sealed class RegistryFactsPricingPropertyTests : IAsyncLifetime
         Assert.InRange(priced, compared / 3, compared - 1);
         Assert.True(withEvent >= 10, $"only {withEvent} orders governed by a recorded life event or admission");
     }
+
+    [Fact]
+    public async Task CreateHouseholdPaymentOrder_GeneratedHouseholdsOfEveryTenant_EachMemberOrderEqualsHerQuote()
+    {
+        var random = new Random(1616);
+        var households = 0;
+        var priced = 0;
+        foreach (var day in PaymentDays.Where((_, i) => i % 2 == 0))
+        {
+            _p.Clock.SetUtcNow(new DateTimeOffset(day.ToDateTime(new TimeOnly(2, 0)), TimeSpan.Zero));
+            foreach (var (tenant, village, groups, codes) in Tenants)
+            {
+                var number = $"GEN-{households++:D4}";
+                await _p.Registry(tenant).RecordHouseholdAsync(new RecordHouseholdRequest
+                {
+                    RequestId = Guid.NewGuid().ToString(), HouseholdNumber = number, VillageCode = village, BookletMemberCount = 3,
+                });
+                var members = new List<(string Id, Facts Facts)>();
+                for (var i = 0; i < 3; i++)
+                {
+                    var facts = Generate(random, day, groups, codes);
+                    var (id, _) = await _p.RegisterResidentWithIdAsync(tenant, village, facts.Birth, number,
+                        i == 0 ? HouseholdRelationship.Head : HouseholdRelationship.Child);
+                    SetFacts(id, facts);
+                    members.Add((id, facts));
+                }
+
+                var quotes = new List<(Quote? Quote, RpcException? Error)>();
+                foreach (var (_, facts) in members)
+                    quotes.Add(await Capture(async () =>
+                        (await _p.Calculation(tenant).QuoteContributionAsync(ExpectedRequest(facts, day))).Quote));
+                var (order, orderError) = await Capture(() => _p.Client(tenant).CreateHouseholdPaymentOrderAsync(
+                    new CreateHouseholdPaymentOrderRequest
+                    {
+                        RequestId = Guid.NewGuid().ToString(), HouseholdNumber = number, CoverageYear = 2024,
+                        Channel = PaymentChannel.VillagePos,
+                    }).ResponseAsync);
+
+                var context = $"{tenant} household {number} paying {day:yyyy-MM-dd}";
+                if (quotes.Any(q => q.Error is not null))
+                {
+                    Assert.True(orderError is not null, $"{context}: a member's quote is refused but the household order opened");
+                    Assert.Contains(RpcErrors.ReasonOf(orderError!), quotes.Where(q => q.Error is not null)
+                        .Select(q => RpcErrors.ReasonOf(q.Error!)));
+                    continue;
+                }
+                Assert.True(orderError is null, $"{context}: every member quoted but the order refused: {orderError?.Status.Detail}");
+                foreach (var ((id, _), (quote, _)) in members.Zip(quotes))
+                    AssertOrderIsQuote(quote!, order!.HouseholdOrder.MemberOrders.Single(o => o.ResidentId == id), context);
+                Assert.Equal(quotes.Sum(q => q.Quote!.PersonalAmountFen), order!.HouseholdOrder.TotalPersonalAmountFen);
+                priced++;
+            }
+        }
+        Assert.InRange(priced, 2, households - 1);
+    }
+
+    private void SetFacts(string residentId, Facts facts) => _p.Facts.Set(residentId,
+        facts.Group.Length == 0 && facts.Admission is null
+            ? null
+            : new PersonGroupMembership { PersonGroup = facts.Group, School = "示例大学", AdmissionDate = facts.Admission?.ToProtoDate() },
+        facts.Grade,
+        facts.Codes.Select(c => new CertifiedIdentity { Category = c, ValidFrom = new DateOnly(2023, 1, 1).ToProtoDate() }),
+        facts.Events.Select(e => new Identity.V1.LifeEvent
+        {
+            LifeEventId = Guid.NewGuid().ToString(), ResidentId = residentId, Kind = e.Kind, OccurredDate = e.Date.ToProtoDate(),
+        }));
 
     private static void AssertOrderIsQuote(Quote quote, Payment.V1.PaymentOrder order, string context)
     {
