@@ -27,6 +27,7 @@ public sealed class PaymentPlatform : IAsyncDisposable
     private readonly List<IAsyncDisposable> _hosts = [];
     private ServiceHost<IdentityRegistryGrpcService> _identity = null!;
     private ServiceHost<PaymentCollectionGrpcService> _payment = null!;
+    private ServiceHost<ContributionCalculationGrpcService> _calculation = null!;
     private int _registered;
 
     public TestDatabase Db { get; private init; } = null!;
@@ -36,7 +37,14 @@ public sealed class PaymentPlatform : IAsyncDisposable
 
     /// <param name="identityRegistryFailure">When set, identity-registry is replaced by a double failing with this status.</param>
     /// <param name="orderExpiryMinutes">Overrides PaymentCollection:OrderExpiryMinutes (30 in appsettings.json).</param>
-    public static async Task<PaymentPlatform> StartAsync(StatusCode? identityRegistryFailure = null, int? orderExpiryMinutes = null)
+    /// <param name="registryFacts">
+    /// When true, payment-collection reaches identity-registry through <see cref="FactsIdentityRegistry"/>, so a test can
+    /// give a resident facts (<see cref="Facts"/>) the real registry of this version cannot record yet, and
+    /// contribution-calculation through <see cref="ContractContributionCalculation"/>, whose quotes say whether the policy
+    /// enrols a booklet together.
+    /// </param>
+    public static async Task<PaymentPlatform> StartAsync(StatusCode? identityRegistryFailure = null, int? orderExpiryMinutes = null,
+        bool registryFacts = false)
     {
         var platform = new PaymentPlatform { Db = await TestDatabase.CreateAsync() };
         var clock = platform.Clock;
@@ -55,9 +63,25 @@ public sealed class PaymentPlatform : IAsyncDisposable
             platform._hosts.Add(failing);
             identityServer = failing.GetTestServer();
         }
+        else if (registryFacts)
+        {
+            var facts = new FactsIdentityRegistry(FactsIdentityRegistry.ChannelTo(platform._identity.Server));
+            var app = await facts.StartAsync();
+            platform._hosts.Add(app);
+            platform.Facts = facts;
+            identityServer = app.GetTestServer();
+        }
         else
         {
             identityServer = platform._identity.Server;
+        }
+        platform._calculation = calculation;
+        var calculationServer = calculation.Server;
+        if (registryFacts)
+        {
+            var contract = await new ContractContributionCalculation(FactsIdentityRegistry.ChannelTo(calculation.Server)).StartAsync();
+            platform._hosts.Add(contract);
+            calculationServer = contract.GetTestServer();
         }
 
         var settings = new Dictionary<string, string?>();
@@ -68,8 +92,8 @@ public sealed class PaymentPlatform : IAsyncDisposable
                 services.AddSingleton<TimeProvider>(clock);
                 // A second registration of a client adds configuration after the service's own: address and handler win.
                 services.AddGrpcClient<ContributionCalculationService.ContributionCalculationServiceClient>(o =>
-                        o.Address = calculation.Server.BaseAddress)
-                    .ConfigurePrimaryHttpMessageHandler(() => calculation.Server.CreateHandler());
+                        o.Address = calculationServer.BaseAddress)
+                    .ConfigurePrimaryHttpMessageHandler(() => calculationServer.CreateHandler());
                 services.AddGrpcClient<IdentityRegistryService.IdentityRegistryServiceClient>(o =>
                         o.Address = identityServer.BaseAddress)
                     .ConfigurePrimaryHttpMessageHandler(() => identityServer.CreateHandler());
@@ -79,6 +103,16 @@ public sealed class PaymentPlatform : IAsyncDisposable
     }
 
     public PaymentCollectionService.PaymentCollectionServiceClient Client(string? tenantId) => new(_payment.Channel(tenantId));
+
+    /// <summary>The facts double in front of identity-registry (started with <c>registryFacts: true</c>).</summary>
+    public FactsIdentityRegistry Facts { get; private set; } = null!;
+
+    /// <summary>contribution-calculation itself, to ask it what the same facts cost.</summary>
+    public ContributionCalculationService.ContributionCalculationServiceClient Calculation(string tenantId) =>
+        new(_calculation.Channel(tenantId));
+
+    /// <summary>identity-registry itself.</summary>
+    public IdentityRegistryService.IdentityRegistryServiceClient Registry(string tenantId) => new(_identity.Channel(tenantId));
 
     public VillageCashService.VillageCashServiceClient VillageCash(string? tenantId) => new(_payment.Channel(tenantId));
 

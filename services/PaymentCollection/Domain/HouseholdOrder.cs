@@ -1,7 +1,12 @@
 namespace Medins.PaymentCollection.Domain;
 
-/// <summary>A member of a household booklet as the registry knows her for the coverage year.</summary>
-public sealed record HouseholdMemberFacts(string ResidentId, string MaskedName, bool EnrolledForYear);
+/// <summary>
+/// A member of a household booklet as the registry knows her for the coverage year. <see cref="Label"/> names her for
+/// a clerk of the same tenant (full name and masked ID number); <see cref="ExpectedToEnrol"/> is false for a member the
+/// registry exempts (deceased or moved away, or suspended by army service, prison, employee insurance or insurance
+/// elsewhere).
+/// </summary>
+public sealed record HouseholdMemberFacts(string ResidentId, string Label, bool EnrolledForYear, bool ExpectedToEnrol = true);
 
 /// <summary>The members of one booklet paid together through one channel payment.</summary>
 public sealed record HouseholdOrder(
@@ -53,9 +58,41 @@ public static class HouseholdOrderRules
     }
 
     /// <summary>
-    /// The members to pay for: those asked (or, when none are named, every member not yet enrolled for the year).
+    /// A single person's order where the policy enrols a booklet together (seed 004 一（三）1): refused while another
+    /// member expected to enrol is neither enrolled (as the registry knows) nor paid (<paramref name="paidHere"/>, this
+    /// service's own paid orders, which the registry learns of only from their events), or while the booklet lists
+    /// people not registered. Members the registry exempts never hold her up.
+    /// </summary>
+    public static void EnsureSingleMayEnrol(IReadOnlyList<HouseholdMemberFacts> members, string residentId,
+        IReadOnlySet<string> paidHere, int unregisteredMembers)
+    {
+        var missing = members
+            .Where(m => m.ResidentId != residentId && m.ExpectedToEnrol && !m.EnrolledForYear && !paidHere.Contains(m.ResidentId))
+            .ToList();
+        if (missing.Count > 0 || unregisteredMembers > 0)
+            throw Incomplete(missing, unregisteredMembers);
+    }
+
+    /// <summary>Members another member's payment waits for: not enrolled for the year and expected to enrol.</summary>
+    public static IEnumerable<HouseholdMemberFacts> Awaiting(IReadOnlyList<HouseholdMemberFacts> members, string residentId) =>
+        members.Where(m => m.ResidentId != residentId && m.ExpectedToEnrol && !m.EnrolledForYear);
+
+    private static HouseholdRuleException Incomplete(IReadOnlyList<HouseholdMemberFacts> missing, int unregisteredMembers) =>
+        new(HouseholdIncomplete,
+            "This tenant enrols a household booklet together (seed 004 一（三）1): "
+            + (missing.Count > 0 ? $"pay for {string.Join("、", missing.Select(m => m.Label))} too" : "")
+            + (missing.Count > 0 && unregisteredMembers > 0 ? "; " : "")
+            + (unregisteredMembers > 0 ? $"{unregisteredMembers} member(s) the booklet lists are not registered" : "")
+            + ".", missing.Select(m => m.ResidentId).ToList())
+        {
+            MissingLabels = missing.Select(m => m.Label).ToList(),
+        };
+
+    /// <summary>
+    /// The members to pay for: those asked (or, when none are named, every member not yet enrolled for the year and
+    /// expected to enrol).
     /// Where the policy enrols a booklet together (Gaoyang seed 004 §一(三)1: 同一户口簿内符合参保条件的家庭成员应当同时参保，
-    /// 不能选择性参保), a member left out who is not enrolled, or a booklet listing people not registered, refuses the
+    /// 不能选择性参保), a member left out who is not enrolled and expected to enrol, or a booklet listing people not registered, refuses the
     /// order with HOUSEHOLD_INCOMPLETE naming who is missing.
     /// </summary>
     public static IReadOnlyList<HouseholdMemberFacts> MembersToPay(IReadOnlyList<HouseholdMemberFacts> members,
@@ -71,18 +108,13 @@ public static class HouseholdOrderRules
                 $"Already enrolled for the year: {string.Join(", ", enrolled)}.", enrolled);
 
         var chosen = requested.Count == 0
-            ? members.Where(m => !m.EnrolledForYear).ToList()
+            ? members.Where(m => !m.EnrolledForYear && m.ExpectedToEnrol).ToList()
             : requested.Distinct().Select(id => byId[id]).ToList();
         if (enrolTogether)
         {
-            var missing = members.Where(m => !m.EnrolledForYear && !chosen.Contains(m)).ToList();
+            var missing = members.Where(m => !m.EnrolledForYear && m.ExpectedToEnrol && !chosen.Contains(m)).ToList();
             if (missing.Count > 0 || unregisteredMembers > 0)
-                throw new HouseholdRuleException(HouseholdIncomplete,
-                    "This tenant enrols a household booklet together: "
-                    + (missing.Count > 0 ? $"pay for {string.Join("、", missing.Select(m => m.MaskedName))} too" : "")
-                    + (missing.Count > 0 && unregisteredMembers > 0 ? "; " : "")
-                    + (unregisteredMembers > 0 ? $"{unregisteredMembers} member(s) the booklet lists are not registered" : "")
-                    + ".", missing.Select(m => m.ResidentId).ToList());
+                throw Incomplete(missing, unregisteredMembers);
         }
         if (chosen.Count == 0)
             throw new HouseholdRuleException(NothingToPay, "Every member of this household is already enrolled for the year.", []);
@@ -95,4 +127,15 @@ public sealed class HouseholdRuleException(string reason, string message, IReadO
 {
     public string Reason { get; } = reason;
     public IReadOnlyList<string> ResidentIds { get; } = residentIds;
+
+    /// <summary>HOUSEHOLD_INCOMPLETE: each missing member's full name and masked ID number, for the clerk to act on.</summary>
+    public IReadOnlyList<string> MissingLabels { get; init; } = [];
+
+    /// <summary>The ErrorInfo metadata that names the members concerned.</summary>
+    public Dictionary<string, string> Metadata()
+    {
+        var metadata = new Dictionary<string, string> { ["resident_ids"] = string.Join(",", ResidentIds) };
+        if (MissingLabels.Count > 0) metadata["missing_members"] = string.Join("、", MissingLabels);
+        return metadata;
+    }
 }

@@ -61,7 +61,14 @@ public static class RefundRules
         earlier.Where(r => r.Kind == RefundKind.Differential).MaxBy(r => r.RequestedAt)?.GrantedSubsidyLines
         ?? order.SubsidyLines;
 
-    /// <summary>Suspends the order's enrolment and opens a full refund the policy allowed.</summary>
+    /// <summary>What she still has paid: her payment less every differential refund, asked for or completed.</summary>
+    public static long LeftToRefund(PaymentOrder order, IReadOnlyList<Refund> earlier) =>
+        Math.Max(0, order.PersonalAmountFen - earlier.Where(r => r.Kind == RefundKind.Differential).Sum(r => r.AmountFen));
+
+    /// <summary>
+    /// Suspends the order's enrolment and opens a full refund the policy allowed — also while a differential refund is
+    /// pending, and with no money to move when differential refunds already return everything she paid.
+    /// </summary>
     public static (PaymentOrder Order, Refund Refund) RequestFull(PaymentOrder order, IReadOnlyList<Refund> earlier,
         PolicyRefundDecision decision, string reason, string evidenceReference, string requestedBy, Guid refundId,
         DateTimeOffset now)
@@ -71,14 +78,23 @@ public static class RefundRules
                     ? PaymentRuleException.RefundAlreadyRequested
                     : PaymentRuleException.OrderNotPaid,
                 $"Order {order.OrderId} is {order.State}; only a paid order can be refunded.");
-        if (!decision.Allowed)
+        var left = LeftToRefund(order, earlier);
+        // Differential refunds already return all she paid: the policy finds nothing to refund, yet her enrolment must
+        // still end (an enlisted person's), so the full refund moves no money and only ends it.
+        var nothingLeft = left == 0 && !decision.Allowed && decision.Reason == PaymentRuleException.NothingToRefund
+                          && earlier.Any(r => r.Kind == RefundKind.Differential);
+        if (!decision.Allowed && !nothingLeft)
             throw new PaymentRuleException(decision.Reason, decision.Explanation);
-        var amount = decision.AmountFen - earlier.Where(r => r.Kind == RefundKind.Differential).Sum(r => r.AmountFen);
-        if (amount <= 0)
+        // The policy was asked about what is left, so its amount never returns a differential refund's money again.
+        var amount = nothingLeft ? 0 : Math.Min(decision.AmountFen, left);
+        if (amount <= 0 && !nothingLeft)
             throw new PaymentRuleException(PaymentRuleException.NothingToRefund,
                 $"Order {order.OrderId} has nothing left to refund.");
+        var explanation = nothingLeft
+            ? "个人缴费已由差额退费全部退还，本次不再退款，仅终止本年度参保关系。"
+            : decision.Explanation;
         var refund = new Refund(refundId, order.OrderId, order.ResidentId, order.CoverageYear, RefundKind.Full, reason,
-            amount, RefundState.Requested, evidenceReference, decision.Explanation, now, requestedBy, null, null,
+            amount, RefundState.Requested, evidenceReference, explanation, now, requestedBy, null, null,
             SubsidyLinesInForce(order, earlier), [], IdentityId: null);
         return (order.RequestRefund(), refund);
     }

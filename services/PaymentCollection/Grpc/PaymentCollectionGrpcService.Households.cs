@@ -53,7 +53,7 @@ public sealed partial class PaymentCollectionGrpcService
                         }
                         catch (HouseholdRuleException ex)
                         {
-                            var metadata = new Dictionary<string, string> { ["resident_ids"] = string.Join(",", ex.ResidentIds) };
+                            var metadata = ex.Metadata();
                             throw ex.Reason == HouseholdOrderRules.NotAMember
                                 ? RpcErrors.Build(Code.InvalidArgument, ex.Reason, ex.Message,
                                     new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation

@@ -21,8 +21,14 @@ public sealed record OrderRequest(string ResidentId, int CoverageYear, string Ch
     public string? AgentId { get; init; }
 }
 
-/// <summary>The person and her price, as <see cref="OrderBook.PriceAsync"/> found them.</summary>
-public sealed record PersonQuote(Identity.V1.Resident Resident, PricedContribution Price, string QuoteJson);
+/// <summary>
+/// The person and her price, as <see cref="OrderBook.PriceAsync"/> found them; <see cref="Booklet"/> is her household
+/// when the policy enrols a booklet together (null otherwise, or when she is on no booklet).
+/// </summary>
+public sealed record PersonQuote(Identity.V1.Resident Resident, PricedContribution Price, string QuoteJson)
+{
+    public Identity.V1.Household? Booklet { get; init; }
+}
 
 /// <summary>A booklet and its members' prices (in member order), as <see cref="OrderBook.PriceHouseholdAsync"/> found them.</summary>
 public sealed record HouseholdQuote(Identity.V1.Household Household,
@@ -70,7 +76,12 @@ public sealed partial class OrderBook(
         {
             var resident = await pricing.GetResidentAsync(request.ResidentId, ct);
             var (price, quote) = await pricing.QuoteAsync(resident, request.CoverageYear, request.Tier, now, ct);
-            return new(new PersonQuote(resident, price, Google.Protobuf.JsonFormatter.Default.Format(quote)), null, now);
+            // Her booklet, asked now as no remote call runs inside the transaction; a household order checks its own.
+            var booklet = quote.EnrolHouseholdTogether && request.HouseholdOrderId is null && resident.HouseholdNumber.Length > 0
+                ? await pricing.GetHouseholdAsync(resident.HouseholdNumber, request.CoverageYear, ct)
+                : null;
+            return new(new PersonQuote(resident, price, Google.Protobuf.JsonFormatter.Default.Format(quote)) { Booklet = booklet },
+                null, now);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -89,6 +100,7 @@ public sealed partial class OrderBook(
         var (resident, price, quoteJson) = priced.Get();
         var now = EnsureFresh(priced);
         var settled = await LockAndCheckSettledAsync(conn, tx, tenantId, request.ResidentId, request.CoverageYear, ct);
+        await EnsureBookletAllowsAsync(conn, tx, tenantId, priced.Value!, request, settled, ct);
         return await OpenPricedAsync(conn, tx, tenantId, request, resident.VillageCode, price, quoteJson, settled, now, ct);
     }
 
@@ -113,6 +125,7 @@ public sealed partial class OrderBook(
 
         var (resident, price, quoteJson) = priced.Get();
         var now = EnsureFresh(priced);
+        await EnsureBookletAllowsAsync(conn, tx, tenantId, priced.Value!, request, settled, ct);
         TResponse? response = default;
         var order = await OpenPricedAsync(conn, tx, tenantId, request, resident.VillageCode, price, quoteJson, settled, now, ct,
             opened => [RequestLog.CompleteCommand(tenantId, rpc, requestId, response = answer(opened))]);
@@ -132,6 +145,57 @@ public sealed partial class OrderBook(
         };
         return await StoreOpenedAsync(conn, tx, tenantId, order, quoteJson, now, ct, alongside);
     }
+
+    /// <summary>
+    /// Household-together (seed 004 一（三）1) on a single person's order: refused with HOUSEHOLD_INCOMPLETE, naming
+    /// who is missing, while another member expected to enrol is neither enrolled nor paid here. A person already
+    /// paid is answered ALREADY_PAID by the order rules instead.
+    /// </summary>
+    private static async Task EnsureBookletAllowsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        PersonQuote quote, OrderRequest request, bool settled, CancellationToken ct)
+    {
+        if (quote.Booklet is not { } booklet || settled) return;
+        var members = MemberFacts(booklet);
+        var paidHere = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var member in HouseholdOrderRules.Awaiting(members, request.ResidentId))
+            if (await PaymentOrderStore.CoverageYearSettledAsync(conn, tx, tenantId, member.ResidentId, request.CoverageYear,
+                    excludingOrderId: null, ct))
+                paidHere.Add(member.ResidentId);
+        try
+        {
+            HouseholdOrderRules.EnsureSingleMayEnrol(members, request.ResidentId, paidHere,
+                Math.Max(0, booklet.BookletMemberCount - booklet.Members.Count));
+        }
+        catch (HouseholdRuleException ex)
+        {
+            throw new PaymentRuleException(ex.Reason, ex.Message) { Metadata = ex.Metadata() };
+        }
+    }
+
+    /// <summary>The booklet's members as the household rules see them for its coverage year.</summary>
+    private static List<HouseholdMemberFacts> MemberFacts(Identity.V1.Household household) => household.Members
+        .Select(m => new HouseholdMemberFacts(m.Resident.ResidentId, ClerkLabel(m.Resident),
+            m.EnrolmentStatus == Identity.V1.EnrolmentStatus.Enrolled, ExpectedToEnrol(m.Resident, household.CoverageYear)))
+        .ToList();
+
+    /// <summary>
+    /// Whether the registry expects her to enrol: not deregistered (death, moving away), not suspended (army, prison,
+    /// employee insurance, insurance elsewhere), and not excused for the year by a refund's reason.
+    /// </summary>
+    private static bool ExpectedToEnrol(Identity.V1.Resident resident, int coverageYear) =>
+        resident.DeregisteredDate is null && resident.SuspendedDate is null
+        && !resident.Enrolments.Any(e => e.CoverageYear == coverageYear && e.ExcusedFromEnrolment);
+
+    /// <summary>
+    /// Her full name and masked ID number, so a clerk of her tenant can find her: the registry masks the number for a
+    /// tenant's caller, and it is masked here too should it ever arrive whole.
+    /// </summary>
+    private static string ClerkLabel(Identity.V1.Resident resident) => $"{resident.Name}（{MaskNationalId(resident.NationalId)}）";
+
+    private static string MaskNationalId(string nationalId) =>
+        nationalId.Contains('*') || nationalId.Length <= 8
+            ? nationalId
+            : nationalId[..4] + new string('*', nationalId.Length - 8) + nationalId[^4..];
 
     private static async Task<bool> LockAndCheckSettledAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         string residentId, int coverageYear, CancellationToken ct)
@@ -239,10 +303,7 @@ public sealed partial class OrderBook(
     {
         var (household, quotes, together) = priced.Get();
         var now = EnsureFresh(priced);
-        var facts = household.Members
-            .Select(m => new HouseholdMemberFacts(m.Resident.ResidentId, MaskName(m.Resident.Name),
-                m.EnrolmentStatus == Identity.V1.EnrolmentStatus.Enrolled))
-            .ToList();
+        var facts = MemberFacts(household);
         var allIds = facts.Select(f => f.ResidentId).ToList();
         if (allIds.Count == 0)
             throw new HouseholdRuleException(HouseholdOrderRules.NothingToPay,
@@ -484,8 +545,6 @@ public sealed partial class OrderBook(
             throw new PaymentRuleException(PaymentRuleException.OrderNotCancellable,
                 $"Order {order.OrderId} is {order.EffectiveState(now)}; only an unpaid, unexpired order can be cancelled.");
     }
-
-    private static string MaskName(string name) => name.Length <= 1 ? name : name[0] + new string('*', name.Length - 1);
 
     private NpgsqlBatchCommand PaidEventCommand(string tenantId, DomainOrder order) =>
         outbox.AddCommand(tenantId, EventTopics.ContributionPaid, PaymentEvents.Paid(tenantId, order));

@@ -30,14 +30,17 @@ public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook
     /// </summary>
     public async Task<RefundDecisions> PrepareFullAsync(string tenantId, Guid orderId, string reason, CancellationToken ct)
     {
-        var order = await db.InTenantAsync(tenantId, (conn, tx) =>
-            PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: false, ct), ct);
-        var decisions = new RefundDecisions(null);
-        if (order is { State: OrderState.Paid })
+        var (order, earlier) = await db.InTenantAsync(tenantId, async (conn, tx) =>
         {
-            var question = FullRefundQuestion(order, reason);
-            decisions.Add(question, await pricing.DecideRefundAsync(question, ct));
-        }
+            var found = await PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: false, ct);
+            return (found, found is null ? [] : await RefundStore.ForOrderAsync(conn, tx, tenantId, orderId, ct));
+        }, ct);
+        if (order is not { State: OrderState.Paid }) return new RefundDecisions(null);
+        // Her life events give the day the reason happened on (a death on 28 December reported on 5 January).
+        var resident = EventKindOf(reason) is null ? null : await pricing.GetResidentAsync(order.ResidentId, ct);
+        var decisions = new RefundDecisions(resident);
+        var question = FullRefundQuestion(order, earlier, reason, resident);
+        decisions.Add(question, await pricing.DecideRefundAsync(question, ct));
         return decisions;
     }
 
@@ -49,7 +52,7 @@ public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook
             ?? throw new PaymentRuleException(PaymentRuleException.OrderNotFound, $"No payment order {orderId}.");
         var earlier = await RefundStore.ForOrderAsync(conn, tx, tenantId, orderId, ct);
         var decision = order.State == OrderState.Paid
-            ? decisions.For(FullRefundQuestion(order, reason))
+            ? decisions.For(FullRefundQuestion(order, earlier, reason, decisions.Resident))
             : new PolicyRefundDecision(false, PaymentRuleException.OrderNotPaid, 0, "");
         var now = orders.Now();
         var (refunding, refund) = RefundRules.RequestFull(order, earlier, decision, reason, evidenceReference, requestedBy,
@@ -87,14 +90,50 @@ public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook
         return refund;
     }
 
-    private DecideRefundRequest FullRefundQuestion(DomainOrder order, string reason) => new()
+    /// <summary>
+    /// The policy is asked about what she still has paid (her payment less every differential refund, asked or
+    /// completed), so its answer and explanation state the money that goes back; and, where the reason is a life
+    /// event, on the day it happened.
+    /// </summary>
+    private DecideRefundRequest FullRefundQuestion(DomainOrder order, IReadOnlyList<DomainRefund> earlier, string reason,
+        Resident? resident)
     {
-        CoverageYear = order.CoverageYear,
-        PolicyVersion = order.PolicyVersion,
-        Reason = reason,
-        DecisionDate = ShanghaiCalendar.ToDate(orders.Now()).ToProtoDate(),
-        PaidPersonalAmountFen = order.PersonalAmountFen,
-        BenefitStartDate = order.BenefitStart.ToProtoDate(),
+        var asked = ShanghaiCalendar.ToDate(orders.Now());
+        return new DecideRefundRequest
+        {
+            CoverageYear = order.CoverageYear,
+            PolicyVersion = order.PolicyVersion,
+            Reason = reason,
+            DecisionDate = asked.ToProtoDate(),
+            PaidPersonalAmountFen = RefundRules.LeftToRefund(order, earlier),
+            BenefitStartDate = order.BenefitStart.ToProtoDate(),
+            EventDate = resident is null ? null : EventDateOf(resident, reason, asked)?.ToProtoDate(),
+        };
+    }
+
+    /// <summary>
+    /// The day of the death, enlistment, imprisonment or other event a full refund's reason names, from her recorded life
+    /// events: the latest of its kind on or before <paramref name="asked"/>. Null when none is recorded (the policy then
+    /// judges on the day asked).
+    /// </summary>
+    public static DateOnly? EventDateOf(Resident resident, string reason, DateOnly asked) =>
+        EventKindOf(reason) is { } kind
+            ? resident.LifeEvents
+                .Where(e => e.Kind == kind)
+                .Select(e => e.OccurredDate.ToDateOnly())
+                .Where(d => d is { } day && day <= asked)
+                .Max()
+            : null;
+
+    /// <summary>The registry's life event behind a policy's refund reason; null for reasons that are no event ("duplicate").</summary>
+    private static Identity.V1.LifeEventKind? EventKindOf(string reason) => reason switch
+    {
+        "death" => Identity.V1.LifeEventKind.Death,
+        "army" => Identity.V1.LifeEventKind.Army,
+        "prison" => Identity.V1.LifeEventKind.Prison,
+        "employee-insurance" => Identity.V1.LifeEventKind.EmployeeInsurance,
+        "other-region" => Identity.V1.LifeEventKind.InsuredElsewhere,
+        _ => null,
     };
 
     /// <summary>

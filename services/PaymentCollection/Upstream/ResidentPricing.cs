@@ -39,20 +39,12 @@ public sealed class ResidentPricing(
         return response.Household ?? throw UpstreamErrors.BadResponse(IdentityRegistry, $"no household {householdNumber}");
     }
 
-    /// <summary>Prices the person on the Asia/Shanghai day of <paramref name="paymentTime"/>, from her certified identities.</summary>
+    /// <summary>Prices the person on the Asia/Shanghai day of <paramref name="paymentTime"/>, from her registered facts.</summary>
     public async Task<(PricedContribution Price, Quote Quote)> QuoteAsync(Resident resident, int coverageYear, int tier,
         DateTimeOffset paymentTime, CancellationToken ct)
     {
         var paymentDate = ShanghaiCalendar.ToDate(paymentTime);
-        var request = new QuoteContributionRequest
-        {
-            CoverageYear = coverageYear,
-            BirthDate = resident.BirthDate,
-            Tier = tier,
-            PaymentDate = paymentDate.ToProtoDate(),
-            // Only the person's own part is collected: her certified identities price the subsidy.
-            IdentityCodes = { resident.IdentityCodesOn(paymentDate) },
-        };
+        var request = QuoteRequestFor(resident, coverageYear, tier, paymentDate);
         var response = await CallAsync(ContributionCalculation, notFoundReason: null, callCt =>
             contributionCalculation.QuoteContributionAsync(request, cancellationToken: callCt).ResponseAsync, ct);
         var quote = response.Quote ?? throw UpstreamErrors.BadResponse(ContributionCalculation, "no quote");
@@ -76,11 +68,7 @@ public sealed class ResidentPricing(
             PaymentDate = paymentDate.ToProtoDate(),
             Members =
             {
-                residents.Select(r => new Contribution.V1.HouseholdMember
-                {
-                    BirthDate = r.BirthDate,
-                    IdentityCodes = { r.IdentityCodesOn(paymentDate) },
-                }),
+                residents.Select(r => HouseholdMemberFor(r, paymentDate)),
             },
         };
         var response = await CallAsync(ContributionCalculation, notFoundReason: null, callCt =>
@@ -90,6 +78,76 @@ public sealed class ResidentPricing(
         return (response.MemberQuotes.OrderBy(q => q.MemberIndex).Select(q => (ToPrice(q.Quote), q.Quote)).ToList(),
             response.EnrolHouseholdTogether);
     }
+
+    /// <summary>
+    /// Every fact of hers the quote engine prices by, as the registry holds them on the payment day: birth date,
+    /// person group, certified identities, disability grade and the life event that governs when her benefits start.
+    /// A single order and a household member are priced from exactly these facts.
+    /// </summary>
+    public static QuoteContributionRequest QuoteRequestFor(Resident resident, int coverageYear, int tier, DateOnly paymentDate)
+    {
+        var request = new QuoteContributionRequest
+        {
+            CoverageYear = coverageYear,
+            BirthDate = resident.BirthDate,
+            Tier = tier,
+            PaymentDate = paymentDate.ToProtoDate(),
+            PersonGroup = resident.PersonGroup?.PersonGroup ?? "",
+            DisabilityGrade = resident.DisabilityGrade,
+            LifeEvent = GoverningLifeEvent(resident, paymentDate),
+            // Only the person's own part is collected: her certified identities price the subsidy.
+            IdentityCodes = { resident.IdentityCodesOn(paymentDate) },
+        };
+        return request;
+    }
+
+    /// <inheritdoc cref="QuoteRequestFor"/>
+    public static Contribution.V1.HouseholdMember HouseholdMemberFor(Resident resident, DateOnly paymentDate) => new()
+    {
+        BirthDate = resident.BirthDate,
+        PersonGroup = resident.PersonGroup?.PersonGroup ?? "",
+        DisabilityGrade = resident.DisabilityGrade,
+        LifeEvent = GoverningLifeEvent(resident, paymentDate),
+        IdentityCodes = { resident.IdentityCodesOn(paymentDate) },
+    };
+
+    /// <summary>
+    /// The one life event the quote is asked with. The registry may know several (born, moved in, discharged, …) and
+    /// the quote takes one: the latest on or before the payment day, as the most recent change is the one her
+    /// enrolment answers (an earlier one's window has normally closed; the policy itself judges each window). On a tie
+    /// a recorded event wins over her birth, and her birth over her admission. None when no event is on or before the
+    /// payment day (the quote then follows the general rules).
+    /// </summary>
+    public static Contribution.V1.LifeEvent? GoverningLifeEvent(Resident resident, DateOnly paymentDate)
+    {
+        var candidates = new List<(DateOnly Date, Contribution.V1.LifeEventKind Kind)>();
+        foreach (var e in resident.LifeEvents)
+            if (PricedKind(e.Kind) is { } kind && e.OccurredDate.ToDateOnly() is { } date)
+                candidates.Add((date, kind));
+        if (resident.BirthDate.ToDateOnly() is { } born)
+            candidates.Add((born, Contribution.V1.LifeEventKind.Newborn));
+        if (resident.PersonGroup?.AdmissionDate.ToDateOnly() is { } admitted)
+            candidates.Add((admitted, Contribution.V1.LifeEventKind.NewStudent));
+        var governing = candidates
+            .Where(c => c.Date <= paymentDate)
+            .Select((c, order) => (c.Date, c.Kind, Order: order))
+            .OrderByDescending(c => c.Date).ThenBy(c => c.Order)
+            .FirstOrDefault();
+        return governing.Kind == Contribution.V1.LifeEventKind.Unspecified
+            ? null
+            : new Contribution.V1.LifeEvent { Kind = governing.Kind, Date = governing.Date.ToProtoDate() };
+    }
+
+    /// <summary>identity-registry's life events that change when benefits start, as contribution-calculation names them.</summary>
+    private static Contribution.V1.LifeEventKind? PricedKind(Identity.V1.LifeEventKind kind) => kind switch
+    {
+        Identity.V1.LifeEventKind.EmployeeInsuranceEnded => Contribution.V1.LifeEventKind.EmployeeInsuranceLapse,
+        Identity.V1.LifeEventKind.TransferIn => Contribution.V1.LifeEventKind.TransferIn,
+        Identity.V1.LifeEventKind.NewHousehold => Contribution.V1.LifeEventKind.NewHousehold,
+        Identity.V1.LifeEventKind.Release => Contribution.V1.LifeEventKind.ReleasedFromPrison,
+        Identity.V1.LifeEventKind.Discharge => Contribution.V1.LifeEventKind.DischargedFromArmy,
+        _ => null,
+    };
 
     /// <summary>Asks the policy version that priced the order whether (and how much of) it is refunded.</summary>
     public async Task<PolicyRefundDecision> DecideRefundAsync(DecideRefundRequest request, CancellationToken ct)
