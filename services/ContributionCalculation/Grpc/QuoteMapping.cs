@@ -22,6 +22,7 @@ internal static class QuoteMapping
         [LifeEventKind.DischargedFromArmy] = "discharged-from-army",
         [LifeEventKind.Newborn] = "newborn",
         [LifeEventKind.NewStudent] = "new-student",
+        [LifeEventKind.SchoolYearScheme] = "school-year-scheme",
     };
 
     /// <summary>Refusals that name a value the request got wrong: INVALID_ARGUMENT with the field, not FAILED_PRECONDITION.</summary>

@@ -120,6 +120,17 @@ public sealed class ResidentPricing(
     /// </summary>
     public static Contribution.V1.LifeEvent? GoverningLifeEvent(Resident resident, DateOnly paymentDate)
     {
+        // A student already insured for the school year (seed 000 三（二）) is covered whatever else happened: the policy
+        // answers that she has nothing more to pay.
+        if (resident.PersonGroup is { SchoolYearScheme: true } scheme)
+        {
+            var recorded = scheme.RecordTime is null ? paymentDate : ShanghaiCalendar.ToDate(scheme.RecordTime.ToDateTimeOffset());
+            return new Contribution.V1.LifeEvent
+            {
+                Kind = Contribution.V1.LifeEventKind.SchoolYearScheme,
+                Date = (recorded <= paymentDate ? recorded : paymentDate).ToProtoDate(),
+            };
+        }
         var candidates = new List<(DateOnly Date, Contribution.V1.LifeEventKind Kind)>();
         foreach (var e in resident.LifeEvents)
             if (PricedKind(e.Kind) is { } kind && e.OccurredDate.ToDateOnly() is { } date)
