@@ -1,3 +1,4 @@
+extern alias quota;
 extern alias registry;
 using System.Diagnostics;
 using System.Globalization;
@@ -7,6 +8,7 @@ using Medins.Notification.Delivery;
 using Medins.Notification.V1;
 using Medins.Platform.Hosting.Data;
 using Medins.Platform.Testing;
+using Medins.Quota.V1;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
@@ -15,6 +17,7 @@ using IdentityProtector = registry::Medins.IdentityRegistry.Domain.IdentityProte
 using RegistryService = registry::Medins.IdentityRegistry.Grpc.IdentityRegistryGrpcService;
 using SyntheticResidents = registry::Medins.IdentityRegistry.Domain.SyntheticResidents;
 using SyntheticVillage = registry::Medins.IdentityRegistry.Domain.SyntheticVillage;
+using QuotaService = quota::Medins.QuotaTracking.Grpc.QuotaTrackingGrpcService;
 
 namespace Medins.Notification.Benchmarks;
 
@@ -92,6 +95,12 @@ public static class NotificationBenchmark
             await arrange.ExecuteNonQueryAsync();
         }
 
+        // quota-tracking answers the campaign's collection period (a deadline must fall within it).
+        await using var quotaHost = new ServiceHost<QuotaService>(database, "quota-tracking",
+            new Dictionary<string, string?>(quiet) { ["QuotaTracking:Progress:Enabled"] = "false" },
+            s => s.AddSingleton<TimeProvider>(clock));
+        var quotaServer = quotaHost.Server;
+
         // 2. notification in process, reading the registry over real gRPC; its dispatcher loop off (driven here), the
         // SMS rate limit raised far above the run's pace so that the provider limit does not set it.
         await using var notificationHost = new ServiceHost<Program>(database, "notification", new Dictionary<string, string?>(quiet)
@@ -104,6 +113,8 @@ public static class NotificationBenchmark
             s.AddSingleton<TimeProvider>(clock);
             s.AddGrpcClient<IdentityRegistryService.IdentityRegistryServiceClient>(o => o.Address = registryServer.BaseAddress)
                 .ConfigurePrimaryHttpMessageHandler(() => registryServer.CreateHandler());
+            s.AddGrpcClient<QuotaTrackingService.QuotaTrackingServiceClient>(o => o.Address = quotaServer.BaseAddress)
+                .ConfigurePrimaryHttpMessageHandler(() => quotaServer.CreateHandler());
         });
         var client = new NotificationService.NotificationServiceClient(notificationHost.Channel(Tenant));
         var target = new CampaignTarget { Ledger = Ledger.EnrolledLastYearNotThisYear, CoverageYear = CoverageYear, VillageCode = village };
