@@ -34,6 +34,9 @@ public sealed class RunningPlatform : IAsyncLifetime
     /// <summary>Runs on the fresh database before any process starts (a fixture's bulk data).</summary>
     public Func<TestDatabase, Task>? Seed { get; init; }
 
+    /// <summary>Where every process's clock starts: the campaign day unless a test needs another part of the year.</summary>
+    public DateTimeOffset ClockStart { get; init; } = CampaignDay;
+
     public PlatformProcess this[string appId] => _processes[appId];
     public PlatformProcess Gateway => _processes["gateway"];
 
@@ -71,7 +74,7 @@ public sealed class RunningPlatform : IAsyncLifetime
         var shared = new Dictionary<string, string>
         {
             // The seeds' campaign: every process's clock starts on the same day of the 2024 concentrated period.
-            ["Platform__Clock__Start"] = CampaignDay.ToString("O"),
+            ["Platform__Clock__Start"] = ClockStart.ToString("O"),
             ["Platform__Clock__Anchor"] = DateTimeOffset.UtcNow.ToString("O"),
             ["Events__PollInterval"] = "00:00:00.100",
             ["Events__MaxBackoff"] = "00:00:02",

@@ -44,23 +44,6 @@ public sealed class SeedRulesThroughThePathTests(RunningPlatform platform) : ICl
     }
 
     [Fact]
-    public async Task MeishanNewborn_PaysWithinNinetyDays_CoveredFromHerBirthDate()
-    {
-        // seed 003 二（二）4: 在出生90天（含）内缴费的从出生之日起享受医保待遇.
-        var dongpo = Clients("demo-meishan-dongpo-key");
-        var birth = CampaignDay.AddDays(-40);
-        var baby = await RegisterAsync(dongpo, "511402", birth, "e2e-meishan-newborn", "苏小满");
-
-        var order = (await dongpo.Payments.CreatePaymentOrderAsync(new CreatePaymentOrderRequest
-        {
-            RequestId = "e2e-meishan-newborn-order", ResidentId = baby.ResidentId, CoverageYear = 2024,
-            Channel = PaymentChannel.Alipay,
-        })).Order;
-
-        Assert.Equal(birth, order.BenefitStartDate.ToDateOnly());
-    }
-
-    [Fact]
     public async Task GaoyangHousehold_OneMemberDeceased_HouseholdOrderTakesTheOthersAndASingleOrderWaitsForTheBooklet()
     {
         // seed 004 一（三）1: 同一户口簿内符合参保条件的家庭成员应当同时参保 — a deceased member is not eligible.
@@ -189,4 +172,46 @@ public sealed class SeedRulesThroughThePathTests(RunningPlatform platform) : ICl
     /// <summary>Every string a clerk could read in the error's details (localized message, metadata, violations).</summary>
     private static IEnumerable<string> Details(RpcException ex) =>
         ex.GetRpcStatus()?.Details.Select(d => d.ToString()) ?? [];
+}
+
+/// <summary>The platform in spring 2024 (Meishan's mid-year period), when a 2024 newborn can pay for her first year.</summary>
+public sealed class SpringPlatform : IAsyncLifetime
+{
+    public static readonly DateTimeOffset Day = new(2024, 3, 15, 10, 0, 0, TimeSpan.FromHours(8));
+
+    public RunningPlatform Platform { get; } = new() { ClockStart = Day };
+
+    public Task InitializeAsync() => Platform.InitializeAsync();
+
+    public Task DisposeAsync() => Platform.DisposeAsync();
+}
+
+[Collection("platform processes")]
+public sealed class MeishanNewbornThroughThePathTests(SpringPlatform spring) : IClassFixture<SpringPlatform>
+{
+    [Fact]
+    public async Task MeishanNewborn_PaysWithinNinetyDays_CoveredFromHerBirthDate()
+    {
+        // seed 003 二（二）4: 新生儿出生一年内可随时办理参保缴费。在出生90天（含）内缴费的从出生之日起享受医保待遇.
+        var channel = spring.Platform.GatewayChannel("demo-meishan-dongpo-key");
+        var identity = new IdentityRegistryService.IdentityRegistryServiceClient(channel);
+        var payments = new PaymentCollectionService.PaymentCollectionServiceClient(channel);
+        var village = (await identity.ListDivisionsAsync(new ListDivisionsRequest { PageSize = 500 }))
+            .Divisions.First(d => d.Level == DivisionLevel.Village).Code;
+        var birth = DateOnly.FromDateTime(SpringPlatform.Day.DateTime).AddDays(-40);
+        var baby = (await identity.RegisterResidentAsync(new RegisterResidentRequest
+        {
+            RequestId = "e2e-meishan-newborn", NationalId = NationalIds.Make("511402", birth, 612), Name = "苏小满",
+            VillageCode = village, RegistrationType = RegistrationType.HouseholdRegistered,
+        })).Resident;
+
+        var order = (await payments.CreatePaymentOrderAsync(new CreatePaymentOrderRequest
+        {
+            RequestId = "e2e-meishan-newborn-order", ResidentId = baby.ResidentId, CoverageYear = 2024,
+            Channel = PaymentChannel.Alipay,
+        })).Order;
+
+        Assert.Equal(birth, order.BenefitStartDate.ToDateOnly());
+        Assert.Equal(38000, order.PersonalAmountFen);
+    }
 }

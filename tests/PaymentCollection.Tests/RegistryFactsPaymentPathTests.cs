@@ -282,7 +282,7 @@ public sealed class RegistryFactsPaymentPathTests : IAsyncLifetime
         })).Refund;
 
         Assert.Equal(3800, full.AmountFen);
-        Assert.Contains("38元", full.Explanation);
+        Assert.Contains("38.00元", full.Explanation);
         Assert.DoesNotContain("380元", full.Explanation);
     }
 

@@ -8,8 +8,8 @@ namespace Medins.PaymentCollection.Tests;
 
 /// <summary>
 /// A day of village work in Lidu replayed through the channel simulator: a household paid at the village POS,
-/// WeChat payments with a duplicate notice, a forged notice, cash with its same-day remittance, a refund — then the
-/// channels' statements reconcile and every fen adds up.
+/// WeChat payments with a duplicate notice, a forged notice, cash with its same-day remittance, a refund Lidu's plan
+/// does not grant — then the channels' statements reconcile and every fen adds up.
 /// </summary>
 public sealed class VillageDayReplayTests : IAsyncLifetime
 {
@@ -35,7 +35,7 @@ public sealed class VillageDayReplayTests : IAsyncLifetime
         })).Order;
 
     [Fact]
-    public async Task VillageDay_LiduHouseholdsWeChatForgeryCashAndRefund_EveryFenReconciles()
+    public async Task VillageDay_LiduHouseholdsWeChatForgeryCashAndRefusedRefund_EveryFenReconciles()
     {
         // Seed 000 (Lidu): tier 1 (一档) personal part 380 yuan (§二); cash handed in the same day (§五).
         const long part = 38000;
@@ -79,26 +79,23 @@ public sealed class VillageDayReplayTests : IAsyncLifetime
         await P.VillageCash(Lidu).RemitCashAsync(VillageCashSteps.Remittance("agent-day-1", 2 * part));
         Assert.Equal(0, (await P.BalanceAsync(Lidu, "agent-day-1")).UnremittedAmountFen);
 
-        // 16:00 — worker B joined the army before benefits start: her payment is refunded (seed 004 §二(五)3 reasons).
+        // 16:00 — worker B joined the army before benefits start and asks for her money back: Lidu's plan (seed 000)
+        // states no refund, so the request is refused and her payment stands (Gaoyang's seed 004 二（五）3 would refund it).
         P.Clock.Advance(TimeSpan.FromHours(2));
-        var refund = (await P.Client(Lidu).RequestRefundAsync(new RequestRefundRequest
+        var refusal = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(() => P.Client(Lidu).RequestRefundAsync(new RequestRefundRequest
         {
             RequestId = Guid.NewGuid().ToString(), OrderId = orderB.OrderId, Reason = "army", EvidenceReference = "入伍通知书 0001",
-        })).Refund;
-        await P.Client(Lidu).CompleteRefundAsync(new CompleteRefundRequest
-        {
-            RequestId = Guid.NewGuid().ToString(), RefundId = refund.RefundId, RefundReference = "WX-RF-0001",
-        });
+        }).ResponseAsync);
+        Assert.Equal(global::Grpc.Core.StatusCode.FailedPrecondition, refusal.StatusCode);
 
-        // Every fen: what the channels and the agent took equals what contribution.paid says was collected, and the
-        // refund is the one contribution.refunded reports.
+        // Every fen: what the channels and the agent took equals what contribution.paid says was collected, and every
+        // paid order still holds its money.
         var paid = await P.ContributionPaidEventsAsync();
         Assert.Equal(7, paid.Count); // 3 household members, A, B, two cash payers
         var takenByChannels = pos.AmountFen + wxA.AmountFen + wxB.AmountFen;
         Assert.Equal(takenByChannels + cash1.AmountFen + cash2.AmountFen, paid.Sum(e => e.Event.PersonalAmountFen));
-        var refunded = Assert.Single(await P.OutboxEventsAsync<ContributionRefunded>(EventTopics.ContributionRefunded));
-        Assert.Equal(part, refunded.RefundedAmountFen);
-        Assert.Equal(paid.Sum(e => e.Event.PersonalAmountFen) - part, await P.ScalarAsync<long>(
+        Assert.Empty(await P.OutboxEventsAsync<ContributionRefunded>(EventTopics.ContributionRefunded));
+        Assert.Equal(paid.Sum(e => e.Event.PersonalAmountFen), await P.ScalarAsync<long>(
             "SELECT sum(personal_amount_fen)::bigint FROM payment_collection.payment_orders WHERE state = 'paid'"));
         Assert.Empty((await P.Client(Lidu).ListPaymentReviewsAsync(new ListPaymentReviewsRequest())).Reviews);
         Assert.All(household, m => Assert.Contains(paid, e => e.Event.ResidentId == m.ResidentId && e.Event.HouseholdId == "CQ-DAY-1"));

@@ -81,8 +81,9 @@ public static class RefundRules
         var left = LeftToRefund(order, earlier);
         // Differential refunds already return all she paid: the policy finds nothing to refund, yet her enrolment must
         // still end (an enlisted person's), so the full refund moves no money and only ends it.
-        var nothingLeft = left == 0 && !decision.Allowed && decision.Reason == PaymentRuleException.NothingToRefund
-                          && earlier.Any(r => r.Kind == RefundKind.Differential);
+        // (The policy allows it with an amount of 0, or — an older policy engine — refuses with NOTHING_TO_REFUND.)
+        var nothingLeft = left == 0 && earlier.Any(r => r.Kind == RefundKind.Differential)
+                          && (decision.Allowed || decision.Reason == PaymentRuleException.NothingToRefund);
         if (!decision.Allowed && !nothingLeft)
             throw new PaymentRuleException(decision.Reason, decision.Explanation);
         // The policy was asked about what is left, so its amount never returns a differential refund's money again.
