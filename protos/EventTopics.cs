@@ -19,6 +19,8 @@ public static class EventTopics
     public const string IdentityCertified = "identity.certified";
     /// <summary><see cref="Medins.Identity.V1.IdentityRevoked"/>.</summary>
     public const string IdentityRevoked = "identity.revoked";
+    /// <summary><see cref="Medins.Identity.V1.PriorEnrolmentsImported"/>.</summary>
+    public const string PriorEnrolmentsImported = "identity.prior-enrolments-imported";
     /// <summary><see cref="Medins.Contribution.V1.PolicyPublished"/>.</summary>
     public const string PolicyPublished = "policy.published";
     /// <summary><see cref="Medins.Quota.V1.QuotaBehindSchedule"/>.</summary>

@@ -1,4 +1,5 @@
 using Medins;
+using Medins.Identity.V1;
 using Medins.Payment.V1;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Messaging;
@@ -8,6 +9,7 @@ using Medins.QuotaTracking.Grpc;
 using Medins.QuotaTracking.Progress;
 
 const string PaymentCollection = "payment-collection";
+const string IdentityRegistry = "identity-registry";
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatformDefaults("quota-tracking", "quota_tracking", typeof(Program).Assembly);
@@ -19,12 +21,14 @@ builder.Services.AddSingleton<ProgressGauges>();
 builder.Services.AddHostedService<ProgressJob>();
 builder.Services.AddSingleton<ContributionPaidHandler>();
 builder.Services.AddSingleton<ContributionRefundedHandler>();
+builder.Services.AddSingleton<PriorEnrolmentsImportedHandler>();
 
 var app = builder.Build();
 app.MapPlatformEndpoints();
 app.MapGrpcService<QuotaTrackingGrpcService>();
 app.MapEventSubscription<ContributionPaid, ContributionPaidHandler>(EventTopics.ContributionPaid, PaymentCollection);
 app.MapEventSubscription<ContributionRefunded, ContributionRefundedHandler>(EventTopics.ContributionRefunded, PaymentCollection);
+app.MapEventSubscription<PriorEnrolmentsImported, PriorEnrolmentsImportedHandler>(EventTopics.PriorEnrolmentsImported, IdentityRegistry);
 app.Run();
 
 public partial class Program;

@@ -160,4 +160,88 @@ public sealed class PriorEnrolmentTests : IAsyncLifetime
 
         Assert.Empty(await LapsedAsync());
     }
+
+    // Demo city: two of Gaoyang's villages (庞口, 西演), for per-village counts.
+    private const string Gaoyang = "he-gaoyang";
+    private const string Pangkou = "130628902201";
+    private const string Xiyan = "130628903201";
+
+    private static string GaoyangId(int sequence) => TestIds.Make("130628", new DateOnly(1971, 3, 9), sequence);
+
+    private async Task RegisterInGaoyangAsync(string nationalId, string village) =>
+        await Client(Gaoyang).RegisterResidentAsync(new RegisterResidentRequest
+        {
+            RequestId = Guid.NewGuid().ToString(), NationalId = nationalId, Name = "郑十一", VillageCode = village,
+        });
+
+    private Task<ImportPriorEnrolmentsResponse> ImportInGaoyangAsync(string requestId, params PriorEnrolmentRow[] rows) =>
+        Client(Gaoyang).ImportPriorEnrolmentsAsync(new ImportPriorEnrolmentsRequest { RequestId = requestId, Rows = { rows } }).ResponseAsync;
+
+    /// <summary>The prior-enrolment events in the outbox, oldest first.</summary>
+    private async Task<List<PriorEnrolmentsImported>> PublishedAsync()
+    {
+        await using var cmd = _db.Owner.CreateCommand(
+            "SELECT payload::text FROM identity_registry.outbox WHERE topic = $1 ORDER BY created_at, event_id");
+        cmd.Parameters.Add(new() { Value = EventTopics.PriorEnrolmentsImported });
+        var events = new List<PriorEnrolmentsImported>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) events.Add(Google.Protobuf.JsonParser.Default.Parse<PriorEnrolmentsImported>(reader.GetString(0)));
+        return events;
+    }
+
+    [Fact]
+    public async Task ImportPriorEnrolments_PeopleInTwoVillages_OneEventWithTheRowsItAddedPerVillage()
+    {
+        await RegisterInGaoyangAsync(GaoyangId(101), Pangkou);
+        await RegisterInGaoyangAsync(GaoyangId(103), Pangkou);
+        await RegisterInGaoyangAsync(GaoyangId(105), Pangkou);
+        await RegisterInGaoyangAsync(GaoyangId(107), Xiyan);
+        await RegisterInGaoyangAsync(GaoyangId(109), Xiyan);
+        // Already on the roster from an earlier request: not added again, so not in this import's counts.
+        await ImportInGaoyangAsync("roster-0", Row(GaoyangId(109), fen: 35000));
+        var before = await PublishedAsync();
+
+        var response = await ImportInGaoyangAsync("roster-1",
+            Row(GaoyangId(101), fen: 35000), Row(GaoyangId(103), fen: 35000), Row(GaoyangId(105), fen: 0),
+            Row(GaoyangId(107), fen: 30000), Row(GaoyangId(109), fen: 35000), Row(GaoyangId(111), fen: 35000));
+
+        Assert.Equal(4, response.Imported);
+        var evt = Assert.Single((await PublishedAsync()).Except(before));
+        Assert.Equal((Gaoyang, 2023), (evt.TenantId, evt.CoverageYear));
+        Assert.Equal(
+            [(Pangkou, 3L, 2L, 1L, 70000L), (Xiyan, 1L, 1L, 0L, 30000L)],
+            evt.Villages.OrderBy(v => v.VillageCode, StringComparer.Ordinal)
+                .Select(v => (v.VillageCode, v.EnrolledCount, v.PaidCount, v.ZeroContributionCount, v.CollectedAmountFen)));
+    }
+
+    [Fact]
+    public async Task ImportPriorEnrolments_TwoYearsInOneRequest_OneEventPerYear()
+    {
+        await RegisterInGaoyangAsync(GaoyangId(101), Pangkou);
+
+        await ImportInGaoyangAsync("roster-1", Row(GaoyangId(101), year: 2022, fen: 32000), Row(GaoyangId(101), year: 2023, fen: 35000));
+
+        Assert.Equal([(2022, 32000L), (2023, 35000L)],
+            (await PublishedAsync()).Select(e => (e.CoverageYear, Assert.Single(e.Villages).CollectedAmountFen)).Order());
+    }
+
+    [Fact]
+    public async Task ImportPriorEnrolments_Replayed_PublishesNothingAgain()
+    {
+        await RegisterInGaoyangAsync(GaoyangId(101), Pangkou);
+        await ImportInGaoyangAsync("roster-1", Row(GaoyangId(101)));
+
+        await ImportInGaoyangAsync("roster-1", Row(GaoyangId(101)));
+
+        Assert.Equal(1L, Assert.Single(Assert.Single(await PublishedAsync()).Villages).EnrolledCount);
+    }
+
+    [Fact]
+    public async Task ImportPriorEnrolments_NoRowImported_PublishesNothing()
+    {
+        var response = await ImportInGaoyangAsync("roster-1", Row(GaoyangId(101)));
+
+        Assert.Equal(0, response.Imported);
+        Assert.Empty(await PublishedAsync());
+    }
 }

@@ -61,15 +61,22 @@ public static class EnrolmentQueries
     /// <summary>A paid enrolment of a past year as the provincial roster states it (tier 0: not stated).</summary>
     public sealed record PriorEnrolment(Guid ResidentId, int CoverageYear, int Tier, long PaidAmountFen);
 
+    /// <summary>The prior enrolments one import wrote in a village for a coverage year.</summary>
+    public sealed record PriorVillageTotals(int CoverageYear, string VillageCode, long Enrolled, long Paid, long ZeroContribution,
+        long CollectedFen);
+
     /// <summary>
     /// Records paid enrolments from the provincial roster of a past year in one statement: no order here, no benefit
     /// dates (the roster states none), the roster's tier and amount. Replaces only rows that are not an enrolment.
     /// </summary>
-    public static async Task UpsertPriorAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+    public static async Task<List<PriorVillageTotals>> UpsertPriorAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         IReadOnlyCollection<PriorEnrolment> rows, DateTimeOffset now, CancellationToken ct)
     {
-        if (rows.Count == 0) return;
+        var totals = new List<PriorVillageTotals>();
+        if (rows.Count == 0) return totals;
+        // The rows the statement wrote, summed per year and village: what quota-tracking adds to last year's counters.
         await using var cmd = new NpgsqlCommand("""
+            WITH written AS (
             INSERT INTO enrolments (tenant_id, resident_id, coverage_year, status, personal_amount_fen, updated_at, source, tier)
             SELECT $1, r.resident_id, r.coverage_year, 'enrolled', r.paid, $2, 'prior_roster', NULLIF(r.tier, 0)
             FROM unnest($3::uuid[], $4::int[], $5::smallint[], $6::bigint[]) AS r (resident_id, coverage_year, tier, paid)
@@ -78,6 +85,12 @@ public static class EnrolmentQueries
               benefit_end = NULL, updated_at = excluded.updated_at, refund_reason = NULL, excused_from_enrolment = false,
               subsidy_lines = '[]', source = 'prior_roster', tier = excluded.tier
             WHERE enrolments.status IN ('not_enrolled', 'refused')
+            RETURNING resident_id, coverage_year, personal_amount_fen)
+            SELECT w.coverage_year, r.village_code, count(*), count(*) FILTER (WHERE w.personal_amount_fen > 0),
+                   count(*) FILTER (WHERE w.personal_amount_fen = 0), coalesce(sum(w.personal_amount_fen), 0)::bigint
+            FROM written w JOIN residents r ON r.tenant_id = $1 AND r.resident_id = w.resident_id
+            GROUP BY w.coverage_year, r.village_code
+            ORDER BY w.coverage_year, r.village_code COLLATE "C"
             """, conn, tx);
         cmd.Parameters.Add(new() { Value = tenantId });
         cmd.Parameters.Add(new() { Value = now });
@@ -85,7 +98,11 @@ public static class EnrolmentQueries
         cmd.Parameters.Add(new() { Value = rows.Select(r => r.CoverageYear).ToArray() });
         cmd.Parameters.Add(new() { Value = rows.Select(r => (short)r.Tier).ToArray() });
         cmd.Parameters.Add(new() { Value = rows.Select(r => r.PaidAmountFen).ToArray() });
-        await cmd.ExecuteNonQueryAsync(ct);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            totals.Add(new PriorVillageTotals(reader.GetInt32(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3),
+                reader.GetInt64(4), reader.GetInt64(5)));
+        return totals;
     }
 
     /// <summary>Every enrolment of the given residents, by coverage year.</summary>

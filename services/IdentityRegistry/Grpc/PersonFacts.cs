@@ -179,7 +179,20 @@ public sealed partial class IdentityRegistryGrpcService
             imports.Add(new EnrolmentQueries.PriorEnrolment(residentId, row.CoverageYear, row.Tier, row.PaidAmountFen));
         }
         // One statement for the whole roster, not a round trip per row.
-        await EnrolmentQueries.UpsertPriorAsync(conn, tx, tenantId, imports, time.UtcNow(), ct);
+        var written = await EnrolmentQueries.UpsertPriorAsync(conn, tx, tenantId, imports, time.UtcNow(), ct);
+        // Quota-tracking's last-year counters follow the roster (seed 000 二 以2023年实际参保人数为目标; seed 004 一（三）1
+        // 不低于2023年城乡居民参保人数): one event per coverage year, in this transaction, so a replay of the request (answered
+        // from the request log) publishes nothing again.
+        foreach (var year in written.GroupBy(w => w.CoverageYear))
+        {
+            var evt = new PriorEnrolmentsImported { TenantId = tenantId, CoverageYear = year.Key };
+            evt.Villages.AddRange(year.Select(w => new VillagePriorEnrolments
+            {
+                VillageCode = w.VillageCode, EnrolledCount = w.Enrolled, PaidCount = w.Paid, ZeroContributionCount = w.ZeroContribution,
+                CollectedAmountFen = w.CollectedFen,
+            }));
+            await outbox.AddAsync(conn, tx, tenantId, EventTopics.PriorEnrolmentsImported, evt, ct);
+        }
         response.Imported = imports.Count;
         response.Problems.AddRange(problems.OrderBy(p => p.RowNumber));
         logger.LogInformation("Imported {Imported} prior enrolments, {Problems} rows refused", response.Imported, response.Problems.Count);

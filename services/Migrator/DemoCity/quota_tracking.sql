@@ -27,7 +27,8 @@ ON CONFLICT (tenant_id, code) DO UPDATE SET name = excluded.name, level = exclud
 -- Last year's enrolled count per village (coverage year 2023), from the identity registry's prior-year roster (its
 -- 2023 enrolments, loaded before this file): the base of Lidu's targets (seed 000 二 以2023年实际参保人数为目标) and the
 -- floor of Gaoyang's (seed 004 一（三）1 不低于2023年城乡居民参保人数). ImportVillageTargets takes it for a village whose
--- import gives no last_year_enrolled. A roster imported later at run time does not reach quota-tracking this way.
+-- import gives no last_year_enrolled. A roster imported later at run time reaches quota-tracking as its
+-- identity.prior-enrolments-imported events, which add the rows that import wrote to these counters.
 INSERT INTO village_counters (tenant_id, coverage_year, village_code, enrolled_count, paid_count, zero_contribution_count,
                               collected_amount_fen, refunded_count, updated_at)
 SELECT r.tenant_id, e.coverage_year, r.village_code, count(*), count(*) FILTER (WHERE e.personal_amount_fen > 0),
