@@ -221,6 +221,7 @@ public static class PlatformHostingExtensions
         app.UseMiddleware<RequestLoggingMiddleware>();
         app.MapPlatformObservability();
         app.UseMiddleware<CallerAuthenticationMiddleware>();
+        app.UseMiddleware<ReadableJsonMiddleware>();
         // Subscribers receive the CloudEvent's data as the body, and its id and tenant as Cloudevent.* headers.
         app.UseCloudEvents(new CloudEventsMiddlewareOptions { ForwardCloudEventPropertiesAsHeaders = true });
         app.MapSubscribeHandler().AllowAnonymousCaller();

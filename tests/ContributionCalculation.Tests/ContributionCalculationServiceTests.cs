@@ -474,4 +474,44 @@ public sealed class ContributionCalculationServiceTests : IAsyncLifetime
         Assert.Contains(details, d => d.TryGetProperty("fieldViolations", out var v) && v[0].GetProperty("field").GetString() == "coverage_year");
         Assert.DoesNotContain("   at ", body);
     }
+
+    [Fact]
+    public async Task QuoteContributionJson_ChineseText_WrittenAsUtf8NotEscaped()
+    {
+        using var http = _p.Host.JsonClient("cq-lidu");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/quotes")
+        {
+            Content = new StringContent("""{"coverageYear":2024,"tier":1,"paymentDate":{"year":2023,"month":11,"day":20}}""",
+                System.Text.Encoding.UTF8, "application/json"),
+        };
+
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain("\\u", body);
+        var explanation = JsonDocument.Parse(body).RootElement.GetProperty("quote").GetProperty("explanation").GetString()!;
+        Assert.Contains(explanation, body); // the text itself, byte for byte
+        Assert.Contains("元", body);
+        Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(body), response.Content.Headers.ContentLength);
+    }
+
+    [Fact]
+    public async Task QuoteContributionJson_RefusalInChinese_WrittenAsUtf8NotEscaped()
+    {
+        using var http = _p.Host.JsonClient("he-gaoyang");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/quotes")
+        {
+            Content = new StringContent("""{"coverageYear":2024,"paymentDate":{"year":2023,"month":11,"day":27}}""",
+                System.Text.Encoding.UTF8, "application/json"),
+        };
+
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.DoesNotContain("\\u", body);
+        Assert.Equal("SETTLEMENT_DAYS", JsonDocument.Parse(body).RootElement.GetProperty("details").EnumerateArray()
+            .Single(d => d.TryGetProperty("reason", out _)).GetProperty("reason").GetString());
+    }
 }
