@@ -222,6 +222,7 @@ public static class PlatformHostingExtensions
         app.MapPlatformObservability();
         app.UseMiddleware<CallerAuthenticationMiddleware>();
         app.UseMiddleware<ReadableJsonMiddleware>();
+        app.UseMiddleware<JsonRequestCheckMiddleware>();
         // Subscribers receive the CloudEvent's data as the body, and its id and tenant as Cloudevent.* headers.
         app.UseCloudEvents(new CloudEventsMiddlewareOptions { ForwardCloudEventPropertiesAsHeaders = true });
         app.MapSubscribeHandler().AllowAnonymousCaller();

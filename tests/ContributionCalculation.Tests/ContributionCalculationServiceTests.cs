@@ -514,4 +514,48 @@ public sealed class ContributionCalculationServiceTests : IAsyncLifetime
         Assert.Equal("SETTLEMENT_DAYS", JsonDocument.Parse(body).RootElement.GetProperty("details").EnumerateArray()
             .Single(d => d.TryGetProperty("reason", out _)).GetProperty("reason").GetString());
     }
+
+    [Theory]
+    [InlineData("""{"coverageYear":"abc"}""", "INVALID_JSON_FIELD", "coverage_year")]
+    [InlineData("""{"coverageYear":"2024"}""", "INVALID_JSON_FIELD", "coverage_year")]
+    [InlineData("""{"coverageYear":2024,"tier":2.5}""", "INVALID_JSON_FIELD", "tier")]
+    [InlineData("""{"coverageYear":2024,"lifeEvent":{"kind":"LIFE_EVENT_KIND_BIRTHDAY","date":{"year":2024,"month":1,"day":2}}}""", "INVALID_JSON_FIELD", "life_event.kind")]
+    [InlineData("""{"coverageYear":2024,"identityCodes":"dibao"}""", "INVALID_JSON_FIELD", "identity_codes")]
+    [InlineData("""{"coverageYear":2024,"identityCodes":["dibao",7]}""", "INVALID_JSON_FIELD", "identity_codes[1]")]
+    [InlineData("""{"coverageYear":2024,"tier":2""", "MALFORMED_JSON", null)]
+    public async Task QuoteContributionJson_BodyDoesNotFitTheMessage_400WithReasonAndField(string json, string reason, string? field)
+    {
+        using var http = _p.Host.JsonClient("cq-lidu");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/quotes")
+        {
+            Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
+        };
+
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        using var document = JsonDocument.Parse(body);
+        Assert.Equal(3, document.RootElement.GetProperty("code").GetInt32());
+        var details = document.RootElement.GetProperty("details").EnumerateArray().ToList();
+        Assert.Contains(details, d => d.TryGetProperty("reason", out var r) && r.GetString() == reason);
+        if (field is null) Assert.DoesNotContain(details, d => d.TryGetProperty("fieldViolations", out _));
+        else Assert.Contains(details, d => d.TryGetProperty("fieldViolations", out var v) && v[0].GetProperty("field").GetString() == field);
+    }
+
+    [Theory]
+    [InlineData("""{"coverageYear":2024,"tier":1,"paymentDate":{"year":2023,"month":11,"day":20},"lifeEvent":null}""")]
+    [InlineData("""{"coverageYear":2024,"tier":1,"paymentDate":{"year":2023,"month":11,"day":20},"identityCodes":["dibao"],"lifeEvent":{"kind":6,"date":{"year":2023,"month":10,"day":1}}}""")]
+    public async Task QuoteContributionJson_ValuesInTheirOtherJsonForms_Accepted(string json)
+    {
+        using var http = _p.Host.JsonClient("cq-lidu");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/quotes")
+        {
+            Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
+        };
+
+        using var response = await http.SendAsync(request);
+
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+    }
 }
