@@ -112,7 +112,8 @@ function promtoolRun(args, cwd) {
     return execFileSync(promtool, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   } catch (e) {
     // promtool prints the failing case (expected and got) on stdout.
-    throw new Error(`${e.stdout ?? ""}${e.stderr ?? ""}`.trim() || String(e.message));
+    const out = `${e.stdout ?? ""}${e.stderr ?? ""}`.split("\n").filter((l) => l.trim()).join("\n");
+    throw new Error(out || String(e.message));
   }
 }
 // promtool unit tests of the chart's rules (rules/*.test.yaml), with the cases each holds.
