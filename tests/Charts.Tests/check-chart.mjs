@@ -4,16 +4,19 @@
 // exist) are read from the services' source, so the chart cannot drift from the code unnoticed.
 // Usage: HELM=<helm binary> node check-chart.mjs   (run.sh installs everything and sets HELM)
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { readFileSync, readdirSync, existsSync, writeFileSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { join, dirname } from "node:path";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
-import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from "yaml";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, "..", "..");
 const chart = join(repo, "charts", "medins-city");
 const helm = process.env.HELM ?? "helm";
+const promtool = process.env.PROMTOOL ?? "promtool";
+const ruleTests = join(here, "rules");
 const release = "city";
 const namespace = "medins-city";
 
@@ -102,6 +105,28 @@ function appliesToOf(jsonc) {
   const m = /"appliesTo"\s*:\s*\[([^\]]*)\]/.exec(jsonc);
   return m ? [...m[1].matchAll(/"([^"]+)"/g)].map((x) => x[1]) : [];
 }
+
+// ------------------------------------------------------------------ promtool
+function promtoolRun(args, cwd) {
+  try {
+    return execFileSync(promtool, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    // promtool prints the failing case (expected and got) on stdout.
+    const out = `${e.stdout ?? ""}${e.stderr ?? ""}`.split("\n").filter((l) => l.trim()).join("\n");
+    throw new Error(out || String(e.message));
+  }
+}
+// promtool unit tests of the chart's rules (rules/*.test.yaml), with the cases each holds.
+const ruleTestFiles = readdirSync(ruleTests).filter((f) => f.endsWith(".test.yaml")).sort().map((file) => {
+  const doc = parseYaml(readFileSync(join(ruleTests, file), "utf8"));
+  const tests = doc.tests ?? [];
+  return {
+    file,
+    cases: tests.length,
+    alertCases: tests.flatMap((t) => t.alert_rule_test ?? []),
+    exprs: tests.flatMap((t) => (t.promql_expr_test ?? []).map((e) => e.expr)),
+  };
+});
 
 // ------------------------------------------------------------------ helm
 function helmRun(args) {
@@ -749,6 +774,39 @@ async function checkValuesFile(valuesFile, expectations) {
     }
     return p;
   });
+
+  // The PrometheusRule's spec is a Prometheus rules file: check it and run the unit tests in rules/ against it.
+  const ruleObj = byKind("PrometheusRule")[0];
+  if (ruleObj) {
+    const dir = mkdtempSync(join(tmpdir(), "medins-rules-"));
+    try {
+      writeFileSync(join(dir, "medins-rules.yaml"), toYaml(ruleObj.spec));
+      test(`[${label}] promtool check rules on the rendered PrometheusRule`, () => {
+        promtoolRun(["check", "rules", join(dir, "medins-rules.yaml")]);
+      });
+      for (const f of ruleTestFiles) {
+        copyFileSync(join(ruleTests, f.file), join(dir, f.file));
+        test(`[${label}] promtool test rules ${f.file} (${f.cases} cases)`, () => {
+          promtoolRun(["test", "rules", f.file], dir);
+        });
+      }
+      test(`[${label}] every alert has a firing and a quiet unit test, every recording rule a value test`, () => {
+        const p = [];
+        for (const r of ruleObj.spec.groups.flatMap((g) => g.rules)) {
+          if (r.alert) {
+            const cases = ruleTestFiles.flatMap((f) => f.alertCases).filter((c) => c.alertname === r.alert);
+            check(cases.some((c) => (c.exp_alerts ?? []).length > 0), `${r.alert}: no case where it fires`, p);
+            check(cases.some((c) => (c.exp_alerts ?? []).length === 0), `${r.alert}: no quiet case`, p);
+          } else {
+            check(ruleTestFiles.some((f) => f.exprs.some((e) => e.includes(r.record))), `${r.record}: no promql_expr_test`, p);
+          }
+        }
+        return p;
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 
   test(`[${label}] ServiceMonitor scrapes /metrics of every Service`, () => {
     const p = [];
