@@ -558,4 +558,28 @@ public sealed class ContributionCalculationServiceTests : IAsyncLifetime
 
         Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
     }
+
+    [Theory]
+    [InlineData("/v1/policies?coverageYear=2024&pageSize=10", true)]
+    [InlineData("/v1/policies?coverage_year=2024&page_size=10", true)]
+    [InlineData("/v1/policies?coverageYaer=2024", false)]
+    [InlineData("/v1/policies/2024?tier=2", false)]
+    public async Task ListPoliciesJson_QueryParameters_UnknownOnesRefusedByName(string path, bool accepted)
+    {
+        using var http = _p.Host.JsonClient("cq-lidu");
+
+        using var response = await http.GetAsync(path);
+        var body = await response.Content.ReadAsStringAsync();
+
+        if (accepted)
+        {
+            Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, body);
+            return;
+        }
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        var details = JsonDocument.Parse(body).RootElement.GetProperty("details").EnumerateArray().ToList();
+        Assert.Contains(details, d => d.TryGetProperty("reason", out var r) && r.GetString() == "UNKNOWN_QUERY_PARAMETER");
+        var parameter = path[(path.IndexOf('?') + 1)..].Split('=')[0];
+        Assert.Contains(details, d => d.TryGetProperty("fieldViolations", out var v) && v[0].GetProperty("field").GetString() == parameter);
+    }
 }

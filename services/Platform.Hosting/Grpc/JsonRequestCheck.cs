@@ -13,12 +13,14 @@ namespace Medins.Platform.Hosting.Grpc;
 /// A JSON request body that does not fit its message is refused as the rest of the API refuses bad input: 400
 /// INVALID_ARGUMENT with an ErrorInfo reason and the field (google.rpc.BadRequest), instead of the JSON parser's bare
 /// "The input string 'abc' was not in a correct format." Only what the transcoder would fail on anyway is checked
-/// (syntax, and the kind of value each known field takes); unknown fields are left to the transcoder.
+/// (syntax, and the kind of value each known field takes); unknown body fields are left to the transcoder. A query
+/// parameter that names no field of the request is refused (UNKNOWN_QUERY_PARAMETER).
 /// </summary>
 public sealed class JsonRequestCheckMiddleware(RequestDelegate next)
 {
     public const string MalformedJson = "MALFORMED_JSON";
     public const string InvalidJsonField = "INVALID_JSON_FIELD";
+    public const string UnknownQueryParameter = "UNKNOWN_QUERY_PARAMETER";
     private const int MaxDepth = 32;
 
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithTypeRegistry(
@@ -27,6 +29,13 @@ public sealed class JsonRequestCheckMiddleware(RequestDelegate next)
     public async Task InvokeAsync(HttpContext context)
     {
         var transcoding = context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>();
+        if (transcoding is not null && FirstUnknownQueryParameter(context.Request.Query.Keys, transcoding.MethodDescriptor.InputType) is { } unknown)
+        {
+            // The transcoder ignores a parameter it cannot bind: a misspelt filter would silently list everything.
+            await RefuseAsync(context, (UnknownQueryParameter, unknown,
+                $"'{unknown}' is not a parameter of this call; it takes the fields of {transcoding.MethodDescriptor.InputType.Name}."));
+            return;
+        }
         if (transcoding is null || string.IsNullOrEmpty(transcoding.HttpRule.Body) || context.Request.ContentLength == 0
             || HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsDelete(context.Request.Method))
         {
@@ -143,6 +152,22 @@ public sealed class JsonRequestCheckMiddleware(RequestDelegate next)
                            CultureInfo.InvariantCulture, out var number) && number == decimal.Truncate(number)
                     ? null : Wrong(path, "a whole number");
         }
+    }
+
+    /// <summary>The first query parameter that names no field (dotted for nested ones, proto or JSON names), or null.</summary>
+    public static string? FirstUnknownQueryParameter(IEnumerable<string> keys, MessageDescriptor input)
+    {
+        foreach (var key in keys)
+        {
+            var type = input;
+            foreach (var segment in key.Split('.'))
+            {
+                var field = type?.FindFieldByName(segment) ?? type?.Fields.InDeclarationOrder().FirstOrDefault(f => f.JsonName == segment);
+                if (field is null) return key;
+                type = field.FieldType == FieldType.Message ? field.MessageType : null;
+            }
+        }
+        return null;
     }
 
     private static (string, string, string) Wrong(string path, string expected) =>
