@@ -478,14 +478,7 @@ public sealed class ContributionCalculationServiceTests : IAsyncLifetime
     [Fact]
     public async Task QuoteContributionJson_ChineseText_WrittenAsUtf8NotEscaped()
     {
-        using var http = _p.Host.JsonClient("cq-lidu");
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/quotes")
-        {
-            Content = new StringContent("""{"coverageYear":2024,"tier":1,"paymentDate":{"year":2023,"month":11,"day":20}}""",
-                System.Text.Encoding.UTF8, "application/json"),
-        };
-
-        using var response = await http.SendAsync(request);
+        using var response = await PostQuoteJsonAsync("cq-lidu", """{"coverageYear":2024,"tier":1,"paymentDate":{"year":2023,"month":11,"day":20}}""");
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
@@ -499,18 +492,12 @@ public sealed class ContributionCalculationServiceTests : IAsyncLifetime
     [Fact]
     public async Task QuoteContributionJson_RefusalInChinese_WrittenAsUtf8NotEscaped()
     {
-        using var http = _p.Host.JsonClient("he-gaoyang");
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/quotes")
-        {
-            Content = new StringContent("""{"coverageYear":2024,"paymentDate":{"year":2023,"month":11,"day":27}}""",
-                System.Text.Encoding.UTF8, "application/json"),
-        };
-
-        using var response = await http.SendAsync(request);
+        using var response = await PostQuoteJsonAsync("he-gaoyang", """{"coverageYear":2024,"paymentDate":{"year":2023,"month":11,"day":27}}""");
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
         Assert.DoesNotContain("\\u", body);
+        Assert.Contains("费款结算期", body);
         Assert.Equal("SETTLEMENT_DAYS", JsonDocument.Parse(body).RootElement.GetProperty("details").EnumerateArray()
             .Single(d => d.TryGetProperty("reason", out _)).GetProperty("reason").GetString());
     }
@@ -525,13 +512,7 @@ public sealed class ContributionCalculationServiceTests : IAsyncLifetime
     [InlineData("""{"coverageYear":2024,"tier":2""", "MALFORMED_JSON", null)]
     public async Task QuoteContributionJson_BodyDoesNotFitTheMessage_400WithReasonAndField(string json, string reason, string? field)
     {
-        using var http = _p.Host.JsonClient("cq-lidu");
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/quotes")
-        {
-            Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
-        };
-
-        using var response = await http.SendAsync(request);
+        using var response = await PostQuoteJsonAsync("cq-lidu", json);
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
@@ -548,13 +529,7 @@ public sealed class ContributionCalculationServiceTests : IAsyncLifetime
     [InlineData("""{"coverageYear":2024,"tier":1,"paymentDate":{"year":2023,"month":11,"day":20},"identityCodes":["dibao"],"lifeEvent":{"kind":6,"date":{"year":2023,"month":10,"day":1}}}""")]
     public async Task QuoteContributionJson_ValuesInTheirOtherJsonForms_Accepted(string json)
     {
-        using var http = _p.Host.JsonClient("cq-lidu");
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/quotes")
-        {
-            Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
-        };
-
-        using var response = await http.SendAsync(request);
+        using var response = await PostQuoteJsonAsync("cq-lidu", json);
 
         Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
     }
@@ -581,5 +556,15 @@ public sealed class ContributionCalculationServiceTests : IAsyncLifetime
         Assert.Contains(details, d => d.TryGetProperty("reason", out var r) && r.GetString() == "UNKNOWN_QUERY_PARAMETER");
         var parameter = path[(path.IndexOf('?') + 1)..].Split('=')[0];
         Assert.Contains(details, d => d.TryGetProperty("fieldViolations", out var v) && v[0].GetProperty("field").GetString() == parameter);
+    }
+
+    private async Task<HttpResponseMessage> PostQuoteJsonAsync(string tenant, string json)
+    {
+        using var http = _p.Host.JsonClient(tenant);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/quotes")
+        {
+            Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
+        };
+        return await http.SendAsync(request);
     }
 }
