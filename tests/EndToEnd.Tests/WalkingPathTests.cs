@@ -15,7 +15,7 @@ namespace Medins.EndToEnd.Tests;
 public sealed class PlatformProcessesCollection;
 
 [Collection("platform processes")]
-public sealed class WalkingPathTests(RunningPlatform platform) : IClassFixture<RunningPlatform>
+public sealed partial class WalkingPathTests(RunningPlatform platform) : IClassFixture<RunningPlatform>
 {
     [Fact]
     public async Task Payment_ThroughGateway_TravelsThroughAllFiveServices()

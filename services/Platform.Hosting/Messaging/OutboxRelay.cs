@@ -354,6 +354,10 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
             {
                 case DeliveryOutcome.Delivered:
                     DeliveryLatency.WithLabels(e.Topic).Observe(Math.Max(0, (now - e.Created).TotalSeconds));
+                    // A route that works still shows its failure and dead-letter series, at zero: a dashboard
+                    // then tells "none" from "not exported".
+                    Failures.WithLabels(e.Topic, target);
+                    DeadLetters.WithLabels(e.Topic, target);
                     break;
                 case DeliveryOutcome.Failed or DeliveryOutcome.Rejected:
                     Failures.WithLabels(e.Topic, target).Inc();

@@ -1,3 +1,4 @@
+using Medins.Payment.V1;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
 using Medins.QuotaTracking.Data;
@@ -38,6 +39,10 @@ public sealed class ProgressGauges(PlatformDatabase db, TimeProvider time)
             var expected = rules.Rules.Progress is { } schedule ? Schedule.ExpectedRateBp(schedule, today) : 0;
             QuotaMetrics.VillagesBehindSchedule.WithLabels(rules.TenantId).Set(rows.Count(v => Schedule.GapBp(v.EnrolmentRate, expected) > 0));
             tenants.Add(rules.TenantId);
+            // Every channel's payment counter exists from the campaign's first day, at zero until its first
+            // payment: the throughput panels show 0, not "no data", and a missing series means a broken exporter.
+            foreach (var channel in Enum.GetValues<PaymentChannel>().Where(c => c != PaymentChannel.Unspecified))
+                QuotaMetrics.PaymentsApplied.WithLabels(rules.TenantId, QuotaMetrics.ChannelLabel(CounterDimensions.ChannelKey(channel)));
             foreach (var township in rows.Where(v => v.HasTarget).GroupBy(v => v.TownshipCode))
             {
                 if (Rate.Of(township.Sum(v => v.Counts.Enrolled), township.Sum(v => v.EffectiveBase)) is not { } rate) continue;
