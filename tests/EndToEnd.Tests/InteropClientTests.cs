@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Medins.Identity.V1;
+using Xunit.Abstractions;
 
 namespace Medins.EndToEnd.Tests;
 
@@ -10,7 +11,7 @@ namespace Medins.EndToEnd.Tests;
 /// against the real processes. tests/Interop/run.sh installs node and the pinned npm packages when missing.
 /// </summary>
 [Collection("platform processes")]
-public sealed class InteropClientTests(RunningPlatform platform) : IClassFixture<RunningPlatform>
+public sealed class InteropClientTests(RunningPlatform platform, ITestOutputHelper output) : IClassFixture<RunningPlatform>
 {
     /// <summary>The public gRPC services of the five backends, as the gateway routes them.</summary>
     private static readonly string[] PublicServices =
@@ -88,6 +89,7 @@ public sealed class InteropClientTests(RunningPlatform platform) : IClassFixture
         }
         Assert.True(process.ExitCode == 0, $"the interop client failed ({process.ExitCode}):\n{await stderr}\n{await stdout}");
         var last = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
+        output.WriteLine(last);
         return JsonDocument.Parse(last).RootElement.Clone();
     }
 
