@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Core;
 using Grpc.Reflection.V1;
@@ -13,8 +12,8 @@ namespace Medins.Gateway.Tests;
 /// </summary>
 public sealed class ReflectionTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
 {
-    public const string V1 = "grpc.reflection.v1.ServerReflection";
-    public const string V1Alpha = "grpc.reflection.v1alpha.ServerReflection";
+    private const string V1 = ReflectionCalls.V1;
+    private const string V1Alpha = ReflectionCalls.V1Alpha;
 
     /// <summary>What a county system may call through the gateway (the five backends' public gRPC services).</summary>
     private static readonly string[] PublicServices =
@@ -28,23 +27,8 @@ public sealed class ReflectionTests(GatewayFixture fixture) : IClassFixture<Gate
         "medins.notification.v1.NotificationService",
     ];
 
-    private static Method<ServerReflectionRequest, ServerReflectionResponse> Info(string service) =>
-        new(MethodType.DuplexStreaming, service, "ServerReflectionInfo",
-            Marshallers.Create(m => m.ToByteArray(), ServerReflectionRequest.Parser.ParseFrom),
-            Marshallers.Create(m => m.ToByteArray(), ServerReflectionResponse.Parser.ParseFrom));
-
-    private async Task<ServerReflectionResponse> AskAsync(string service, ServerReflectionRequest request, string? apiKey = GatewayFixture.LiduKey)
-    {
-        var headers = new Metadata();
-        if (apiKey is not null) headers.Add("x-api-key", apiKey);
-        using var call = fixture.Channel.CreateCallInvoker().AsyncDuplexStreamingCall(Info(service), null, new CallOptions(headers));
-        await call.RequestStream.WriteAsync(request);
-        await call.RequestStream.CompleteAsync();
-        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
-        var response = call.ResponseStream.Current;
-        Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
-        return response;
-    }
+    private Task<ServerReflectionResponse> AskAsync(string service, ServerReflectionRequest request, string? apiKey = GatewayFixture.LiduKey) =>
+        ReflectionCalls.AskAsync(fixture.Channel, service, request, apiKey);
 
     private static Dictionary<string, FileDescriptorProto> Files(ServerReflectionResponse response)
     {

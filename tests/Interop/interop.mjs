@@ -146,6 +146,12 @@ function nationalId(region, birth, sequence) {
   return body + '10X98765432'[sum % 11];
 }
 
+function birthDate(run) {
+  const month = 1 + (Math.floor(run / 1000) % 12);
+  const day = 1 + (Math.floor(run / 12000) % 28);
+  return `1982${String(month).padStart(2, '0')}${String(day).padStart(2, '0')}`;
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
@@ -174,7 +180,8 @@ async function main() {
   if (!village) throw new Error('no village in this tenant');
   const registered = await unary(identity, 'RegisterResident', {
     request_id: `interop-register-${run}`,
-    national_id: nationalId('500118', '19820304', run % 1000),
+    // Varied by the run, so repeated runs against one `./platform up` register different people.
+    national_id: nationalId('500118', birthDate(run), run % 1000),
     name: '张桂兰',
     village_code: village.code,
     registration_type: 'REGISTRATION_TYPE_HOUSEHOLD_REGISTERED',
