@@ -3,6 +3,7 @@ using Medins.Gateway.Audit;
 using Medins.Gateway.Credentials;
 using Medins.Gateway.Enforcement;
 using Medins.Gateway.Errors;
+using Medins.Gateway.Reflection;
 using Medins.Gateway.Routing;
 using Medins.Platform.Hosting.Security;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -36,12 +37,14 @@ public static class GatewayHostingExtensions
 
         var (routes, clusters) = ProxyConfigFactory.Build(ServiceCatalog.Services, builder.Configuration);
         services.AddReverseProxy().LoadFromMemory(routes, clusters);
+        services.AddContractReflection();
         return builder;
     }
 
     /// <summary>
     /// The pipeline for the gateway's traffic: audit, then credential and tenant enforcement, then the rate limits,
-    /// then the caller assertion, then the proxy. Paths no service serves get NOT_FOUND.
+    /// then the caller assertion, then the proxy. gRPC reflection of the public contracts is answered here, after the
+    /// same credential check and rate limits. Paths no service serves get NOT_FOUND.
     /// </summary>
     public static WebApplication MapGateway(this WebApplication app)
     {
@@ -57,6 +60,7 @@ public static class GatewayHostingExtensions
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
         }).WithMetadata(GatewayEndpoint.Proxied);
+        app.MapContractReflection();
 
         app.MapFallback("{**path}", (HttpContext context) => GatewayErrors.WriteAsync(context, Google.Rpc.Code.NotFound,
                 GatewayReasons.RouteNotFound, "No service serves this path."))

@@ -61,4 +61,17 @@ public sealed class AuditTests(AuditTests.Fixture fixture) : IClassFixture<Audit
         Assert.DoesNotContain(fixture.Logs.Entries, e => e.Message.Contains(wrongKey, StringComparison.Ordinal)
             || e.Fields.Values.Any(v => v?.ToString()?.Contains(wrongKey, StringComparison.Ordinal) == true));
     }
+
+    [Fact]
+    public async Task ServerReflection_TenantKey_OneAuditLineWithCallerAndOutcome()
+    {
+        await ReflectionCalls.AskAsync(fixture.Channel, ReflectionCalls.V1,
+            new Grpc.Reflection.V1.ServerReflectionRequest { ListServices = "" }, "demo-meishan-dongpo-key");
+
+        var line = await AuditLineAsync(e => Equals(e.Fields["Client"], "demo-meishan-dongpo"));
+        Assert.Equal("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", line.Fields["Path"]);
+        Assert.Equal("sc-meishan-dongpo", line.Fields["Tenant"]);
+        Assert.Equal(0, line.Fields["GrpcStatus"]);
+        Assert.Equal("ok", line.Fields["Outcome"]);
+    }
 }

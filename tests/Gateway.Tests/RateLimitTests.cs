@@ -18,6 +18,9 @@ public sealed class RateLimitTests(RateLimitTests.Fixture fixture) : IClassFixtu
     /// <summary>A second credential of cq-lidu, which shares the tenant's bucket with demo-lidu.</summary>
     private const string LiduSecondKey = "lidu-second-app-key";
 
+    /// <summary>A credential of a tenant no other test here calls, for reflection's buckets.</summary>
+    private const string ReflectionKey = "reflection-app-key";
+
     public sealed class Fixture : GatewayFixture
     {
         protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
@@ -37,6 +40,11 @@ public sealed class RateLimitTests(RateLimitTests.Fixture fixture) : IClassFixtu
             ["Gateway:Credentials:5:TenantId"] = "cq-lidu",
             ["Gateway:Credentials:5:Scope"] = "tenant",
             ["Gateway:Credentials:5:Roles:0"] = "read",
+            ["Gateway:Credentials:6:Name"] = "reflection-app",
+            ["Gateway:Credentials:6:KeySha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ReflectionKey))),
+            ["Gateway:Credentials:6:TenantId"] = "cq-reflection-test",
+            ["Gateway:Credentials:6:Scope"] = "tenant",
+            ["Gateway:Credentials:6:Roles:0"] = "read",
         };
     }
 
@@ -133,5 +141,18 @@ public sealed class RateLimitTests(RateLimitTests.Fixture fixture) : IClassFixtu
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent("{}") };
         foreach (var (name, value) in headers) request.Headers.Add(name, value);
         return fixture.Http.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task ServerReflection_CredentialOverItsBucket_ResourceExhaustedNamingCredential()
+    {
+        var list = new Grpc.Reflection.V1.ServerReflectionRequest { ListServices = "" };
+        await ReflectionCalls.AskAsync(fixture.Channel, ReflectionCalls.V1, list, ReflectionKey);
+        await ReflectionCalls.AskAsync(fixture.Channel, ReflectionCalls.V1Alpha, list, ReflectionKey);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => ReflectionCalls.AskAsync(fixture.Channel, ReflectionCalls.V1, list, ReflectionKey));
+
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Equal("RATE_LIMITED_CREDENTIAL", error.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason);
     }
 }

@@ -33,7 +33,7 @@ public sealed class CallerEnforcementMiddleware(RequestDelegate next, Credential
 {
     public Task InvokeAsync(HttpContext context)
     {
-        if (!GatewayEndpoint.IsProxied(context)) return next(context);
+        if (!GatewayEndpoint.NeedsCaller(context)) return next(context);
 
         var headers = context.Request.Headers;
         var requestedTenant = headers[CallerHeaders.TenantId];

@@ -75,7 +75,7 @@ public sealed class RateLimitMiddleware(RequestDelegate next, GatewayRateLimiter
 {
     public Task InvokeAsync(HttpContext context)
     {
-        if (!GatewayEndpoint.IsProxied(context)) return next(context);
+        if (!GatewayEndpoint.NeedsCaller(context)) return next(context);
 
         RateLimitDecision decision;
         if (ChannelNoticeRoute.Is(context)) decision = limiter.AcquireCallback(GatewayEndpoint.RouteOf(context)!.RouteId);

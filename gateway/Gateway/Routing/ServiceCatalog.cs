@@ -16,6 +16,9 @@ public sealed record BackendService(string AppId, IReadOnlyList<string> GrpcServ
     /// (or callback token) and finds the tenant itself.
     /// </summary>
     public IReadOnlyList<ChannelNoticePath> ChannelNoticePaths { get; init; } = [];
+
+    /// <summary>The contracts of <see cref="GrpcServices"/>, which the gateway describes by gRPC reflection.</summary>
+    public IReadOnlyList<Google.Protobuf.Reflection.ServiceDescriptor> Descriptors { get; init; } = [];
 }
 
 /// <summary>A provider callback path and the methods it takes.</summary>
@@ -50,7 +53,10 @@ public static class ServiceCatalog
 
     private static BackendService From(string appId, params Google.Protobuf.Reflection.ServiceDescriptor[] services) =>
         new(appId, services.Select(s => s.FullName).ToList(),
-            services.SelectMany(s => s.Methods).Select(HttpPath).OfType<string>().Select(LiteralPrefix).Distinct().Order().ToList());
+            services.SelectMany(s => s.Methods).Select(HttpPath).OfType<string>().Select(LiteralPrefix).Distinct().Order().ToList())
+        {
+            Descriptors = services,
+        };
 
     private static string? HttpPath(MethodDescriptor method)
     {
