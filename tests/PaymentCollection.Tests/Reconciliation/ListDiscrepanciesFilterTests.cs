@@ -154,6 +154,21 @@ public sealed class ListDiscrepanciesFilterTests(DiscrepancyFilterSet set) : ICl
         }
     }
 
+    [Fact]
+    public async Task ListDiscrepanciesJson_DateAndKindQueryParameters_Filter()
+    {
+        using var http = set.Harness.Platform.PaymentHost.JsonClient(Lidu);
+
+        using var response = await http.GetAsync("/v1/reconciliationDiscrepancies?kind=DISCREPANCY_KIND_MISSING_HERE" +
+            "&statementDateFrom.year=2023&statementDateFrom.month=11&statementDateFrom.day=21&statementDateTo.year=2023" +
+            "&statementDateTo.month=11&statementDateTo.day=21");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.IsSuccessStatusCode, body);
+        var listed = Google.Protobuf.JsonParser.Default.Parse<ListDiscrepanciesResponse>(body);
+        Assert.Equal(Where(d => d.ChannelTransactionId == "wx-unknown-2"), listed.Discrepancies.Select(d => d.DiscrepancyId));
+    }
+
     [Theory]
     [InlineData("kind")]
     [InlineData("statement_date_from")]
