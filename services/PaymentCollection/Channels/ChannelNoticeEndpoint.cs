@@ -122,7 +122,7 @@ public sealed partial class ChannelNoticeHandler(
             }, body, tooLarge: false, receivedAt, ct);
 
         var notice = new ConfirmationNotice(payment.TransactionId, payment.AmountFen,
-            payment.PaidAt is { } paidAt ? OrderBook.TruncateToMicroseconds(paidAt) : null);
+            payment.PaidAt is { } paidAt ? OrderBook.TruncateToMicroseconds(paidAt) : null) { Channel = channel.Code };
         for (var attempt = 1; ; attempt++)
         {
             try

@@ -11,6 +11,16 @@ public sealed record TransactionHome(IReadOnlyList<PaymentOrder> HoldingOrders,
     public bool IsEmpty => HoldingOrders.Count == 0 && CarryingItem is null;
 }
 
+/// <summary>What payment orders are listed by; null matches all. <see cref="DivisionCode"/>: a village, township or
+/// county code (6, 9 or 12 digits), matching the villages within it.</summary>
+public sealed record OrderListFilter(string? ResidentId, string? Channel, OrderState? State, string? DivisionCode,
+    string? ReceiptNumber)
+{
+    /// <summary>The filter as a page token binds it (AIP-158).</summary>
+    public string TokenKey => System.Text.Json.JsonSerializer.Serialize(
+        new[] { "orders", ResidentId, Channel, State?.ToString(), DivisionCode, ReceiptNumber });
+}
+
 /// <summary>The SQL of payment orders, confirmations and the review queue; every call runs in a tenant transaction.</summary>
 public static class PaymentOrderStore
 {
@@ -267,20 +277,47 @@ public static class PaymentOrderStore
         return await reader.ReadAsync(ct) ? ReadOrder(reader) : null;
     }
 
-    /// <summary>Orders in order-id order (time-ordered UUIDv7), after <paramref name="afterOrderId"/>.</summary>
+    /// <summary>Orders in order-id order (time-ordered UUIDv7) matching <paramref name="filter"/> as they read at
+    /// <paramref name="now"/>, after <paramref name="afterOrderId"/>.</summary>
     public static async Task<IReadOnlyList<PaymentOrder>> ListOrdersAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
-        string tenantId, string? residentId, Guid? afterOrderId, int limit, CancellationToken ct)
+        string tenantId, OrderListFilter filter, DateTimeOffset now, Guid? afterOrderId, int limit, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, $"""
-            SELECT {OrderColumns} FROM payment_orders
-            WHERE tenant_id = $1 AND ($2::text IS NULL OR resident_id = $2) AND ($3::uuid IS NULL OR order_id > $3)
-            ORDER BY order_id
-            LIMIT $4
-            """, tenantId, Nullable(residentId, NpgsqlDbType.Text), Nullable(afterOrderId, NpgsqlDbType.Uuid), limit);
+        await using var cmd = ListStatement(tenantId, filter, now, afterOrderId).Command(conn, tx, limit);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         var orders = new List<PaymentOrder>();
         while (await reader.ReadAsync(ct)) orders.Add(ReadOrder(reader));
         return orders;
+    }
+
+    /// <summary>The statement of <see cref="ListOrdersAsync"/>: only the filters set, each served by an index
+    /// (migrations 0002, 0003 and 0013).</summary>
+    public static ListQuery ListStatement(string tenantId, OrderListFilter filter, DateTimeOffset now, Guid? afterOrderId)
+    {
+        var query = new ListQuery($"SELECT {OrderColumns} FROM payment_orders", "order_id");
+        query.Where($"tenant_id = {query.Parameter(tenantId)}");
+        if (filter.ResidentId is { } resident) query.Where($"resident_id = {query.Parameter(resident)}");
+        if (filter.Channel is { } channel) query.Where($"channel = {query.Parameter(channel)}");
+        switch (filter.State)
+        {
+            // An unpaid order past its expiry reads as expired (PaymentOrder.EffectiveState) before anyone stores it so.
+            case OrderState.Created:
+                query.Where($"state = 'created' AND expires_at > {query.Parameter(now)}");
+                break;
+            case OrderState.Expired:
+                query.Where($"state IN ('expired', 'created') AND (state = 'expired' OR expires_at <= {query.Parameter(now)})");
+                break;
+            case { } state:
+                query.Where($"state = {query.Parameter(StateCode(state))}");
+                break;
+        }
+        if (filter.DivisionCode is { } division)
+        {
+            // Village codes are 12 digits and nest: a township's or county's villages are one range of codes.
+            query.Where($"village_code BETWEEN {query.Parameter(division.PadRight(12, '0'))} AND {query.Parameter(division.PadRight(12, '9'))}");
+        }
+        if (filter.ReceiptNumber is { } receipt) query.Where($"receipt_number = {query.Parameter(receipt)}");
+        if (afterOrderId is { } after) query.Where($"order_id > {query.Parameter(after, NpgsqlDbType.Uuid)}");
+        return query;
     }
 
     /// <summary>The member orders of a household order, by resident.</summary>
@@ -346,30 +383,31 @@ public static class PaymentOrderStore
     /// <see cref="PaymentReview.CarriesMoney"/>).
     /// </summary>
     public static async Task QueueReviewAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
-        Guid confirmationId, Guid orderId, string channelTransactionId, long amountFen, string reason, string detail,
-        bool carriesMoney, DateTimeOffset createdAt, CancellationToken ct)
+        Guid confirmationId, Guid orderId, string? channel, string channelTransactionId, long amountFen, string reason,
+        string detail, bool carriesMoney, DateTimeOffset createdAt, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(conn, tx)
         {
             BatchCommands =
             {
-                QueueReviewCommand(tenantId, confirmationId, orderId, channelTransactionId, amountFen, reason, detail,
-                    carriesMoney, createdAt),
+                QueueReviewCommand(tenantId, confirmationId, orderId, channel, channelTransactionId, amountFen, reason,
+                    detail, carriesMoney, createdAt),
             },
         };
         await batch.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>The insert of <see cref="QueueReviewAsync"/>, for a batch.</summary>
-    public static NpgsqlBatchCommand QueueReviewCommand(string tenantId, Guid confirmationId, Guid orderId,
+    /// <summary>The insert of <see cref="QueueReviewAsync"/>, for a batch. <paramref name="channel"/>: the channel the
+    /// money came through, null when nobody said (the review queue is listed by it).</summary>
+    public static NpgsqlBatchCommand QueueReviewCommand(string tenantId, Guid confirmationId, Guid orderId, string? channel,
         string channelTransactionId, long amountFen, string reason, string detail, bool carriesMoney,
         DateTimeOffset createdAt) => BatchCommand("""
         INSERT INTO payment_reviews (tenant_id, review_id, confirmation_id, order_id, channel_transaction_id, amount_fen,
-          reason, detail, created_at, carries_money)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+          reason, detail, created_at, carries_money, channel)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT (tenant_id, order_id, channel_transaction_id, reason) DO NOTHING
         """, tenantId, Guid.CreateVersion7(createdAt), confirmationId, orderId, channelTransactionId, amountFen, reason,
-        detail, createdAt, carriesMoney && amountFen > 0);
+        detail, createdAt, carriesMoney && amountFen > 0, Nullable(channel, NpgsqlDbType.Text));
 
     /// <summary>
     /// Once a transaction pays an order, its open 0-fen items (a notice that reported no amount) are closed as matched

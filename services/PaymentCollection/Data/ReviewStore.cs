@@ -4,12 +4,20 @@ using NpgsqlTypes;
 
 namespace Medins.PaymentCollection.Data;
 
+/// <summary>What the review queue is listed by; null matches all. <see cref="Resolved"/>: false for the open items.</summary>
+public sealed record ReviewListFilter(bool? Resolved, string? Reason, string? Channel)
+{
+    /// <summary>The filter as a page token binds it (AIP-158).</summary>
+    public string TokenKey => System.Text.Json.JsonSerializer.Serialize(
+        new[] { "reviews", Resolved switch { null => "all", true => "resolved", false => "open" }, Reason, Channel });
+}
+
 /// <summary>The SQL of the review queue's reads and resolutions; every call runs in a tenant transaction.</summary>
 public static class ReviewStore
 {
     private const string Columns = """
         review_id, order_id, channel_transaction_id, amount_fen, reason, detail, created_at, resolution,
-        resolution_reference, resolution_note, resolved_by, resolved_at, carries_money
+        resolution_reference, resolution_note, resolved_by, resolved_at, carries_money, channel
         """;
 
     /// <summary>The item without a lock, to learn which transaction to lock before taking the item's row lock.</summary>
@@ -23,16 +31,26 @@ public static class ReviewStore
         (await QueryAsync(conn, tx, $"SELECT {Columns} FROM payment_reviews WHERE tenant_id = $1 AND review_id = $2 FOR UPDATE",
             ct, tenantId, reviewId)).SingleOrDefault();
 
-    /// <summary>Review items in review-id order (time-ordered UUIDv7) after <paramref name="after"/>.</summary>
-    public static Task<List<PaymentReview>> ListAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
-        bool openOnly, Guid? after, int limit, CancellationToken ct) =>
-        QueryAsync(conn, tx, $"""
-            SELECT {Columns} FROM payment_reviews
-            WHERE tenant_id = $1 AND (NOT $2 OR resolved_at IS NULL) AND ($3::uuid IS NULL OR review_id > $3)
-            ORDER BY review_id
-            LIMIT $4
-            """, ct, tenantId, openOnly,
-            new NpgsqlParameter { Value = (object?)after ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid }, limit);
+    /// <summary>Review items in review-id order (time-ordered UUIDv7) matching <paramref name="filter"/>, after
+    /// <paramref name="after"/>.</summary>
+    public static async Task<List<PaymentReview>> ListAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
+        ReviewListFilter filter, Guid? after, int limit, CancellationToken ct)
+    {
+        await using var cmd = ListStatement(tenantId, filter, after).Command(conn, tx, limit);
+        return await ReadAsync(cmd, ct);
+    }
+
+    /// <summary>The statement of <see cref="ListAsync"/>: only the filters set, each served by an index (migration 0013).</summary>
+    public static ListQuery ListStatement(string tenantId, ReviewListFilter filter, Guid? after)
+    {
+        var query = new ListQuery($"SELECT {Columns} FROM payment_reviews", "review_id");
+        query.Where($"tenant_id = {query.Parameter(tenantId)}");
+        if (filter.Resolved is { } resolved) query.Where(resolved ? "resolved_at IS NOT NULL" : "resolved_at IS NULL");
+        if (filter.Reason is { } reason) query.Where($"reason = {query.Parameter(reason)}");
+        if (filter.Channel is { } channel) query.Where($"channel = {query.Parameter(channel)}");
+        if (after is { } id) query.Where($"review_id > {query.Parameter(id, NpgsqlDbType.Uuid)}");
+        return query;
+    }
 
     public static async Task ResolveAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, PaymentReview review,
         CancellationToken ct)
@@ -57,6 +75,11 @@ public static class ReviewStore
     {
         await using var cmd = new NpgsqlCommand(sql, conn, tx);
         foreach (var arg in args) cmd.Parameters.Add(arg as NpgsqlParameter ?? new NpgsqlParameter { Value = arg });
+        return await ReadAsync(cmd, ct);
+    }
+
+    private static async Task<List<PaymentReview>> ReadAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var reviews = new List<PaymentReview>();
         while (await r.ReadAsync(ct))
@@ -67,6 +90,7 @@ public static class ReviewStore
                 r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetFieldValue<DateTimeOffset>(11))
             {
                 CarriesMoney = r.GetBoolean(12),
+                Channel = r.IsDBNull(13) ? null : r.GetString(13),
             });
         return reviews;
     }

@@ -1,7 +1,12 @@
 namespace Medins.PaymentCollection.Domain;
 
 /// <summary>A channel's notice that it collected money for an order.</summary>
-public sealed record ConfirmationNotice(string ChannelTransactionId, long AmountFen, DateTimeOffset? ReportedPaidAt);
+public sealed record ConfirmationNotice(string ChannelTransactionId, long AmountFen, DateTimeOffset? ReportedPaidAt)
+{
+    /// <summary>The channel that sent it, when it says (a signed notice does; ConfirmPayment does not): the review
+    /// item of a notice naming an unknown order keeps it.</summary>
+    public string? Channel { get; init; }
+}
 
 /// <summary>What storage knows beyond the order itself, read under the person-year lock.</summary>
 public sealed record ConfirmationFacts(bool CoverageYearSettledByAnotherOrder, bool TransactionSettledAnotherOrder);

@@ -32,6 +32,17 @@ public sealed record PaymentReview(
     /// </summary>
     public bool CarriesMoney { get; init; } = true;
 
+    /// <summary>The channel code the money came through; null when nobody said (ConfirmPayment naming an unknown order).</summary>
+    public string? Channel { get; init; }
+
+    /// <summary>The reason codes an item is queued under (the refusals of <see cref="ConfirmationDecision.Reason"/>, and
+    /// an unknown order), which the queue is listed by.</summary>
+    public static readonly IReadOnlySet<string> Reasons = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "AMOUNT_MISMATCH", "DUPLICATE_PAYMENT", "CHANNEL_TRANSACTION_REUSED", "ORDER_EXPIRED", "ORDER_CANCELLED",
+        PaymentRuleException.OrderNotFound, HouseholdOrderRules.MemberOrder, HouseholdOrderRules.MembersChanged,
+    };
+
     public PaymentReview Resolve(ReviewResolution resolution, string reference, string note, string resolvedBy,
         DateTimeOffset at) => Resolution is not null
         ? throw new PaymentRuleException(AlreadyResolved,

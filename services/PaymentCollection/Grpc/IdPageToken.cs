@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text;
+using Medins.Platform.Hosting;
 
 namespace Medins.PaymentCollection.Grpc;
 
@@ -14,6 +15,20 @@ internal static class IdPageToken
 
     public static string Encode(string filter, Guid lastId) =>
         Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{Version}\n{lastId:N}\n{filter}"));
+
+    public const string InvalidPageToken = "INVALID_PAGE_TOKEN";
+
+    /// <summary>
+    /// The id to continue after; null for the first page (no token). A token that is malformed or was returned for
+    /// other filters is refused with INVALID_PAGE_TOKEN, as every other service's lists refuse it (AIP-158).
+    /// </summary>
+    public static Guid? After(string token, string filter)
+    {
+        if (token.Length == 0) return null;
+        return Decode(token, filter) ?? throw RpcErrors.InvalidArgument(InvalidPageToken,
+            "The page token is not a next_page_token of this list with these filters.",
+            ("page_token", "must be a next_page_token returned for the same filters"));
+    }
 
     /// <summary>The id to continue after, or null when the token is malformed or was issued for another filter.</summary>
     public static Guid? Decode(string token, string filter)

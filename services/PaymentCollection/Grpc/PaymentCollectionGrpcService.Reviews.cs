@@ -15,25 +15,35 @@ public sealed partial class PaymentCollectionGrpcService
     public override async Task<ListPaymentReviewsResponse> ListPaymentReviews(ListPaymentReviewsRequest request,
         ServerCallContext context)
     {
-        var filter = request.IncludeResolved ? "all" : "open";
-        Guid? after = null;
-        var validator = new RequestValidator().Check(request.PageSize >= 0, "page_size", "must not be negative");
-        if (request.PageToken.Length > 0)
+        var reason = request.Reason.Trim();
+        var channel = request.Channel == PaymentChannel.Unspecified ? null : ProtoMapping.ChannelCode(request.Channel);
+        // A state set decides alone; include_resolved is how callers asked before there was one, and still works.
+        bool? resolved = request.State switch
         {
-            after = IdPageToken.Decode(request.PageToken, filter);
-            validator.Check(after is not null, "page_token", "must be a next_page_token returned for the same filter");
-        }
-        validator.ThrowIfInvalid();
+            PaymentReviewState.Open => false,
+            PaymentReviewState.Resolved => true,
+            PaymentReviewState.Unspecified => request.IncludeResolved ? null : false,
+            _ => null,
+        };
+        new RequestValidator()
+            .Check(request.PageSize >= 0, "page_size", "must not be negative")
+            .Check(System.Enum.IsDefined(request.State), "state", "must be OPEN, RESOLVED or unspecified")
+            .Check(reason.Length == 0 || DomainReview.Reasons.Contains(reason), "reason",
+                $"must be one of {string.Join(", ", DomainReview.Reasons.Order(StringComparer.Ordinal))}")
+            .Check(request.Channel == PaymentChannel.Unspecified || channel is not null, "channel", "must name a payment channel")
+            .ThrowIfInvalid();
+        var filter = new ReviewListFilter(resolved, reason.Length == 0 ? null : reason, channel);
+        var after = IdPageToken.After(request.PageToken, filter.TokenKey);
         var tenantId = tenant.RequireTenant();
         var pageSize = request.PageSize == 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
 
         var page = await db.InTenantAsync(tenantId, (conn, tx) =>
-            ReviewStore.ListAsync(conn, tx, tenantId, !request.IncludeResolved, after, pageSize + 1, context.CancellationToken),
+            ReviewStore.ListAsync(conn, tx, tenantId, filter, after, pageSize + 1, context.CancellationToken),
             context.CancellationToken);
         var response = new ListPaymentReviewsResponse();
         response.Reviews.AddRange(page.Take(pageSize).Select(ToProto));
         if (page.Count > pageSize)
-            response.NextPageToken = IdPageToken.Encode(filter, page[pageSize - 1].ReviewId);
+            response.NextPageToken = IdPageToken.Encode(filter.TokenKey, page[pageSize - 1].ReviewId);
         return response;
     }
 
@@ -104,5 +114,6 @@ public sealed partial class PaymentCollectionGrpcService
         ResolvedBy = review.ResolvedBy ?? "",
         ResolveTime = review.ResolvedAt is { } at ? Timestamp.FromDateTimeOffset(at) : null,
         CarriesMoney = review.CarriesMoney,
+        Channel = review.Channel is { } channel ? ProtoMapping.ToProtoChannel(channel) : PaymentChannel.Unspecified,
     };
 }

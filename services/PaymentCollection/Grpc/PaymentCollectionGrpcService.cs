@@ -9,6 +9,7 @@ using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Tenancy;
 using Npgsql;
 using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
+using DomainState = Medins.PaymentCollection.Domain.OrderState;
 
 namespace Medins.PaymentCollection.Grpc;
 
@@ -139,30 +140,38 @@ public sealed partial class PaymentCollectionGrpcService(
         ServerCallContext context)
     {
         var residentFilter = request.ResidentId.Trim();
-        Guid? after = null;
-        var validator = new RequestValidator()
+        var division = request.DivisionCode.Trim();
+        var receipt = request.ReceiptNumber.Trim();
+        var channel = request.Channel == PaymentChannel.Unspecified ? null : ProtoMapping.ChannelCode(request.Channel);
+        DomainState? state = request.State == Payment.V1.OrderState.Unspecified ? null : ProtoMapping.ToDomain(request.State);
+        new RequestValidator()
             .Check(request.PageSize >= 0, "page_size", "must not be negative")
-            .Check(residentFilter.Length <= MaxIdLength, "resident_id", $"must be at most {MaxIdLength} characters");
-        if (request.PageToken.Length > 0)
-        {
-            after = IdPageToken.Decode(request.PageToken, residentFilter);
-            validator.Check(after is not null, "page_token", "must be a next_page_token returned for the same resident_id");
-        }
-        validator.ThrowIfInvalid();
+            .Check(residentFilter.Length <= MaxIdLength, "resident_id", $"must be at most {MaxIdLength} characters")
+            .Check(request.Channel == PaymentChannel.Unspecified || channel is not null, "channel", "must name a payment channel")
+            .Check(request.State == Payment.V1.OrderState.Unspecified || state is not null, "state", "must name an order state")
+            .Check(division.Length == 0 || ListFilters.IsDivisionCode(division), "division_code",
+                "must be a 6, 9 or 12-digit division code")
+            .Check(receipt.Length == 0 || ListFilters.IsReceiptNumber(receipt), "receipt_number",
+                "must be a receipt number of 14 digits")
+            .ThrowIfInvalid();
+        var filter = new OrderListFilter(NullIfEmpty(residentFilter), channel, state, NullIfEmpty(division), NullIfEmpty(receipt));
+        var after = IdPageToken.After(request.PageToken, filter.TokenKey);
         var tenantId = tenant.RequireTenant();
         var pageSize = request.PageSize == 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
 
-        var orders = await db.InTenantAsync(tenantId, (conn, tx) =>
-            PaymentOrderStore.ListOrdersAsync(conn, tx, tenantId, residentFilter.Length == 0 ? null : residentFilter, after,
-                pageSize + 1, context.CancellationToken), context.CancellationToken);
-
         var now = Now();
+        var orders = await db.InTenantAsync(tenantId, (conn, tx) =>
+            PaymentOrderStore.ListOrdersAsync(conn, tx, tenantId, filter, now, after, pageSize + 1, context.CancellationToken),
+            context.CancellationToken);
+
         var response = new ListPaymentOrdersResponse();
         response.Orders.AddRange(orders.Take(pageSize).Select(o => ProtoMapping.ToProto(o, now)));
         if (orders.Count > pageSize)
-            response.NextPageToken = IdPageToken.Encode(residentFilter, orders[pageSize - 1].OrderId);
+            response.NextPageToken = IdPageToken.Encode(filter.TokenKey, orders[pageSize - 1].OrderId);
         return response;
     }
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     private static async Task<T> RefusingPaymentRulesAsync<T>(Func<Task<T>> work)
     {

@@ -83,6 +83,18 @@ internal static class ProtoMapping
         GrantedSubsidyLines = { refund.GrantedSubsidyLines.Select(Payments.PaymentEvents.ToProto) },
     };
 
+    /// <summary>The domain's state for a contract state; null for UNSPECIFIED or a number the contract does not define.</summary>
+    public static DomainState? ToDomain(ProtoState state) => state switch
+    {
+        ProtoState.Created => DomainState.Created,
+        ProtoState.Paid => DomainState.Paid,
+        ProtoState.Expired => DomainState.Expired,
+        ProtoState.Cancelled => DomainState.Cancelled,
+        ProtoState.RefundRequested => DomainState.RefundRequested,
+        ProtoState.Refunded => DomainState.Refunded,
+        _ => null,
+    };
+
     public static ProtoState ToProto(DomainState state) => state switch
     {
         DomainState.Created => ProtoState.Created,

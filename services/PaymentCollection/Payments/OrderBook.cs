@@ -359,7 +359,7 @@ public sealed partial class OrderBook(
             var (unknownId, record) = PaymentOrderStore.RecordConfirmationCommand(tenantId, orderId, channel: null,
                 notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now, PaymentOrderStore.OrderNotFoundOutcome);
             await ExecuteAsync(conn, tx, ct, record, PaymentOrderStore.QueueReviewCommand(tenantId, unknownId, orderId,
-                notice.ChannelTransactionId, notice.AmountFen, "ORDER_NOT_FOUND", $"No payment order {orderId} in this tenant.",
+                notice.Channel, notice.ChannelTransactionId, notice.AmountFen, "ORDER_NOT_FOUND", $"No payment order {orderId} in this tenant.",
                 home.IsEmpty, now));
             PaymentMetrics.Decided(tenantId, "unknown", PaymentOrderStore.OrderNotFoundOutcome, 0);
             return null;
@@ -429,8 +429,8 @@ public sealed partial class OrderBook(
         var (confirmationId, record) = PaymentOrderStore.RecordConfirmationCommand(tenantId, orderId,
             decided.Order.Channel, notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now,
             PaymentOrderStore.OutcomeCode(decided.Outcome));
-        var queue = PaymentOrderStore.QueueReviewCommand(tenantId, confirmationId, orderId, notice.ChannelTransactionId,
-            notice.AmountFen, decided.Reason!, decided.Explanation, carriesMoney, now);
+        var queue = PaymentOrderStore.QueueReviewCommand(tenantId, confirmationId, orderId, decided.Order.Channel,
+            notice.ChannelTransactionId, notice.AmountFen, decided.Reason!, decided.Explanation, carriesMoney, now);
         // The order's move (an expiry, say) rides in the same round trip as the kept notice and its review item.
         await ExecuteAsync(conn, tx, ct, orderUpdate is null ? [record, queue] : [orderUpdate, record, queue]);
         if (orderUpdate is not null) PaymentOrderStore.EnsureUpdated(orderUpdate, decided.Order);

@@ -96,22 +96,31 @@ public sealed class ReconciliationGrpcService(
             _ => null,
         };
         validator.Check(state is not null || request.State == ProtoDiscrepancyState.Unspecified, "state", "must be a discrepancy state");
-        var filter = $"{statementId}|{channel}|{state}";
-        Guid? after = null;
-        if (request.PageToken.Length > 0)
+        DiscrepancyKind? kind = request.Kind switch
         {
-            after = IdPageToken.Decode(request.PageToken, filter);
-            validator.Check(after is not null, "page_token", "must be a next_page_token returned for the same filters");
-        }
+            ProtoDiscrepancyKind.MissingHere => DiscrepancyKind.MissingHere,
+            ProtoDiscrepancyKind.MissingThere => DiscrepancyKind.MissingThere,
+            ProtoDiscrepancyKind.AmountDifference => DiscrepancyKind.AmountDifference,
+            _ => null,
+        };
+        validator.Check(kind is not null || request.Kind == ProtoDiscrepancyKind.Unspecified, "kind", "must be a discrepancy kind");
+        var from = request.StatementDateFrom?.ToDateOnly();
+        var to = request.StatementDateTo?.ToDateOnly();
+        validator
+            .Check(request.StatementDateFrom is null || from is not null, "statement_date_from", "must be a full calendar date")
+            .Check(request.StatementDateTo is null || to is not null, "statement_date_to", "must be a full calendar date")
+            .Check(from is null || to is null || from <= to, "statement_date_to", "must not be before statement_date_from");
         validator.ThrowIfInvalid();
+        var filter = new DiscrepancyListFilter(statementId, channel, state, kind, from, to);
+        var after = IdPageToken.After(request.PageToken, filter.TokenKey);
         var tenantId = tenant.RequireTenant();
         var pageSize = request.PageSize == 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
 
         var found = await db.InTenantAsync(tenantId, (conn, tx) =>
-            ReconciliationStore.ListDiscrepanciesAsync(conn, tx, tenantId, statementId, channel, state, after, pageSize + 1,
+            ReconciliationStore.ListDiscrepanciesAsync(conn, tx, tenantId, filter, after, pageSize + 1,
                 context.CancellationToken), context.CancellationToken);
         var response = new ListDiscrepanciesResponse { Discrepancies = { found.Take(pageSize).Select(ToProto) } };
-        if (found.Count > pageSize) response.NextPageToken = IdPageToken.Encode(filter, found[pageSize - 1].DiscrepancyId);
+        if (found.Count > pageSize) response.NextPageToken = IdPageToken.Encode(filter.TokenKey, found[pageSize - 1].DiscrepancyId);
         return response;
     }
 

@@ -10,13 +10,13 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Medins.PaymentCollection.Tests.Reconciliation;
 
 /// <summary>The arranged WeChat Pay day: its orders and the lines of its statement.</summary>
-internal sealed record WeChatDay(PaymentOrder Matched, PaymentOrder Differs, PaymentOrder Unlisted, StatementEntry[] Entries);
+public sealed record WeChatDay(PaymentOrder Matched, PaymentOrder Differs, PaymentOrder Unlisted, StatementEntry[] Entries);
 
 /// <summary>
 /// The payment platform (real upstream services, real orders and confirmations) and a second payment-collection
 /// instance on the same database and clock, reached as a named credential, for calling ReconciliationService.
 /// </summary>
-internal sealed class ReconciliationHarness : IAsyncDisposable
+public sealed class ReconciliationHarness : IAsyncDisposable
 {
     public const string Lidu = "cq-lidu";
     public const string Linjiang = "cq-linjiang";
