@@ -234,30 +234,30 @@ medins.connectionString (dict "root" $ "username" "medins_x" "pool" 12)
 {{/* Where the PostgreSQL CA is mounted (empty without one); VerifyCA and VerifyFull refuse to render without it. */}}
 {{- define "medins.db.caPath" -}}
 {{- $ca := .Values.database.ca -}}
-{{- if and $ca.secret $ca.configMap -}}
+{{- if and $ca.secretName $ca.configMapName -}}
 {{- fail "database.ca: set secret or configMap, not both" -}}
 {{- end -}}
-{{- if or $ca.secret $ca.configMap -}}
+{{- if or $ca.secretName $ca.configMapName -}}
 {{- printf "/etc/medins/postgresql-ca/%s" $ca.key -}}
 {{- else if has .Values.database.sslMode (list "VerifyCA" "VerifyFull") -}}
-{{- fail (printf "database.sslMode=%s verifies the server's certificate, which needs its CA: set database.ca.secret or database.ca.configMap (and database.ca.key) to where the CA certificate is (chart README, \"TLS\")" .Values.database.sslMode) -}}
+{{- fail (printf "database.sslMode=%s verifies the server's certificate, which needs its CA: set database.ca.secretName or database.ca.configMapName (and database.ca.key) to where the CA certificate is (chart README, \"TLS\")" .Values.database.sslMode) -}}
 {{- end -}}
 {{- end -}}
 
 {{/* The pod volume of the PostgreSQL CA (a list item, indented by the caller), empty without one. */}}
 {{- define "medins.db.caVolume" -}}
 {{- $ca := .Values.database.ca -}}
-{{- if $ca.secret }}
+{{- if $ca.secretName }}
 - name: postgresql-ca
   secret:
-    secretName: {{ $ca.secret }}
+    secretName: {{ $ca.secretName }}
     items:
       - key: {{ $ca.key }}
         path: {{ $ca.key }}
-{{- else if $ca.configMap }}
+{{- else if $ca.configMapName }}
 - name: postgresql-ca
   configMap:
-    name: {{ $ca.configMap }}
+    name: {{ $ca.configMapName }}
     items:
       - key: {{ $ca.key }}
         path: {{ $ca.key }}
