@@ -689,6 +689,12 @@ async function checkValuesFile(valuesFile, expectations) {
     const gw = deployments.find((d) => componentOf(d) === vals.gateway.appId);
     check(gw?.spec.template.metadata.annotations?.["dapr.io/enabled"] === "false", "the gateway gets a sidecar it never uses", p);
     check(deployments.filter((d) => d !== gw).every((d) => d.spec.template.metadata.annotations?.["dapr.io/enabled"] === "true"), "a service lacks its sidecar", p);
+    const daprNs = vals.dapr.systemNamespace;
+    const toDapr = (peer) => peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === daprNs;
+    for (const np of policies.filter((x) => gw && selects(x, gw.spec.template.metadata.labels))) {
+      check(![...(np.spec.ingress ?? []).flatMap((r) => r.from ?? []), ...(np.spec.egress ?? []).flatMap((r) => r.to ?? [])].some(toDapr),
+        `${nameOf(np)} still opens the gateway to the Dapr control plane`, p);
+    }
     return p;
   });
 
