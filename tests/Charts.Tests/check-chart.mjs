@@ -208,8 +208,10 @@ function validateDapr(obj) {
       break;
     }
     case "Configuration":
-      check(typeof spec.mtls?.enabled === "boolean", "spec.mtls.enabled", p);
-      check(spec.mtls?.enabled === true, "mTLS must be on", p);
+      // mTLS belongs to the control plane's daprsystem Configuration; an app Configuration's mtls is ignored.
+      check(spec.mtls === undefined, "spec.mtls in an app Configuration is ignored (it belongs to daprsystem)", p);
+      check(spec.metric === undefined, "spec.metric is not a Dapr field (metrics)", p);
+      check(spec.metrics === undefined || typeof spec.metrics.enabled === "boolean", "spec.metrics.enabled", p);
       check(/^(0|1|0?\.[0-9]+)$/.test(spec.tracing?.samplingRate ?? ""), "spec.tracing.samplingRate", p);
       if (spec.tracing?.otel) check(["grpc", "http"].includes(spec.tracing.otel.protocol), "otel.protocol", p);
       check(["allow", "deny", undefined].includes(spec.accessControl?.defaultAction), "accessControl.defaultAction", p);
@@ -335,6 +337,10 @@ async function checkValuesFile(valuesFile, expectations) {
     test(`[${label}] ${appId}: Dapr annotations`, () => {
       const p = [];
       const a = d.spec.template.metadata.annotations ?? {};
+      if (appId === vals.gateway.appId) {
+        check(a["dapr.io/enabled"] === "false", "the gateway uses no Dapr API: no sidecar", p);
+        return p;
+      }
       const http = c.ports.find((x) => x.name === "http")?.containerPort;
       check(a["dapr.io/enabled"] === "true", "dapr.io/enabled", p);
       check(a["dapr.io/app-id"] === appId, `dapr.io/app-id ${a["dapr.io/app-id"]} != ${appId}`, p);
@@ -629,10 +635,10 @@ async function checkValuesFile(valuesFile, expectations) {
       const appId = componentOf(d);
       const a = d.spec.template.metadata.annotations ?? {};
       const appToken = a["dapr.io/app-token-secret"], apiToken = a["dapr.io/api-token-secret"];
+      if (appId === vals.gateway.appId) continue; // no sidecar
       check(appToken && apiToken && appToken !== apiToken, `${appId}: dapr.io/app-token-secret and dapr.io/api-token-secret (distinct)`, p);
       for (const s of [appToken, apiToken]) check(rendered.has(s) || external.has(s), `${appId}: token Secret ${s} does not exist`, p);
       for (const s of byKind("Secret").filter((x) => [appToken, apiToken].includes(x.metadata.name))) check(s.data?.token, `Secret ${s.metadata.name} has no key token`, p);
-      if (appId === vals.gateway.appId) continue;
       const ref = (n) => secretRef(envOf(d).find((e) => e.name === n) ?? {});
       for (const n of ["Auth__AppApiToken", "APP_API_TOKEN"]) check(ref(n)?.name === appToken && ref(n)?.key === "token", `${appId}: ${n} is not the sidecar's app token`, p);
       check(ref("DAPR_API_TOKEN")?.name === apiToken && ref("DAPR_API_TOKEN")?.key === "token", `${appId}: DAPR_API_TOKEN is not the sidecar's API token`, p);
@@ -666,6 +672,87 @@ async function checkValuesFile(valuesFile, expectations) {
       check(roles.length > 0 && roles.join(",") === cred.roles.join(","), `credential ${cred.name}: roles ${roles.join(",")}`, p);
       if (cred.scope === "city") check(!roles.some((r) => r === "collect" || r === "manage"), `city credential ${cred.name} may write`, p);
     }
+    return p;
+  });
+
+  // --- sidecars, database TLS and the connection budget
+  test(`[${label}] sidecars start without a token: every Dapr pod with automountServiceAccountToken false disables daprd's built-in Kubernetes secret store; the gateway has none`, () => {
+    const p = [];
+    const pods = [...deployments.map((d) => [nameOf(d), d.spec.template]), ...byKind("Job").map((j) => [nameOf(j), j.spec.template])];
+    for (const [name, t] of pods) {
+      const a = t.metadata.annotations ?? {};
+      if (a["dapr.io/enabled"] !== "true") continue;
+      if (t.spec.automountServiceAccountToken === false) {
+        check(a["dapr.io/disable-builtin-k8s-secret-store"] === "true", `${name}: daprd would crash-loop (no token for its built-in Kubernetes secret store)`, p);
+      }
+    }
+    const gw = deployments.find((d) => componentOf(d) === vals.gateway.appId);
+    check(gw?.spec.template.metadata.annotations?.["dapr.io/enabled"] === "false", "the gateway gets a sidecar it never uses", p);
+    check(deployments.filter((d) => d !== gw).every((d) => d.spec.template.metadata.annotations?.["dapr.io/enabled"] === "true"), "a service lacks its sidecar", p);
+    const daprNs = vals.dapr.systemNamespace;
+    const toDapr = (peer) => peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === daprNs;
+    for (const np of policies.filter((x) => gw && selects(x, gw.spec.template.metadata.labels))) {
+      check(![...(np.spec.ingress ?? []).flatMap((r) => r.from ?? []), ...(np.spec.egress ?? []).flatMap((r) => r.to ?? [])].some(toDapr),
+        `${nameOf(np)} still opens the gateway to the Dapr control plane`, p);
+    }
+    return p;
+  });
+
+  const connectionString = (c) => (c.env ?? []).find((e) => /^ConnectionStrings__/.test(e.name))?.value ?? "";
+  const csField = (cs, key) => new RegExp(`(?:^|;)${key}=([^;]*)`, "i").exec(cs)?.[1];
+  test(`[${label}] PostgreSQL TLS: a CA (when given or verifying) mounted read-only and passed as Root Certificate in every pod that connects`, () => {
+    const p = [];
+    const verifying = ["VerifyCA", "VerifyFull"].includes(vals.database.sslMode);
+    const ca = vals.database.ca ?? {};
+    const pods = [...deployments.filter((d) => componentOf(d) !== vals.gateway.appId).map((d) => [nameOf(d), d.spec.template.spec]),
+      ...byKind("Job").map((j) => [nameOf(j), j.spec.template.spec])];
+    for (const [name, spec] of pods) {
+      const c = spec.containers[0];
+      const cs = connectionString(c);
+      check(cs, `${name}: no connection string`, p);
+      const root = csField(cs, "Root Certificate");
+      check(csField(cs, "SSL Mode") === vals.database.sslMode, `${name}: SSL Mode ${csField(cs, "SSL Mode")}`, p);
+      if (verifying) check(root, `${name}: SSL Mode ${vals.database.sslMode} without a Root Certificate`, p);
+      check(!!root === !!(ca.secretName || ca.configMapName), `${name}: Root Certificate ${root ?? "absent"} but database.ca ${JSON.stringify(ca)}`, p);
+      if (!root) continue;
+      const mount = (c.volumeMounts ?? []).find((m) => root.startsWith(m.mountPath + "/"));
+      check(mount?.readOnly === true, `${name}: ${root} is not on a read-only mount`, p);
+      const vol = mount && (spec.volumes ?? []).find((v) => v.name === mount.name);
+      const file = mount && root.slice(mount.mountPath.length + 1);
+      const source = vol?.secret ? { name: vol.secret.secretName, items: vol.secret.items } : vol?.configMap ? { name: vol.configMap.name, items: vol.configMap.items } : null;
+      check(source && source.name === (ca.secretName || ca.configMapName) && !!vol.secret === !!ca.secretName, `${name}: the CA volume is not database.ca`, p);
+      check(source?.items?.some((i) => i.key === ca.key && i.path === file), `${name}: ${file} is not key ${ca.key}`, p);
+    }
+    return p;
+  });
+
+  test(`[${label}] connection budget: sum over services of (HPA maxReplicas + 25% surge) x pool, plus the migrator's pool, fits database.maxConnections`, () => {
+    const p = [];
+    let total = 0;
+    const parts = [];
+    for (const d of deployments.filter((x) => componentOf(x) !== vals.gateway.appId)) {
+      const hpa = byKind("HorizontalPodAutoscaler").find((h) => h.spec.scaleTargetRef.name === d.metadata.name);
+      const max = hpa ? hpa.spec.maxReplicas : d.spec.replicas;
+      check(d.spec.strategy?.rollingUpdate?.maxSurge === "25%", `${nameOf(d)}: the budget assumes maxSurge 25%`, p);
+      const pods = max + Math.ceil(max * 0.25);
+      const pool = Number(csField(connectionString(d.spec.template.spec.containers[0]), "Maximum Pool Size"));
+      check(Number.isInteger(pool) && pool >= 1, `${nameOf(d)}: Maximum Pool Size ${pool}`, p);
+      total += pods * pool;
+      parts.push(`${componentOf(d)} ${pods}x${pool}`);
+    }
+    const job = byKind("Job")[0];
+    const migrator = Number(csField(connectionString(job.spec.template.spec.containers[0]), "Maximum Pool Size"));
+    check(Number.isInteger(migrator) && migrator >= 2, `migrator Maximum Pool Size ${migrator} (it holds two connections at once)`, p);
+    total += migrator;
+    check(total <= vals.database.maxConnections, `${parts.join(" + ")} + migrator ${migrator} = ${total} > database.maxConnections ${vals.database.maxConnections}`, p);
+    return p;
+  });
+
+  test(`[${label}] checksum/secrets: one per component, from that component's Secrets only`, () => {
+    const p = [];
+    for (const d of deployments) check(/^[0-9a-f]{64}$/.test(d.spec.template.metadata.annotations?.["checksum/secrets"] ?? ""), `${nameOf(d)}: checksum/secrets`, p);
+    const sums = new Set(deployments.map((d) => d.spec.template.metadata.annotations?.["checksum/secrets"]));
+    check(sums.size === deployments.length, "components share one checksum (each reads different Secrets)", p);
     return p;
   });
 
@@ -873,6 +960,110 @@ test("existing Secrets replace the generated ones", () => {
   check(env.filter((e) => e.valueFrom?.secretKeyRef?.name === "ids").length === 2, "identity keys from the existing Secret", p);
   return p;
 });
+const refusal = (args, pattern, file = demo) => {
+  try {
+    render(file, args);
+    return ["rendered"];
+  } catch (e) {
+    const msg = String(e.stderr ?? e.message);
+    return pattern.test(msg) ? [] : [msg.slice(0, 400)];
+  }
+};
+const componentOf = (objs) => objs.find((o) => o.kind === "Component");
+const metaOf = (c) => Object.fromEntries(c.spec.metadata.map((m) => [m.name, m]));
+const podOf = (objs, appId) => objs.find((o) => o.kind === "Deployment" && o.metadata.labels["app.kubernetes.io/component"] === appId).spec.template;
+const envValue = (t, prefix) => t.spec.containers[0].env.find((e) => e.name.startsWith(prefix))?.value ?? "";
+
+test("Kafka TLS: SASL SCRAM-SHA-512 (Dapr's SHA-512) and the brokers' CA from Secrets", () => {
+  const objs = render(demo, ["--set", "pubsub.type=kafka", "--set", "pubsub.kafka.authType=password", "--set", "pubsub.kafka.saslUsername=medins",
+    "--set", "pubsub.kafka.saslMechanism=SHA-512", "--set", "pubsub.kafka.caSecretName=kafka-ca"]);
+  const c = componentOf(objs);
+  const m = metaOf(c);
+  const p = validateDapr(c);
+  check(m.saslMechanism?.value === "SHA-512", `saslMechanism ${JSON.stringify(m.saslMechanism)}`, p);
+  check(m.caCert?.secretKeyRef?.name === "kafka-ca" && m.caCert.secretKeyRef.key === "ca.crt", `caCert ${JSON.stringify(m.caCert)}`, p);
+  check(!m.clientCert && !m.clientKey && !m.disableTls, "no client certificate or disableTls with SASL", p);
+  return p;
+});
+test("Kafka mTLS: client certificate and key from a kubernetes.io/tls Secret, with the CA; refused without the Secret", () => {
+  const objs = render(demo, ["--set", "pubsub.type=kafka", "--set", "pubsub.kafka.authType=mtls",
+    "--set", "pubsub.kafka.caSecretName=kafka-ca", "--set", "pubsub.kafka.clientCertSecretName=medins-kafka-client"]);
+  const c = componentOf(objs);
+  const m = metaOf(c);
+  const p = validateDapr(c);
+  check(m.authType?.value === "mtls", "authType mtls", p);
+  check(m.clientCert?.secretKeyRef?.name === "medins-kafka-client" && m.clientCert.secretKeyRef.key === "tls.crt", `clientCert ${JSON.stringify(m.clientCert)}`, p);
+  check(m.clientKey?.secretKeyRef?.name === "medins-kafka-client" && m.clientKey.secretKeyRef.key === "tls.key", `clientKey ${JSON.stringify(m.clientKey)}`, p);
+  check(m.caCert?.secretKeyRef?.name === "kafka-ca", "caCert", p);
+  check(!m.saslPassword && !m.saslMechanism, "no SASL with mtls", p);
+  p.push(...refusal(["--set", "pubsub.type=kafka", "--set", "pubsub.kafka.authType=mtls"], /clientCertSecretName .*required with authType mtls/));
+  return p;
+});
+test("Redis TLS: enableTLS, the CA mounted read-only into the sidecar (SSL_CERT_DIR), client certificate from a Secret", () => {
+  const objs = render(demo, ["--set", "pubsub.redis.enableTLS=true", "--set", "pubsub.redis.caSecretName=redis-ca",
+    "--set", "pubsub.redis.clientCertSecretName=redis-client"]);
+  const m = metaOf(componentOf(objs));
+  const p = validateDapr(componentOf(objs));
+  check(m.enableTLS?.value === "true", "enableTLS", p);
+  check(m.clientCert?.secretKeyRef?.name === "redis-client" && m.clientKey?.secretKeyRef?.key === "tls.key", "client certificate", p);
+  for (const d of objs.filter((o) => o.kind === "Deployment")) {
+    const t = d.spec.template;
+    const a = t.metadata.annotations;
+    if (a["dapr.io/enabled"] !== "true") continue;
+    const [vol, dir] = (a["dapr.io/volume-mounts"] ?? "").split(":");
+    check(vol && (t.spec.volumes ?? []).find((v) => v.name === vol)?.secret?.secretName === "redis-ca", `${d.metadata.name}: redis CA volume`, p);
+    check(a["dapr.io/env"] === `SSL_CERT_DIR=${dir}`, `${d.metadata.name}: dapr.io/env ${a["dapr.io/env"]}`, p);
+  }
+  const plain = render(demo);
+  check(!plain.some((o) => o.kind === "Deployment" && o.spec.template.metadata.annotations["dapr.io/volume-mounts"]), "a CA mount without Redis TLS", p);
+  p.push(...refusal(["--set", "pubsub.redis.caSecretName=redis-ca"], /caSecretName needs pubsub\.redis\.enableTLS/));
+  return p;
+});
+test("PostgreSQL TLS: VerifyCA with a CA from a ConfigMap; VerifyFull without a CA is refused", () => {
+  const objs = render(demo, ["--set", "database.sslMode=VerifyCA", "--set", "database.ca.configMapName=pg-ca", "--set", "database.ca.key=root.crt"]);
+  const p = [];
+  const templates = [...objs.filter((o) => o.kind === "Deployment" && o.metadata.labels["app.kubernetes.io/component"] !== "gateway"), ...objs.filter((o) => o.kind === "Job")]
+    .map((o) => [o.metadata.name, o.spec.template]);
+  check(templates.length === 6, `${templates.length} pods connect`, p);
+  for (const [name, t] of templates) {
+    check(/;SSL Mode=VerifyCA;.*Root Certificate=\/etc\/medins\/postgresql-ca\/root\.crt;/.test(envValue(t, "ConnectionStrings__")), `${name}: ${envValue(t, "ConnectionStrings__")}`, p);
+    check(t.spec.volumes.some((v) => v.configMap?.name === "pg-ca" && v.configMap.items[0].key === "root.crt"), `${name}: no pg-ca volume`, p);
+    check(t.spec.containers[0].volumeMounts.some((m) => m.mountPath === "/etc/medins/postgresql-ca" && m.readOnly), `${name}: no read-only mount`, p);
+  }
+  const gw = podOf(objs, "gateway");
+  check(!gw.spec.volumes.some((v) => v.name === "postgresql-ca"), "the gateway gets the database CA", p);
+  p.push(...refusal(["--set", "database.sslMode=VerifyFull"], /sslMode=VerifyFull verifies the server's certificate, which needs its CA: set database\.ca\.secretName or database\.ca\.configMapName/));
+  return p;
+});
+test("connection budget: pools derived from database.maxConnections; over budget the render fails naming budget, pods and pool", () => {
+  const p = [];
+  const objs = render(forty);
+  for (const d of objs.filter((o) => o.kind === "Deployment" && o.metadata.labels["app.kubernetes.io/component"] !== "gateway")) {
+    // (960 - 3) / (4 x (12 + 3) + (20 + 5)) = 11
+    check(/;Maximum Pool Size=11;/.test(envValue(d.spec.template, "ConnectionStrings__")), `${d.metadata.name}: ${envValue(d.spec.template, "ConnectionStrings__")}`, p);
+  }
+  p.push(...refusal(["--set", "database.maxConnections=300"],
+    /connection budget: database\.maxConnections=300, minus the migrator's 3, over 85 service pods at most \(.*payment-collection 20\+5.*\) leaves a pool of 3 per pod, below database\.minPoolSize=4/, forty));
+  return p;
+});
+test("keys under GitOps: helm template of the 40-tenant values without the identity-key Secret fails naming the value to set", () => {
+  const p = refusal(["--set", "secrets.identity.existingSecret="], /identity-keys: Helm cannot see the cluster here .* Set secrets\.identity\.existingSecret to a Secret you created once/, forty);
+  p.push(...refusal(["--set", "secrets.ephemeralKeys=false"], /Set secrets\.(identity\.existingSecret|assertion\.existingSecrets\.[a-z-]+|dapr\.(app|api)TokenSecret) to a Secret you created once/));
+  return p;
+});
+test("checksum/secrets: secrets.rolloutToken rolls every pod; the gateway's Secret content rolls the gateway only", () => {
+  const p = [];
+  const sums = (args) => Object.fromEntries(render(demo, args).filter((o) => o.kind === "Deployment")
+    .map((d) => [d.metadata.labels["app.kubernetes.io/component"], d.spec.template.metadata.annotations["checksum/secrets"]]));
+  const base = sums([]);
+  const again = sums([]);
+  check(JSON.stringify(base) === JSON.stringify(again), "checksums change between renders of the same values (generated keys in them?)", p);
+  const token = sums(["--set", "secrets.rolloutToken=2025-12-01"]);
+  for (const [app, sum] of Object.entries(base)) check(token[app] !== sum, `${app}: rolloutToken does not roll it`, p);
+  const issuer = sums(["--set", "gateway.tokenIssuer=county-systems"]);
+  for (const [app, sum] of Object.entries(base)) check((issuer[app] !== sum) === (app === "gateway"), `${app}: ${issuer[app] !== sum ? "rolls" : "does not roll"} on a change of the gateway's Secret`, p);
+  return p;
+});
 test("a gateway credential without roles is refused by values.schema.json", () => {
   try {
     render(demo, ["--set-json", 'gateway.credentials=[{"name":"x","scope":"city","keySha256":"' + "a".repeat(64) + '"}]']);
@@ -910,7 +1101,7 @@ test("gateway: rate limits per tenant, credential and callback route; a token si
 });
 test("rendering without the database Secret is refused", () => {
   try {
-    render(join(chart, "values.yaml"));
+    render(join(chart, "values.yaml"), ["--set", "secrets.ephemeralKeys=true"]);
     return ["rendered without secrets.database.existingSecret"];
   } catch (e) {
     return /secrets\.database\.existingSecret is required/.test(String(e.stderr ?? e.message)) ? [] : [String(e.stderr ?? e.message).slice(0, 300)];

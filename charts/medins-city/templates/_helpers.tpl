@@ -149,6 +149,16 @@ Use: range (include "medins.components" . | fromYaml).items
 {{- end -}}
 
 {{/*
+"true" when lookup reaches the cluster (helm install/upgrade, --dry-run=server), empty under helm template, client
+dry runs and GitOps renderers, where Helm's lookup returns an empty map for everything. A list (empty name) answers
+a non-empty map (apiVersion, kind, items) even in a namespace that does not exist yet, and needs only the namespaced
+list permission the release needs anyway.
+*/}}
+{{- define "medins.cluster.visible" -}}
+{{- if lookup "v1" "ServiceAccount" .Release.Namespace "" -}}true{{- end -}}
+{{- end -}}
+
+{{/*
 A random secret value that survives upgrades: the value already in the cluster when there is one (lookup),
 else a new one. medins.secret.keep (dict "root" $ "secret" "name" "key" "k" "generate" "alnum32|bytes32")
 */}}
@@ -156,6 +166,8 @@ else a new one. medins.secret.keep (dict "root" $ "secret" "name" "key" "k" "gen
 {{- $existing := lookup "v1" "Secret" .root.Release.Namespace .secret -}}
 {{- if and $existing $existing.data (hasKey $existing.data .key) -}}
 {{- index $existing.data .key -}}
+{{- else if and (not (include "medins.cluster.visible" .root)) (not .root.Values.secrets.ephemeralKeys) -}}
+{{- fail (printf "%s: Helm cannot see the cluster here (helm template, a GitOps tool, --dry-run without =server), so a generated %s would be new on every render. Set %s to a Secret you created once (chart README, \"Keys under GitOps\"), or install with helm install/upgrade" .secret .key .value) -}}
 {{- else if eq .generate "bytes32" -}}
 {{- randBytes 32 | b64enc -}}
 {{- else -}}
@@ -175,6 +187,8 @@ medins.assertion.keep (dict "root" $ "secret" "name" "appId" "gateway")
 signingKey: {{ index $existing.data "signing-key" }}
 certificate: {{ index $existing.data "certificate" }}
 keyId: {{ index $existing.data "key-id" }}
+{{- else if and (not (include "medins.cluster.visible" .root)) (not .root.Values.secrets.ephemeralKeys) -}}
+{{- fail (printf "%s: Helm cannot see the cluster here (helm template, a GitOps tool, --dry-run without =server), so a generated signing key would be new on every render. Set secrets.assertion.existingSecrets.%s to a Secret you created once (chart README, \"Keys under GitOps\"), or install with helm install/upgrade" .secret .appId) -}}
 {{- else -}}
 {{- $key := genPrivateKey "ecdsa" -}}
 {{- $cert := genSelfSignedCertWithKey .appId nil nil 3650 $key -}}
@@ -203,8 +217,82 @@ keyId: {{ printf "%s-%s" .appId (now | date "20060102") | b64enc }}
 {{- .Values.pubsub.name -}}
 {{- end -}}
 
-{{/* Npgsql connection string without the password; the password is appended from $(DB_PASSWORD). */}}
+{{/*
+Npgsql connection string without the password (appended from $(DB_PASSWORD)): the pool size given (the connection
+budget's share, medins.db.pool) and, with a CA, Root Certificate at the read-only mount of medins.db.caVolume.
+medins.connectionString (dict "root" $ "username" "medins_x" "pool" 12)
+*/}}
 {{- define "medins.connectionString" -}}
 {{- $db := .root.Values.database -}}
-{{- printf "Host=%s;Port=%d;Database=%s;Username=%s;SSL Mode=%s;Maximum Pool Size=%d;Password=$(DB_PASSWORD)" $db.host (int $db.port) $db.name .username $db.sslMode (int $db.maxPoolSize) -}}
+{{- $cs := printf "Host=%s;Port=%d;Database=%s;Username=%s;SSL Mode=%s;Maximum Pool Size=%d" $db.host (int $db.port) $db.name .username $db.sslMode (int .pool) -}}
+{{- if include "medins.db.caPath" .root -}}
+{{- $cs = printf "%s;Root Certificate=%s" $cs (include "medins.db.caPath" .root) -}}
+{{- end -}}
+{{- printf "%s;Password=$(DB_PASSWORD)" $cs -}}
+{{- end -}}
+
+{{/* Where the PostgreSQL CA is mounted (empty without one); VerifyCA and VerifyFull refuse to render without it. */}}
+{{- define "medins.db.caPath" -}}
+{{- $ca := .Values.database.ca -}}
+{{- if and $ca.secretName $ca.configMapName -}}
+{{- fail "database.ca: set secret or configMap, not both" -}}
+{{- end -}}
+{{- if or $ca.secretName $ca.configMapName -}}
+{{- printf "/etc/medins/postgresql-ca/%s" $ca.key -}}
+{{- else if has .Values.database.sslMode (list "VerifyCA" "VerifyFull") -}}
+{{- fail (printf "database.sslMode=%s verifies the server's certificate, which needs its CA: set database.ca.secretName or database.ca.configMapName (and database.ca.key) to where the CA certificate is (chart README, \"TLS\")" .Values.database.sslMode) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The pod volume of the PostgreSQL CA (a list item, indented by the caller), empty without one. */}}
+{{- define "medins.db.caVolume" -}}
+{{- $ca := .Values.database.ca -}}
+{{- if $ca.secretName }}
+- name: postgresql-ca
+  secret:
+    secretName: {{ $ca.secretName }}
+    items:
+      - key: {{ $ca.key }}
+        path: {{ $ca.key }}
+{{- else if $ca.configMapName }}
+- name: postgresql-ca
+  configMap:
+    name: {{ $ca.configMapName }}
+    items:
+      - key: {{ $ca.key }}
+        path: {{ $ca.key }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The connection budget. Every pod of a service may hold its pool (Npgsql Maximum Pool Size), so the most connections
+the release can open is the migrator's pool (it runs while the old pods still serve) plus, per service, its most
+pods times the pool: the autoscaler's maxReplicas (or replicaCount without one) plus the rollout's surge (maxSurge
+25%, rounded up). The pool is the budget's equal share per pod, capped by database.maxPoolSize; below
+database.minPoolSize the chart refuses to render. Returns YAML: pool, pods, budget, migrator, detail.
+*/}}
+{{- define "medins.db.budget" -}}
+{{- $db := .Values.database -}}
+{{- $pods := 0 -}}
+{{- $detail := list -}}
+{{- range $c := (include "medins.components" . | fromYaml).items -}}
+{{- if not $c.gateway -}}
+{{- $max := int (ternary $c.autoscaling.maxReplicas $c.replicaCount $c.autoscaling.enabled) -}}
+{{- $surge := div (add (mul $max 25) 99) 100 -}}
+{{- $pods = add $pods $max $surge -}}
+{{- $detail = append $detail (printf "%s %d+%d" $c.appId $max $surge) -}}
+{{- end -}}
+{{- end -}}
+{{- $migrator := int .Values.migrator.maxPoolSize -}}
+{{- $budget := int $db.maxConnections -}}
+{{- $share := div (sub $budget $migrator) (max $pods 1) -}}
+{{- $pool := min $share (int $db.maxPoolSize) -}}
+{{- if lt $pool (int $db.minPoolSize) -}}
+{{- fail (printf "connection budget: database.maxConnections=%d, minus the migrator's %d, over %d service pods at most (%s; autoscaler maxReplicas + rollout surge) leaves a pool of %d per pod, below database.minPoolSize=%d. Raise database.maxConnections (the server's max_connections minus its reserved connections), lower the autoscalers' maxReplicas, or put PgBouncer in front (chart README, \"Connection budget\")" $budget $migrator $pods (join ", " $detail) $share (int $db.minPoolSize)) -}}
+{{- end -}}
+pool: {{ $pool }}
+pods: {{ $pods }}
+budget: {{ $budget }}
+migrator: {{ $migrator }}
+detail: {{ join ", " $detail | quote }}
 {{- end -}}
