@@ -177,6 +177,60 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
         Assert.Equal(("", Topic), (row.TenantId, row.Topic));
     }
 
+    private DeadLetters DeadLetters => _app.Services.GetRequiredService<DeadLetters>();
+
+    private Task<int> RedriveAsync() => DeadLetterSubscription.RedriverOf(_app)!.RedriveAsync(CancellationToken.None);
+
+    [Fact]
+    public async Task Replay_DaprDeadLetter_AppliedOnceThroughItsHandlerAndAudited()
+    {
+        var id = Guid.CreateVersion7();
+        await PostAsync(DeadLetterTopics.Route, Envelope(id, "cq-lidu", Policy("p-9")), CloudEvent.ContentType);
+
+        var replayed = await DeadLetters.ReplayAsync(id, target: null, "ops", "the handler is fixed", CancellationToken.None);
+        var redriven = await RedriveAsync();
+        var again = await RedriveAsync();
+
+        Assert.Equal(id, Assert.Single(replayed).EventId);
+        Assert.Equal((1, 0), (redriven, again));
+        Assert.Equal(new[] { id }, Handler.Applied);
+        Assert.Empty(await DeadLetters.ListAsync(includeReplayed: false, CancellationToken.None));
+        Assert.NotNull(Assert.Single(await DeadLetters.ListAsync(includeReplayed: true, CancellationToken.None)).ReplayedAt);
+        Assert.Equal(1, await CountAsync($"SELECT count(*) FROM quota_tracking.dead_letter_replay WHERE event_id = '{id}' AND replayed_by = 'ops'"));
+        Assert.Empty(await DeadLetters.ReplayAsync(id, target: null, "ops", "once more", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Replay_DaprDeadLetterOfAnEventAlreadyApplied_NotAppliedTwice()
+    {
+        var id = Guid.CreateVersion7();
+        var envelope = Envelope(id, "cq-lidu", Policy("p-10"));
+        var (_, body) = await PostAsync("/events/" + Topic, envelope, CloudEvent.ContentType);
+        await PostAsync(DeadLetterTopics.Route, envelope.DeepClone(), CloudEvent.ContentType);
+
+        await DeadLetters.ReplayAsync(id, target: null, "ops", "was it applied?", CancellationToken.None);
+        await RedriveAsync();
+
+        Assert.Equal("SUCCESS", Status(body));
+        Assert.Equal(new[] { id }, Handler.Applied);
+        Assert.Empty(await DeadLetters.ListAsync(includeReplayed: false, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Replay_DaprDeadLetterStillRefused_OpenAgainWithTheRefusal()
+    {
+        var id = Guid.CreateVersion7();
+        await PostAsync(DeadLetterTopics.Route, Envelope(id, "cq-nowhere", Policy("refused")), CloudEvent.ContentType);
+
+        await DeadLetters.ReplayAsync(id, target: null, "ops", "try again", CancellationToken.None);
+        await RedriveAsync();
+
+        var row = Assert.Single(await DeadLetters.ListAsync(includeReplayed: false, CancellationToken.None));
+        Assert.Equal((id, 2, (DateTimeOffset?)null), (row.EventId, row.Attempts, row.ReplayedAt));
+        Assert.Contains("No tenant 'cq-nowhere' here.", row.LastError);
+        Assert.Empty(Handler.Applied);
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("guessed-token")]

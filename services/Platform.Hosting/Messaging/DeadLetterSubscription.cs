@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -51,18 +52,33 @@ public static class DeadLetterSubscription
     /// <summary>How Dapr-recorded rows are told from the relay's, which have an outbox delivery to reset.</summary>
     public const string DaprSource = "dapr";
 
-    private static readonly ConditionalWeakTable<IEndpointRouteBuilder, object> Mapped = new();
+    private static readonly ConditionalWeakTable<IEndpointRouteBuilder, DeadLetterRedriver> Mapped = new();
     private static readonly Counter Recorded = Metrics.CreateCounter("medins_dead_letters_recorded_total",
         "Dead letters Dapr handed back through the app's dead-letter topic, by original topic and outcome (recorded, duplicate).",
         "topic", "outcome");
 
-    /// <summary>Maps the dead-letter route once per app; <see cref="EventSubscriptions.MapEventSubscription{TEvent,THandler}"/> calls it.</summary>
-    internal static void MapDeadLetterSubscription(this IEndpointRouteBuilder app, string pubsub, string appId)
+    /// <summary>The app's redriver, once it subscribes to anything (tests run its passes themselves).</summary>
+    public static DeadLetterRedriver? RedriverOf(IEndpointRouteBuilder app) => Mapped.TryGetValue(app, out var redriver) ? redriver : null;
+
+    /// <summary>
+    /// Maps the dead-letter route once per app and returns the app's redriver, where each subscription registers how
+    /// to apply its topic; <see cref="EventSubscriptions.MapEventSubscription{TEvent,THandler}"/> calls it.
+    /// </summary>
+    internal static DeadLetterRedriver MapDeadLetterSubscription(this IEndpointRouteBuilder app, string pubsub, string appId)
     {
+        DeadLetterRedriver redriver;
         lock (Mapped)
         {
-            if (Mapped.TryGetValue(app, out _)) return;
-            Mapped.Add(app, new object());
+            if (Mapped.TryGetValue(app, out var known)) return known;
+            redriver = new DeadLetterRedriver(app.ServiceProvider, appId);
+            Mapped.Add(app, redriver);
+        }
+        var options = app.ServiceProvider.GetRequiredService<IOptions<EventOptions>>().Value;
+        if (options.RelayEnabled)
+        {
+            var lifetime = app.ServiceProvider.GetRequiredService<IHostApplicationLifetime>();
+            lifetime.ApplicationStarted.Register(() =>
+                _ = Task.Run(() => redriver.LoopAsync(options.LaneIdleInterval, lifetime.ApplicationStopping)));
         }
         var topic = DeadLetterTopics.For(appId);
         // Only this app's sidecar publishes its dead-letter topic (the component's publishingScopes), and the route
@@ -90,6 +106,7 @@ public static class DeadLetterSubscription
             })
             .WithTopic(pubsub, topic)
             .WithMetadata(new EventRouteMetadata(topic, [appId]));
+        return redriver;
     }
 
     /// <summary>
@@ -154,4 +171,120 @@ public sealed record DeadLetterRecord(string TenantId, Guid EventId, string Topi
 
     private static Guid Derived(string topic, string payload) =>
         new(SHA256.HashData(Encoding.UTF8.GetBytes(topic + "\n" + payload)).AsSpan(0, 16));
+}
+
+/// <summary>
+/// Applies the app's replayed Dapr dead letters (marked due by <see cref="DeadLetters.ReplayAsync"/>) through the
+/// handler of their topic, as a delivery would: prepared with no transaction open, applied in the inbox transaction,
+/// so an event already applied is not applied again. One that fails again is a dead letter again (attempts + 1).
+/// </summary>
+public sealed class DeadLetterRedriver
+{
+    private const int ClaimSize = 50;
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
+    private readonly IServiceProvider _services;
+    private readonly string _appId;
+    private readonly Dictionary<string, Func<IServiceProvider, Guid, string, string, CancellationToken, Task>> _appliers =
+        new(StringComparer.Ordinal);
+
+    internal DeadLetterRedriver(IServiceProvider services, string appId)
+    {
+        _services = services;
+        _appId = appId;
+    }
+
+    /// <summary>How to apply a stored event of <paramref name="topic"/>: (services, event id, tenant, data JSON).</summary>
+    internal void Register(string topic, Func<IServiceProvider, Guid, string, string, CancellationToken, Task> apply)
+    {
+        lock (_appliers) _appliers[topic] = apply;
+    }
+
+    private sealed record Due(string TenantId, Guid EventId, string Topic, string Payload);
+
+    /// <summary>One pass: claims due dead letters (a lease, so replicas share them), applies each; returns how many.</summary>
+    public async Task<int> RedriveAsync(CancellationToken ct)
+    {
+        var db = _services.GetRequiredService<PlatformDatabase>();
+        var time = _services.GetRequiredService<TimeProvider>();
+        var now = time.GetUtcNow();
+        var due = await db.InSystemScopeAsync(async (conn, tx) =>
+        {
+            await using var claim = new NpgsqlCommand("""
+                UPDATE dead_letter l SET redrive_at = $3
+                WHERE (l.tenant_id, l.event_id, l.target) IN (
+                  SELECT tenant_id, event_id, target FROM dead_letter
+                  WHERE target = $1 AND redrive_at IS NOT NULL AND redrive_at <= $2
+                  ORDER BY redrive_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+                RETURNING l.tenant_id, l.event_id, l.topic, l.payload::text
+                """, conn, tx);
+            claim.Parameters.Add(new() { Value = _appId });
+            claim.Parameters.Add(new() { Value = now });
+            claim.Parameters.Add(new() { Value = now + Lease });
+            claim.Parameters.Add(new() { Value = ClaimSize });
+            var rows = new List<Due>();
+            await using var reader = await claim.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) rows.Add(new Due(reader.GetString(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3)));
+            return rows;
+        }, ct);
+
+        foreach (var row in due)
+        {
+            Func<IServiceProvider, Guid, string, string, CancellationToken, Task>? apply;
+            lock (_appliers) _appliers.TryGetValue(row.Topic, out apply);
+            string? error = null;
+            if (apply is null) error = $"{_appId} does not subscribe to {row.Topic}";
+            else if (string.IsNullOrWhiteSpace(row.TenantId)) error = "the event names no tenant";
+            else
+            {
+                try
+                {
+                    await apply(_services, row.EventId, row.TenantId, row.Payload, ct);
+                }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    error = $"replay failed: {ex.GetType().Name}: {ex.Message}";
+                }
+            }
+            await db.InSystemScopeAsync(async (conn, tx) =>
+            {
+                await using var done = new NpgsqlCommand(error is null
+                    ? "UPDATE dead_letter SET redrive_at = NULL WHERE tenant_id = $1 AND event_id = $2 AND target = $3"
+                    : """
+                      UPDATE dead_letter SET redrive_at = NULL, replayed_at = NULL, attempts = attempts + 1, last_error = $4, dead_at = $5
+                      WHERE tenant_id = $1 AND event_id = $2 AND target = $3
+                      """, conn, tx);
+                done.Parameters.Add(new() { Value = row.TenantId });
+                done.Parameters.Add(new() { Value = row.EventId });
+                done.Parameters.Add(new() { Value = _appId });
+                if (error is not null)
+                {
+                    done.Parameters.Add(new() { Value = error });
+                    done.Parameters.Add(new() { Value = time.GetUtcNow() });
+                }
+                return await done.ExecuteNonQueryAsync(ct);
+            }, ct);
+        }
+        return due.Count;
+    }
+
+    internal async Task LoopAsync(TimeSpan idle, CancellationToken stopping)
+    {
+        var logger = _services.GetRequiredService<ILogger<DeadLetterRedriver>>();
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                if (await RedriveAsync(stopping) < ClaimSize) await Task.Delay(idle, stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Replaying Dapr dead letters failed; trying again");
+                await Task.Delay(idle, stopping).ContinueWith(_ => { }, CancellationToken.None);
+            }
+        }
+    }
 }

@@ -73,7 +73,7 @@ public static class EventSubscriptions
         if (publishers.Length == 0) throw new ArgumentException($"Name the app ids that publish {topic}.", nameof(publishers));
         var pubsub = app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<EventOptions>>().Value.PubSubName;
         var appId = app.ServiceProvider.GetRequiredService<PlatformServiceInfo>().Name;
-        app.MapDeadLetterSubscription(pubsub, appId);
+        app.MapDeadLetterSubscription(pubsub, appId).Register(topic, ReplayAsync<TEvent, THandler>(topic));
         return app.MapPost($"/events/{topic}", async (HttpContext http, PlatformDatabase db, TimeProvider time,
             THandler handler, TenantContext tenantContext, ILogger<THandler> logger, CancellationToken ct) =>
         {
@@ -326,6 +326,22 @@ public static class EventSubscriptions
         }
         foreach (var evt in events) await handler.HandleAsync(evt, conn, tx, ct);
     }
+
+    /// <summary>How a replayed dead letter of <paramref name="topic"/> is applied: as a single delivery, in its tenant's name.</summary>
+    private static Func<IServiceProvider, Guid, string, string, CancellationToken, Task> ReplayAsync<TEvent, THandler>(string topic)
+        where TEvent : IMessage<TEvent>, new()
+        where THandler : IEventHandler<TEvent> =>
+        async (services, eventId, tenant, payload, ct) =>
+        {
+            await using var scope = services.CreateAsyncScope();
+            var sp = scope.ServiceProvider;
+            var handler = sp.GetRequiredService<THandler>();
+            sp.GetRequiredService<TenantContext>().UseTenant(tenant, "replay:" + topic);
+            var inbound = new InboundEvent<TEvent>(eventId, tenant, topic, Parser.Parse<TEvent>(payload));
+            inbound = inbound with { Prepared = await handler.PrepareAsync(inbound, ct) };
+            var applied = await ApplyOneAsync(sp.GetRequiredService<PlatformDatabase>(), sp.GetRequiredService<TimeProvider>(), handler, inbound, ct);
+            Consumed.WithLabels(topic, applied ? "applied" : "duplicate").Inc();
+        };
 
     /// <summary>Claims and applies one event in its own transaction; false when the inbox already had it.</summary>
     private static Task<bool> ApplyOneAsync<TEvent>(PlatformDatabase db, TimeProvider time, IEventHandler<TEvent> handler,

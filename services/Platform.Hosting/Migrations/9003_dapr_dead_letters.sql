@@ -3,3 +3,8 @@
 -- delivery to reset on replay; Dapr's have none (the subscriber is the target, the publisher is elsewhere), so each
 -- row says where it came from.
 ALTER TABLE dead_letter ADD COLUMN source text NOT NULL DEFAULT 'relay' CHECK (source IN ('relay', 'dapr'));
+
+-- A replay of a Dapr dead letter cannot reset an outbox delivery: it marks the row due (redrive_at), and the
+-- subscribing service applies the stored event through the same handler (its inbox keeps it to once).
+ALTER TABLE dead_letter ADD COLUMN redrive_at timestamptz;
+CREATE INDEX dead_letter_redrive ON dead_letter (target, redrive_at) WHERE redrive_at IS NOT NULL;
