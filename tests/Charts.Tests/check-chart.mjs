@@ -89,6 +89,12 @@ for (const [appId, folder] of Object.entries(serviceFolders)) {
     calls: new Set([...program.matchAll(/AddServiceClient<[^>]+>\("([^"]+)"[,)]/g)].map((m) => m[1])),
   };
 }
+// Dapr dead letters: the suffix of each app's dead-letter topic, and whether the one subscription method names it.
+const messaging = "services/Platform.Hosting/Messaging";
+const deadLetterSuffix = read(`${messaging}/DeadLetterSubscription.cs`).match(/const string Suffix = "([^"]+)"/)?.[1];
+const deadLetterOf = (app) => `${app}${deadLetterSuffix}`;
+const subscriptionsNameDeadLetter = /\.WithTopic\(new TopicOptions\s*\{[^}]*DeadLetterTopic = DeadLetterTopics\.For\(appId\)/
+  .test(read(`${messaging}/EventSubscriptions.cs`));
 const metricNames = new Set();
 for (const folder of ["services", "gateway"]) {
   for (const file of sourceFiles(folder)) {
@@ -399,8 +405,11 @@ async function checkValuesFile(valuesFile, expectations) {
       const [app, topics = ""] = entry.split("=");
       return [app, new Set(topics.split(",").filter(Boolean))];
     }));
-    const subs = scopesOf(meta.subscriptionScopes);
-    const pubs = scopesOf(meta.publishingScopes);
+    // Each app's own dead-letter topic is the dead-letter test's.
+    const withoutDeadLetters = (scopes) => Object.fromEntries(Object.entries(scopes)
+      .map(([app, topics]) => [app, new Set([...topics].filter((t) => t !== deadLetterOf(app)))]));
+    const subs = withoutDeadLetters(scopesOf(meta.subscriptionScopes));
+    const pubs = withoutDeadLetters(scopesOf(meta.publishingScopes));
     const daprApps = deployments.map((d) => d.spec.template.metadata.annotations["dapr.io/app-id"]);
     for (const app of daprApps) {
       const inScope = pubsub.scopes.includes(app);
@@ -420,7 +429,8 @@ async function checkValuesFile(valuesFile, expectations) {
         for (const t of pubs[app]) check(Object.values(topicsByConstant).includes(t), `${app} may publish unknown topic ${t}`, p);
       }
     }
-    const allowed = new Set((meta.allowedTopics ?? "").split(",").filter(Boolean));
+    const allowed = new Set((meta.allowedTopics ?? "").split(",").filter(Boolean)
+      .filter((t) => !Object.keys(code).some((app) => t === deadLetterOf(app))));
     check(eqSets(allowed, new Set(Object.values(topicsByConstant))), `allowedTopics ${fmt(allowed)} != EventTopics.cs`, p);
     for (const t of Object.values(topicsByConstant)) {
       const owners = Object.entries(pubs).filter(([, ts]) => ts.has(t)).map(([a]) => a);
@@ -447,6 +457,56 @@ async function checkValuesFile(valuesFile, expectations) {
         check(publisher, `${app} subscribes to ${topic} without naming its publisher`, p);
         if (publisher) check(pubs[publisher]?.has(topic), `${app} accepts ${topic} from ${publisher}, which may not publish it`, p);
       }
+    }
+    return p;
+  });
+
+  test(`[${label}] every subscription has a dead-letter topic its app may use, and retries end before redelivery`, () => {
+    const p = [];
+    if (!pubsub) return ["no pub/sub component"];
+    check(deadLetterSuffix, "DeadLetterTopics.Suffix not found in the code", p);
+    check(subscriptionsNameDeadLetter, "MapEventSubscription does not give every subscription DeadLetterTopics.For(appId)", p);
+    const meta = Object.fromEntries(pubsub.spec.metadata.map((m) => [m.name, m.value]));
+    const scopes = (value) => (value ?? "").split(";").filter(Boolean).map((e) => e.split("="))
+      .map(([app, topics = ""]) => [app, new Set(topics.split(",").filter(Boolean))]);
+    const subs = Object.fromEntries(scopes(meta.subscriptionScopes));
+    const pubs = Object.fromEntries(scopes(meta.publishingScopes));
+    const allowed = new Set((meta.allowedTopics ?? "").split(",").filter(Boolean));
+    for (const [app, known] of Object.entries(code)) {
+      const dead = deadLetterOf(app);
+      const others = (scope) => Object.entries(scope).filter(([a, ts]) => a !== app && ts.has(dead)).map(([a]) => a);
+      if (known.subscribes.size === 0) {
+        check(!allowed.has(dead), `${app} subscribes to nothing, yet ${dead} is allowed`, p);
+        continue;
+      }
+      // The app's sidecar publishes to its dead-letter topic, and the app's route subscribes to it.
+      for (const topic of known.subscribes) check(subs[app]?.has(topic), `${app} subscribes to ${topic} in code but not in scopes`, p);
+      check(subs[app]?.has(dead), `${app} may not subscribe to its dead-letter topic ${dead}`, p);
+      check(pubs[app]?.has(dead), `${app}'s sidecar may not publish to its dead-letter topic ${dead}`, p);
+      check(allowed.has(dead), `${dead} is not in allowedTopics`, p);
+      check(others(subs).length === 0 && others(pubs).length === 0, `${dead} is reachable by ${[...others(subs), ...others(pubs)].join(", ")}`, p);
+    }
+
+    // Retry arithmetic: constant policies, so each span is exact.
+    const seconds = (d) => [...String(d).matchAll(/([0-9.]+)(ns|us|ms|s|m|h)/g)]
+      .reduce((sum, [, n, u]) => sum + Number(n) * { ns: 1e-9, us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 }[u], 0);
+    const r = byKind("Resiliency")[0];
+    const target = r?.spec.targets.components?.[pubsub.metadata.name] ?? {};
+    const span = (dir) => {
+      const t = target[dir];
+      const retry = r?.spec.policies.retries?.[t?.retry];
+      const timeout = seconds(r?.spec.policies.timeouts?.[t?.timeout]);
+      check(retry?.policy === "constant", `${dir} retry is not constant, so its span has no fixed bound`, p);
+      check(timeout > 0, `${dir} has no timeout, so one attempt has no bound`, p);
+      check(Number.isInteger(retry?.maxRetries) && retry.maxRetries >= 0, `${dir} retries are unbounded`, p);
+      return (retry.maxRetries + 1) * timeout + retry.maxRetries * seconds(retry.duration);
+    };
+    check(!target.inbound?.circuitBreaker, "an inbound circuit breaker (per component in Dapr) would pause every topic of the app", p);
+    if (pubsub.spec.type === "pubsub.redis") {
+      const total = span("inbound") + span("outbound"); // every retry, then the dead-letter publish
+      const processing = seconds(meta.processingTimeout);
+      check(total < processing, `inbound retry span + dead-letter publish = ${total}s, not below processingTimeout ${processing}s`, p);
+      check(seconds(meta.redeliverInterval) > 0 && seconds(meta.redeliverInterval) <= processing, `redeliverInterval ${meta.redeliverInterval}`, p);
     }
     return p;
   });

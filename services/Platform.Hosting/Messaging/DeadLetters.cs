@@ -9,7 +9,9 @@ public sealed record DeadLetterRow(string TenantId, Guid EventId, string Topic, 
 
 /// <summary>
 /// Lists a schema's dead letters and replays them: a replay resets that target's delivery (attempts from zero, due
-/// now), so the relay delivers it once more, and records who replayed what, when and why.
+/// now), so the relay delivers it once more, or, for a dead letter Dapr handed back (source <c>dapr</c>, no delivery
+/// to reset), marks it due so the subscribing service applies it once more (<see cref="DeadLetterRedriver"/>); and
+/// records who replayed what, when and why.
 /// </summary>
 public sealed class DeadLetters(PlatformDatabase db, TimeProvider time)
 {
@@ -42,18 +44,26 @@ public sealed class DeadLetters(PlatformDatabase db, TimeProvider time)
         {
             var now = time.GetUtcNow();
             await using var cmd = new NpgsqlCommand("""
-                WITH replayed AS (
+                WITH relayed AS (
                   UPDATE dead_letter l SET replayed_at = $4
                   FROM outbox_delivery d
                   WHERE d.tenant_id = l.tenant_id AND d.event_id = l.event_id AND d.target = l.target AND d.dead_at IS NOT NULL
+                    AND l.source = 'relay'
                     AND l.replayed_at IS NULL AND ($1::uuid IS NULL OR l.event_id = $1) AND ($2::text IS NULL OR l.target = $2)
                   RETURNING l.tenant_id, l.event_id, l.topic, l.target, l.attempts, l.last_error, l.dead_at
+                ), redriven AS (
+                  UPDATE dead_letter l SET replayed_at = $4, redrive_at = $4
+                  WHERE l.source = 'dapr'
+                    AND l.replayed_at IS NULL AND ($1::uuid IS NULL OR l.event_id = $1) AND ($2::text IS NULL OR l.target = $2)
+                  RETURNING l.tenant_id, l.event_id, l.topic, l.target, l.attempts, l.last_error, l.dead_at
+                ), replayed AS (
+                  SELECT * FROM relayed UNION ALL SELECT * FROM redriven
                 ), reset AS (
                   UPDATE outbox_delivery d SET dead_at = NULL, attempts = 0, next_attempt_at = $4, claimed_until = NULL, last_error = NULL
-                  FROM replayed r WHERE d.tenant_id = r.tenant_id AND d.event_id = r.event_id AND d.target = r.target
+                  FROM relayed r WHERE d.tenant_id = r.tenant_id AND d.event_id = r.event_id AND d.target = r.target
                 ), reopened AS (
                   UPDATE outbox o SET dead_lettered_at = NULL, delivered_at = NULL
-                  FROM (SELECT DISTINCT tenant_id, event_id FROM replayed) r WHERE o.tenant_id = r.tenant_id AND o.event_id = r.event_id
+                  FROM (SELECT DISTINCT tenant_id, event_id FROM relayed) r WHERE o.tenant_id = r.tenant_id AND o.event_id = r.event_id
                 ), audited AS (
                   INSERT INTO dead_letter_replay (tenant_id, event_id, target, topic, replayed_by, reason, replayed_at)
                   SELECT tenant_id, event_id, target, topic, $3, $5, $4 FROM replayed

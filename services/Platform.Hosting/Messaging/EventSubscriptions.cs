@@ -58,7 +58,8 @@ public static class EventSubscriptions
         });
 
     /// <summary>
-    /// Subscribes the Dapr way (the route is listed by /dapr/subscribe with bulk subscribe enabled), and records the
+    /// Subscribes the Dapr way (the route is listed by /dapr/subscribe with bulk subscribe enabled and the app's
+    /// dead-letter topic, whose route <see cref="DeadLetterSubscription"/> maps once per app), and records the
     /// event ids in the inbox in the same transaction as the handler's effects. The route takes both wire shapes: a
     /// single CloudEvent (its data as the body, id and tenant as headers), and Dapr's bulk shape, applied in one
     /// transaction per tenant and answered with a status per entry. Only deliveries from
@@ -71,6 +72,8 @@ public static class EventSubscriptions
     {
         if (publishers.Length == 0) throw new ArgumentException($"Name the app ids that publish {topic}.", nameof(publishers));
         var pubsub = app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<EventOptions>>().Value.PubSubName;
+        var appId = app.ServiceProvider.GetRequiredService<PlatformServiceInfo>().Name;
+        app.MapDeadLetterSubscription(pubsub, appId).Register(topic, ReplayAsync<TEvent, THandler>(topic));
         return app.MapPost($"/events/{topic}", async (HttpContext http, PlatformDatabase db, TimeProvider time,
             THandler handler, TenantContext tenantContext, ILogger<THandler> logger, CancellationToken ct) =>
         {
@@ -107,11 +110,18 @@ public static class EventSubscriptions
             }
             tenantContext.UseTenant(tenant, "event:" + topic);
             var inbound = new InboundEvent<TEvent>(eventId, tenant, topic, data);
-            inbound = inbound with { Prepared = await handler.PrepareAsync(inbound, ct) };
-            var applied = await ApplyOneAsync(db, time, handler, inbound, ct);
-            Consumed.WithLabels(topic, applied ? "applied" : "duplicate").Inc();
-            return Results.Ok(new { status = BulkDelivery.Success });
-        }).WithTopic(pubsub, topic)
+            try
+            {
+                inbound = inbound with { Prepared = await handler.PrepareAsync(inbound, ct) };
+                var applied = await ApplyOneAsync(db, time, handler, inbound, ct);
+                Consumed.WithLabels(topic, applied ? "applied" : "duplicate").Inc();
+                return Results.Ok(new { status = BulkDelivery.Success });
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                return Results.Ok(new { status = Failed(topic, eventId, ex, logger) });
+            }
+        }).WithTopic(new TopicOptions { PubsubName = pubsub, Name = topic, DeadLetterTopic = DeadLetterTopics.For(appId) })
           .WithBulkSubscribe(new BulkSubscribeTopicOptions
           {
               TopicName = topic,
@@ -192,9 +202,7 @@ public static class EventSubscriptions
                 }
                 catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
-                    logger.LogError(ex, "Preparing {Topic} event {EventId} failed; asking for a retry", topic, evt.Id);
-                    Consumed.WithLabels(topic, "retried").Inc();
-                    statuses.Add(new(entryId, BulkDelivery.Retry));
+                    statuses.Add(new(entryId, Failed(topic, evt.Id, ex, logger)));
                 }
             }
             if (batch.Count == 0) continue;
@@ -228,14 +236,29 @@ public static class EventSubscriptions
                     }
                     catch (Exception one) when (!ct.IsCancellationRequested)
                     {
-                        logger.LogError(one, "{Topic} event {EventId} failed; asking for a retry", topic, evt.Id);
-                        Consumed.WithLabels(topic, "retried").Inc();
-                        statuses.Add(new(entryId, BulkDelivery.Retry));
+                        statuses.Add(new(entryId, Failed(topic, evt.Id, one, logger)));
                     }
                 }
             }
         }
         return statuses;
+    }
+
+    /// <summary>
+    /// The status for an event its handler failed: DROP for a refusal no retry can change (Dapr then moves it to the
+    /// dead-letter topic at once), RETRY for anything else (a database or upstream outage passes).
+    /// </summary>
+    private static string Failed(string topic, Guid eventId, Exception ex, ILogger logger)
+    {
+        if (ex is EventRejectedException rejected)
+        {
+            logger.LogError("Dropping {Topic} event {EventId}: {Reason}: {Error}", topic, eventId, rejected.Reason, rejected.Message);
+            Consumed.WithLabels(topic, "dropped").Inc();
+            return BulkDelivery.Drop;
+        }
+        logger.LogError(ex, "{Topic} event {EventId} failed; asking for a retry", topic, eventId);
+        Consumed.WithLabels(topic, "retried").Inc();
+        return BulkDelivery.Retry;
     }
 
     /// <summary>One bulk entry's CloudEvent as an event, or null with why it can never be applied.</summary>
@@ -303,6 +326,22 @@ public static class EventSubscriptions
         }
         foreach (var evt in events) await handler.HandleAsync(evt, conn, tx, ct);
     }
+
+    /// <summary>How a replayed dead letter of <paramref name="topic"/> is applied: as a single delivery, in its tenant's name.</summary>
+    private static Func<IServiceProvider, Guid, string, string, CancellationToken, Task> ReplayAsync<TEvent, THandler>(string topic)
+        where TEvent : IMessage<TEvent>, new()
+        where THandler : IEventHandler<TEvent> =>
+        async (services, eventId, tenant, payload, ct) =>
+        {
+            await using var scope = services.CreateAsyncScope();
+            var sp = scope.ServiceProvider;
+            var handler = sp.GetRequiredService<THandler>();
+            sp.GetRequiredService<TenantContext>().UseTenant(tenant, "replay:" + topic);
+            var inbound = new InboundEvent<TEvent>(eventId, tenant, topic, Parser.Parse<TEvent>(payload));
+            inbound = inbound with { Prepared = await handler.PrepareAsync(inbound, ct) };
+            var applied = await ApplyOneAsync(sp.GetRequiredService<PlatformDatabase>(), sp.GetRequiredService<TimeProvider>(), handler, inbound, ct);
+            Consumed.WithLabels(topic, applied ? "applied" : "duplicate").Inc();
+        };
 
     /// <summary>Claims and applies one event in its own transaction; false when the inbox already had it.</summary>
     private static Task<bool> ApplyOneAsync<TEvent>(PlatformDatabase db, TimeProvider time, IEventHandler<TEvent> handler,
