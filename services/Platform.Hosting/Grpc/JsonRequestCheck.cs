@@ -24,7 +24,7 @@ public sealed class JsonRequestCheckMiddleware(RequestDelegate next)
     private const int MaxDepth = 32;
 
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithTypeRegistry(
-        TypeRegistry.FromMessages(ErrorInfo.Descriptor, BadRequest.Descriptor)));
+        TypeRegistry.FromMessages(ErrorInfo.Descriptor, BadRequest.Descriptor, LocalizedMessage.Descriptor)));
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -182,19 +182,25 @@ public sealed class JsonRequestCheckMiddleware(RequestDelegate next)
 
     private static string BodyPath(string body) => body == "*" ? "" : body;
 
+    /// <summary>The clerk's text: which item to correct, without the parser's or the contract's vocabulary.</summary>
+    public static string ClerkText((string Reason, string Field, string Description) problem) => problem.Reason switch
+    {
+        UnknownQueryParameter => $"查询条件“{problem.Field}”不是这项查询可用的条件，请去掉或改正后重新查询。",
+        InvalidJsonField when problem.Field.Length > 0 =>
+            $"“{problem.Field}”一项的填写格式不对（如金额应填数字、类别应从可选项中选择）。请改正后重新提交。",
+        _ => ClerkMessages.For(problem.Reason, Code.InvalidArgument),
+    };
+
     private static async Task RefuseAsync(HttpContext context, (string Reason, string Field, string Description) problem)
     {
-        var status = new Google.Rpc.Status
-        {
-            Code = (int)global::Grpc.Core.StatusCode.InvalidArgument,
-            Message = problem.Description,
-            Details = { Any.Pack(new ErrorInfo { Reason = problem.Reason, Domain = "medins" }) },
-        };
-        if (problem.Field.Length > 0)
-            status.Details.Add(Any.Pack(new BadRequest
-            {
-                FieldViolations = { new BadRequest.Types.FieldViolation { Field = problem.Field, Description = problem.Description } },
-            }));
+        var status = RpcErrors.Status(Code.InvalidArgument, problem.Reason, problem.Description,
+            problem.Field.Length > 0
+                ? new BadRequest
+                {
+                    FieldViolations = { new BadRequest.Types.FieldViolation { Field = problem.Field, Description = problem.Description } },
+                }
+                : null,
+            clerk: ClerkText(problem));
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
         context.Response.ContentType = "application/json; charset=utf-8";
         await context.Response.WriteAsync(Formatter.Format(status), context.RequestAborted);
