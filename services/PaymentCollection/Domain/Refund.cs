@@ -96,7 +96,8 @@ public static class RefundRules
         var nothingLeft = left == 0 && earlier.Any(r => r.Kind == RefundKind.Differential)
                           && (decision.Allowed || decision.Reason == PaymentRuleException.NothingToRefund);
         if (!decision.Allowed && !nothingLeft)
-            throw new PaymentRuleException(decision.Reason, decision.Explanation);
+            // The policy's explanation is written for the clerk, in Chinese with its clause.
+            throw new PaymentRuleException(decision.Reason, decision.Explanation) { Clerk = decision.Explanation };
         // The policy was asked about what is left, so its amount never returns a differential refund's money again.
         var amount = nothingLeft ? 0 : Math.Min(decision.AmountFen, left);
         if (amount <= 0 && !nothingLeft)

@@ -36,6 +36,7 @@ public static class ClerkMessages
         ["MALFORMED_ROW"] = "导入文件中有一行格式不对，请按模板改正后重新导入。",
         ["DUPLICATE_ROW"] = "导入文件中同一人出现了两次，请删去重复的一行后重新导入。",
         ["INTERNAL"] = "系统繁忙，暂时无法办理。请稍后重试，并把追踪号告诉运维人员。",
+        ["CANCELLED"] = "办理已取消，本次没有保存任何内容。如仍需办理，请重新提交。",
         ["DATABASE_UNAVAILABLE"] = "系统暂时无法保存数据，请稍后用同一业务重新提交。",
 
         // Callers, credentials, tenants
@@ -116,6 +117,7 @@ public static class ClerkMessages
         ["NO_BENEFIT_IN_COVERAGE_YEAR"] = "按政策，这位居民在本年度已无待遇期，不能缴费。如有疑问，" + AskCounty,
         ["OUTSIDE_COLLECTION_PERIOD"] = "现在不在本年度的集中征缴期内，不能办理缴费。" + AskCounty,
         ["NO_COLLECTION_PERIOD"] = "本年度的征缴期尚未公布。" + AskCounty,
+        ["SETTLEMENT_DAYS"] = "今天不在本月可以缴费的日期内。请在下一个可缴费日再办理。",
         ["QUOTE_EXPIRED"] = "应缴金额已过时，请重新核定金额后再缴费。",
         ["QUOTE_NOT_FROM_THIS_POLICY"] = "这笔应缴金额不是按现行政策核定的，请重新核定金额。",
         ["REFUND_REASON_NOT_IN_POLICY"] = "本地政策不允许以这个理由退费。" + AskCounty,
@@ -189,7 +191,7 @@ public static class ClerkMessages
 
         // Notification
         ["CAMPAIGN_NOT_FOUND"] = "查不到这次催缴通知。请刷新后重新查看。",
-        ["CAMPAIGN_CLOSED"] = "这次催缴通知已结束，不能再修改。",
+        ["CAMPAIGN_CLOSED"] = "本年度核减任务的办理期限已过，不能再核减。" + AskCounty,
         ["CAMPAIGN_FINISHED"] = "这次催缴通知已发送完毕，不能再修改。",
         ["CAMPAIGN_CANCELLED"] = "这次催缴通知已取消。",
         ["DEADLINE_PASSED"] = "截止日期已过。请改为今天以后的日期。",
