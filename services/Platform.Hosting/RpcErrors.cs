@@ -111,10 +111,11 @@ public sealed class RequestValidator
                 ClerkText(), [.. _violations]);
     }
 
-    /// <summary>The catalog's text for the reason, naming the items to correct (as the form and the API name them).</summary>
+    /// <summary>The items to correct, as the clerk's form names them (the API's names stay in the field violations).</summary>
     private string ClerkText()
     {
-        var fields = string.Join("、", _violations.Select(v => v.Field).Where(f => f.Length > 0).Distinct());
+        var fields = string.Join("、", _violations.Select(v => v.Field).Where(f => f.Length > 0)
+            .Select(ClerkMessages.FieldLabel).Distinct());
         return fields.Length == 0 ? "提交的信息不完整或有误，请核对后重新提交。" : $"以下项目未填写或填写有误：{fields}。请核对后重新提交。";
     }
 }

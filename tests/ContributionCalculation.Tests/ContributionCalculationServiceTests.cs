@@ -518,10 +518,10 @@ public sealed class ContributionCalculationServiceTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("""{"coverageYear":"abc"}""", "coverage_year")]
+    [InlineData("""{"coverageYear":"abc"}""", "参保年度")]
     [InlineData("""{"coverageYear":2024,"lifeEvent":{"kind":"LIFE_EVENT_KIND_BIRTHDAY","date":{"year":2024,"month":1,"day":2}}}""", "life_event.kind")]
     [InlineData("""{"coverageYear":2024,"tier":2""", null)]
-    [InlineData("""{"coverageYear":24}""", "coverage_year")]
+    [InlineData("""{"coverageYear":24}""", "参保年度")]
     public async Task QuoteContributionJson_BadBody_LocalizedMessageNamesTheField(string json, string? field)
     {
         using var response = await PostQuoteJsonAsync("cq-lidu", json);

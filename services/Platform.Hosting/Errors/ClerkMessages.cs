@@ -219,6 +219,35 @@ public static class ClerkMessages
         ["SNAPSHOT_NOT_FOUND"] = "所选日期没有留存统计数据。请选择其他日期。",
     };
 
+    /// <summary>Fields as the clerk's form names them (by the last segment of a field path); others keep their name.</summary>
+    private static readonly IReadOnlyDictionary<string, string> FieldLabels = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["request_id"] = "业务流水号", ["coverage_year"] = "参保年度", ["page_size"] = "每页条数", ["page_token"] = "翻页信息",
+        ["village_code"] = "村（社区）代码", ["resident_id"] = "居民编号", ["resident_ids"] = "居民编号", ["national_id"] = "身份证号码",
+        ["name"] = "姓名或名称", ["phone"] = "手机号码", ["household_number"] = "户号", ["household_order_id"] = "家庭缴费单号",
+        ["order_id"] = "缴费单号", ["channel"] = "缴费渠道", ["agent_id"] = "代收员编号", ["tier"] = "缴费档次", ["note"] = "备注",
+        ["reason"] = "原因", ["evidence_reference"] = "证明材料编号", ["reference"] = "凭证号", ["payment_date"] = "缴费日期",
+        ["paid_time"] = "付款时间", ["amount_fen"] = "金额", ["received_amount_fen"] = "实收金额",
+        ["paid_personal_amount_fen"] = "个人已缴金额", ["deposit_reference"] = "存款凭证号", ["collection_date"] = "收款日期",
+        ["channel_transaction_id"] = "支付流水号", ["refund_id"] = "退费单号", ["refund_reference"] = "退款凭证号",
+        ["review_id"] = "待核对款项编号", ["discrepancy_id"] = "差错编号", ["statement_date"] = "对账日期", ["content"] = "文件内容",
+        ["deadline"] = "截止日期", ["campaign_id"] = "催缴通知编号", ["template_key"] = "通知模板", ["person_count"] = "人数",
+        ["effective_from"] = "生效日期", ["event_date"] = "事由发生日期", ["occurred_date"] = "发生日期", ["decision_date"] = "认定日期",
+        ["admission_date"] = "入学日期", ["benefit_start_date"] = "待遇开始日期", ["cutoff_time"] = "解缴截止时间",
+        ["ranking_date"] = "排名日期", ["snapshot_date"] = "统计日期", ["relationship"] = "与户主关系", ["identity_id"] = "身份认定编号",
+        ["csv_text"] = "导入文件", ["rows"] = "导入行", ["booklet_member_count"] = "户口簿人数", ["division_code"] = "行政区划代码",
+        ["document_json"] = "政策文件", ["policy_version"] = "政策版本",
+    };
+
+    /// <summary>"金额" for amount_fen, "参保年度" for target.coverage_year; the path itself for a field with no label.</summary>
+    public static string FieldLabel(string path)
+    {
+        var last = path[(path.LastIndexOf('.') + 1)..];
+        var bracket = last.IndexOf('[');
+        if (bracket >= 0) last = last[..bracket];
+        return FieldLabels.TryGetValue(last, out var label) ? label : path;
+    }
+
     /// <summary>The catalog's text for a reason; for a reason it lacks, a text by status code (never empty).</summary>
     public static string For(string? reason, Code code) =>
         reason is not null && ByReason.TryGetValue(reason, out var text) ? text : ByCode(code);

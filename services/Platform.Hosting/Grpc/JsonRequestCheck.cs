@@ -187,7 +187,7 @@ public sealed class JsonRequestCheckMiddleware(RequestDelegate next)
     {
         UnknownQueryParameter => $"查询条件“{problem.Field}”不是这项查询可用的条件，请去掉或改正后重新查询。",
         InvalidJsonField when problem.Field.Length > 0 =>
-            $"“{problem.Field}”一项的填写格式不对（如金额应填数字、类别应从可选项中选择）。请改正后重新提交。",
+            $"“{ClerkMessages.FieldLabel(problem.Field)}”一项的填写格式不对（如金额应填数字、类别应从可选项中选择）。请改正后重新提交。",
         _ => ClerkMessages.For(problem.Reason, Code.InvalidArgument),
     };
 

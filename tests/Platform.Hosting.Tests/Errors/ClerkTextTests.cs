@@ -112,22 +112,32 @@ public sealed class RpcErrorsClerkTextTests
         Assert.Null(RpcErrors.WithClerkText(RpcErrors.NotFound("ORDER_NOT_FOUND", "x", "自定义")));
 
     [Fact]
-    public void ThrowIfInvalid_Violations_ClerkTextNamesEveryField()
+    public void ThrowIfInvalid_Violations_ClerkTextNamesEveryFieldAsTheFormDoes()
     {
         var ex = Assert.Throws<RpcException>(() => new RequestValidator()
             .Require("", "national_id")
             .Check(false, "amount_fen", "must not be negative")
+            .Check(false, "membership.school", "is required")
             .ThrowIfInvalid());
 
         var text = RpcErrors.ClerkTextOf(ex)!;
-        Assert.Contains("national_id", text);
-        Assert.Contains("amount_fen", text);
-        Assert.Contains("请核对后重新提交", text);
+        Assert.Equal("以下项目未填写或填写有误：身份证号码、金额、membership.school。请核对后重新提交。", text);
+        // The API's names stay where an integrator looks for them.
+        Assert.Contains(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations, v => v.Field == "amount_fen");
     }
 
     [Theory]
-    [InlineData("INVALID_JSON_FIELD", "life_event.kind")]
-    [InlineData("UNKNOWN_QUERY_PARAMETER", "coverageYaer")]
-    public void JsonRequestCheck_ClerkText_NamesTheField(string reason, string field) =>
-        Assert.Contains(field, JsonRequestCheckMiddleware.ClerkText((reason, field, "whatever")));
+    [InlineData("amount_fen", "金额")]
+    [InlineData("target.coverage_year", "参保年度")]
+    [InlineData("resident_ids[2]", "居民编号")]
+    [InlineData("life_event.kind", "life_event.kind")]
+    public void FieldLabel_Path_ChineseLabelOrThePath(string path, string expected) =>
+        Assert.Equal(expected, ClerkMessages.FieldLabel(path));
+
+    [Theory]
+    [InlineData("INVALID_JSON_FIELD", "life_event.kind", "“life_event.kind”")]
+    [InlineData("INVALID_JSON_FIELD", "coverage_year", "“参保年度”")]
+    [InlineData("UNKNOWN_QUERY_PARAMETER", "coverageYaer", "“coverageYaer”")]
+    public void JsonRequestCheck_ClerkText_NamesTheField(string reason, string field, string named) =>
+        Assert.Contains(named, JsonRequestCheckMiddleware.ClerkText((reason, field, "whatever")));
 }
