@@ -77,7 +77,7 @@ public static class ConfirmationRules
                     ? $"Order {order.OrderId} was settled by zero-contribution enrolment; transaction {notice.ChannelTransactionId} is a duplicate payment."
                     : $"Order {order.OrderId} was already paid by transaction {order.ChannelTransactionId}; transaction {notice.ChannelTransactionId} is a duplicate payment.")
             {
-                Clerk = $"这笔缴费单已经缴清{PaidAtText(order)}，本次收到的 {ClerkText.Yuan(notice.AmountFen)} 是重复付款，"
+                Clerk = $"这笔缴费单已经{PaidAtText(order)}缴清，本次收到的 {ClerkText.Yuan(notice.AmountFen)} 是重复付款，"
                             + "已转入待核对款项，由县医保中心核对后退还。请不要再次付款。",
             };
         }
@@ -157,10 +157,10 @@ public static class ConfirmationRules
     private static ConfirmationDecision Expired(PaymentOrder order) =>
         new(ConfirmationOutcome.OrderExpired, order, $"Order {order.OrderId} expired at {ClerkText.BeijingTimeEnglish(order.ExpiresAt)}.")
         {
-            Clerk = $"这笔缴费单已于 {ClerkText.BeijingTime(order.ExpiresAt)} 过期，本次未记为缴费。请重新开单后再缴费；"
+            Clerk = $"这笔缴费单已于 {ClerkText.BeijingTime(order.ExpiresAt)}过期，本次未记为缴费。请重新开单后再缴费；"
                         + "已收到的款项已转入待核对款项，由县医保中心核对处理。",
         };
 
     private static string PaidAtText(PaymentOrder order) =>
-        order.PaidAt is { } paidAt ? $"（{ClerkText.BeijingTime(paidAt)}）" : "";
+        order.PaidAt is { } paidAt ? $"于 {ClerkText.BeijingTime(paidAt)}" : "";
 }

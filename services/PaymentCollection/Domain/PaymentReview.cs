@@ -39,7 +39,7 @@ public sealed record PaymentReview(
         ? throw new PaymentRuleException(AlreadyResolved,
             $"Review {ReviewId} was already {Resolution.Value.English()} by {ResolvedBy} at {ClerkText.BeijingTimeEnglish(ResolvedAt!.Value)}.")
         {
-            Clerk = $"这条待核对款项已由 {ResolvedBy} 于 {ClerkText.BeijingTime(ResolvedAt!.Value)} 处理（{Resolution.Value.Chinese()}），无需重复处理。",
+            Clerk = $"这条待核对款项已由 {ResolvedBy} 于 {ClerkText.BeijingTime(ResolvedAt!.Value)}处理（{Resolution.Value.Chinese()}），无需重复处理。",
         }
         : this with
         {

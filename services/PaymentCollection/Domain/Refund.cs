@@ -47,7 +47,7 @@ public sealed record Refund(
         ? throw new PaymentRuleException(PaymentRuleException.RefundAlreadyCompleted,
             $"Refund {RefundId} was completed with reference {RefundReference}.")
         {
-            Clerk = $"这笔退费（{ClerkText.Yuan(AmountFen)}）已于 {(CompletedAt is { } done ? ClerkText.BeijingTime(done) : "此前")} 办结"
+            Clerk = $"这笔退费（{ClerkText.Yuan(AmountFen)}）已于{(CompletedAt is { } done ? " " + ClerkText.BeijingTime(done) : "此前")}办结"
                     + $"{(RefundReference is null ? "" : $"，退款凭证号 {RefundReference}")}，无需重复办理。",
         }
         : this with { State = RefundState.Completed, CompletedAt = at, RefundReference = refundReference };

@@ -97,7 +97,7 @@ public sealed partial class PaymentCollectionGrpcService(
             {
                 if (ReportedPaidTime.Problem(paidAt, createdAt, Now()) is { } problem)
                     throw RpcErrors.InvalidArgument("PAID_TIME_OUT_OF_RANGE", $"paid_time {problem}.",
-                        $"付款时间 {ClerkText.BeijingTime(paidAt)} 不合理：应在开单时间 {ClerkText.BeijingTime(createdAt)} 之后、"
+                        $"付款时间 {ClerkText.BeijingTime(paidAt)}不合理：应在开单时间 {ClerkText.BeijingTime(createdAt)}之后、"
                         + "现在之前。请核对付款凭证上的时间后重新提交。", ("paid_time", problem));
             }
             : null;

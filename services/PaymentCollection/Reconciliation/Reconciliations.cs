@@ -96,7 +96,7 @@ public sealed class Reconciliations(TimeProvider time)
                         ["request_id"] = done.RequestId,
                     })
                 {
-                    Clerk = $"这条对账差错已由 {done.ResolvedBy} 于 {ClerkText.BeijingTime(done.ResolvedAt)} 处理（{done.Action.Chinese()}），无需重复处理。",
+                    Clerk = $"这条对账差错已由 {done.ResolvedBy} 于 {ClerkText.BeijingTime(done.ResolvedAt)}处理（{done.Action.Chinese()}），无需重复处理。",
                 };
             case DiscrepancyState.Superseded:
                 throw new ReconciliationRuleException(ReconciliationRuleException.DiscrepancySuperseded,
@@ -133,7 +133,7 @@ public sealed class Reconciliations(TimeProvider time)
                 })
             {
                 Clerk = $"{ReconciliationWords.ChannelChinese(import.Channel)} {ClerkText.Date(import.Day)} 的对账单已于 "
-                        + $"{ClerkText.BeijingTime(current.ImportedAt)} 用另一个文件导入过。如要导入更正后的文件，请选择“替换原对账单”后重新导入。",
+                        + $"{ClerkText.BeijingTime(current.ImportedAt)}用另一个文件导入过。如要导入更正后的文件，请选择“替换原对账单”后重新导入。",
             };
         if (import.ReplacesStatementId is { } replaces && replaces != current?.StatementId)
             throw new ReconciliationRuleException(ReconciliationRuleException.StatementNotCurrent,

@@ -33,7 +33,7 @@ public sealed class JsonRequestCheckMiddleware(RequestDelegate next)
         {
             // The transcoder ignores a parameter it cannot bind: a misspelt filter would silently list everything.
             await RefuseAsync(context, (UnknownQueryParameter, unknown,
-                $"'{unknown}' is not a parameter of this call; it takes the fields of {transcoding.MethodDescriptor.InputType.Name}."));
+                $"'{unknown}' is not a parameter of this call; it takes the fields of its request, by their proto or JSON names."));
             return;
         }
         if (transcoding is null || string.IsNullOrEmpty(transcoding.HttpRule.Body) || context.Request.ContentLength == 0
