@@ -187,8 +187,20 @@ public sealed class JsonRequestCheckMiddleware(RequestDelegate next)
     {
         UnknownQueryParameter => $"查询条件“{problem.Field}”不是这项查询可用的条件，请去掉或改正后重新查询。",
         InvalidJsonField when problem.Field.Length > 0 =>
-            $"“{ClerkMessages.FieldLabel(problem.Field)}”一项的填写格式不对（如金额应填数字、类别应从可选项中选择）。请改正后重新提交。",
+            $"“{ClerkMessages.FieldLabel(problem.Field)}”一项的填写格式不对：{Expected(problem.Description)}。请改正后重新提交。",
         _ => ClerkMessages.For(problem.Reason, Code.InvalidArgument),
+    };
+
+    /// <summary>What the field takes, in the clerk's words, from the English description <see cref="Wrong"/> wrote.</summary>
+    private static string Expected(string description) => description switch
+    {
+        _ when description.EndsWith("a whole number.", StringComparison.Ordinal) => "应填整数",
+        _ when description.EndsWith("a number.", StringComparison.Ordinal) => "应填数字",
+        _ when description.Contains(" must be one of ", StringComparison.Ordinal) => "应从可选项中选择",
+        _ when description.EndsWith("true or false.", StringComparison.Ordinal) => "应为“是”或“否”",
+        _ when description.EndsWith("a string.", StringComparison.Ordinal) || description.EndsWith("a base64 string.", StringComparison.Ordinal) => "应填文字",
+        _ when description.EndsWith("a list.", StringComparison.Ordinal) => "应为一组值",
+        _ => "内容的结构不对",
     };
 
     private static async Task RefuseAsync(HttpContext context, (string Reason, string Field, string Description) problem)

@@ -140,4 +140,16 @@ public sealed class RpcErrorsClerkTextTests
     [InlineData("UNKNOWN_QUERY_PARAMETER", "coverageYaer", "“coverageYaer”")]
     public void JsonRequestCheck_ClerkText_NamesTheField(string reason, string field, string named) =>
         Assert.Contains(named, JsonRequestCheckMiddleware.ClerkText((reason, field, "whatever")));
+
+    [Theory]
+    [InlineData("""{"coverageYear":"abc"}""", "“参保年度”一项的填写格式不对：应填整数。")]
+    [InlineData("""{"lifeEvent":{"kind":"LIFE_EVENT_KIND_BIRTHDAY"}}""", "“life_event.kind”一项的填写格式不对：应从可选项中选择。")]
+    [InlineData("""{"identityCodes":"dibao"}""", "应为一组值")]
+    public void JsonRequestCheck_WrongKindOfValue_ClerkTextSaysWhatTheFieldTakes(string json, string expected)
+    {
+        var problem = JsonRequestCheckMiddleware.Check(System.Text.Encoding.UTF8.GetBytes(json), Medins.Contribution.V1.QuoteContributionRequest.Descriptor);
+
+        Assert.NotNull(problem);
+        Assert.Contains(expected, JsonRequestCheckMiddleware.ClerkText(problem.Value));
+    }
 }
