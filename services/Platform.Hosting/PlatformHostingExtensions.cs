@@ -167,7 +167,8 @@ public static class PlatformHostingExtensions
         }).AddJsonTranscoding(o =>
             // Error details must be printable in JSON too, or a refused JSON request would fail to serialise.
             o.TypeRegistry = TypeRegistry.FromMessages(ErrorInfo.Descriptor, BadRequest.Descriptor,
-                PreconditionFailure.Descriptor, ResourceInfo.Descriptor, RetryInfo.Descriptor, DebugInfo.Descriptor));
+                PreconditionFailure.Descriptor, ResourceInfo.Descriptor, RetryInfo.Descriptor, DebugInfo.Descriptor,
+                LocalizedMessage.Descriptor));
         builder.Services.AddGrpcDecodeGuard();
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck<DatabaseReadyCheck>("database", tags: ["ready"]);

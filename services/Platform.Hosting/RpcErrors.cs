@@ -6,42 +6,82 @@ using Grpc.Core;
 namespace Medins.Platform.Hosting;
 
 /// <summary>
-/// gRPC errors with <c>google.rpc</c> details: an ErrorInfo whose reason code clients branch on, and field
-/// violations for bad input. The JSON API maps the status code to an HTTP status.
+/// gRPC errors with <c>google.rpc</c> details: an ErrorInfo whose reason code clients branch on, field violations
+/// for bad input, and a zh-CN LocalizedMessage for the clerk (the <paramref name="clerk"/> text when the call site
+/// knows amounts, times or names, else <see cref="ClerkMessages"/>). The JSON API maps the status code to an HTTP
+/// status.
 /// </summary>
 public static class RpcErrors
 {
     public const string Domain = "medins";
 
-    public static RpcException InvalidArgument(string reason, string message, params (string Field, string Description)[] violations)
+    public static RpcException InvalidArgument(string reason, string message, params (string Field, string Description)[] violations) =>
+        InvalidArgumentFor(reason, message, null, violations);
+
+    /// <summary>INVALID_ARGUMENT with the clerk's own zh-CN text.</summary>
+    public static RpcException InvalidArgument(string reason, string message, string clerk,
+        params (string Field, string Description)[] violations) => InvalidArgumentFor(reason, message, clerk, violations);
+
+    private static RpcException InvalidArgumentFor(string reason, string message, string? clerk,
+        (string Field, string Description)[] violations)
     {
         var badRequest = new BadRequest();
         foreach (var (field, description) in violations)
             badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = field, Description = description });
-        return Build(Code.InvalidArgument, reason, message, violations.Length > 0 ? badRequest : null);
+        return Build(Code.InvalidArgument, reason, message, violations.Length > 0 ? badRequest : null, clerk: clerk);
     }
 
-    public static RpcException NotFound(string reason, string message) => Build(Code.NotFound, reason, message);
-    public static RpcException FailedPrecondition(string reason, string message) => Build(Code.FailedPrecondition, reason, message);
-    public static RpcException AlreadyExists(string reason, string message) => Build(Code.AlreadyExists, reason, message);
-    public static RpcException PermissionDenied(string reason, string message) => Build(Code.PermissionDenied, reason, message);
-    public static RpcException Unavailable(string reason, string message) => Build(Code.Unavailable, reason, message);
-    public static RpcException Internal(string reason, string message) => Build(Code.Internal, reason, message);
+    public static RpcException NotFound(string reason, string message, string? clerk = null) => Build(Code.NotFound, reason, message, clerk: clerk);
+    public static RpcException FailedPrecondition(string reason, string message, string? clerk = null) => Build(Code.FailedPrecondition, reason, message, clerk: clerk);
+    public static RpcException AlreadyExists(string reason, string message, string? clerk = null) => Build(Code.AlreadyExists, reason, message, clerk: clerk);
+    public static RpcException PermissionDenied(string reason, string message, string? clerk = null) => Build(Code.PermissionDenied, reason, message, clerk: clerk);
+    public static RpcException Unavailable(string reason, string message, string? clerk = null) => Build(Code.Unavailable, reason, message, clerk: clerk);
+    public static RpcException Internal(string reason, string message, string? clerk = null) => Build(Code.Internal, reason, message, clerk: clerk);
 
+    /// <param name="clerk">The zh-CN text for the clerk; null takes the catalog's text for <paramref name="reason"/>.</param>
     public static RpcException Build(Code code, string reason, string message, IMessage? extraDetail = null,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null, string? clerk = null) =>
+        Status(code, reason, message, extraDetail, metadata, clerk).ToRpcException();
+
+    /// <summary>The google.rpc.Status of <see cref="Build"/>, for errors written outside a gRPC handler (HTTP middleware).</summary>
+    public static Google.Rpc.Status Status(Code code, string reason, string message, IMessage? extraDetail = null,
+        IReadOnlyDictionary<string, string>? metadata = null, string? clerk = null)
     {
         var info = new ErrorInfo { Reason = reason, Domain = Domain };
         if (metadata is not null) foreach (var (key, value) in metadata) info.Metadata[key] = value;
         var status = new Google.Rpc.Status { Code = (int)code, Message = message };
         status.Details.Add(Any.Pack(info));
         if (extraDetail is not null) status.Details.Add(Any.Pack(extraDetail));
-        return status.ToRpcException();
+        status.Details.Add(Any.Pack(Localized(clerk ?? ClerkMessages.For(reason, code))));
+        return status;
+    }
+
+    public static LocalizedMessage Localized(string clerk) => new() { Locale = ClerkMessages.Locale, Message = clerk };
+
+    /// <summary>
+    /// The same error with the catalog's zh-CN text added when it carries none (an RpcException built elsewhere, or
+    /// with no details at all); null when it already has one.
+    /// </summary>
+    public static RpcException? WithClerkText(RpcException exception, string? clerk = null)
+    {
+        var status = exception.GetRpcStatus();
+        if (status?.GetDetail<LocalizedMessage>() is not null) return null;
+        status ??= new Google.Rpc.Status { Code = (int)exception.StatusCode, Message = exception.Status.Detail };
+        status.Details.Add(Any.Pack(Localized(clerk ?? ClerkMessages.For(status.GetDetail<ErrorInfo>()?.Reason, (Code)status.Code))));
+        var trailers = new Metadata();
+        foreach (var entry in exception.Trailers)
+            if (entry.Key != "grpc-status-details-bin") trailers.Add(entry);
+        trailers.SetRpcStatus(status);
+        return new RpcException(new global::Grpc.Core.Status((StatusCode)status.Code, status.Message), trailers);
     }
 
     /// <summary>The reason code of an error built here, or null.</summary>
     public static string? ReasonOf(RpcException exception) =>
         exception.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason;
+
+    /// <summary>The zh-CN text of an error, or null.</summary>
+    public static string? ClerkTextOf(RpcException exception) =>
+        exception.GetRpcStatus()?.GetDetail<LocalizedMessage>()?.Message;
 }
 
 /// <summary>Collects every problem with a request before refusing it, so a client can fix them all at once.</summary>
@@ -68,6 +108,14 @@ public sealed class RequestValidator
         if (_violations.Count > 0)
             throw RpcErrors.InvalidArgument(reason,
                 "The request is invalid: " + string.Join("; ", _violations.Select(v => $"{v.Field} {v.Description}")),
-                [.. _violations]);
+                ClerkText(), [.. _violations]);
+    }
+
+    /// <summary>The items to correct, as the clerk's form names them (the API's names stay in the field violations).</summary>
+    private string ClerkText()
+    {
+        var fields = string.Join("、", _violations.Select(v => v.Field).Where(f => f.Length > 0)
+            .Select(ClerkMessages.FieldLabel).Distinct());
+        return fields.Length == 0 ? "提交的信息不完整或有误，请核对后重新提交。" : $"以下项目未填写或填写有误：{fields}。请核对后重新提交。";
     }
 }

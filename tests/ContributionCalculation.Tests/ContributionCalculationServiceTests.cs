@@ -502,6 +502,45 @@ public sealed class ContributionCalculationServiceTests : IAsyncLifetime
             .Single(d => d.TryGetProperty("reason", out _)).GetProperty("reason").GetString());
     }
 
+    [Fact]
+    public async Task QuoteContributionJson_Refusal_LocalizedMessageZhCnInBodyAsUtf8()
+    {
+        using var response = await PostQuoteJsonAsync("he-gaoyang", """{"coverageYear":2024,"paymentDate":{"year":2023,"month":11,"day":27}}""");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.DoesNotContain("\\u", body);
+        var localized = ClerkDetail(body);
+        Assert.Equal("zh-CN", localized.GetProperty("locale").GetString());
+        var message = localized.GetProperty("message").GetString()!;
+        Assert.Contains("费款结算期", message);
+        Assert.Contains(message, body); // readable in the body as it is, not escaped
+    }
+
+    [Theory]
+    [InlineData("""{"coverageYear":"abc"}""", "参保年度")]
+    [InlineData("""{"coverageYear":2024,"lifeEvent":{"kind":"LIFE_EVENT_KIND_BIRTHDAY","date":{"year":2024,"month":1,"day":2}}}""", "life_event.kind")]
+    [InlineData("""{"coverageYear":2024,"tier":2""", null)]
+    [InlineData("""{"coverageYear":24}""", "参保年度")]
+    public async Task QuoteContributionJson_BadBody_LocalizedMessageNamesTheField(string json, string? field)
+    {
+        using var response = await PostQuoteJsonAsync("cq-lidu", json);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.DoesNotContain("\\u", body);
+        var message = ClerkDetail(body).GetProperty("message").GetString()!;
+        Assert.Contains("请", message); // a next step, in Chinese
+        if (field is not null) Assert.Contains(field, message);
+        // No .NET converter or enum identifier reaches the clerk.
+        Assert.DoesNotContain("LIFE_EVENT_KIND", message);
+        Assert.DoesNotContain("System.", message);
+    }
+
+    /// <summary>The google.rpc.LocalizedMessage detail of a JSON error body.</summary>
+    private static JsonElement ClerkDetail(string body) => JsonDocument.Parse(body).RootElement.GetProperty("details").EnumerateArray()
+        .Single(d => d.GetProperty("@type").GetString() == "type.googleapis.com/google.rpc.LocalizedMessage").Clone();
+
     [Theory]
     [InlineData("""{"coverageYear":"abc"}""", "INVALID_JSON_FIELD", "coverage_year")]
     [InlineData("""{"coverageYear":"2024"}""", "INVALID_JSON_FIELD", "coverage_year")]

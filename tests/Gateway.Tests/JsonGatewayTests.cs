@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Medins.Gateway.Tests.Infrastructure;
+using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Security;
 
 namespace Medins.Gateway.Tests;
@@ -40,6 +42,29 @@ public sealed class JsonGatewayTests(GatewayFixture fixture) : IClassFixture<Gat
         using var response = await fixture.Http.SendAsync(Get("/v1/residents/r-1", "not-a-key"));
 
         Assert.Equal("CREDENTIAL_INVALID", await Expect.JsonErrorAsync(HttpStatusCode.Unauthorized, 16, response));
+    }
+
+    [Fact]
+    public async Task GetResident_WrongApiKey_ClerkTextInReadableChinese()
+    {
+        using var response = await fixture.Http.SendAsync(Get("/v1/residents/r-1", "not-a-key"));
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.DoesNotContain("\\u", text);
+        using var body = JsonDocument.Parse(text);
+        var message = Expect.ClerkDetail(body.RootElement.GetProperty("details").EnumerateArray()).GetProperty("message").GetString()!;
+        Assert.Equal(ClerkMessages.ByReason["CREDENTIAL_INVALID"], message);
+        Assert.Contains(message, text);
+    }
+
+    [Fact]
+    public async Task UnknownPath_TenantKey_ClerkTextSaysTheAddressIsWrong()
+    {
+        using var response = await fixture.Http.SendAsync(Get("/v1/residentsX/r-1", GatewayFixture.LiduKey));
+
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var message = Expect.ClerkDetail(body.RootElement.GetProperty("details").EnumerateArray()).GetProperty("message").GetString()!;
+        Assert.Contains("地址有误", message);
     }
 
     [Fact]

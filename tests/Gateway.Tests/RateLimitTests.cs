@@ -64,6 +64,8 @@ public sealed class RateLimitTests(RateLimitTests.Fixture fixture) : IClassFixtu
         var status = error.GetRpcStatus()!;
         Assert.Equal("RATE_LIMITED_CREDENTIAL", status.GetDetail<ErrorInfo>()?.Reason);
         Assert.True(status.GetDetail<RetryInfo>()?.RetryDelay.ToTimeSpan() > TimeSpan.Zero);
+        Assert.Equal("zh-CN", status.GetDetail<LocalizedMessage>()?.Locale);
+        Assert.Contains("提交太频繁", status.GetDetail<LocalizedMessage>()!.Message);
     }
 
     [Fact]
@@ -108,6 +110,10 @@ public sealed class RateLimitTests(RateLimitTests.Fixture fixture) : IClassFixtu
             Assert.Contains(details, d => d.GetProperty("@type").GetString() == "type.googleapis.com/google.rpc.ErrorInfo"
                 && d.GetProperty("reason").GetString() == "RATE_LIMITED_CREDENTIAL");
             Assert.Contains(details, d => d.GetProperty("@type").GetString() == "type.googleapis.com/google.rpc.RetryInfo");
+            // The clerk reads how long to wait, in the seconds Retry-After gives.
+            var clerk = Expect.ClerkDetail(details);
+            Assert.Equal("zh-CN", clerk.GetProperty("locale").GetString());
+            Assert.Contains($"约 {(long)refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds} 秒后", clerk.GetProperty("message").GetString());
         }
     }
 

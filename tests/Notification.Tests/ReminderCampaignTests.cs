@@ -145,6 +145,10 @@ public sealed class ReminderCampaignTests : IAsyncLifetime
         Assert.Equal("DEADLINE_OUTSIDE_COLLECTION_PERIOD", ReasonOf(ex));
         Assert.Equal("2023-12-31", ex.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>().Metadata["last_payment_day"]);
         Assert.Contains("2023-12-31", ex.Status.Detail);
+        var clerk = ex.GetRpcStatus()!.GetDetail<Google.Rpc.LocalizedMessage>();
+        Assert.Equal("zh-CN", clerk.Locale);
+        Assert.Contains("截止日期 2024-06-30 不在 2024 年度征缴期内", clerk.Message);
+        Assert.Contains("最晚 2023-12-31", clerk.Message);
         Assert.Equal("deadline", Assert.Single(ex.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>().FieldViolations).Field);
         Assert.Empty((await Client.ListReminderCampaignsAsync(new ListReminderCampaignsRequest())).Campaigns);
     }

@@ -122,6 +122,25 @@ public sealed class ConfirmPaymentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConfirmPayment_AmountMismatch_ClerkTextInChineseWithBothAmountsInYuan()
+    {
+        var order = await CreateAsync();
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => ConfirmAsync(order.OrderId, "ali-short", 37000));
+
+        var status = ex.GetRpcStatus()!;
+        Assert.Equal("AMOUNT_MISMATCH", status.GetDetail<ErrorInfo>().Reason);
+        var clerk = status.GetDetail<LocalizedMessage>();
+        Assert.Equal("zh-CN", clerk.Locale);
+        Assert.Contains("370.00 元", clerk.Message);
+        Assert.Contains("380.00 元", clerk.Message);
+        Assert.Contains("请核对金额", clerk.Message);
+        // The English status speaks yuan too, never fen.
+        Assert.Contains("370.00 yuan", ex.Status.Detail);
+        Assert.DoesNotContain("fen", ex.Status.Detail);
+    }
+
+    [Fact]
     public async Task ConfirmPayment_MismatchNoticeReplayed_EveryNoticeRecordedButOneReviewItem()
     {
         var order = await CreateAsync();
@@ -187,6 +206,10 @@ public sealed class ConfirmPaymentTests : IAsyncLifetime
 
         Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
         Assert.Equal("ORDER_EXPIRED", RpcErrors.ReasonOf(ex));
+        // Created at 09:00 Beijing time (01:00Z), 30 minutes to pay: the clerk reads the Beijing time, never UTC.
+        Assert.Contains("2023-11-20 09:30（北京时间）", RpcErrors.ClerkTextOf(ex));
+        Assert.Contains("2023-11-20 09:30 Beijing time", ex.Status.Detail);
+        Assert.DoesNotContain("Z", ex.Status.Detail.Replace(order.OrderId, ""));
         Assert.Equal("expired", await _p.ScalarAsync<string>(
             "SELECT state FROM payment_collection.payment_orders WHERE order_id = $1", Guid.Parse(order.OrderId)));
         Assert.Equal(1L, await CountAsync("payment_reviews", "reason = 'ORDER_EXPIRED'"));

@@ -94,6 +94,7 @@ public sealed class RefundTests : IAsyncLifetime
 
         Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
         Assert.Equal("BENEFITS_ALREADY_STARTED", RpcErrors.ReasonOf(error));
+        Assert.Contains("待遇享受期", RpcErrors.ClerkTextOf(error)); // the policy's own words, with its clause
         Assert.Equal("paid", await _p.ScalarAsync<string>(
             "SELECT state FROM payment_collection.payment_orders WHERE order_id = $1", Guid.Parse(order.OrderId)));
         Assert.Equal(0L, await _p.ScalarAsync<long>("SELECT count(*) FROM payment_collection.payment_refunds"));
@@ -121,6 +122,9 @@ public sealed class RefundTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<RpcException>(() => RequestRefundAsync(Gaoyang, order.OrderId));
 
         Assert.Equal("ORDER_NOT_PAID", RpcErrors.ReasonOf(error));
+        Assert.Equal("这笔缴费单待付款，只有已付款的缴费才能退费。", RpcErrors.ClerkTextOf(error));
+        Assert.Contains("is awaiting payment", error.Status.Detail);
+        Assert.DoesNotContain("Created", error.Status.Detail);
     }
 
     [Fact]
@@ -151,6 +155,7 @@ public sealed class RefundTests : IAsyncLifetime
 
         Assert.Equal(first, replay);
         Assert.Equal("REFUND_ALREADY_COMPLETED", RpcErrors.ReasonOf(again));
+        Assert.Matches(@"这笔退费（\d+\.\d{2} 元）已于 \d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间）办结", RpcErrors.ClerkTextOf(again));
         Assert.Single(await _p.OutboxEventsAsync<ContributionRefunded>(EventTopics.ContributionRefunded));
     }
 

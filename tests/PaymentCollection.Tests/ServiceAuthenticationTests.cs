@@ -51,6 +51,26 @@ public sealed class ServiceAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CreatePaymentOrder_NoAssertion_RefusalCarriesZhCnTextOverGrpcAndJson()
+    {
+        var forged = new PaymentCollectionService.PaymentCollectionServiceClient(_p.PaymentHost.AnonymousChannel());
+        using var http = ForgedCalls.With(_p.PaymentHttpClient());
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            forged.CreatePaymentOrderAsync(Request(), ForgedCalls.Metadata()).ResponseAsync);
+        using var json = await http.PostAsync("/v1/paymentOrders", new StringContent("{}", Encoding.UTF8, "application/json"));
+        var body = await json.Content.ReadAsStringAsync();
+
+        var clerk = Google.Rpc.LocalizedMessage.Parser.ParseFrom(ex.GetRpcStatus()!.Details
+            .Single(d => d.Is(Google.Rpc.LocalizedMessage.Descriptor)).Value);
+        Assert.Equal("zh-CN", clerk.Locale);
+        Assert.Equal(Medins.Platform.Hosting.ClerkMessages.ByReason[AssertionReasons.Missing], clerk.Message);
+        Assert.Equal(HttpStatusCode.Unauthorized, json.StatusCode);
+        Assert.Contains("type.googleapis.com/google.rpc.LocalizedMessage", body);
+        Assert.Contains(clerk.Message, body);
+    }
+
+    [Fact]
     public async Task CreatePaymentOrder_CallerAssertion_PricedThroughIdentityRegistryAndCalculationOnItsBehalf()
     {
         // payment-collection reads the resident and quotes her with its own assertion and the caller's.

@@ -11,6 +11,9 @@ public static class RawRpc
     /// <summary>What a call ended with: its status code and, when refused, the ErrorInfo reason and metadata.</summary>
     public sealed record Outcome(StatusCode Status, string Reason, IReadOnlyDictionary<string, string> Metadata, string Detail)
     {
+        /// <summary>The refusal's google.rpc.LocalizedMessage, when it carries one.</summary>
+        public Google.Rpc.LocalizedMessage? Clerk { get; init; }
+
         public override string ToString() => Status == StatusCode.OK ? "OK" : $"{Status} {Reason} ({Detail})";
     }
 
@@ -61,7 +64,10 @@ public static class RawRpc
         {
             var info = ex.GetRpcStatus()?.GetDetail<Google.Rpc.ErrorInfo>();
             return new Outcome(ex.StatusCode, info?.Reason ?? "",
-                info?.Metadata.ToDictionary(m => m.Key, m => m.Value) ?? new Dictionary<string, string>(), ex.Status.Detail);
+                info?.Metadata.ToDictionary(m => m.Key, m => m.Value) ?? new Dictionary<string, string>(), ex.Status.Detail)
+            {
+                Clerk = ex.GetRpcStatus()?.GetDetail<Google.Rpc.LocalizedMessage>(),
+            };
         }
     }
 }

@@ -90,6 +90,32 @@ public sealed class RoleMatrixTests(SecurityPlatform platform, ITestOutputHelper
     }
 
     [Fact]
+    public async Task EveryRpc_EmptyRequestWithAndWithoutItsRole_EveryRefusalSpeaksToTheClerkInZhCn()
+    {
+        var refusals = 0;
+        var wrong = new List<string>();
+        foreach (var rpc in PlatformContracts.Rpcs)
+        {
+            var allowed = rpc.RoleName == "audit"
+                ? new SecurityPlatform.Caller(null, CityScope: true, ["audit"])
+                : new SecurityPlatform.Caller(Lidu, CityScope: false, [rpc.RoleName]);
+            var denied = new SecurityPlatform.Caller(Lidu, CityScope: false, [rpc.RoleName == "read" ? "collect" : "read"]);
+            foreach (var caller in new[] { allowed, denied })
+            {
+                var outcome = await CallAsync(rpc, caller);
+                if (outcome.Status == StatusCode.OK) continue;
+                refusals++;
+                if (outcome.Clerk is not { Locale: "zh-CN" } clerk || !clerk.Message.Any(c => c is >= '\u4e00' and <= '\u9fff')
+                    || clerk.Message.Contains("fen") || System.Text.RegularExpressions.Regex.IsMatch(clerk.Message, "[A-Z]{2,}_[A-Z]"))
+                    wrong.Add($"{rpc}: {outcome} zh-CN: {outcome.Clerk?.Message ?? "(none)"}");
+            }
+        }
+
+        Assert.True(refusals > PlatformContracts.Rpcs.Count, $"only {refusals} refusals: the sweep proves little");
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+    }
+
+    [Fact]
     public async Task CityReaderWithAudit_EveryMutatingRpc_DeniedAndNothingWritten()
     {
         var before = await StoreSnapshot.TakeAsync(platform.Db.Owner, new HashSet<string>());

@@ -32,22 +32,25 @@ public static class GatewayReasons
 public static class GatewayErrors
 {
     private static readonly JsonFormatter Json =
-        new(JsonFormatter.Settings.Default.WithTypeRegistry(TypeRegistry.FromMessages(ErrorInfo.Descriptor, RetryInfo.Descriptor)));
+        new(JsonFormatter.Settings.Default.WithTypeRegistry(TypeRegistry.FromMessages(ErrorInfo.Descriptor, RetryInfo.Descriptor, LocalizedMessage.Descriptor)));
 
     public static bool IsGrpc(HttpRequest request) =>
         request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
 
     /// <param name="retryAfter">When set, a google.rpc.RetryInfo detail and a <c>Retry-After</c> header (whole seconds, at least 1).</param>
-    public static Task WriteAsync(HttpContext context, Code code, string reason, string message, TimeSpan? retryAfter = null)
+    /// <param name="clerk">The zh-CN text for the clerk; null takes the catalog's (with the wait, when there is one).</param>
+    public static Task WriteAsync(HttpContext context, Code code, string reason, string message, TimeSpan? retryAfter = null,
+        string? clerk = null)
     {
-        var status = new Google.Rpc.Status { Code = (int)code, Message = message };
-        status.Details.Add(Any.Pack(new ErrorInfo { Reason = reason, Domain = RpcErrors.Domain }));
+        RetryInfo? retry = null;
         if (retryAfter is { } delay)
         {
-            status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(delay) }));
-            context.Response.Headers[HeaderNames.RetryAfter] =
-                Math.Max(1, (long)Math.Ceiling(delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            retry = new RetryInfo { RetryDelay = Duration.FromTimeSpan(delay) };
+            var seconds = Math.Max(1, (long)Math.Ceiling(delay.TotalSeconds));
+            context.Response.Headers[HeaderNames.RetryAfter] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            clerk ??= ClerkMessages.For(reason, code).TrimEnd('。') + $"（约 {seconds} 秒后可再办理）。";
         }
+        var status = RpcErrors.Status(code, reason, message, retry, clerk: clerk);
         context.Features.Set(new GatewayRejection(code, reason));
 
         var response = context.Response;

@@ -84,7 +84,11 @@ public sealed record PricedQuote(
 /// A quote the policy refuses, with a reason code (OUTSIDE_COLLECTION_PERIOD, SETTLEMENT_DAYS, NOT_ELIGIBLE,
 /// UNKNOWN_TIER, UNKNOWN_PERSON_GROUP, TIER_NOT_ALLOWED, …) and, where one exists, the next day it would work.
 /// </summary>
-public sealed record QuoteRefusal(string Reason, string Message, DateOnly? NextPossibleDate);
+public sealed record QuoteRefusal(string Reason, string Message, DateOnly? NextPossibleDate)
+{
+    /// <summary>The zh-CN text for the clerk when <see cref="Message"/> is not already written for one.</summary>
+    public string? ClerkMessage { get; init; }
+}
 
 /// <summary>Either a priced quote or a refusal.</summary>
 public readonly record struct QuoteOutcome(PricedQuote? Quote, QuoteRefusal? Refusal)

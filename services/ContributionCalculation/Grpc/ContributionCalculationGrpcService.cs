@@ -128,7 +128,11 @@ public sealed partial class ContributionCalculationGrpcService(PlatformDatabase 
             if (!version.InForce)
                 throw QuoteMapping.ToError(new QuoteRefusal("POLICY_NOT_YET_EFFECTIVE",
                     $"No contribution policy for coverage year {coverageYear} is in force on {day:yyyy-MM-dd}; "
-                    + $"{version.PolicyId} takes effect on {version.EffectiveFrom:yyyy-MM-dd}.", version.EffectiveFrom),
+                    + $"{version.PolicyId} takes effect on {version.EffectiveFrom:yyyy-MM-dd}.", version.EffectiveFrom)
+                    {
+                        ClerkMessage = $"{coverageYear} 年度的缴费政策 {day:yyyy-MM-dd} 尚未生效，将于 {version.EffectiveFrom:yyyy-MM-dd} 起生效。"
+                                       + "请在生效之后再核定金额和缴费。",
+                    },
                     version.PolicyId, version.Version);
             return (version, await CompileAsync(conn, tx, tenantId, coverageYear, version.Version, ct)
                 ?? throw new InvalidOperationException($"Policy {version.PolicyId} vanished while it was read."));

@@ -121,9 +121,23 @@ internal static class QuoteMapping
         {
             var badRequest = new BadRequest();
             badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = fieldPrefix + field, Description = refusal.Message });
-            return RpcErrors.Build(Code.InvalidArgument, refusal.Reason, refusal.Message, badRequest, metadata);
+            return RpcErrors.Build(Code.InvalidArgument, refusal.Reason, refusal.Message, badRequest, metadata, ClerkText(refusal));
         }
-        return RpcErrors.Build(Code.FailedPrecondition, refusal.Reason, refusal.Message, metadata: metadata);
+        return RpcErrors.Build(Code.FailedPrecondition, refusal.Reason, refusal.Message, metadata: metadata, clerk: ClerkText(refusal));
+    }
+
+    /// <summary>
+    /// The policy's own refusals are already written for the clerk, in Chinese with dates and the clause; anything
+    /// else takes the catalog's text, with the next possible day when there is one.
+    /// </summary>
+    private static string? ClerkText(QuoteRefusal refusal)
+    {
+        if (refusal.ClerkMessage is not null) return refusal.ClerkMessage;
+        if (refusal.Message.Any(c => c is >= '\u4e00' and <= '\u9fff')) return refusal.Message;
+        return refusal.NextPossibleDate is { } next
+            ? Medins.Platform.Hosting.ClerkMessages.For(refusal.Reason, Code.FailedPrecondition).TrimEnd('。')
+              + $"；最早可在 {Medins.Platform.Hosting.ClerkText.Date(next)} 办理。"
+            : null;
     }
 
     /// <summary>Yuan with two decimals, as a clerk reads an amount aloud.</summary>

@@ -42,16 +42,18 @@ internal static class ResidentFacts
         var reason = ex.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason;
         var metadata = new Dictionary<string, string> { ["upstream"] = Upstream };
         var message = $"{Upstream}: {ex.Status.Detail}";
+        // The registry's own text for the clerk is passed on as is.
+        var clerk = ex.GetRpcStatus()?.GetDetail<LocalizedMessage>()?.Message;
         switch (ex.StatusCode)
         {
             case StatusCode.NotFound:
-                return RpcErrors.Build(Code.NotFound, reason ?? "RESIDENT_NOT_FOUND", message, metadata: metadata);
+                return RpcErrors.Build(Code.NotFound, reason ?? "RESIDENT_NOT_FOUND", message, metadata: metadata, clerk: clerk);
             case StatusCode.InvalidArgument:
                 var badRequest = new BadRequest();
                 badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = field, Description = ex.Status.Detail });
-                return RpcErrors.Build(Code.InvalidArgument, reason ?? "INVALID_REQUEST", message, badRequest, metadata);
+                return RpcErrors.Build(Code.InvalidArgument, reason ?? "INVALID_REQUEST", message, badRequest, metadata, clerk);
             case StatusCode.PermissionDenied or StatusCode.FailedPrecondition:
-                return RpcErrors.Build((Code)(int)ex.StatusCode, reason ?? "UPSTREAM_FAILED", message, metadata: metadata);
+                return RpcErrors.Build((Code)(int)ex.StatusCode, reason ?? "UPSTREAM_FAILED", message, metadata: metadata, clerk: clerk);
             default:
                 return RpcErrors.Build(Code.Unavailable, "UPSTREAM_UNAVAILABLE",
                     $"{Upstream} failed ({ex.StatusCode}); retry later.", metadata: metadata);

@@ -31,12 +31,14 @@ public sealed class CollectionPeriods(QuotaTrackingService.QuotaTrackingServiceC
         catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.FailedPrecondition)
         {
             throw RpcErrors.FailedPrecondition("NO_COLLECTION_PERIOD",
-                $"This tenant has no quota rules for coverage year {coverageYear}, so its collection period is unknown.");
+                $"This tenant has no quota rules for coverage year {coverageYear}, so its collection period is unknown.",
+                $"{coverageYear} 年度的征缴期尚未公布（任务考核规则未发布），暂时不能安排催缴通知。请联系县医保中心先发布本年度规则。");
         }
         catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled || !ct.IsCancellationRequested)
         {
             throw RpcErrors.Unavailable("UPSTREAM_UNAVAILABLE",
-                $"quota-tracking could not give the collection period: {ex.StatusCode}; retry.");
+                $"The collection period could not be read ({ex.StatusCode}); retry.",
+                "暂时无法读取本年度的征缴期，催缴通知未安排。请稍后重试。");
         }
         return Parse(rules.Document);
     }

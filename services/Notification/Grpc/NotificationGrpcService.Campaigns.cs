@@ -44,7 +44,10 @@ public sealed partial class NotificationGrpcService
         var now = time.GetUtcNow();
         var sendTime = request.SendTime is null ? now : request.SendTime.ToDateTimeOffset();
         if (deadline < MessageTemplate.ShanghaiDate(now))
-            throw RpcErrors.InvalidArgument("DEADLINE_PASSED", "The deadline is already past.", ("deadline", "is before today (Asia/Shanghai)"));
+            throw RpcErrors.InvalidArgument("DEADLINE_PASSED",
+                $"The deadline {ClerkText.Date(deadline.Value)} is already past (today is {ClerkText.Date(now)} in Beijing).",
+                $"截止日期 {ClerkText.Date(deadline.Value)} 已经过去（今天是 {ClerkText.Date(now)}）。请改为今天或以后、征缴期结束之前的日期。",
+                ("deadline", "is before today (Asia/Shanghai)"));
 
         // Read before the transaction: the period is quota-tracking's, over gRPC.
         var period = await collectionPeriods.ForAsync(tenantId, target!.CoverageYear, ct);
@@ -64,7 +67,9 @@ public sealed partial class NotificationGrpcService
                 {
                     ["last_payment_day"] = lastDay,
                     ["first_payment_day"] = period.Opens.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-                });
+                },
+                $"截止日期 {ClerkText.Date(deadline.Value)} 不在 {target.CoverageYear} 年度征缴期内（{ClerkText.Date(period.Opens)} 至 {lastDay}）。"
+                + $"请改为这段时间内的日期，最晚 {lastDay}。");
         }
 
         // The template must exist before anything is promised to anyone.
@@ -169,7 +174,8 @@ public sealed partial class NotificationGrpcService
                     var state = await CampaignRunner.StateAsync(conn, tx, tenantId, campaignId, forShare: false, ct)
                         ?? throw RpcErrors.NotFound("CAMPAIGN_NOT_FOUND", $"No reminder campaign {campaignId}.");
                     if (state is CampaignStates.Completed or CampaignStates.Cancelled)
-                        throw RpcErrors.FailedPrecondition("CAMPAIGN_FINISHED", $"Campaign {campaignId} is already {state.ToLowerInvariant()}.");
+                        throw RpcErrors.FailedPrecondition("CAMPAIGN_FINISHED", $"Campaign {campaignId} is already {state.ToLowerInvariant()}.",
+                            state == CampaignStates.Cancelled ? "这次催缴通知已经取消，无需再取消。" : "这次催缴通知已经发送完毕，不能再取消。");
                     foreach (var sql in new[]
                     {
                         "UPDATE campaigns SET state = 'CANCELLED', claimed_until = NULL WHERE tenant_id = $1 AND campaign_id = $2",

@@ -1,3 +1,5 @@
+using Medins.Platform.Hosting;
+
 namespace Medins.PaymentCollection.Domain;
 
 /// <summary>A channel's notice that it collected money for an order.</summary>
@@ -38,6 +40,9 @@ public sealed record ConfirmationDecision(ConfirmationOutcome Outcome, PaymentOr
     /// <summary>For a notice refused because it named a member order: the household order to pay instead.</summary>
     public Guid? PayHouseholdOrderId { get; init; }
 
+    /// <summary>The zh-CN text of a refusal for the clerk, with its amounts and times; null takes the catalog's.</summary>
+    public string? Clerk { get; init; }
+
     public bool Accepted => Outcome is ConfirmationOutcome.Confirmed or ConfirmationOutcome.Replayed;
 
     /// <summary>A refused notice means a channel holds money the platform did not take: a person must act on it.</summary>
@@ -75,7 +80,11 @@ public static class ConfirmationRules
             return new(ConfirmationOutcome.DuplicatePayment, order,
                 order.ChannelTransactionId is null
                     ? $"Order {order.OrderId} was settled by zero-contribution enrolment; transaction {notice.ChannelTransactionId} is a duplicate payment."
-                    : $"Order {order.OrderId} was already paid by transaction {order.ChannelTransactionId}; transaction {notice.ChannelTransactionId} is a duplicate payment.");
+                    : $"Order {order.OrderId} was already paid by transaction {order.ChannelTransactionId}; transaction {notice.ChannelTransactionId} is a duplicate payment.")
+            {
+                Clerk = $"这笔缴费单已经{PaidAtText(order)}缴清，本次收到的 {ClerkText.Yuan(notice.AmountFen)} 是重复付款，"
+                            + "已转入待核对款项，由县医保中心核对后退还。请不要再次付款。",
+            };
         }
 
         if (facts.TransactionSettledAnotherOrder)
@@ -94,7 +103,11 @@ public static class ConfirmationRules
 
         if (facts.CoverageYearSettledByAnotherOrder)
             return new(ConfirmationOutcome.DuplicatePayment, order.Cancel(),
-                $"Resident {order.ResidentId} has already paid for coverage year {order.CoverageYear} through another order; this order is cancelled.");
+                $"Resident {order.ResidentId} has already paid for coverage year {order.CoverageYear} through another order; this order is cancelled.")
+            {
+                Clerk = $"这位居民 {order.CoverageYear} 年度已通过另一笔缴费单缴清，本单已撤销；本次收到的 {ClerkText.Yuan(notice.AmountFen)} "
+                            + "已转入待核对款项，由县医保中心核对后退还。",
+            };
 
         if (notice.AmountFen != order.PersonalAmountFen)
             return Mismatch(order, notice);
@@ -129,14 +142,30 @@ public static class ConfirmationRules
         return allAwaiting && owed == household.TotalPersonalFen
             ? null
             : new(ConfirmationOutcome.HouseholdMembersChanged, household.AsPayable(),
-                $"Household order {household.HouseholdOrderId} is for {household.TotalPersonalFen} fen but its members " +
-                $"still owe {owed} fen: a member was settled alone.");
+                $"Household order {household.HouseholdOrderId} is for {ClerkText.YuanNumber(household.TotalPersonalFen)} yuan but its members " +
+                $"still owe {ClerkText.YuanNumber(owed)} yuan: a member was settled alone.")
+            {
+                Clerk = $"这笔家庭缴费单合计 {ClerkText.Yuan(household.TotalPersonalFen)}，但户内成员现在只欠 {ClerkText.Yuan(owed)}"
+                            + "（有成员已单独缴费）。请重新按户开单后再缴费；已收到的款项会转人工核对。",
+            };
     }
 
     private static ConfirmationDecision Mismatch(PaymentOrder order, ConfirmationNotice notice) =>
         new(ConfirmationOutcome.AmountMismatch, order,
-            $"The channel reports {notice.AmountFen} fen but order {order.OrderId} is for {order.PersonalAmountFen} fen.");
+            $"The channel reports {ClerkText.YuanNumber(notice.AmountFen)} yuan but order {order.OrderId} is for " +
+            $"{ClerkText.YuanNumber(order.PersonalAmountFen)} yuan.")
+        {
+            Clerk = $"支付渠道报告收款 {ClerkText.Yuan(notice.AmountFen)}，但这笔缴费单应缴 {ClerkText.Yuan(order.PersonalAmountFen)}，"
+                        + "金额不一致，本次未记为缴费。这笔款项已转入待核对款项，请核对金额后重新提交，或联系县医保中心处理。",
+        };
 
     private static ConfirmationDecision Expired(PaymentOrder order) =>
-        new(ConfirmationOutcome.OrderExpired, order, $"Order {order.OrderId} expired at {order.ExpiresAt:u}.");
+        new(ConfirmationOutcome.OrderExpired, order, $"Order {order.OrderId} expired at {ClerkText.BeijingTimeEnglish(order.ExpiresAt)}.")
+        {
+            Clerk = $"这笔缴费单已于 {ClerkText.BeijingTime(order.ExpiresAt)}过期，本次未记为缴费。请重新开单后再缴费；"
+                        + "已收到的款项已转入待核对款项，由县医保中心核对处理。",
+        };
+
+    private static string PaidAtText(PaymentOrder order) =>
+        order.PaidAt is { } paidAt ? $"于 {ClerkText.BeijingTime(paidAt)}" : "";
 }

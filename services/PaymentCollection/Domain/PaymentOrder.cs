@@ -138,6 +138,9 @@ public sealed class PaymentRuleException(string reason, string message) : Except
     public const string RefundNotFound = "REFUND_NOT_FOUND";
     public string Reason { get; } = reason;
 
+    /// <summary>The zh-CN text for the clerk, with amounts and times; null takes the catalog's.</summary>
+    public string? Clerk { get; init; }
+
     /// <summary>What a client needs to act on the refusal (ErrorInfo metadata), such as the order to act on instead.</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 }

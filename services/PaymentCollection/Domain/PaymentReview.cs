@@ -1,3 +1,5 @@
+using Medins.Platform.Hosting;
+
 namespace Medins.PaymentCollection.Domain;
 
 public enum ReviewResolution
@@ -46,7 +48,10 @@ public sealed record PaymentReview(
     public PaymentReview Resolve(ReviewResolution resolution, string reference, string note, string resolvedBy,
         DateTimeOffset at) => Resolution is not null
         ? throw new PaymentRuleException(AlreadyResolved,
-            $"Review {ReviewId} was resolved by {ResolvedBy} at {ResolvedAt:u} ({Resolution}).")
+            $"Review {ReviewId} was already {Resolution.Value.English()} by {ResolvedBy} at {ClerkText.BeijingTimeEnglish(ResolvedAt!.Value)}.")
+        {
+            Clerk = $"这条待核对款项已由 {ResolvedBy} 于 {ClerkText.BeijingTime(ResolvedAt!.Value)}处理（{Resolution.Value.Chinese()}），无需重复处理。",
+        }
         : this with
         {
             Resolution = resolution, ResolutionReference = reference, ResolutionNote = note, ResolvedBy = resolvedBy,
@@ -107,14 +112,21 @@ public static class ReviewResolutionRules
         if (!review.CarriesMoney)
             throw new PaymentRuleException(NoMoney,
                 $"Review {review.ReviewId} repeats transaction {review.ChannelTransactionId}, whose money is held " +
-                "elsewhere (or it reported 0 fen): there is no money here to give to another order.");
+                "elsewhere (or it reported no money): there is no money here to give to another order.");
         if (target.EffectiveState(now) != OrderState.Created)
             throw new PaymentRuleException(TargetNotPayable,
-                $"Order {target.OrderId} is {target.EffectiveState(now)}; only an unpaid, unexpired order can take the money.");
+                $"Order {target.OrderId} is {target.EffectiveState(now).English()}; only an unpaid, unexpired order can take the money.")
+            {
+                Clerk = $"要转入的缴费单{target.EffectiveState(now).Chinese()}，只有待付款且未过期的缴费单才能转入。请重新开单后再转入。",
+            };
         if (review.AmountFen != target.PersonalAmountFen)
             throw new PaymentRuleException(AmountMismatch,
-                $"Review {review.ReviewId} holds {review.AmountFen} fen but order {target.OrderId} is for " +
-                $"{target.PersonalAmountFen} fen.");
+                $"Review {review.ReviewId} holds {ClerkText.YuanNumber(review.AmountFen)} yuan but order {target.OrderId} is for " +
+                $"{ClerkText.YuanNumber(target.PersonalAmountFen)} yuan.")
+            {
+                Clerk = $"这笔待核对款项是 {ClerkText.Yuan(review.AmountFen)}，但要转入的缴费单应缴 {ClerkText.Yuan(target.PersonalAmountFen)}，"
+                        + "金额不一致，不能转入。请核对金额，金额不符的款项请退回付款人。",
+            };
         if (personYearSettledByAnotherOrder)
             throw new PaymentRuleException(PaymentRuleException.AlreadyPaid,
                 $"{target.ResidentId} has already paid for coverage year {target.CoverageYear} through another order.");

@@ -1,3 +1,5 @@
+using Medins.Platform.Hosting;
+
 namespace Medins.PaymentCollection.Domain;
 
 public enum RefundKind
@@ -44,6 +46,10 @@ public sealed record Refund(
     public Refund Complete(string refundReference, DateTimeOffset at) => State == RefundState.Completed
         ? throw new PaymentRuleException(PaymentRuleException.RefundAlreadyCompleted,
             $"Refund {RefundId} was completed with reference {RefundReference}.")
+        {
+            Clerk = $"这笔退费（{ClerkText.Yuan(AmountFen)}）已于{(CompletedAt is { } done ? " " + ClerkText.BeijingTime(done) : "此前")}办结"
+                    + $"{(RefundReference is null ? "" : $"，退款凭证号 {RefundReference}")}，无需重复办理。",
+        }
         : this with { State = RefundState.Completed, CompletedAt = at, RefundReference = refundReference };
 }
 
@@ -77,7 +83,12 @@ public static class RefundRules
             throw new PaymentRuleException(order.State == OrderState.RefundRequested || order.State == OrderState.Refunded
                     ? PaymentRuleException.RefundAlreadyRequested
                     : PaymentRuleException.OrderNotPaid,
-                $"Order {order.OrderId} is {order.State}; only a paid order can be refunded.");
+                $"Order {order.OrderId} is {order.State.English()}; only a paid order can be refunded.")
+            {
+                Clerk = order.State is OrderState.RefundRequested or OrderState.Refunded
+                    ? $"这笔缴费{order.State.Chinese()}，不能再次申请退费。请查看已有退费的办理结果。"
+                    : $"这笔缴费单{order.State.Chinese()}，只有已付款的缴费才能退费。",
+            };
         var left = LeftToRefund(order, earlier);
         // Differential refunds already return all she paid: the policy finds nothing to refund, yet her enrolment must
         // still end (an enlisted person's), so the full refund moves no money and only ends it.
@@ -85,12 +96,16 @@ public static class RefundRules
         var nothingLeft = left == 0 && earlier.Any(r => r.Kind == RefundKind.Differential)
                           && (decision.Allowed || decision.Reason == PaymentRuleException.NothingToRefund);
         if (!decision.Allowed && !nothingLeft)
-            throw new PaymentRuleException(decision.Reason, decision.Explanation);
+            // The policy's explanation is written for the clerk, in Chinese with its clause.
+            throw new PaymentRuleException(decision.Reason, decision.Explanation) { Clerk = decision.Explanation };
         // The policy was asked about what is left, so its amount never returns a differential refund's money again.
         var amount = nothingLeft ? 0 : Math.Min(decision.AmountFen, left);
         if (amount <= 0 && !nothingLeft)
             throw new PaymentRuleException(PaymentRuleException.NothingToRefund,
-                $"Order {order.OrderId} has nothing left to refund.");
+                $"Order {order.OrderId} has nothing left to refund.")
+            {
+                Clerk = $"这笔缴费的个人缴费 {ClerkText.Yuan(order.PersonalAmountFen)} 已通过差额退费全部退还，没有可退的金额。",
+            };
         var explanation = nothingLeft
             ? "个人缴费已由差额退费全部退还，本次不再退款，仅终止本年度参保关系。"
             : decision.Explanation;

@@ -97,7 +97,9 @@ public sealed partial class PaymentCollectionGrpcService(
             ? createdAt =>
             {
                 if (ReportedPaidTime.Problem(paidAt, createdAt, Now()) is { } problem)
-                    throw RpcErrors.InvalidArgument("PAID_TIME_OUT_OF_RANGE", $"paid_time {problem}.", ("paid_time", problem));
+                    throw RpcErrors.InvalidArgument("PAID_TIME_OUT_OF_RANGE", $"paid_time {problem}.",
+                        $"付款时间 {ClerkText.BeijingTime(paidAt)}不合理：应在开单时间 {ClerkText.BeijingTime(createdAt)}之后、"
+                        + "现在之前。请核对付款凭证上的时间后重新提交。", ("paid_time", problem));
             }
             : null;
         var decision = await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, (conn, tx) =>
@@ -115,7 +117,7 @@ public sealed partial class PaymentCollectionGrpcService(
                 ["reported_amount_fen"] = notice.AmountFen.ToString(),
             };
             if (decision.PayHouseholdOrderId is { } payInstead) metadata["household_order_id"] = payInstead.ToString();
-            throw RpcErrors.Build(Code.FailedPrecondition, decision.Reason!, decision.Explanation, null, metadata);
+            throw RpcErrors.Build(Code.FailedPrecondition, decision.Reason!, decision.Explanation, null, metadata, decision.Clerk);
         }
         return decision.Household is { } household
             ? new ConfirmPaymentResponse { HouseholdOrder = ToProto(household.Order, household.Members, Now()) }
@@ -188,7 +190,7 @@ public sealed partial class PaymentCollectionGrpcService(
     private static RpcException ToRpc(PaymentRuleException ex) => RpcErrors.Build(
         ex.Reason is PaymentRuleException.OrderNotFound or PaymentRuleException.RefundNotFound or OrderBook.ReviewNotFound
             ? Code.NotFound
-            : Code.FailedPrecondition, ex.Reason, ex.Message, null, ex.Metadata);
+            : Code.FailedPrecondition, ex.Reason, ex.Message, null, ex.Metadata, ex.Clerk);
 
     /// <summary>
     /// The person-year lock prevents almost every unique violation; the rest (two orders confirmed concurrently

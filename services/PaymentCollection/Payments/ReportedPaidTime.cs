@@ -1,3 +1,4 @@
+using Medins.Platform.Hosting;
 namespace Medins.PaymentCollection.Payments;
 
 /// <summary>
@@ -15,9 +16,9 @@ public static class ReportedPaidTime
     public static string? Problem(DateTimeOffset reported, DateTimeOffset orderCreatedAt, DateTimeOffset now)
     {
         if (reported < orderCreatedAt - Skew)
-            return $"must not be before the order was created ({orderCreatedAt:yyyy-MM-dd'T'HH:mm:ssK})";
+            return $"must not be before the order was created ({ClerkText.BeijingTimeEnglish(orderCreatedAt)})";
         if (reported > now + Skew)
-            return $"must not be in the future (now is {now:yyyy-MM-dd'T'HH:mm:ssK})";
+            return $"must not be in the future (now is {ClerkText.BeijingTimeEnglish(now)})";
         return null;
     }
 }

@@ -1,3 +1,4 @@
+using Medins.Platform.Hosting;
 using Medins.PaymentCollection.Reconciliation.Statements;
 
 namespace Medins.PaymentCollection.Reconciliation;
@@ -78,6 +79,20 @@ public static class ResolutionRules
             "the channel does not list this money, so there is nothing of the channel's to refund",
         (DiscrepancyKind.AmountDifference, ResolutionAction.ConfirmLatePayment) =>
             "the payment is not late but of another amount",
-        _ => $"{action} does not settle a {discrepancy.Kind} discrepancy",
+        _ => $"it does not settle {discrepancy.Kind.English()}",
+    };
+
+    /// <summary>The refusal of <see cref="Refusal"/> for the clerk, with the amounts of an amount difference.</summary>
+    public static string ClerkRefusal(Discrepancy discrepancy, ResolutionAction action) => (discrepancy.Kind, action) switch
+    {
+        (DiscrepancyKind.AmountDifference, ResolutionAction.RefundToPayer) =>
+            $"渠道实收 {ClerkText.Yuan(discrepancy.ChannelAmountFen ?? 0)}，不多于缴费单应缴的 {ClerkText.Yuan(discrepancy.PlatformAmountFen ?? 0)}，"
+            + "没有多收的钱可退。请选择其他处理方式。",
+        (DiscrepancyKind.MissingThere, ResolutionAction.RefundToPayer) =>
+            "渠道对账单中没有这笔钱，无款可退。请选择“确认迟到的付款”或其他处理方式。",
+        (DiscrepancyKind.AmountDifference, ResolutionAction.ConfirmLatePayment) =>
+            $"这笔付款不是迟到，而是金额不一致（渠道 {ClerkText.Yuan(discrepancy.ChannelAmountFen ?? 0)}，平台 {ClerkText.Yuan(discrepancy.PlatformAmountFen ?? 0)}）。"
+            + "请选择其他处理方式。",
+        _ => $"“{action.Chinese()}”不能用于处理{discrepancy.Kind.Chinese()}。请选择其他处理方式。",
     };
 }

@@ -66,8 +66,11 @@ public sealed class ReconciliationGrpcService(
                 FieldViolations = { new BadRequest.Types.FieldViolation { Field = "content", Description = ex.Message } },
             };
             throw RpcErrors.Build(Code.InvalidArgument, "MALFORMED_STATEMENT",
-                $"The file is not a valid {StatementFormats.For(channel!)} statement: {ex.Message}.", badRequest,
-                new Dictionary<string, string> { ["line_number"] = ex.LineNumber.ToString() });
+                $"The file is not a valid {ReconciliationWords.StatementEnglish(StatementFormats.For(channel!))}: {ex.Message}.", badRequest,
+                new Dictionary<string, string> { ["line_number"] = ex.LineNumber.ToString() },
+                $"这不是一份有效的{ReconciliationWords.ChannelChinese(channel!)}对账单"
+                + (ex.LineNumber > 0 ? $"（第 {ex.LineNumber} 行有误）" : "")
+                + "。请从渠道商户平台重新下载当天的对账单，原样导入，不要用表格软件修改。");
         }
 
         var import = new StatementImport(channel!, day!.Value, content, statement, replaces);
@@ -172,7 +175,7 @@ public sealed class ReconciliationGrpcService(
                 ReconciliationRuleException.StatementAlreadyImported => Code.AlreadyExists,
                 _ => Code.FailedPrecondition,
             };
-            throw RpcErrors.Build(code, ex.Reason, ex.Message, null, ex.Metadata);
+            throw RpcErrors.Build(code, ex.Reason, ex.Message, null, ex.Metadata, ex.Clerk);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Medins.PaymentCollection.Payments;
 using Medins.PaymentCollection.Reconciliation.Statements;
+using Medins.Platform.Hosting;
 using Npgsql;
 
 namespace Medins.PaymentCollection.Reconciliation;
@@ -24,6 +25,9 @@ public sealed class ReconciliationRuleException(string reason, string message, I
 
     public string Reason { get; } = reason;
     public IReadOnlyDictionary<string, string> Metadata { get; } = metadata ?? new Dictionary<string, string>();
+
+    /// <summary>The zh-CN text for the clerk, with dates, amounts and channels; null takes the catalog's.</summary>
+    public string? Clerk { get; init; }
 }
 
 /// <summary>
@@ -46,7 +50,11 @@ public sealed class Reconciliations(TimeProvider time)
             throw new ReconciliationRuleException(ReconciliationRuleException.StatementHasResolutions,
                 $"Statement {current.StatementId} already has resolved discrepancies, so a corrected file can no longer " +
                 "replace it; settle the corrections through its open discrepancies.",
-                new Dictionary<string, string> { ["statement_id"] = current.StatementId.ToString() });
+                new Dictionary<string, string> { ["statement_id"] = current.StatementId.ToString() })
+            {
+                Clerk = $"{ReconciliationWords.ChannelChinese(import.Channel)} {ClerkText.Date(import.Day)} 的对账单已有差错处理完毕，"
+                        + "不能再用更正后的文件替换。请在原对账单的未处理差错中逐条更正。",
+            };
 
         var now = OrderBook.TruncateToMicroseconds(time.GetUtcNow());
         var statement = new StatementRecord(Guid.CreateVersion7(now), import.Channel, import.Day, import.Statement.Format, sha, now,
@@ -79,19 +87,31 @@ public sealed class Reconciliations(TimeProvider time)
             case DiscrepancyState.Resolved:
                 var done = discrepancy.Resolution!;
                 throw new ReconciliationRuleException(ReconciliationRuleException.AlreadyResolved,
-                    $"Discrepancy {discrepancyId} was resolved by {done.ResolvedBy} at {done.ResolvedAt:u} ({done.Action}).",
+                    $"Discrepancy {discrepancyId} was already resolved by {done.ResolvedBy} at " +
+                    $"{ClerkText.BeijingTimeEnglish(done.ResolvedAt)}, {done.Action.English()}.",
                     new Dictionary<string, string>
                     {
                         ["resolved_by"] = done.ResolvedBy,
                         ["action"] = done.Action.ToString(),
                         ["request_id"] = done.RequestId,
-                    });
+                    })
+                {
+                    Clerk = $"这条对账差错已由 {done.ResolvedBy} 于 {ClerkText.BeijingTime(done.ResolvedAt)}处理（{done.Action.Chinese()}），无需重复处理。",
+                };
             case DiscrepancyState.Superseded:
                 throw new ReconciliationRuleException(ReconciliationRuleException.DiscrepancySuperseded,
-                    $"Discrepancy {discrepancyId} belongs to a statement a corrected file replaced; resolve the replacement's.");
+                    $"Discrepancy {discrepancyId} belongs to a statement a corrected file replaced; resolve the replacement's.")
+                {
+                    Clerk = $"这条差错所属的 {ReconciliationWords.ChannelChinese(discrepancy.Channel)} {ClerkText.Date(discrepancy.StatementDate)} "
+                            + "对账单已被更正后的文件取代。请到最新导入的对账单中处理。",
+                };
         }
         if (ResolutionRules.Refusal(discrepancy, action) is { } refusal)
-            throw new ReconciliationRuleException(ReconciliationRuleException.ActionNotAllowed, $"{action}: {refusal}.");
+            throw new ReconciliationRuleException(ReconciliationRuleException.ActionNotAllowed,
+                $"{char.ToUpperInvariant(action.English()[0])}{action.English()[1..]} cannot settle it: {refusal}.")
+            {
+                Clerk = ResolutionRules.ClerkRefusal(discrepancy, action),
+            };
         if (action == ResolutionAction.ConfirmLatePayment)
             await EnsureCaughtUpAsync(conn, tx, tenantId, discrepancy, ct);
 
@@ -110,13 +130,22 @@ public sealed class Reconciliations(TimeProvider time)
                 {
                     ["statement_id"] = current.StatementId.ToString(),
                     ["content_sha256"] = Convert.ToHexStringLower(current.ContentSha256),
-                });
+                })
+            {
+                Clerk = $"{ReconciliationWords.ChannelChinese(import.Channel)} {ClerkText.Date(import.Day)} 的对账单已于 "
+                        + $"{ClerkText.BeijingTime(current.ImportedAt)}用另一个文件导入过。如要导入更正后的文件，请选择“替换原对账单”后重新导入。",
+            };
         if (import.ReplacesStatementId is { } replaces && replaces != current?.StatementId)
             throw new ReconciliationRuleException(ReconciliationRuleException.StatementNotCurrent,
                 current is null
                     ? $"There is no {import.Channel} statement of {import.Day:yyyy-MM-dd} to replace."
                     : $"Statement {replaces} is not the current {import.Channel} statement of {import.Day:yyyy-MM-dd}; {current.StatementId} is.",
-                current is null ? null : new Dictionary<string, string> { ["statement_id"] = current.StatementId.ToString() });
+                current is null ? null : new Dictionary<string, string> { ["statement_id"] = current.StatementId.ToString() })
+            {
+                Clerk = current is null
+                    ? $"{ReconciliationWords.ChannelChinese(import.Channel)} {ClerkText.Date(import.Day)} 还没有导入过对账单，无可替换。请直接导入。"
+                    : $"要替换的不是 {ReconciliationWords.ChannelChinese(import.Channel)} {ClerkText.Date(import.Day)} 当前的对账单。请刷新后选择最新一份再替换。",
+            };
     }
 
     /// <summary>A late payment is confirmed only once the other side shows it.</summary>
@@ -127,13 +156,21 @@ public sealed class Reconciliations(TimeProvider time)
             && !await ReconciliationStore.PlatformHoldsPaymentAsync(conn, tx, tenantId, discrepancy.Channel, discrepancy.ChannelTransactionId, ct))
             throw new ReconciliationRuleException(ReconciliationRuleException.PaymentNotConfirmed,
                 $"The platform has not confirmed {discrepancy.Channel} transaction {discrepancy.ChannelTransactionId}: confirm " +
-                "the payment of its order first, or refund the payer.");
+                "the payment of its order first, or refund the payer.")
+            {
+                Clerk = $"{ReconciliationWords.ChannelChinese(discrepancy.Channel)}交易 {discrepancy.ChannelTransactionId} 在平台上还没有确认到账。"
+                        + "请先确认对应缴费单的付款，或选择退还付款人。",
+            };
         if (discrepancy.Kind == DiscrepancyKind.MissingThere
             && !await ReconciliationStore.ListedOnAnotherStatementAsync(conn, tx, tenantId, discrepancy.Channel,
                 discrepancy.ChannelTransactionId, discrepancy.StatementId, ct))
             throw new ReconciliationRuleException(ReconciliationRuleException.NotListedByChannel,
                 $"No other {discrepancy.Channel} statement lists transaction {discrepancy.ChannelTransactionId}: import the day " +
-                "that lists it first.");
+                "that lists it first.")
+            {
+                Clerk = $"{ReconciliationWords.ChannelChinese(discrepancy.Channel)}的其他对账单中也没有交易 {discrepancy.ChannelTransactionId}。"
+                        + "请先导入列有这笔交易的那一天的对账单，再确认。",
+            };
     }
 
     private static Discrepancy ToDiscrepancy(FoundDiscrepancy found, StatementRecord statement) =>

@@ -28,19 +28,21 @@ internal static class UpstreamErrors
         metadata["upstream_code"] = ex.StatusCode.ToString();
         if (upstreamReason is not null) metadata["upstream_reason"] = upstreamReason;
         var message = $"{upstream}: {ex.Status.Detail}";
+        // Upstream's own text for the clerk (a quote's refusal names the day and the clause) is passed on as is.
+        var clerk = status?.GetDetail<LocalizedMessage>()?.Message;
 
         return ex.StatusCode switch
         {
             StatusCode.NotFound when notFoundReason is not null =>
-                RpcErrors.Build(Code.NotFound, notFoundReason, message, null, metadata),
+                RpcErrors.Build(Code.NotFound, notFoundReason, message, null, metadata, clerk),
             StatusCode.NotFound =>
-                RpcErrors.Build(Code.FailedPrecondition, upstreamReason ?? "UPSTREAM_NOT_FOUND", message, null, metadata),
+                RpcErrors.Build(Code.FailedPrecondition, upstreamReason ?? "UPSTREAM_NOT_FOUND", message, null, metadata, clerk),
             // Upstream's field violations name fields of the request this service passed on, which share names here.
             StatusCode.InvalidArgument =>
                 RpcErrors.Build(Code.InvalidArgument, upstreamReason ?? "UPSTREAM_REJECTED_REQUEST", message,
-                    status?.GetDetail<BadRequest>(), metadata),
+                    status?.GetDetail<BadRequest>(), metadata, clerk),
             StatusCode.FailedPrecondition or StatusCode.PermissionDenied or StatusCode.OutOfRange =>
-                RpcErrors.Build((Code)(int)ex.StatusCode, upstreamReason ?? Failed, message, null, metadata),
+                RpcErrors.Build((Code)(int)ex.StatusCode, upstreamReason ?? Failed, message, null, metadata, clerk),
             StatusCode.Cancelled =>
                 RpcErrors.Build(Code.Cancelled, "CANCELLED", message, null, metadata),
             StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted or StatusCode.Aborted =>

@@ -41,7 +41,11 @@ public sealed class CashDesk(OrderBook orders, IOptions<VillageCashOptions> opti
                 {
                     ["resident_village_code"] = order.VillageCode,
                     ["agent_village_code"] = agent.VillageCode,
-                });
+                })
+            {
+                Clerk = $"这位居民属于村（社区）{order.VillageCode}，代收员负责的是村（社区）{agent.VillageCode}，不能代收。"
+                        + "请由居民所在村（社区）的代收员收取。",
+            };
         CashRules.EnsureCollectedExactly(order.PersonalAmountFen, receivedFen);
         if (order.IsZeroContribution) return (order, null);
 
@@ -69,7 +73,10 @@ public sealed class CashDesk(OrderBook orders, IOptions<VillageCashOptions> opti
         if (await CashStore.DepositReferenceUsedAsync(conn, tx, tenantId, depositReference, ct))
             throw new VillageCashException(VillageCashException.DepositReferenceReused,
                 $"Deposit slip '{depositReference}' already handed in another remittance.",
-                new Dictionary<string, string> { ["deposit_reference"] = depositReference });
+                new Dictionary<string, string> { ["deposit_reference"] = depositReference })
+            {
+                Clerk = $"存款凭证号“{depositReference}”已经登记过一次解缴，不能重复使用。请核对凭证号后重新提交。",
+            };
 
         var now = orders.Now();
         var cutoff = await CutoffAsync(conn, tx, tenantId, ct);

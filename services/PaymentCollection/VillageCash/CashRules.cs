@@ -14,13 +14,18 @@ public static class CashRules
         if (receivedFen != dueFen)
             throw new VillageCashException(VillageCashException.AmountMismatch,
                 receivedFen > dueFen
-                    ? $"The agent took {receivedFen} fen but the person owes {dueFen} fen: no more than her own part may be collected."
-                    : $"The agent took {receivedFen} fen but the person owes {dueFen} fen.",
+                    ? $"The agent took {ClerkText.YuanNumber(receivedFen)} yuan but the person owes {ClerkText.YuanNumber(dueFen)} yuan: no more than her own part may be collected."
+                    : $"The agent took {ClerkText.YuanNumber(receivedFen)} yuan but the person owes {ClerkText.YuanNumber(dueFen)} yuan.",
                 new Dictionary<string, string>
                 {
                     ["expected_amount_fen"] = dueFen.ToString(),
                     ["received_amount_fen"] = receivedFen.ToString(),
-                });
+                })
+            {
+                Clerk = receivedFen > dueFen
+                    ? $"收取金额 {ClerkText.Yuan(receivedFen)} 多于这位居民应缴的 {ClerkText.Yuan(dueFen)}：只能收取个人应缴部分，不得多收。本次未收款，请按 {ClerkText.Yuan(dueFen)} 重新收取。"
+                    : $"收取金额 {ClerkText.Yuan(receivedFen)} 少于这位居民应缴的 {ClerkText.Yuan(dueFen)}。本次未收款，请核对金额后按 {ClerkText.Yuan(dueFen)} 重新收取。",
+            };
     }
 
     /// <summary>A remittance hands in exactly the day's unremitted receipts.</summary>
@@ -29,16 +34,23 @@ public static class CashRules
         if (unremittedReceipts == 0)
             throw new VillageCashException(VillageCashException.NothingToRemit,
                 "The agent holds no unremitted cash of that day.",
-                new Dictionary<string, string> { ["unremitted_amount_fen"] = "0" });
+                new Dictionary<string, string> { ["unremitted_amount_fen"] = "0" })
+            {
+                Clerk = "这位代收员当天没有未解缴的现金，无需解缴。请核对收款日期。",
+            };
         if (remittedFen != unremittedFen)
             throw new VillageCashException(VillageCashException.CashAmountMismatch,
-                $"The deposit is {remittedFen} fen but the agent's {unremittedReceipts} unremitted receipts of that day sum to {unremittedFen} fen.",
+                $"The deposit is {ClerkText.YuanNumber(remittedFen)} yuan but the agent's {unremittedReceipts} unremitted receipts of that day sum to {ClerkText.YuanNumber(unremittedFen)} yuan.",
                 new Dictionary<string, string>
                 {
                     ["unremitted_amount_fen"] = unremittedFen.ToString(),
                     ["remitted_amount_fen"] = remittedFen.ToString(),
                     ["unremitted_receipt_count"] = unremittedReceipts.ToString(),
-                });
+                })
+            {
+                Clerk = $"存款金额 {ClerkText.Yuan(remittedFen)} 与这位代收员当天 {unremittedReceipts} 张未解缴收据的合计 {ClerkText.Yuan(unremittedFen)} 不一致。"
+                        + "当天的现金须全额一次解缴。请核对存款凭证和收据后重新提交。",
+            };
     }
 
     /// <summary>The instant a day's cash is due: the cut-off time of day on that Asia/Shanghai date.</summary>
@@ -63,4 +75,7 @@ public sealed class VillageCashException(string reason, string message, IReadOnl
 
     public string Reason { get; } = reason;
     public IReadOnlyDictionary<string, string> Facts { get; } = facts;
+
+    /// <summary>The zh-CN text for the clerk, with the amounts; null takes the catalog's.</summary>
+    public string? Clerk { get; init; }
 }

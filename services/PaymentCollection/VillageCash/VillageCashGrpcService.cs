@@ -246,11 +246,11 @@ public sealed partial class VillageCashGrpcService(
         }
         catch (VillageCashException ex)
         {
-            throw RpcErrors.Build(Google.Rpc.Code.FailedPrecondition, ex.Reason, ex.Message, null, ex.Facts);
+            throw RpcErrors.Build(Google.Rpc.Code.FailedPrecondition, ex.Reason, ex.Message, null, ex.Facts, ex.Clerk);
         }
         catch (PaymentRuleException ex)
         {
-            throw RpcErrors.FailedPrecondition(ex.Reason, ex.Message);
+            throw RpcErrors.FailedPrecondition(ex.Reason, ex.Message, ex.Clerk);
         }
     }
 

@@ -24,7 +24,7 @@ public sealed class JsonRequestCheckMiddleware(RequestDelegate next)
     private const int MaxDepth = 32;
 
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithTypeRegistry(
-        TypeRegistry.FromMessages(ErrorInfo.Descriptor, BadRequest.Descriptor)));
+        TypeRegistry.FromMessages(ErrorInfo.Descriptor, BadRequest.Descriptor, LocalizedMessage.Descriptor)));
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -33,7 +33,7 @@ public sealed class JsonRequestCheckMiddleware(RequestDelegate next)
         {
             // The transcoder ignores a parameter it cannot bind: a misspelt filter would silently list everything.
             await RefuseAsync(context, (UnknownQueryParameter, unknown,
-                $"'{unknown}' is not a parameter of this call; it takes the fields of {transcoding.MethodDescriptor.InputType.Name}."));
+                $"'{unknown}' is not a parameter of this call; it takes the fields of its request, by their proto or JSON names."));
             return;
         }
         if (transcoding is null || string.IsNullOrEmpty(transcoding.HttpRule.Body) || context.Request.ContentLength == 0
@@ -182,19 +182,37 @@ public sealed class JsonRequestCheckMiddleware(RequestDelegate next)
 
     private static string BodyPath(string body) => body == "*" ? "" : body;
 
+    /// <summary>The clerk's text: which item to correct, without the parser's or the contract's vocabulary.</summary>
+    public static string ClerkText((string Reason, string Field, string Description) problem) => problem.Reason switch
+    {
+        UnknownQueryParameter => $"查询条件“{problem.Field}”不是这项查询可用的条件，请去掉或改正后重新查询。",
+        InvalidJsonField when problem.Field.Length > 0 =>
+            $"“{ClerkMessages.FieldLabel(problem.Field)}”一项的填写格式不对：{Expected(problem.Description)}。请改正后重新提交。",
+        _ => ClerkMessages.For(problem.Reason, Code.InvalidArgument),
+    };
+
+    /// <summary>What the field takes, in the clerk's words, from the English description <see cref="Wrong"/> wrote.</summary>
+    private static string Expected(string description) => description switch
+    {
+        _ when description.EndsWith("a whole number.", StringComparison.Ordinal) => "应填整数",
+        _ when description.EndsWith("a number.", StringComparison.Ordinal) => "应填数字",
+        _ when description.Contains(" must be one of ", StringComparison.Ordinal) => "应从可选项中选择",
+        _ when description.EndsWith("true or false.", StringComparison.Ordinal) => "应为“是”或“否”",
+        _ when description.EndsWith("a string.", StringComparison.Ordinal) || description.EndsWith("a base64 string.", StringComparison.Ordinal) => "应填文字",
+        _ when description.EndsWith("a list.", StringComparison.Ordinal) => "应为一组值",
+        _ => "内容的结构不对",
+    };
+
     private static async Task RefuseAsync(HttpContext context, (string Reason, string Field, string Description) problem)
     {
-        var status = new Google.Rpc.Status
-        {
-            Code = (int)global::Grpc.Core.StatusCode.InvalidArgument,
-            Message = problem.Description,
-            Details = { Any.Pack(new ErrorInfo { Reason = problem.Reason, Domain = "medins" }) },
-        };
-        if (problem.Field.Length > 0)
-            status.Details.Add(Any.Pack(new BadRequest
-            {
-                FieldViolations = { new BadRequest.Types.FieldViolation { Field = problem.Field, Description = problem.Description } },
-            }));
+        var status = RpcErrors.Status(Code.InvalidArgument, problem.Reason, problem.Description,
+            problem.Field.Length > 0
+                ? new BadRequest
+                {
+                    FieldViolations = { new BadRequest.Types.FieldViolation { Field = problem.Field, Description = problem.Description } },
+                }
+                : null,
+            clerk: ClerkText(problem));
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
         context.Response.ContentType = "application/json; charset=utf-8";
         await context.Response.WriteAsync(Formatter.Format(status), context.RequestAborted);

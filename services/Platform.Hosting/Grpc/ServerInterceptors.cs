@@ -9,7 +9,8 @@ namespace Medins.Platform.Hosting.Grpc;
 
 /// <summary>
 /// Turns anything that is not already a deliberate RpcException into a clean status: no stack trace reaches a
-/// client, and what the caller sees carries a reason code and a trace id to quote to operations.
+/// client, and what the caller sees carries a reason code and a trace id to quote to operations. Every error that
+/// leaves carries a zh-CN text for the clerk: one built without it (elsewhere, or as a bare status) gets the catalog's.
 /// </summary>
 public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
 {
@@ -58,10 +59,10 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
     {
         switch (ex)
         {
-            case RpcException:
-                return null;
+            case RpcException rpc:
+                return RpcErrors.WithClerkText(rpc);
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
-                return new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
+                return RpcErrors.WithClerkText(new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled.")));
             case PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege }:
                 logger.LogWarning("Row-level security refused {Method}", context.Method);
                 return RpcErrors.PermissionDenied("TENANT_MISMATCH", "The record belongs to another tenant.");
@@ -71,7 +72,8 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
             default:
                 var traceId = Activity.Current?.TraceId.ToString() ?? context.GetHttpContext().TraceIdentifier;
                 logger.LogError(ex, "Unhandled error in {Method} (trace {TraceId})", context.Method, traceId);
-                return RpcErrors.Internal("INTERNAL", $"Internal error; quote trace id {traceId} to operations.");
+                return RpcErrors.Internal("INTERNAL", $"Internal error; quote trace id {traceId} to operations.",
+                    $"系统繁忙，暂时无法办理。请稍后重试；如仍不成功，请把追踪号 {traceId} 告诉运维人员。");
         }
     }
 }

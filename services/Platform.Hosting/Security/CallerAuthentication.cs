@@ -164,7 +164,7 @@ internal sealed partial class CallerAuthenticationMiddleware(RequestDelegate nex
     }
 
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithTypeRegistry(
-        TypeRegistry.FromMessages(ErrorInfo.Descriptor)));
+        TypeRegistry.FromMessages(ErrorInfo.Descriptor, LocalizedMessage.Descriptor)));
 
     /// <summary>
     /// A gRPC call gets a trailers-only gRPC status with google.rpc details; anything else the HTTP status the JSON
@@ -172,8 +172,7 @@ internal sealed partial class CallerAuthenticationMiddleware(RequestDelegate nex
     /// </summary>
     internal static async Task WriteRefusalAsync(HttpContext context, StatusCode code, string reason, string message)
     {
-        var status = new Google.Rpc.Status { Code = (int)code, Message = message };
-        status.Details.Add(Any.Pack(new ErrorInfo { Reason = reason, Domain = RpcErrors.Domain }));
+        var status = RpcErrors.Status((Code)(int)code, reason, message);
         var response = context.Response;
         if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
         {
@@ -191,7 +190,7 @@ internal sealed partial class CallerAuthenticationMiddleware(RequestDelegate nex
             StatusCode.Unavailable => StatusCodes.Status503ServiceUnavailable,
             _ => StatusCodes.Status400BadRequest,
         };
-        response.ContentType = "application/json";
+        response.ContentType = "application/json; charset=utf-8";
         await response.WriteAsync(Json.Format(status));
     }
 

@@ -47,22 +47,26 @@ public sealed partial class QuotaTrackingGrpcService
         if (today > until)
             throw RpcErrors.Build(Google.Rpc.Code.FailedPrecondition, "CAMPAIGN_CLOSED",
                 $"Task reductions for coverage year {year} closed on {until:yyyy-MM-dd}.",
-                metadata: new Dictionary<string, string> { ["reductions_until"] = until.ToString("yyyy-MM-dd") });
+                metadata: new Dictionary<string, string> { ["reductions_until"] = until.ToString("yyyy-MM-dd") },
+                clerk: $"{year} 年度核减任务的办理期限已于 {ClerkText.Date(until)} 截止，不能再核减。如有特殊情况，请联系县医保中心。");
 
         var evidence = EvidenceKey(request.Evidence);
         if (await ReductionStore.EvidenceUsedByAsync(conn, tx, tenantId, year, evidence, reference, ct) is { } used)
             throw RpcErrors.Build(Google.Rpc.Code.AlreadyExists, "EVIDENCE_ALREADY_USED",
-                $"This {evidence} ('{reference}') already reduced a task in coverage year {year}.",
-                metadata: new Dictionary<string, string> { ["reduction_id"] = used.ToString() });
+                $"This evidence ('{reference}') already reduced a task in coverage year {year}.",
+                metadata: new Dictionary<string, string> { ["reduction_id"] = used.ToString() },
+                clerk: $"证明材料“{reference}”已经用于 {year} 年度的一次任务核减，不能重复使用。请核对证明编号。");
 
         switch (await ReductionStore.TryReduceAsync(conn, tx, tenantId, year, request.VillageCode, request.PersonCount, ct))
         {
             case null:
                 throw RpcErrors.FailedPrecondition("NO_TARGET",
-                    $"Village '{request.VillageCode}' has no target for coverage year {year} to reduce.");
+                    $"Village '{request.VillageCode}' has no target for coverage year {year} to reduce.",
+                    $"村（社区）{request.VillageCode} 还没有下达 {year} 年度的任务数，无从核减。请先下达任务。");
             case false:
                 throw RpcErrors.FailedPrecondition("REDUCTION_EXCEEDS_BASE",
-                    $"Reducing {request.PersonCount} more people would reduce more people than village '{request.VillageCode}' has in its base.");
+                    $"Reducing {request.PersonCount} more people would reduce more people than village '{request.VillageCode}' has in its base.",
+                    $"再核减 {request.PersonCount} 人，将超过村（社区）{request.VillageCode} 的应参保人数。请核对核减人数。");
         }
 
         var now = time.GetUtcNow().ToUniversalTime();

@@ -146,6 +146,8 @@ public sealed class ImportStatementTests : IAsyncLifetime
         Assert.Equal("MALFORMED_STATEMENT", RpcErrors.ReasonOf(refused));
         var status = refused.GetRpcStatus()!;
         Assert.Equal("3", status.GetDetail<ErrorInfo>().Metadata["line_number"]);
+        Assert.DoesNotContain("WeChatTradeBill", refused.Status.Detail);
+        Assert.Contains("微信支付对账单（第 3 行有误）", status.GetDetail<LocalizedMessage>().Message);
         var violation = Assert.Single(status.GetDetail<BadRequest>().FieldViolations);
         Assert.Equal("content", violation.Field);
         Assert.StartsWith("line 3: 订单金额 '350.0O'", violation.Description);

@@ -69,6 +69,11 @@ public sealed class ResolveDiscrepancyTests : IAsyncLifetime
         Assert.Equal(StatusCode.FailedPrecondition, again.StatusCode);
         Assert.Equal("ALREADY_RESOLVED", RpcErrors.ReasonOf(again));
         Assert.Equal(Clerk, again.GetRpcStatus()!.GetDetail<ErrorInfo>().Metadata["resolved_by"]);
+        // Who, when in Beijing time and how, in words: no enum identifier, no UTC.
+        Assert.DoesNotContain("ChannelErrorWrittenOff", again.Status.Detail);
+        Assert.Contains("writing off a channel error", again.Status.Detail);
+        Assert.Contains("（北京时间）", RpcErrors.ClerkTextOf(again));
+        Assert.Contains("渠道差错核销", RpcErrors.ClerkTextOf(again));
         Assert.Equal("REQUEST_ID_REUSED", RpcErrors.ReasonOf(reused));
         Assert.Equal(1L, await _h.CountAsync("reconciliation_resolutions"));
     }

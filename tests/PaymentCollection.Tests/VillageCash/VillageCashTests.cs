@@ -92,6 +92,11 @@ public sealed class VillageCashTests : IAsyncLifetime
         Assert.Equal("AMOUNT_MISMATCH", info.Reason);
         Assert.Equal("38000", info.Metadata["expected_amount_fen"]);
         Assert.Equal(receivedFen.ToString(), info.Metadata["received_amount_fen"]);
+        var clerk = ex.GetRpcStatus()!.GetDetail<LocalizedMessage>();
+        Assert.Equal("zh-CN", clerk.Locale);
+        Assert.Contains(ClerkText.Yuan(receivedFen), clerk.Message);
+        Assert.Contains("380.00 元", clerk.Message);
+        Assert.DoesNotContain("fen", ex.Status.Detail);
         Assert.Equal(0, await _p.CountAsync("payment_orders"));
         Assert.Equal(0, await _p.CountAsync("payment_confirmations"));
         Assert.Equal(0, await _p.CountAsync("cash_receipts"));
@@ -115,6 +120,8 @@ public sealed class VillageCashTests : IAsyncLifetime
         Assert.Equal("CASH_AMOUNT_MISMATCH", info.Reason);
         Assert.Equal("76000", info.Metadata["unremitted_amount_fen"]);
         Assert.Equal("70000", info.Metadata["remitted_amount_fen"]);
+        Assert.Contains("存款金额 700.00 元", RpcErrors.ClerkTextOf(ex));
+        Assert.Contains("760.00 元", RpcErrors.ClerkTextOf(ex));
         Assert.Equal(0, await _p.CountAsync("cash_remittances"));
         Assert.Equal(76000, (await _p.BalanceAsync(Lidu, "lidu-a1")).UnremittedAmountFen);
     }
