@@ -117,7 +117,11 @@ public static partial class CityData
         }
         foreach (var plan in toPublish)
             await PublishVersionOneAsync(conn, tx, plan, loadedBy, now, ct);
+        var absent = await TenantsNotInFileAsync(conn, tx, plans, ct);
         await tx.CommitAsync(ct);
+
+        if (absent.Count > 0)
+            await log.WriteLineAsync($"tenants stored but no longer in the city data, left as they are: {string.Join(", ", absent)}");
 
         await log.WriteLineAsync($"city data of {city.City} ({city.Tenants.Count} tenants, coverage year {city.CoverageYear}): "
             + $"{divisions} division rows, {targets} village targets, {codes} identity codes and {rules} quota rules added or changed; "
@@ -315,6 +319,20 @@ public static partial class CityData
         }
 
         return problems.Count == 0 ? toPublish : throw new CityDataRefusedException(problems);
+    }
+
+    /// <summary>Tenants with divisions that the file no longer lists: nothing of theirs is deleted, only reported.</summary>
+    private static async Task<List<string>> TenantsNotInFileAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        IReadOnlyList<TenantPlan> plans, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SELECT DISTINCT tenant_id FROM identity_registry.divisions WHERE tenant_id <> 'city' AND NOT tenant_id = ANY($1) ORDER BY 1
+            """, conn, tx);
+        cmd.Parameters.Add(new() { Value = plans.Select(p => p.Tenant.Id).ToArray() });
+        var tenants = new List<string>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) tenants.Add(reader.GetString(0));
+        return tenants;
     }
 
     private static async Task<int> DivisionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, string code,

@@ -202,6 +202,20 @@ public sealed class CityDataTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Load_TenantRemovedFromValues_KeptAndReported()
+    {
+        await LoadAsync(City());
+        var city = City();
+        city["tenants"]!.AsArray().Remove(Tenant(city, "he-gaoyang"));
+        var log = new StringWriter();
+
+        await CityData.LoadAsync(_db.Owner, CityData.Parse(city.ToJsonString()), typeof(PlatformMigrator).Assembly, TimeProvider.System, log);
+
+        Assert.Contains("tenants stored but no longer in the city data, left as they are: he-gaoyang", log.ToString());
+        Assert.Equal(1L, await Scalar<long>("SELECT count(*) FROM quota_tracking.quota_rules WHERE tenant_id = 'he-gaoyang'"));
+    }
+
+    [Fact]
     public async Task Load_IdentityCodeRemovedFromValues_RefusedNamingIt()
     {
         await LoadAsync(City());
