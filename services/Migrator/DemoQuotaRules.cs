@@ -8,13 +8,22 @@ namespace Medins.Migrator;
 
 /// <summary>
 /// Loads the shipped quota rules (embedded as <c>quota-rules/*.jsonc</c>, one document per tenant group and coverage
-/// year) for every tenant of their appliesTo, as quota-tracking reads them. Like the policies, the migrator reads
-/// only the header; quota-tracking's tests check that every shipped document is valid. Idempotent: a tenant that
-/// already has rules for the year keeps them.
+/// year) for every tenant of their appliesTo, as quota-tracking reads them: the demo city's defaults. Here the migrator
+/// reads only the header; quota-tracking's tests check that every shipped document is valid. Idempotent: a tenant that
+/// already has rules for the year keeps them (a city's own rules come from its city data, CityData.cs, which upserts).
 /// </summary>
 public static class DemoQuotaRules
 {
     public const string ResourcePrefix = "quota-rules/";
+
+    /// <summary>The text of a shipped document by its file name (<c>he-gaoyang-2024</c>), or null.</summary>
+    public static string? Shipped(Assembly assembly, string name)
+    {
+        using var stream = assembly.GetManifestResourceStream($"{ResourcePrefix}{name}.jsonc");
+        if (stream is null) return null;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
 
     private static readonly JsonDocumentOptions Options = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 

@@ -5,13 +5,34 @@ namespace Medins.Migrator;
 
 public static class MigratorProgram
 {
+    /// <summary>The exit code of refused city data (a tenant without rules or policy, a deletion, an edited published policy).</summary>
+    public const int RefusedExitCode = 3;
+
     /// <summary>
     /// Configuration: ConnectionStrings:Owner (a role that owns the schemas), Migrator:AppRolePasswords:&lt;app-id&gt;
     /// (each service login role's own password; Migrator:AppRolePassword, one for all, is a development fallback for
     /// a service without its own), Migrator:DemoCity=true to load the demo city, Migrator:CityData=<path> to load a city
-    /// release's tenants, divisions, targets and policies (the Helm chart's city.json). Environment variables and
-    /// --key=value arguments set them. <c>dead-letters ...</c> lists or replays dead letters instead (DeadLetterCommand).
+    /// release's tenants, divisions, targets, identity codes, quota rules and policies (the Helm chart's city.json).
+    /// Environment variables and --key=value arguments set them. <c>dead-letters ...</c> lists or replays dead letters instead (DeadLetterCommand).
     /// </summary>
+    /// <summary>Loads the city data file; 0, or <see cref="RefusedExitCode"/> with every reason on <paramref name="error"/>.</summary>
+    public static async Task<int> LoadCityDataAsync(NpgsqlDataSource owner, string path, TimeProvider time, TextWriter log,
+        TextWriter error, CancellationToken ct = default)
+    {
+        try
+        {
+            await CityData.LoadAsync(owner, CityData.Parse(await File.ReadAllTextAsync(path, ct)), typeof(PlatformMigrator).Assembly,
+                time, log, ct);
+            return 0;
+        }
+        catch (CityDataRefusedException ex)
+        {
+            // Retrying cannot help: the chart's Job fails at once on this exit code (podFailurePolicy).
+            await error.WriteLineAsync($"Migration refused: {ex.Message}");
+            return RefusedExitCode;
+        }
+    }
+
     public static async Task<int> Main(string[] args)
     {
         if (args.Length > 0 && args[0] == DeadLetterCommand.Name)
@@ -47,10 +68,9 @@ public static class MigratorProgram
         {
             await PlatformMigrator.MigrateAsync(owner, appPasswords, config.GetValue("Migrator:DemoCity", false),
                 TimeProvider.System, Console.Out);
-            if (config["Migrator:CityData"] is { Length: > 0 } cityDataPath)
-                await CityData.LoadAsync(owner, CityData.Parse(await File.ReadAllTextAsync(cityDataPath)),
-                    typeof(PlatformMigrator).Assembly, TimeProvider.System, Console.Out);
-            return 0;
+            return config["Migrator:CityData"] is { Length: > 0 } cityDataPath
+                ? await LoadCityDataAsync(owner, cityDataPath, TimeProvider.System, Console.Out, Console.Error)
+                : 0;
         }
         catch (Exception ex) when (ex is NpgsqlException or FormatException or System.Text.Json.JsonException)
         {

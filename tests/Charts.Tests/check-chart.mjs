@@ -1279,5 +1279,61 @@ test("skaffold.yaml builds every image and hands each to the chart", () => {
   return p;
 });
 
+// ------------------------------------------------------------------ tenants are data (issue 18)
+// Every tenant of every values file carries its quota rules and a policy for the city's coverage year in the rendered
+// city data: a document given in the values (quotaRules / policies) or a shipped one by name, listing the tenant.
+const jsoncParse = (text) => JSON.parse(text.replace(/("(?:\\.|[^"\\])*")|\/\/[^\n]*/g, (m, str) => str ?? "").replace(/,(\s*[}\]])/g, "$1"));
+const shippedDocument = (folder, name) => {
+  const path = join(repo, folder, `${name}.jsonc`);
+  return existsSync(path) ? jsoncParse(readFileSync(path, "utf8")) : undefined;
+};
+console.log("\ntenants are data");
+for (const file of readdirSync(chart).filter((f) => /^values.*\.yaml$/.test(f) && f !== "values.yaml").sort()) {
+  test(`[${file}] every tenant has quota rules and a policy for the coverage year in the city data`, () => {
+    const p = [];
+    const cm = render(join(chart, file)).find((o) => o.kind === "ConfigMap" && o.data?.["city.json"]);
+    if (!cm) return ["no city data ConfigMap"];
+    const city = JSON.parse(cm.data["city.json"]);
+    check(city.tenants.length > 0, "no tenants", p);
+    for (const t of city.tenants) {
+      for (const [kind, inline, folder] of [["quotaRules", city.quotaRules, "services/QuotaTracking/Rules"],
+                                            ["policy", city.policies, "services/ContributionCalculation/Policies"]]) {
+        const name = t[kind];
+        const doc = !name ? undefined : inline?.[name] ?? shippedDocument(folder, name);
+        check(name, `${t.id}: no ${kind}`, p);
+        if (!name) continue;
+        check(doc, `${t.id}: ${kind} ${name} is neither in the values nor shipped`, p);
+        if (!doc) continue;
+        check(doc.coverageYear === city.coverageYear, `${t.id}: ${kind} ${name} is for ${doc.coverageYear}, not ${city.coverageYear}`, p);
+        check((doc.appliesTo ?? []).includes(t.id), `${t.id}: ${kind} ${name} does not list it in appliesTo`, p);
+      }
+      for (const c of t.identityCodes ?? []) check(c.category && c.department && c.name, `${t.id}: identity code ${JSON.stringify(c)}`, p);
+    }
+    return p;
+  });
+}
+test("a tenant's quota rules for another year fail the render, naming the tenant", () => {
+  try {
+    render(join(chart, "values-40-tenants.yaml"), ["--set", "quotaRules.sl-c03-2025.coverageYear=2024"]);
+    return ["rendered quota rules of 2024 for a 2025 city"];
+  } catch (e) {
+    return /tenant sl-c03-t01 has no quotaRules for coverage year 2025/.test(String(e.stderr ?? e.message)) ? [] : [String(e.stderr ?? e.message).slice(0, 300)];
+  }
+});
+test("a tenant without quota rules is refused by values.schema.json", () => {
+  try {
+    render(join(chart, "values-demo.yaml"), ["--set", "tenants[0].quotaRules=null"]);
+    return ["rendered a tenant without quota rules"];
+  } catch (e) {
+    return /quotaRules/.test(String(e.stderr ?? e.message)) ? [] : [String(e.stderr ?? e.message).slice(0, 300)];
+  }
+});
+test("the migration Job fails at once when the migrator refuses the city data (exit 3)", () => {
+  const job = render(join(chart, "values-demo.yaml")).find((o) => o.kind === "Job");
+  const rule = job?.spec.podFailurePolicy?.rules?.find((r) => r.action === "FailJob");
+  return rule?.onExitCodes?.operator === "In" && rule.onExitCodes.values.includes(3) && rule.onExitCodes.containerName === "migrator"
+    ? [] : ["no podFailurePolicy failing the Job on exit code 3"];
+});
+
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
