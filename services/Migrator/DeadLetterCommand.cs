@@ -7,7 +7,8 @@ namespace Medins.Migrator;
 /// <summary>
 /// <c>dead-letters list [--schema S] [--replayed]</c> and
 /// <c>dead-letters replay (EVENT-ID | --all) --reason TEXT [--schema S] [--target APP-ID] [--actor NAME]</c>:
-/// an operator's view of the events the relay gave up on, and their audited replay (the relay delivers each once more).
+/// an operator's view of the events given up on (by the local relay, or by Dapr into the dead-letter topic), and their
+/// audited replay (delivered once more).
 /// </summary>
 public static class DeadLetterCommand
 {
