@@ -1,0 +1,119 @@
+import { api, apiAll, requireCredential, coverageYear, count, yuan, cell, row, showError, beijingTime } from './console.js';
+
+requireCredential();
+const year = coverageYear();
+const POLL_MS = 5000;
+const HOUR_MS = 3600 * 1000;
+const CHANNELS = {
+  PAYMENT_CHANNEL_WECHAT_PAY: '微信支付', PAYMENT_CHANNEL_ALIPAY: '支付宝', PAYMENT_CHANNEL_TAX_E_BUREAU: '电子税务局',
+  PAYMENT_CHANNEL_YUKUAIBAN: '渝快办', PAYMENT_CHANNEL_BANK_COUNTER: '银行柜台', PAYMENT_CHANNEL_VILLAGE_POS: '村级 POS',
+  PAYMENT_CHANNEL_SCHOOL: '学校代收',
+};
+// Successive readings of the paid count; the rate per minute is their difference, computed here from the API's counts.
+const readings = [];
+
+function card(label, value, field) {
+  const box = cell('div', '', null, 'card');
+  box.append(cell('span', label, null, 'label'), cell('strong', value, field));
+  return box;
+}
+
+async function openReviews() {
+  let total = 0, token = '';
+  do {
+    const page = await api(`/v1/paymentReviews?state=PAYMENT_REVIEW_STATE_OPEN&pageSize=500${token ? '&pageToken=' + encodeURIComponent(token) : ''}`);
+    total += (page.reviews || []).length;
+    token = page.nextPageToken || '';
+  } while (token);
+  return total;
+}
+
+async function channelTotals(villages) {
+  const totals = new Map();
+  const details = await Promise.all(villages.map(v => api(`/v1/villageProgress/${year}/${v.villageCode}`)));
+  for (const { progress } of details) {
+    for (const c of progress?.channels || []) {
+      const sum = totals.get(c.channel) || { paid: 0, fen: 0n };
+      sum.paid += Number(c.counts?.paidCount || 0);
+      sum.fen += BigInt(c.counts?.collectedAmountFen || 0);
+      totals.set(c.channel, sum);
+    }
+  }
+  return totals;
+}
+
+function perMinute() {
+  if (readings.length < 2) return null;
+  const last = readings[readings.length - 1], previous = readings[readings.length - 2];
+  return ((last.paid - previous.paid) * 60000) / Math.max(1, last.at - previous.at);
+}
+
+function draw() {
+  const canvas = document.getElementById('chart');
+  const width = canvas.clientWidth || canvas.width;
+  canvas.width = width;
+  const context = canvas.getContext('2d');
+  const height = canvas.height;
+  context.clearRect(0, 0, width, height);
+  const points = readings.slice(1).map((r, i) => ({ at: r.at, value: ((r.paid - readings[i].paid) * 60000) / Math.max(1, r.at - readings[i].at) }));
+  const max = Math.max(10, ...points.map(p => p.value));
+  const now = Date.now();
+  context.strokeStyle = '#c8ccd4';
+  context.fillStyle = '#555';
+  context.font = '12px sans-serif';
+  for (let i = 0; i <= 4; i++) {
+    const y = height - 20 - ((height - 30) * i) / 4;
+    context.beginPath(); context.moveTo(40, y); context.lineTo(width, y); context.stroke();
+    context.fillText(String(Math.round((max * i) / 4)), 4, y + 4);
+  }
+  context.fillText('60 分钟前', 40, height - 4);
+  context.fillText('现在', width - 30, height - 4);
+  context.strokeStyle = '#b3261e';
+  context.lineWidth = 2;
+  context.beginPath();
+  points.forEach((p, i) => {
+    const x = 40 + ((width - 40) * (HOUR_MS - (now - p.at))) / HOUR_MS;
+    const y = height - 20 - ((height - 30) * p.value) / max;
+    if (i === 0) context.moveTo(x, y); else context.lineTo(x, y);
+  });
+  context.stroke();
+}
+
+async function poll() {
+  const [counties, villages, reviews] = await Promise.all([
+    apiAll(`/v1/divisionProgress/${year}?level=PROGRESS_LEVEL_COUNTY`, 'divisions'),
+    apiAll(`/v1/villageProgress/${year}`, 'progress'),
+    openReviews(),
+  ]);
+  const channels = await channelTotals(villages);
+  const paid = counties.reduce((s, c) => s + Number(c.counts?.paidCount || 0), 0);
+  const enrolled = counties.reduce((s, c) => s + Number(c.counts?.enrolledCount || 0), 0);
+  const refunded = counties.reduce((s, c) => s + Number(c.counts?.refundedCount || 0), 0);
+  const collected = counties.reduce((s, c) => s + BigInt(c.counts?.collectedAmountFen || 0), 0n);
+  const at = Date.now();
+  readings.push({ at, paid });
+  while (readings.length && readings[0].at < at - HOUR_MS) readings.shift();
+  const rate = perMinute();
+
+  document.getElementById('live').replaceChildren(
+    card('每分钟缴费（笔）', rate === null ? '—' : rate.toFixed(1), 'per-minute'),
+    card('缴费人数', count(paid), 'paid'),
+    card('参保人数', count(enrolled), 'enrolled'),
+    card('全额退费人数', count(refunded), 'refunded'),
+    card('已收个人缴费（元）', yuan(collected), 'collected'),
+    card('待复核（笔）', count(reviews), 'reviews'));
+  document.querySelector('#channels tbody').replaceChildren(...[...channels].map(([channel, sum]) => row([
+    cell('th', CHANNELS[channel] || channel, 'name'), cell('td', count(sum.paid), 'paid'), cell('td', yuan(sum.fen), 'amount'),
+  ], { channel })));
+  document.getElementById('as-of').textContent = `北京时间 ${beijingTime(new Date(at).toISOString())}`;
+  draw();
+  document.body.dataset.loaded = 'true';
+  document.body.dataset.polls = String(Number(document.body.dataset.polls || 0) + 1);
+}
+
+async function loop() {
+  try { await poll(); } catch (error) { showError(error); }
+  setTimeout(loop, POLL_MS);
+}
+
+loop();
