@@ -25,11 +25,6 @@ public static class ConsoleEndpoints
         var root = Path.Combine(AppContext.BaseDirectory, "console");
         IFileProvider files = Directory.Exists(root) ? new PhysicalFileProvider(root) : new NullFileProvider();
 
-        app.MapGet(Prefix, (HttpContext context) =>
-        {
-            SetSecurityHeaders(context.Response);
-            return Results.Redirect(Prefix + "/");
-        });
         app.MapGet(Prefix + "/{**file}", (HttpContext context, string? file) => ServeAsync(context, files, file));
         return app;
     }
@@ -38,6 +33,12 @@ public static class ConsoleEndpoints
     {
         var response = context.Response;
         SetSecurityHeaders(response);
+        // The route matches /console and /console/ alike; relative links in the pages need the slash.
+        if (context.Request.Path.Value == Prefix)
+        {
+            response.Redirect(Prefix + "/");
+            return;
+        }
         var name = string.IsNullOrEmpty(file) ? "index.html" : file;
         // Only plain names of the folder's own files: no traversal, no hidden files.
         var info = name.Split('/').Any(s => s.Length == 0 || s.StartsWith('.')) ? null : files.GetFileInfo(name);
