@@ -22,6 +22,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
     public const string PaidVillage = "500118901203";
     public const string CashVillage = "500118901201";
     public const string LedgerVillage = "500118901205";
+    /// <summary>Where the peak test pays while the page watches (apart from the others, whatever order tests run in).</summary>
+    public const string PeakVillage = "500118901204";
     public const int UnpaidResidents = 23;
 
     public RunningPlatform Platform { get; } = new();
@@ -191,7 +193,6 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : IClassFixture<
         Assert.Equal(Count(Long(county, "task")), await TextAsync(tab, "#summary [data-field=task]"));
         Assert.Equal(Count(Long(county.GetProperty("counts"), "enrolledCount")), await TextAsync(tab, "#summary [data-field=enrolled]"));
         Assert.Equal(Yuan(Long(county.GetProperty("counts"), "collectedAmountFen")), await TextAsync(tab, "#summary [data-field=collected]"));
-        Assert.Equal("760.00", await TextAsync(tab, "#summary [data-field=collected]"));
 
         var ranking = await ApiAsync($"/v1/villageRanking/{ConsoleFixture.Year}");
         var standings = await RowsAsync(tab, "ranking", "village");
@@ -273,7 +274,7 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : IClassFixture<
         var resident = (await identity.RegisterResidentAsync(new RegisterResidentRequest
         {
             RequestId = "console-peak-resident", NationalId = NationalIds.Make("500118", new DateOnly(1988, 8, 8), 731), Name = "赵敏",
-            VillageCode = ConsoleFixture.PaidVillage, RegistrationType = RegistrationType.HouseholdRegistered,
+            VillageCode = ConsoleFixture.PeakVillage, RegistrationType = RegistrationType.HouseholdRegistered,
         })).Resident;
         var payments = new PaymentCollectionService.PaymentCollectionServiceClient(linjiang);
         var order = (await payments.CreatePaymentOrderAsync(new CreatePaymentOrderRequest
@@ -323,8 +324,8 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : IClassFixture<
         Assert.True(await tab.EvaluateExpressionAsync<bool>("document.getElementById('next').disabled"));
 
         // The CSV the page offers is the registry's export, byte for byte (with a BOM for spreadsheet programs).
-        var client = await tab.Target.CreateCDPSessionAsync();
-        await client.SendAsync("Browser.setDownloadBehavior", new { behavior = "deny" });
+        // The file itself is not kept: the page records the size of what it offered.
+        await tab.Client.SendAsync("Browser.setDownloadBehavior", new { behavior = "deny" });
         await tab.ClickAsync("#export");
         await tab.WaitForSelectorAsync("body[data-exported]");
         var identity = new IdentityRegistryService.IdentityRegistryServiceClient(fixture.Platform.GatewayChannel(LinjiangKey));

@@ -16,7 +16,7 @@ export class ApiError extends Error {
   constructor(status, message, reason) { super(message); this.status = status; this.reason = reason; }
 }
 
-async function call(path) {
+async function call(path, { signInAgain = true } = {}) {
   const response = await fetch(path, { headers: authHeaders(), cache: 'no-store' });
   const text = await response.text();
   if (!response.ok) {
@@ -26,13 +26,13 @@ async function call(path) {
       if (body.message) message = body.message;
       reason = (body.details || []).map(d => d.reason).find(Boolean) || '';
     } catch { /* not JSON: keep the status line */ }
-    if (response.status === 401) { signOut(); location.replace('index.html?expired=1'); }
+    if (response.status === 401 && signInAgain) { signOut(); location.replace('index.html?expired=1'); }
     throw new ApiError(response.status, message, reason);
   }
   return text;
 }
 
-export async function api(path) { return JSON.parse(await call(path)); }
+export async function api(path, options) { return JSON.parse(await call(path, options)); }
 
 /** Every page of a list call, following next_page_token. */
 export async function apiAll(path, field) {
