@@ -7,7 +7,7 @@ const HOUR_MS = 3600 * 1000;
 const CHANNELS = {
   PAYMENT_CHANNEL_WECHAT_PAY: '微信支付', PAYMENT_CHANNEL_ALIPAY: '支付宝', PAYMENT_CHANNEL_TAX_E_BUREAU: '电子税务局',
   PAYMENT_CHANNEL_YUKUAIBAN: '渝快办', PAYMENT_CHANNEL_BANK_COUNTER: '银行柜台', PAYMENT_CHANNEL_VILLAGE_POS: '村级 POS',
-  PAYMENT_CHANNEL_SCHOOL: '学校代收',
+  PAYMENT_CHANNEL_SCHOOL: '学校代收', PAYMENT_CHANNEL_VILLAGE_CASH: '村代收现金',
 };
 // Successive readings of the paid count; the rate per minute is their difference, computed here from the API's counts.
 const readings = [];
@@ -70,13 +70,13 @@ function draw() {
   context.fillText('现在', width - 30, height - 4);
   context.strokeStyle = '#b3261e';
   context.lineWidth = 2;
+  const place = p => [40 + ((width - 40) * (HOUR_MS - (now - p.at))) / HOUR_MS, height - 20 - ((height - 30) * p.value) / max];
   context.beginPath();
-  points.forEach((p, i) => {
-    const x = 40 + ((width - 40) * (HOUR_MS - (now - p.at))) / HOUR_MS;
-    const y = height - 20 - ((height - 30) * p.value) / max;
-    if (i === 0) context.moveTo(x, y); else context.lineTo(x, y);
-  });
+  points.forEach((p, i) => { const [x, y] = place(p); if (i === 0) context.moveTo(x, y); else context.lineTo(x, y); });
   context.stroke();
+  // A dot per reading, so the first minutes show before there is a line.
+  context.fillStyle = '#b3261e';
+  for (const p of points) { const [x, y] = place(p); context.beginPath(); context.arc(x, y, 3, 0, 2 * Math.PI); context.fill(); }
 }
 
 async function poll() {
