@@ -255,18 +255,27 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : IClassFixture<
     public async Task Peak_LinjiangKey_CountsOfTheApiAndARateAfterAPayment()
     {
         var tab = await SignedInPageAsync(LinjiangKey, "peak.html");
+        var activity = await ApiAsync("/v1/collectionActivity");
+        var confirmedBefore = Long(activity, "confirmedCount");
+        // The walked WeChat payment and the agent's cash, both today on the platform's clock.
+        Assert.Equal(2, confirmedBefore);
+        Assert.Equal(Count(confirmedBefore), await TextAsync(tab, "[data-field=confirmed]"));
+        Assert.Equal(Yuan(Long(activity, "confirmedAmountFen")), await TextAsync(tab, "[data-field=confirmed-amount]"));
+        Assert.Equal(Count(Long(activity, "openReviewCount")), await TextAsync(tab, "[data-field=reviews]"));
+        Assert.Equal(Count(Long(activity, "reviewsOpenedCount")), await TextAsync(tab, "[data-field=refused]"));
         var county = Assert.Single((await ApiAsync($"/v1/divisionProgress/{ConsoleFixture.Year}?level=PROGRESS_LEVEL_COUNTY")).GetProperty("divisions").EnumerateArray());
-        var paidBefore = Long(county.GetProperty("counts"), "paidCount");
-        Assert.Equal(Count(paidBefore), await TextAsync(tab, "[data-field=paid]"));
-        var reviews = (await ApiAsync("/v1/paymentReviews?state=PAYMENT_REVIEW_STATE_OPEN&pageSize=500")).TryGetProperty("reviews", out var r) ? r.GetArrayLength() : 0;
-        Assert.Equal(Count(reviews), await TextAsync(tab, "[data-field=reviews]"));
+        Assert.Equal(Count(Long(county.GetProperty("counts"), "enrolledCount")), await TextAsync(tab, "[data-field=enrolled]"));
 
         var channels = await RowsAsync(tab, "channels", "channel");
-        var wechat = (await ApiAsync($"/v1/villageProgress/{ConsoleFixture.Year}/{ConsoleFixture.PaidVillage}")).GetProperty("progress")
-            .GetProperty("channels").EnumerateArray().Single(c => c.GetProperty("channel").GetString() == "PAYMENT_CHANNEL_WECHAT_PAY");
-        Assert.Equal(Count(Long(wechat.GetProperty("counts"), "paidCount")), channels["PAYMENT_CHANNEL_WECHAT_PAY"]["paid"]);
-        Assert.Equal("微信支付", channels["PAYMENT_CHANNEL_WECHAT_PAY"]["name"]);
-        Assert.Equal("380.00", channels["PAYMENT_CHANNEL_WECHAT_PAY"]["amount"]);
+        Assert.Equal(activity.GetProperty("channels").EnumerateArray().Select(c => c.GetProperty("channel").GetString()!), channels.Keys);
+        foreach (var channel in activity.GetProperty("channels").EnumerateArray())
+        {
+            var row = channels[channel.GetProperty("channel").GetString()!];
+            Assert.Equal(Count(Long(channel, "confirmedCount")), row["paid"]);
+            Assert.Equal(Yuan(Long(channel, "confirmedAmountFen")), row["amount"]);
+        }
+        Assert.Equal(("微信支付", "380.00"), (channels["PAYMENT_CHANNEL_WECHAT_PAY"]["name"], channels["PAYMENT_CHANNEL_WECHAT_PAY"]["amount"]));
+        Assert.Equal(("村代收现金", "380.00"), (channels["PAYMENT_CHANNEL_VILLAGE_CASH"]["name"], channels["PAYMENT_CHANNEL_VILLAGE_CASH"]["amount"]));
 
         // A payment while the page watches: the next readings show it, and a rate per minute above nought.
         var linjiang = fixture.Platform.GatewayChannel(LinjiangKey);
@@ -285,7 +294,7 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : IClassFixture<
         {
             OrderId = order.OrderId, ChannelTransactionId = "ali-console-peak", AmountFen = order.PersonalAmountFen,
         });
-        await tab.WaitForFunctionAsync($"() => document.querySelector('[data-field=paid]')?.textContent === '{Count(paidBefore + 1)}'",
+        await tab.WaitForFunctionAsync($"() => document.querySelector('[data-field=confirmed]')?.textContent === '{Count(confirmedBefore + 1)}'",
             new WaitForFunctionOptions { Timeout = 60_000, PollingInterval = 500 });
         await tab.WaitForFunctionAsync("() => Number(document.querySelector('[data-field=\"per-minute\"]')?.textContent) > 0",
             new WaitForFunctionOptions { Timeout = 30_000, PollingInterval = 500 });

@@ -1,4 +1,4 @@
-import { api, apiAll, requireCredential, coverageYear, count, yuan, cell, row, showError, beijingTime } from './console.js';
+import { api, apiAll, requireCredential, coverageYear, count, yuan, cell, row, showError, beijingTime, calendarDate } from './console.js';
 
 requireCredential();
 const year = coverageYear();
@@ -9,37 +9,13 @@ const CHANNELS = {
   PAYMENT_CHANNEL_YUKUAIBAN: '渝快办', PAYMENT_CHANNEL_BANK_COUNTER: '银行柜台', PAYMENT_CHANNEL_VILLAGE_POS: '村级 POS',
   PAYMENT_CHANNEL_SCHOOL: '学校代收', PAYMENT_CHANNEL_VILLAGE_CASH: '村代收现金',
 };
-// Successive readings of the paid count; the rate per minute is their difference, computed here from the API's counts.
+// Successive readings of today's confirmed count; the rate per minute is their difference, computed here from the API's counts.
 const readings = [];
 
 function card(label, value, field) {
   const box = cell('div', '', null, 'card');
   box.append(cell('span', label, null, 'label'), cell('strong', value, field));
   return box;
-}
-
-async function openReviews() {
-  let total = 0, token = '';
-  do {
-    const page = await api(`/v1/paymentReviews?state=PAYMENT_REVIEW_STATE_OPEN&pageSize=500${token ? '&pageToken=' + encodeURIComponent(token) : ''}`);
-    total += (page.reviews || []).length;
-    token = page.nextPageToken || '';
-  } while (token);
-  return total;
-}
-
-async function channelTotals(villages) {
-  const totals = new Map();
-  const details = await Promise.all(villages.map(v => api(`/v1/villageProgress/${year}/${v.villageCode}`)));
-  for (const { progress } of details) {
-    for (const c of progress?.channels || []) {
-      const sum = totals.get(c.channel) || { paid: 0, fen: 0n };
-      sum.paid += Number(c.counts?.paidCount || 0);
-      sum.fen += BigInt(c.counts?.collectedAmountFen || 0);
-      totals.set(c.channel, sum);
-    }
-  }
-  return totals;
 }
 
 function perMinute() {
@@ -80,32 +56,36 @@ function draw() {
 }
 
 async function poll() {
-  const [counties, villages, reviews] = await Promise.all([
+  // Confirmations and the review queue from payment-collection (GetCollectionActivity, today in Beijing time);
+  // enrolment from quota-tracking's county totals.
+  const [counties, activity] = await Promise.all([
     apiAll(`/v1/divisionProgress/${year}?level=PROGRESS_LEVEL_COUNTY`, 'divisions'),
-    apiAll(`/v1/villageProgress/${year}`, 'progress'),
-    openReviews(),
+    api('/v1/collectionActivity'),
   ]);
-  const channels = await channelTotals(villages);
-  const paid = counties.reduce((s, c) => s + Number(c.counts?.paidCount || 0), 0);
+  const confirmed = Number(activity.confirmedCount || 0);
   const enrolled = counties.reduce((s, c) => s + Number(c.counts?.enrolledCount || 0), 0);
   const refunded = counties.reduce((s, c) => s + Number(c.counts?.refundedCount || 0), 0);
-  const collected = counties.reduce((s, c) => s + BigInt(c.counts?.collectedAmountFen || 0), 0n);
   const at = Date.now();
-  readings.push({ at, paid });
+  // A new day starts the count again: the readings of the day before say nothing about this one.
+  if (readings.length && confirmed < readings[readings.length - 1].paid) readings.length = 0;
+  readings.push({ at, paid: confirmed });
   while (readings.length && readings[0].at < at - HOUR_MS) readings.shift();
   const rate = perMinute();
 
   document.getElementById('live').replaceChildren(
     card('每分钟缴费（笔）', rate === null ? '—' : rate.toFixed(1), 'per-minute'),
-    card('缴费人数', count(paid), 'paid'),
+    card('今日确认（笔）', count(confirmed), 'confirmed'),
+    card('今日确认金额（元）', yuan(activity.confirmedAmountFen), 'confirmed-amount'),
+    card('待复核（笔）', count(activity.openReviewCount), 'reviews'),
+    card('今日拒收通知（笔）', count(activity.reviewsOpenedCount), 'refused'),
     card('参保人数', count(enrolled), 'enrolled'),
-    card('全额退费人数', count(refunded), 'refunded'),
-    card('已收个人缴费（元）', yuan(collected), 'collected'),
-    card('待复核（笔）', count(reviews), 'reviews'));
-  document.querySelector('#channels tbody').replaceChildren(...[...channels].map(([channel, sum]) => row([
-    cell('th', CHANNELS[channel] || channel, 'name'), cell('td', count(sum.paid), 'paid'), cell('td', yuan(sum.fen), 'amount'),
-  ], { channel })));
-  document.getElementById('as-of').textContent = `北京时间 ${beijingTime(new Date(at).toISOString())}`;
+    card('全额退费人数', count(refunded), 'refunded'));
+  document.querySelector('#channels tbody').replaceChildren(...(activity.channels || []).map(c => row([
+    cell('th', CHANNELS[c.channel] || c.channel, 'name'), cell('td', count(c.confirmedCount), 'paid'),
+    cell('td', yuan(c.confirmedAmountFen), 'amount'),
+  ], { channel: c.channel })));
+  document.getElementById('as-of').textContent =
+    `${calendarDate(activity.date)}，读取于 ${beijingTime(new Date(at).toISOString()).slice(-8)}（北京时间）`;
   draw();
   document.body.dataset.loaded = 'true';
   document.body.dataset.polls = String(Number(document.body.dataset.polls || 0) + 1);
