@@ -263,6 +263,10 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : IClassFixture<
         Assert.Equal(Yuan(Long(activity, "confirmedAmountFen")), await TextAsync(tab, "[data-field=confirmed-amount]"));
         Assert.Equal(Count(Long(activity, "openReviewCount")), await TextAsync(tab, "[data-field=reviews]"));
         Assert.Equal(Count(Long(activity, "reviewsOpenedCount")), await TextAsync(tab, "[data-field=refused]"));
+        // The backlog moves as the relay delivers: the page shows the API's figure by its next reading at the latest.
+        var backlog = Count(Long(await ApiAsync("/v1/collectionActivity"), "pendingEventCount"));
+        await tab.WaitForFunctionAsync("v => document.querySelector('[data-field=backlog]')?.textContent === v",
+            new WaitForFunctionOptions { Timeout = 15_000, PollingInterval = 250 }, backlog);
         var county = Assert.Single((await ApiAsync($"/v1/divisionProgress/{ConsoleFixture.Year}?level=PROGRESS_LEVEL_COUNTY")).GetProperty("divisions").EnumerateArray());
         Assert.Equal(Count(Long(county.GetProperty("counts"), "enrolledCount")), await TextAsync(tab, "[data-field=enrolled]"));
 

@@ -69,6 +69,38 @@ public sealed class CollectionActivityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetCollectionActivity_EventsNotYetDelivered_CountedUntilEverySubscriberHasThem()
+    {
+        // The test host runs no relay: the payments' events wait in the outbox, not yet fanned out.
+        await PaidAsync(PaymentChannel.WechatPay);
+        await PaidAsync(PaymentChannel.Alipay);
+        var written = await _platform.ScalarAsync<long>("SELECT count(*) FROM payment_collection.outbox WHERE tenant_id = $1", Lidu);
+        Assert.True(written >= 2, $"{written} events written");
+
+        var waiting = await _platform.Client(Lidu).GetCollectionActivityAsync(new GetCollectionActivityRequest());
+        Assert.Equal(written, waiting.PendingEventCount);
+        Assert.Equal(0, (await _platform.Client("cq-linjiang").GetCollectionActivityAsync(new GetCollectionActivityRequest())).PendingEventCount);
+
+        // Fanned out to two subscribers: the first event still open for both (one event waiting, not two); every
+        // other one delivered to quota-tracking and dead for notification (a dead letter is the dead-letter table's,
+        // not backlog).
+        await _platform.ExecuteAsync("UPDATE payment_collection.outbox SET fanned_out_at = now() WHERE tenant_id = $1", Lidu);
+        await _platform.ExecuteAsync("""
+            INSERT INTO payment_collection.outbox_delivery (tenant_id, event_id, target, topic, next_attempt_at, delivered_at, dead_at)
+            SELECT o.tenant_id, o.event_id, t.target, o.topic, now(),
+                   CASE WHEN o.event_id = f.first OR t.target = 'notification' THEN NULL ELSE now() END,
+                   CASE WHEN t.target = 'notification' AND o.event_id <> f.first THEN now() END
+            FROM payment_collection.outbox o
+            CROSS JOIN (SELECT min(event_id::text)::uuid AS first FROM payment_collection.outbox WHERE tenant_id = $1) f
+            CROSS JOIN unnest(ARRAY['quota-tracking', 'notification']) AS t(target)
+            WHERE o.tenant_id = $1
+            """, Lidu);
+
+        var later = await _platform.Client(Lidu).GetCollectionActivityAsync(new GetCollectionActivityRequest());
+        Assert.Equal(1, later.PendingEventCount);
+    }
+
+    [Fact]
     public async Task GetCollectionActivity_OtherTenant_SeesNoneOfLidusPayments()
     {
         await PaidAsync(PaymentChannel.WechatPay);

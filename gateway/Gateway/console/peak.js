@@ -78,6 +78,7 @@ async function poll() {
     card('今日确认金额（元）', yuan(activity.confirmedAmountFen), 'confirmed-amount'),
     card('待复核（笔）', count(activity.openReviewCount), 'reviews'),
     card('今日拒收通知（笔）', count(activity.reviewsOpenedCount), 'refused'),
+    card('待投递事件', count(activity.pendingEventCount), 'backlog'),
     card('参保人数', count(enrolled), 'enrolled'),
     card('全额退费人数', count(refunded), 'refunded'));
   document.querySelector('#channels tbody').replaceChildren(...(activity.channels || []).map(c => row([

@@ -4,14 +4,16 @@ namespace Medins.PaymentCollection.Data;
 
 /// <summary>One day's confirmations per channel and the review queue's size, read for the console's peak page.</summary>
 public sealed record CollectionActivity(IReadOnlyList<(string Channel, long Count, long AmountFen)> Channels, long OpenReviews,
-    long ReviewsOpened);
+    long ReviewsOpened, long PendingEvents);
 
 public static class CollectionActivityStore
 {
     /// <summary>
     /// Confirmations read through payment_orders_paid_by_channel (tenant, channel, paid_at), one range per channel;
     /// open reviews through the partial index payment_reviews_open. Reviews opened on the day are read from the
-    /// tenant's review rows, which only refused notices fill.
+    /// tenant's review rows, which only refused notices fill. Pending events: those the relay has not fanned out yet
+    /// (outbox_unfanned) and those with a delivery still open (outbox_delivery_due), both partial indexes that hold
+    /// only the backlog.
     /// </summary>
     public static async Task<CollectionActivity> ReadAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         IReadOnlyList<string> channels, DateTimeOffset from, DateTimeOffset until, CancellationToken ct)
@@ -35,13 +37,16 @@ public static class CollectionActivityStore
 
         await using var reviews = new NpgsqlCommand("""
             SELECT (SELECT count(*) FROM payment_reviews WHERE tenant_id = $1 AND resolved_at IS NULL),
-                   (SELECT count(*) FROM payment_reviews WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3)
+                   (SELECT count(*) FROM payment_reviews WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3),
+                   (SELECT count(*) FROM outbox WHERE tenant_id = $1 AND fanned_out_at IS NULL)
+                   + (SELECT count(DISTINCT event_id) FROM outbox_delivery
+                      WHERE tenant_id = $1 AND delivered_at IS NULL AND dead_at IS NULL)
             """, conn, tx);
         reviews.Parameters.Add(new() { Value = tenantId });
         reviews.Parameters.Add(new() { Value = from.ToUniversalTime() });
         reviews.Parameters.Add(new() { Value = until.ToUniversalTime() });
         await using var counts = await reviews.ExecuteReaderAsync(ct);
         await counts.ReadAsync(ct);
-        return new CollectionActivity(byChannel, counts.GetInt64(0), counts.GetInt64(1));
+        return new CollectionActivity(byChannel, counts.GetInt64(0), counts.GetInt64(1), counts.GetInt64(2));
     }
 }

@@ -26,6 +26,7 @@ public sealed partial class PaymentCollectionGrpcService
             Date = day.ToProtoDate(),
             OpenReviewCount = activity.OpenReviews,
             ReviewsOpenedCount = activity.ReviewsOpened,
+            PendingEventCount = activity.PendingEvents,
         };
         response.Channels.AddRange(activity.Channels
             .Select(c => new ChannelActivity { Channel = ProtoMapping.ToProtoChannel(c.Channel), ConfirmedCount = c.Count, ConfirmedAmountFen = c.AmountFen })
