@@ -231,6 +231,31 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Progress_CityKey_ChoosesATenantAndShowsOnlyIt()
+    {
+        var tab = await SignedInPageAsync("demo-city-key", "progress.html");
+        var tenants = await tab.EvaluateExpressionAsync<string[]>("[...document.querySelectorAll('#tenant option')].map(o => o.value)");
+        // Every tenant of the demo city, as the registry's divisions name them.
+        var cityTenants = (await ApiAsync("/v1/divisions?pageSize=500", "demo-city-key")).GetProperty("divisions").EnumerateArray()
+            .Select(d => d.TryGetProperty("tenantId", out var t) ? t.GetString() : null).Where(t => !string.IsNullOrEmpty(t)).OfType<string>().Distinct().Order(StringComparer.Ordinal);
+        Assert.Equal(cityTenants, tenants);
+        Assert.Contains("cq-linjiang", tenants);
+
+        await Task.WhenAll(tab.WaitForNavigationAsync(), tab.SelectAsync("#tenant", "cq-linjiang"));
+        await LoadedAsync(tab);
+        var rows = await RowsAsync(tab, "villages", "village");
+        await ScreenshotAsync(tab, "progress-city");
+        Assert.Equal(11, rows.Count);
+        Assert.Equal("35,809", await TextAsync(tab, "#summary [data-field=task]"));
+
+        await Task.WhenAll(tab.WaitForNavigationAsync(), tab.SelectAsync("#tenant", "cq-lidu"));
+        await LoadedAsync(tab);
+        var lidu = (await ApiAsync($"/v1/villageProgress/{ConsoleFixture.Year}?pageSize=100", "demo-lidu-key")).GetProperty("progress")
+            .EnumerateArray().Select(p => p.GetProperty("villageCode").GetString()!).Order();
+        Assert.Equal(lidu, (await RowsAsync(tab, "villages", "village")).Keys.Order());
+    }
+
+    [Fact]
     public async Task Console_NoCredential_SignInPageAndNoData()
     {
         var context = await fixture.Browser.CreateBrowserContextAsync();

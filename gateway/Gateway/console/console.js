@@ -1,15 +1,59 @@
 // Shared by every console page: the credential typed at sign-in (kept in sessionStorage, this tab only), calls to the
 // gateway's own JSON API with it, and display formats (yuan, rates, Beijing time). No data and no rules live here.
 const KEY = 'medins-console-credential';
+// A city-scope credential acts in the tenant it names (x-tenant-id); the tenants it may choose from, found at sign-in.
+const TENANT = 'medins-console-tenant';
+const TENANTS = 'medins-console-tenants';
 
 export function credential() { return sessionStorage.getItem(KEY); }
 export function signIn(value) { sessionStorage.setItem(KEY, value); }
-export function signOut() { sessionStorage.removeItem(KEY); }
+export function signOut() { for (const key of [KEY, TENANT, TENANTS]) sessionStorage.removeItem(key); }
 
 /** Sends the credential as an API key, or as a bearer token when it is a signed token (three dot-separated parts). */
 function authHeaders() {
   const value = credential() || '';
-  return value.split('.').length === 3 ? { authorization: 'Bearer ' + value } : { 'x-api-key': value };
+  const headers = value.split('.').length === 3 ? { authorization: 'Bearer ' + value } : { 'x-api-key': value };
+  const tenant = sessionStorage.getItem(TENANT);
+  if (tenant) headers['x-tenant-id'] = tenant;
+  return headers;
+}
+
+const LEVELS = ['DIVISION_LEVEL_CITY', 'DIVISION_LEVEL_COUNTY', 'DIVISION_LEVEL_TOWNSHIP', 'DIVISION_LEVEL_VILLAGE'];
+
+/**
+ * After sign-in: a credential whose divisions span several tenants has city scope, and the pages let it choose the
+ * tenant to look at (the first one to begin with). A tenant's credential sees only its own and chooses nothing.
+ */
+export async function discoverTenants() {
+  const divisions = await apiAll('/v1/divisions', 'divisions', { signInAgain: false });
+  const tenants = new Map();
+  for (const d of [...divisions].sort((a, b) => LEVELS.indexOf(a.level) - LEVELS.indexOf(b.level))) {
+    if (d.tenantId && !tenants.has(d.tenantId)) tenants.set(d.tenantId, d.name);
+  }
+  if (tenants.size < 2) return;
+  const list = [...tenants].map(([id, name]) => ({ id, name })).sort((a, b) => (a.id < b.id ? -1 : 1));
+  sessionStorage.setItem(TENANTS, JSON.stringify(list));
+  sessionStorage.setItem(TENANT, list[0].id);
+}
+
+function tenantPicker() {
+  const list = JSON.parse(sessionStorage.getItem(TENANTS) || '[]');
+  if (list.length === 0) return;
+  const label = document.createElement('label');
+  label.className = 'tenant';
+  label.textContent = '查看';
+  const select = document.createElement('select');
+  select.id = 'tenant';
+  for (const t of list) {
+    const option = document.createElement('option');
+    option.value = t.id;
+    option.textContent = `${t.name}（${t.id}）`;
+    select.append(option);
+  }
+  select.value = sessionStorage.getItem(TENANT) || list[0].id;
+  select.addEventListener('change', () => { sessionStorage.setItem(TENANT, select.value); location.reload(); });
+  label.append(select);
+  document.getElementById('sign-out')?.before(label);
 }
 
 export class ApiError extends Error {
@@ -35,12 +79,12 @@ async function call(path, { signInAgain = true } = {}) {
 export async function api(path, options) { return JSON.parse(await call(path, options)); }
 
 /** Every page of a list call, following next_page_token. */
-export async function apiAll(path, field) {
+export async function apiAll(path, field, options) {
   const items = [];
   let token = '';
   do {
     const sep = path.includes('?') ? '&' : '?';
-    const page = await api(path + sep + 'pageSize=100' + (token ? '&pageToken=' + encodeURIComponent(token) : ''));
+    const page = await api(path + sep + 'pageSize=100' + (token ? '&pageToken=' + encodeURIComponent(token) : ''), options);
     items.push(...(page[field] || []));
     token = page.nextPageToken || '';
   } while (token);
@@ -68,6 +112,7 @@ export function requireCredential() {
   if (!credential()) { location.replace('index.html'); throw new Error('未登录'); }
   const out = document.getElementById('sign-out');
   if (out) out.addEventListener('click', () => { signOut(); location.replace('index.html'); });
+  tenantPicker();
 }
 
 export function coverageYear() {

@@ -1,4 +1,4 @@
-import { api, signIn, signOut, showError } from './console.js';
+import { api, signIn, signOut, showError, discoverTenants } from './console.js';
 
 const form = document.getElementById('signin-form');
 if (new URLSearchParams(location.search).has('expired')) showError(new Error('凭证无效或已过期，请重新登录。'));
@@ -10,6 +10,7 @@ form.addEventListener('submit', async event => {
   try {
     // The credential is good when the API answers with it; what it may see is the API's decision on each call.
     await api('/v1/divisions?pageSize=1', { signInAgain: false });
+    await discoverTenants();
     location.assign('progress.html');
   } catch (error) {
     signOut();
