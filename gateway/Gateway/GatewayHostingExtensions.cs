@@ -1,5 +1,6 @@
 using Medins.Gateway.Assertions;
 using Medins.Gateway.Audit;
+using Medins.Gateway.WebConsole;
 using Medins.Gateway.Credentials;
 using Medins.Gateway.Enforcement;
 using Medins.Gateway.Errors;
@@ -61,6 +62,8 @@ public static class GatewayHostingExtensions
             proxy.UsePassiveHealthChecks();
         }).WithMetadata(GatewayEndpoint.Proxied);
         app.MapContractReflection();
+        // Public static pages without data; their calls to the JSON API pass the credential checks above.
+        app.MapConsole();
 
         app.MapFallback("{**path}", (HttpContext context) => GatewayErrors.WriteAsync(context, Google.Rpc.Code.NotFound,
                 GatewayReasons.RouteNotFound, "No service serves this path."))

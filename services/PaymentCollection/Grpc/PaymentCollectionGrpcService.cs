@@ -19,7 +19,8 @@ public sealed partial class PaymentCollectionGrpcService(
     RequestLog requestLog,
     TenantContext tenant,
     OrderBook orders,
-    RefundDesk refunds)
+    RefundDesk refunds,
+    TimeProvider time)
     : PaymentCollectionService.PaymentCollectionServiceBase
 {
     private const int DefaultPageSize = 50;

@@ -29,6 +29,9 @@ internal static class ProtoMapping
 
     public static string? ChannelCode(PaymentChannel channel) => ChannelCodes.GetValueOrDefault(channel);
 
+    /// <summary>Every stored channel code, in the contract's channel order.</summary>
+    public static IReadOnlyList<string> AllChannelCodes { get; } = ChannelCodes.OrderBy(c => c.Key).Select(c => c.Value).ToList();
+
     public static PaymentChannel ToProtoChannel(string code) => ChannelsByCode.GetValueOrDefault(code);
 
     public static ProtoOrder ToProto(DomainOrder order, DateTimeOffset now) => new()
