@@ -13,8 +13,8 @@ public sealed partial class ClerkCatalogCoverageTests
 {
     private static readonly HashSet<string> NotReasons = new(StringComparer.Ordinal)
     {
-        // HTTP methods, encodings, key and signature algorithms
-        "POST", "JSON", "GB18030", "HS256", "ES256", "RSA2", "AEAD_AES_256_GCM",
+        // HTTP methods and header values, encodings, key and signature algorithms
+        "POST", "DENY", "JSON", "GB18030", "HS256", "ES256", "RSA2", "AEAD_AES_256_GCM",
         // Payment providers' own vocabularies (trade states, pay types, callback events)
         "SUCCESS", "FAIL", "TRADE_SUCCESS", "TRADE_FINISHED", "WAIT_BUYER_PAY", "USERPAYING", "NOTPAY", "REFUND", "JSAPI",
         "TEMPLATESENDJOBFINISH", "WECHAT",
