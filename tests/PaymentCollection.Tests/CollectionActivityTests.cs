@@ -54,6 +54,8 @@ public sealed class CollectionActivityTests : IAsyncLifetime
 
         var today = await _platform.Client(Lidu).GetCollectionActivityAsync(new GetCollectionActivityRequest());
         Assert.Equal(new Google.Type.Date { Year = 2023, Month = 11, Day = 21 }, today.Date);
+        // Read by the platform's clock (what the console shows as the reading time), not the machine's.
+        Assert.Equal(_platform.Clock.GetUtcNow(), today.ReadTime.ToDateTimeOffset());
         var only = Assert.Single(today.Channels);
         Assert.Equal((PaymentChannel.WechatPay, 1L, nextDay), (only.Channel, only.ConfirmedCount, only.ConfirmedAmountFen));
         Assert.Equal((1L, 1L, 0L), (today.ConfirmedCount, today.OpenReviewCount, today.ReviewsOpenedCount));

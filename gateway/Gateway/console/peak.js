@@ -65,7 +65,8 @@ async function poll() {
   const confirmed = Number(activity.confirmedCount || 0);
   const enrolled = counties.reduce((s, c) => s + Number(c.counts?.enrolledCount || 0), 0);
   const refunded = counties.reduce((s, c) => s + Number(c.counts?.refundedCount || 0), 0);
-  const at = Date.now();
+  // The platform's clock, not the browser's: the demo city replays a campaign day.
+  const at = activity.readTime ? Date.parse(activity.readTime) : Date.now();
   // A new day starts the count again: the readings of the day before say nothing about this one.
   if (readings.length && confirmed < readings[readings.length - 1].paid) readings.length = 0;
   readings.push({ at, paid: confirmed });

@@ -27,6 +27,7 @@ public sealed partial class PaymentCollectionGrpcService
             OpenReviewCount = activity.OpenReviews,
             ReviewsOpenedCount = activity.ReviewsOpened,
             PendingEventCount = activity.PendingEvents,
+            ReadTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(time.GetUtcNow()),
         };
         response.Channels.AddRange(activity.Channels
             .Select(c => new ChannelActivity { Channel = ProtoMapping.ToProtoChannel(c.Channel), ConfirmedCount = c.Count, ConfirmedAmountFen = c.AmountFen })
