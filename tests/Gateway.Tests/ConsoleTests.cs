@@ -36,6 +36,19 @@ public sealed class ConsoleTests(GatewayFixture fixture) : IClassFixture<Gateway
     }
 
     [Fact]
+    public async Task ConsoleFile_Head_HeadersAndLengthWithoutBody()
+    {
+        using var get = await fixture.Http.GetAsync("/console/");
+        using var head = await fixture.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/console/"));
+
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal("text/html", head.Content.Headers.ContentType?.MediaType);
+        Assert.Equal((await get.Content.ReadAsByteArrayAsync()).Length, head.Content.Headers.ContentLength);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        AssertSecurityHeaders(head);
+    }
+
+    [Fact]
     public async Task ConsolePages_EveryPage_NoInlineScriptOrStyle()
     {
         foreach (var page in new[] { "index.html", "progress.html", "peak.html", "ledger.html", "cash.html" })

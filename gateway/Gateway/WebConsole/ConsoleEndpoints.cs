@@ -25,7 +25,8 @@ public static class ConsoleEndpoints
         var root = Path.Combine(AppContext.BaseDirectory, "console");
         IFileProvider files = Directory.Exists(root) ? new PhysicalFileProvider(root) : new NullFileProvider();
 
-        app.MapGet(Prefix + "/{**file}", (HttpContext context, string? file) => ServeAsync(context, files, file));
+        app.MapMethods(Prefix + "/{**file}", [HttpMethods.Get, HttpMethods.Head],
+            (HttpContext context, string? file) => ServeAsync(context, files, file));
         return app;
     }
 
@@ -54,6 +55,7 @@ public static class ConsoleEndpoints
             ? contentType + "; charset=utf-8"
             : contentType;
         response.ContentLength = info.Length;
+        if (HttpMethods.IsHead(context.Request.Method)) return;
         await response.SendFileAsync(info);
     }
 
