@@ -147,14 +147,8 @@ public static class CashStore
         string tenantId, DateOnly date, string divisionPrefix, string afterVillage, string afterAgent, int limit,
         CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, $"""
-            SELECT a.agent_id, a.name, a.village_code, a.registered_at, {BalanceColumns}
-            {AgentsWithDayReceipts}
-            WHERE a.tenant_id = $1 AND starts_with(a.village_code, $3) AND (a.village_code, a.agent_id) > ($4, $5)
-            GROUP BY a.tenant_id, a.agent_id
-            ORDER BY a.village_code, a.agent_id
-            LIMIT $6
-            """, tenantId, date, divisionPrefix, afterVillage, afterAgent, limit);
+        await using var cmd = Command(conn, tx, AgentBalancesSql, tenantId, date, divisionPrefix, afterVillage,
+            afterAgent, limit);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         var agents = new List<AgentBalance>();
         while (await reader.ReadAsync(ct))
@@ -230,11 +224,21 @@ public static class CashStore
     }
 
     /// <summary>Every agent of the tenant ($1) with her receipts of the day ($2), for the per-village and per-agent
-    /// lists; the join rides cash_receipts_by_agent_day.</summary>
+    /// lists; the receipts are read through cash_receipts_by_agent_day or cash_receipts_by_day_village.</summary>
     private const string AgentsWithDayReceipts = """
         FROM cash_agents a
         LEFT JOIN cash_receipts r
           ON r.tenant_id = a.tenant_id AND r.agent_id = a.agent_id AND r.collection_date = $2
+        """;
+
+    /// <summary>$1 tenant, $2 day, $3 division prefix, $4 and $5 the (village, agent) to continue after, $6 limit.</summary>
+    internal const string AgentBalancesSql = $"""
+        SELECT a.agent_id, a.name, a.village_code, a.registered_at, {BalanceColumns}
+        {AgentsWithDayReceipts}
+        WHERE a.tenant_id = $1 AND starts_with(a.village_code, $3) AND (a.village_code, a.agent_id) > ($4, $5)
+        GROUP BY a.tenant_id, a.agent_id
+        ORDER BY a.village_code, a.agent_id
+        LIMIT $6
         """;
 
     private const string BalanceColumns = """
