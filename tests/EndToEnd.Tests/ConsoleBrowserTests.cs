@@ -395,5 +395,23 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : IClassFixture<
         Assert.Equal("高滩村", rows[ConsoleFixture.CashVillage]["name"]);
         Assert.Equal("380.00", rows[ConsoleFixture.CashVillage]["unremitted"]);
         Assert.Equal("380.00", await TextAsync(tab, "[data-field=unremitted-total]"));
+
+        // Per agent: the table is ListAgentCashBalances', one row per agent with the same amounts.
+        var agentRows = await RowsAsync(tab, "agents", "agent");
+        var agents = (await ApiAsync("/v1/agentCashBalances?pageSize=100")).GetProperty("agents").EnumerateArray().ToList();
+        Assert.Equal(agents.Select(a => a.GetProperty("agent").GetProperty("agentId").GetString()!).Order(), agentRows.Keys.Order());
+        foreach (var agent in agents)
+        {
+            var row = agentRows[agent.GetProperty("agent").GetProperty("agentId").GetString()!];
+            Assert.Equal(agent.GetProperty("agent").GetProperty("name").GetString(), row["name"]);
+            Assert.Equal(Yuan(Long(agent.GetProperty("balance"), "collectedAmountFen")), row["collected"]);
+            Assert.Equal(Yuan(Long(agent.GetProperty("balance"), "remittedAmountFen")), row["remitted"]);
+            Assert.Equal(Yuan(Long(agent.GetProperty("balance"), "unremittedAmountFen")), row["unremitted"]);
+        }
+        Assert.Equal("刘代收", agentRows["agent-gaotan-1"]["name"]);
+        Assert.Equal("高滩村", agentRows["agent-gaotan-1"]["village"]);
+        Assert.Equal("380.00", agentRows["agent-gaotan-1"]["unremitted"]);
+        Assert.True(await tab.EvaluateExpressionAsync<bool>(
+            "document.querySelector('#agents tr[data-agent=\"agent-gaotan-1\"]').classList.contains('behind')"));
     }
 }

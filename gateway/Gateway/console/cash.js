@@ -1,9 +1,10 @@
-import { api, requireCredential, count, yuan, cell, row, showError, calendarDate, beijingTime, divisionNames } from './console.js';
+import { api, apiAll, requireCredential, count, yuan, cell, row, showError, calendarDate, beijingTime, divisionNames } from './console.js';
 
 requireCredential();
 
 async function load() {
-  const [names, first] = await Promise.all([divisionNames(), api('/v1/villageCashBalances?pageSize=100')]);
+  const [names, first, agents] = await Promise.all([divisionNames(), api('/v1/villageCashBalances?pageSize=100'),
+    apiAll('/v1/agentCashBalances', 'agents')]);
   const villages = [...(first.villages || [])];
   for (let token = first.nextPageToken; token;) {
     const page = await api(`/v1/villageCashBalances?pageSize=100&pageToken=${encodeURIComponent(token)}`);
@@ -22,6 +23,21 @@ async function load() {
       cell('td', yuan(b.remittedAmountFen), 'remitted'), cell('td', yuan(b.unremittedAmountFen), 'unremitted'),
       cell('td', count(b.unremittedReceiptCount), 'unremitted-receipts'),
     ], { village: v.villageCode });
+    if (BigInt(b.unremittedAmountFen || 0) > 0n) tr.classList.add('behind');
+    return tr;
+  }));
+  document.querySelector('#agents tbody').append(...agents.map(a => {
+    const b = a.balance || {};
+    const agent = a.agent || {};
+    const tr = row([
+      cell('th', agent.name || agent.agentId, 'name'), cell('td', agent.agentId, 'agent-id'),
+      cell('td', names.get(agent.villageCode)?.name || agent.villageCode, 'village'),
+      cell('td', count(b.collectedReceiptCount), 'receipts'), cell('td', yuan(b.collectedAmountFen), 'collected'),
+      cell('td', yuan(b.remittedAmountFen), 'remitted'),
+      cell('td', yuan(b.unremittedAmountFen), 'unremitted'),
+      cell('td', count(b.unremittedReceiptCount), 'unremitted-receipts'),
+      cell('td', a.overdue ? '逾期未解缴' : BigInt(b.unremittedAmountFen || 0) > 0n ? '待解缴' : '—', 'status'),
+    ], { agent: agent.agentId });
     if (BigInt(b.unremittedAmountFen || 0) > 0n) tr.classList.add('behind');
     return tr;
   }));

@@ -18,6 +18,9 @@ public sealed record CashBalance(long CollectedFen, int CollectedReceipts, long 
 /// <summary>One village's cash of one day, over every agent registered in it.</summary>
 public sealed record VillageBalance(string VillageCode, int AgentCount, CashBalance Balance);
 
+/// <summary>One agent's cash of one day.</summary>
+public sealed record AgentBalance(CashAgent Agent, CashBalance Balance);
+
 /// <summary>Cash one agent still holds from one day.</summary>
 public sealed record CashHolding(string TenantId, string AgentId, string VillageCode, DateOnly CollectionDate,
     long UnremittedFen, int ReceiptCount);

@@ -126,9 +126,7 @@ public static class CashStore
     {
         await using var cmd = Command(conn, tx, $"""
             SELECT a.village_code, count(DISTINCT a.agent_id)::int, {BalanceColumns}
-            FROM cash_agents a
-            LEFT JOIN cash_receipts r
-              ON r.tenant_id = a.tenant_id AND r.agent_id = a.agent_id AND r.collection_date = $2
+            {AgentsWithDayReceipts}
             WHERE a.tenant_id = $1 AND starts_with(a.village_code, $3) AND a.village_code > $4
             GROUP BY a.village_code
             ORDER BY a.village_code
@@ -139,6 +137,23 @@ public static class CashStore
         while (await reader.ReadAsync(ct))
             villages.Add(new VillageBalance(reader.GetString(0), reader.GetInt32(1), ReadBalance(reader, 2)));
         return villages;
+    }
+
+    /// <summary>
+    /// Every registered agent within <paramref name="divisionPrefix"/>, in (village, agent) order after the given key,
+    /// with the day's cash: the same columns and join as the village list, grouped per agent instead.
+    /// </summary>
+    public static async Task<IReadOnlyList<AgentBalance>> AgentBalancesAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        string tenantId, DateOnly date, string divisionPrefix, string afterVillage, string afterAgent, int limit,
+        CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx, AgentBalancesSql, tenantId, date, divisionPrefix, afterVillage,
+            afterAgent, limit);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var agents = new List<AgentBalance>();
+        while (await reader.ReadAsync(ct))
+            agents.Add(new AgentBalance(ReadAgent(reader), ReadBalance(reader, 4)));
+        return agents;
     }
 
     /// <summary>The cash an agent still holds from one day (under the caller's transaction).</summary>
@@ -207,6 +222,24 @@ public static class CashStore
         while (await reader.ReadAsync(ct)) totals[reader.GetString(0)] = reader.GetInt64(1);
         return totals;
     }
+
+    /// <summary>Every agent of the tenant ($1) with her receipts of the day ($2), for the per-village and per-agent
+    /// lists; the receipts are read through cash_receipts_by_agent_day or cash_receipts_by_day_village.</summary>
+    private const string AgentsWithDayReceipts = """
+        FROM cash_agents a
+        LEFT JOIN cash_receipts r
+          ON r.tenant_id = a.tenant_id AND r.agent_id = a.agent_id AND r.collection_date = $2
+        """;
+
+    /// <summary>$1 tenant, $2 day, $3 division prefix, $4 and $5 the (village, agent) to continue after, $6 limit.</summary>
+    internal const string AgentBalancesSql = $"""
+        SELECT a.agent_id, a.name, a.village_code, a.registered_at, {BalanceColumns}
+        {AgentsWithDayReceipts}
+        WHERE a.tenant_id = $1 AND starts_with(a.village_code, $3) AND (a.village_code, a.agent_id) > ($4, $5)
+        GROUP BY a.tenant_id, a.agent_id
+        ORDER BY a.village_code, a.agent_id
+        LIMIT $6
+        """;
 
     private const string BalanceColumns = """
         coalesce(sum(r.amount_fen), 0)::bigint,

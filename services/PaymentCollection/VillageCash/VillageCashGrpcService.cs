@@ -168,42 +168,89 @@ public sealed partial class VillageCashGrpcService(
     public override async Task<ListVillageCashBalancesResponse> ListVillageCashBalances(
         ListVillageCashBalancesRequest request, ServerCallContext context)
     {
-        var division = request.DivisionCode.Trim();
-        var validator = new RequestValidator()
-            .Check(request.PageSize >= 0, "page_size", "must not be negative")
-            .Check(division.Length == 0 || DivisionCodePattern().IsMatch(division), "division_code",
-                "must be a 6, 9 or 12-digit division code");
-        var date = DateOrToday(request.Date, "date", validator);
-        var after = "";
-        if (request.PageToken.Length > 0)
-        {
-            var decoded = VillageBalancePageToken.Decode(request.PageToken, date, division);
-            validator.Check(decoded is not null, "page_token", "must be a next_page_token returned for the same date and division_code");
-            after = decoded ?? "";
-        }
-        validator.ThrowIfInvalid();
+        var query = ValidateBalanceQuery(request.Date, request.DivisionCode, request.PageSize, request.PageToken,
+            BalancePageToken.Villages, keyParts: 1);
         var tenantId = tenant.RequireTenant();
-        var pageSize = request.PageSize == 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
         var ct = context.CancellationToken;
 
         var (rows, cutoff) = await db.InTenantAsync(tenantId, async (conn, tx) =>
-            (await CashStore.VillageBalancesAsync(conn, tx, tenantId, date, division, after, pageSize + 1, ct),
+            (await CashStore.VillageBalancesAsync(conn, tx, tenantId, query.Date, query.Division, query.After[0],
+                    query.PageSize + 1, ct),
              await desk.CutoffAsync(conn, tx, tenantId, ct)), ct);
 
         var response = new ListVillageCashBalancesResponse
         {
-            Date = date.ToProtoDate(),
-            CutoffTime = Timestamp.FromDateTimeOffset(CashRules.CutoffInstant(date, cutoff)),
+            Date = query.Date.ToProtoDate(),
+            CutoffTime = Timestamp.FromDateTimeOffset(CashRules.CutoffInstant(query.Date, cutoff)),
         };
-        response.Villages.AddRange(rows.Take(pageSize).Select(v => new VillageCashBalance
+        response.Villages.AddRange(rows.Take(query.PageSize).Select(v => new VillageCashBalance
         {
             VillageCode = v.VillageCode,
             AgentCount = v.AgentCount,
             Balance = ToProto(v.Balance),
         }));
-        if (rows.Count > pageSize)
-            response.NextPageToken = VillageBalancePageToken.Encode(date, division, rows[pageSize - 1].VillageCode);
+        if (rows.Count > query.PageSize)
+            response.NextPageToken = BalancePageToken.Encode(BalancePageToken.Villages, query.Date, query.Division,
+                rows[query.PageSize - 1].VillageCode);
         return response;
+    }
+
+    public override async Task<ListAgentCashBalancesResponse> ListAgentCashBalances(
+        ListAgentCashBalancesRequest request, ServerCallContext context)
+    {
+        var query = ValidateBalanceQuery(request.Date, request.DivisionCode, request.PageSize, request.PageToken,
+            BalancePageToken.Agents, keyParts: 2);
+        var tenantId = tenant.RequireTenant();
+        var ct = context.CancellationToken;
+
+        var (rows, cutoff) = await db.InTenantAsync(tenantId, async (conn, tx) =>
+            (await CashStore.AgentBalancesAsync(conn, tx, tenantId, query.Date, query.Division, query.After[0],
+                    query.After[1], query.PageSize + 1, ct),
+             await desk.CutoffAsync(conn, tx, tenantId, ct)), ct);
+
+        var now = time.GetUtcNow();
+        var response = new ListAgentCashBalancesResponse
+        {
+            Date = query.Date.ToProtoDate(),
+            CutoffTime = Timestamp.FromDateTimeOffset(CashRules.CutoffInstant(query.Date, cutoff)),
+        };
+        response.Agents.AddRange(rows.Take(query.PageSize).Select(a => new AgentCashBalance
+        {
+            Agent = ToProto(a.Agent),
+            Balance = ToProto(a.Balance),
+            Overdue = CashRules.IsOverdue(query.Date, cutoff, a.Balance.UnremittedFen, now),
+        }));
+        if (rows.Count > query.PageSize)
+        {
+            var last = rows[query.PageSize - 1].Agent;
+            response.NextPageToken = BalancePageToken.Encode(BalancePageToken.Agents, query.Date, query.Division,
+                last.VillageCode, last.AgentId);
+        }
+        return response;
+    }
+
+    private sealed record BalanceQuery(DateOnly Date, string Division, int PageSize, string[] After);
+
+    /// <summary>The day, division and page of a balance list, or INVALID_ARGUMENT naming each bad field.</summary>
+    private BalanceQuery ValidateBalanceQuery(Google.Type.Date? requestDate, string divisionCode, int pageSize,
+        string pageToken, string list, int keyParts)
+    {
+        var division = divisionCode.Trim();
+        var validator = new RequestValidator()
+            .Check(pageSize >= 0, "page_size", "must not be negative")
+            .Check(division.Length == 0 || DivisionCodePattern().IsMatch(division), "division_code",
+                "must be a 6, 9 or 12-digit division code");
+        var date = DateOrToday(requestDate, "date", validator);
+        // The empty key sorts before every village and agent: the first page.
+        var after = Enumerable.Repeat("", keyParts).ToArray();
+        if (pageToken.Length > 0)
+        {
+            var decoded = BalancePageToken.Decode(list, pageToken, date, division, keyParts);
+            validator.Check(decoded is not null, "page_token", "must be a next_page_token returned for the same date and division_code");
+            after = decoded ?? after;
+        }
+        validator.ThrowIfInvalid();
+        return new BalanceQuery(date, division, pageSize == 0 ? DefaultPageSize : Math.Min(pageSize, MaxPageSize), after);
     }
 
     public override async Task<SetCashRemittanceCutoffResponse> SetCashRemittanceCutoff(
