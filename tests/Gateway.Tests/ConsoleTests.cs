@@ -98,6 +98,7 @@ public sealed class ConsoleTests(GatewayFixture fixture) : IClassFixture<Gateway
     [InlineData("/v1/villageProgress/2024")]
     [InlineData("/v1/ledgers/LEDGER_REGISTERED_NOT_ENROLLED?coverageYear=2024")]
     [InlineData("/v1/villageCashBalances")]
+    [InlineData("/v1/agentCashBalances")]
     public async Task ConsoleDataRoute_NoCredential_401(string path)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
