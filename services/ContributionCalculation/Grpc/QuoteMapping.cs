@@ -141,5 +141,5 @@ internal static class QuoteMapping
     }
 
     /// <summary>Yuan with two decimals, as a clerk reads an amount aloud.</summary>
-    public static string Yuan(long fen) => (fen / 100m).ToString("0.00", CultureInfo.InvariantCulture);
+    public static string Yuan(long fen) => Medins.Platform.Hosting.ClerkText.YuanNumber(fen);
 }

@@ -42,13 +42,7 @@ public static partial class MessageTemplate
         Placeholder().Matches(body).Select(m => m.Groups["name"].Value).Distinct().ToList();
 
     /// <summary>Fen as yuan with two decimals (38000 → "380.00"), in integer arithmetic.</summary>
-    public static string Yuan(long fen)
-    {
-        // Unsigned magnitude, so even long.MinValue has one.
-        var magnitude = fen < 0 ? (ulong)(-(fen + 1)) + 1 : (ulong)fen;
-        var sign = fen < 0 ? "-" : "";
-        return string.Create(CultureInfo.InvariantCulture, $"{sign}{magnitude / 100}.{magnitude % 100:00}");
-    }
+    public static string Yuan(long fen) => Medins.Platform.Hosting.ClerkText.YuanNumber(fen);
 
     public static string Date(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 

@@ -37,7 +37,7 @@ public static class Yuan
     public static string FromFen(long fen)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(fen);
-        return $"{fen / 100}.{fen % 100:D2}";
+        return Medins.Platform.Hosting.ClerkText.YuanNumber(fen);
     }
 }
 

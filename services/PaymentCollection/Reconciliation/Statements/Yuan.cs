@@ -35,9 +35,5 @@ public static class Yuan
     }
 
     /// <summary>"380.00", "-35.80", "0.01".</summary>
-    public static string Format(long fen)
-    {
-        var magnitude = (ulong)Math.Abs(fen);
-        return $"{(fen < 0 ? "-" : "")}{magnitude / 100}.{magnitude % 100:D2}";
-    }
+    public static string Format(long fen) => Medins.Platform.Hosting.ClerkText.YuanNumber(fen);
 }
