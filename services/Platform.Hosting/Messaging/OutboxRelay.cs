@@ -35,6 +35,8 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
             LabelNames = ["target"],
             Buckets = [1, 2, 4, 8, 16, 32, 64, 128, 256],
         });
+    /// <summary>(topic, target) pairs whose failure and dead-letter series exist.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Topic, string Target), byte> ExportedRoutes = new();
     private static readonly Counter DeadLetters = Metrics.CreateCounter("medins_outbox_dead_letters_total",
         "Deliveries given up on (after the last attempt, or at once when dropped), by topic and target.", "topic", "target");
 
@@ -355,9 +357,12 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
                 case DeliveryOutcome.Delivered:
                     DeliveryLatency.WithLabels(e.Topic).Observe(Math.Max(0, (now - e.Created).TotalSeconds));
                     // A route that works still shows its failure and dead-letter series, at zero: a dashboard
-                    // then tells "none" from "not exported".
-                    Failures.WithLabels(e.Topic, target);
-                    DeadLetters.WithLabels(e.Topic, target);
+                    // then tells "none" from "not exported". Once per route, not per event.
+                    if (ExportedRoutes.TryAdd((e.Topic, target), 0))
+                    {
+                        Failures.WithLabels(e.Topic, target);
+                        DeadLetters.WithLabels(e.Topic, target);
+                    }
                     break;
                 case DeliveryOutcome.Failed or DeliveryOutcome.Rejected:
                     Failures.WithLabels(e.Topic, target).Inc();
