@@ -6,48 +6,70 @@ using Grpc.Core;
 namespace Medins.Platform.Hosting;
 
 /// <summary>
-/// gRPC errors with <c>google.rpc</c> details: an ErrorInfo whose reason code clients branch on, field violations
+/// Refusals (<see cref="RuleViolation"/>) and the gRPC errors they leave as, with <c>google.rpc</c> details: an ErrorInfo whose reason code clients branch on, field violations
 /// for bad input, and a zh-CN LocalizedMessage for the clerk (the <paramref name="clerk"/> text when the call site
 /// knows amounts, times or names, else <see cref="ClerkMessages"/>). The JSON API maps the status code to an HTTP
 /// status.
 /// </summary>
 public static class RpcErrors
 {
-    public const string Domain = "medins";
+    /// <summary>The ErrorInfo domain of a service's errors: its app id under <c>medins</c> (AIP-193: the service
+    /// that raised the error), e.g. <c>identity-registry.medins</c>.</summary>
+    public static string DomainOf(string appId) => appId + ".medins";
 
-    public static RpcException InvalidArgument(string reason, string message, params (string Field, string Description)[] violations) =>
+    public static RuleViolation InvalidArgument(string reason, string message, params (string Field, string Description)[] violations) =>
         InvalidArgumentFor(reason, message, null, violations);
 
     /// <summary>INVALID_ARGUMENT with the clerk's own zh-CN text.</summary>
-    public static RpcException InvalidArgument(string reason, string message, string clerk,
+    public static RuleViolation InvalidArgument(string reason, string message, string clerk,
         params (string Field, string Description)[] violations) => InvalidArgumentFor(reason, message, clerk, violations);
 
-    private static RpcException InvalidArgumentFor(string reason, string message, string? clerk,
-        (string Field, string Description)[] violations)
+    private static RuleViolation InvalidArgumentFor(string reason, string message, string? clerk,
+        (string Field, string Description)[] violations) =>
+        new(reason, RefusalStatus.InvalidArgument, message, clerk: clerk,
+            fields: [.. violations.Select(v => new FieldProblem(v.Field, v.Description))]);
+
+    public static RuleViolation NotFound(string reason, string message, string? clerk = null) => new(reason, RefusalStatus.NotFound, message, clerk: clerk);
+    public static RuleViolation FailedPrecondition(string reason, string message, string? clerk = null) => new(reason, RefusalStatus.FailedPrecondition, message, clerk: clerk);
+    public static RuleViolation AlreadyExists(string reason, string message, string? clerk = null) => new(reason, RefusalStatus.AlreadyExists, message, clerk: clerk);
+    public static RuleViolation PermissionDenied(string reason, string message, string? clerk = null) => new(reason, RefusalStatus.PermissionDenied, message, clerk: clerk);
+    public static RuleViolation Unavailable(string reason, string message, string? clerk = null) => new(reason, RefusalStatus.Unavailable, message, clerk: clerk);
+    public static RuleViolation Internal(string reason, string message, string? clerk = null) => new(reason, RefusalStatus.Internal, message, clerk: clerk);
+
+    /// <summary>A refusal with facts (ErrorInfo metadata) and field problems taken from a google.rpc.BadRequest.</summary>
+    public static RuleViolation Build(Code code, string reason, string message, BadRequest? badRequest = null,
+        IReadOnlyDictionary<string, string>? metadata = null, string? clerk = null) =>
+        new(reason, (RefusalStatus)(int)code, message, metadata, clerk,
+            badRequest?.FieldViolations.Select(v => new FieldProblem(v.Field, v.Description)).ToList());
+
+    /// <summary>The gRPC error a refusal leaves the service as, with its details in <paramref name="domain"/>.</summary>
+    public static RpcException ToRpcException(RuleViolation violation, string domain)
     {
-        var badRequest = new BadRequest();
-        foreach (var (field, description) in violations)
-            badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = field, Description = description });
-        return Build(Code.InvalidArgument, reason, message, violations.Length > 0 ? badRequest : null, clerk: clerk);
+        var status = ToStatus(violation, domain);
+        return status.ToRpcException();
     }
 
-    public static RpcException NotFound(string reason, string message, string? clerk = null) => Build(Code.NotFound, reason, message, clerk: clerk);
-    public static RpcException FailedPrecondition(string reason, string message, string? clerk = null) => Build(Code.FailedPrecondition, reason, message, clerk: clerk);
-    public static RpcException AlreadyExists(string reason, string message, string? clerk = null) => Build(Code.AlreadyExists, reason, message, clerk: clerk);
-    public static RpcException PermissionDenied(string reason, string message, string? clerk = null) => Build(Code.PermissionDenied, reason, message, clerk: clerk);
-    public static RpcException Unavailable(string reason, string message, string? clerk = null) => Build(Code.Unavailable, reason, message, clerk: clerk);
-    public static RpcException Internal(string reason, string message, string? clerk = null) => Build(Code.Internal, reason, message, clerk: clerk);
+    /// <summary>The google.rpc.Status of a refusal: ErrorInfo (reason, domain, facts), BadRequest when fields are at
+    /// fault, and the clerk's zh-CN LocalizedMessage.</summary>
+    public static Google.Rpc.Status ToStatus(RuleViolation violation, string domain)
+    {
+        BadRequest? badRequest = null;
+        if (violation.Fields.Count > 0)
+        {
+            badRequest = new BadRequest();
+            foreach (var problem in violation.Fields)
+                badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = problem.Field, Description = problem.Description });
+        }
+        return Status((Code)(int)violation.Status, violation.Reason, violation.Message, domain, badRequest, violation.Facts,
+            violation.ClerkText);
+    }
 
+    /// <summary>A google.rpc.Status written outside a gRPC handler (HTTP middleware, the gateway).</summary>
     /// <param name="clerk">The zh-CN text for the clerk; null takes the catalog's text for <paramref name="reason"/>.</param>
-    public static RpcException Build(Code code, string reason, string message, IMessage? extraDetail = null,
-        IReadOnlyDictionary<string, string>? metadata = null, string? clerk = null) =>
-        Status(code, reason, message, extraDetail, metadata, clerk).ToRpcException();
-
-    /// <summary>The google.rpc.Status of <see cref="Build"/>, for errors written outside a gRPC handler (HTTP middleware).</summary>
-    public static Google.Rpc.Status Status(Code code, string reason, string message, IMessage? extraDetail = null,
+    public static Google.Rpc.Status Status(Code code, string reason, string message, string domain, IMessage? extraDetail = null,
         IReadOnlyDictionary<string, string>? metadata = null, string? clerk = null)
     {
-        var info = new ErrorInfo { Reason = reason, Domain = Domain };
+        var info = new ErrorInfo { Reason = reason, Domain = domain };
         if (metadata is not null) foreach (var (key, value) in metadata) info.Metadata[key] = value;
         var status = new Google.Rpc.Status { Code = (int)code, Message = message };
         status.Details.Add(Any.Pack(info));

@@ -31,6 +31,9 @@ public static class GatewayReasons
 /// </summary>
 public static class GatewayErrors
 {
+    /// <summary>The ErrorInfo domain of the gateway's own refusals; the services' errors pass through with theirs.</summary>
+    public static readonly string Domain = RpcErrors.DomainOf("gateway");
+
     private static readonly JsonFormatter Json =
         new(JsonFormatter.Settings.Default.WithTypeRegistry(TypeRegistry.FromMessages(ErrorInfo.Descriptor, RetryInfo.Descriptor, LocalizedMessage.Descriptor)));
 
@@ -50,7 +53,7 @@ public static class GatewayErrors
             context.Response.Headers[HeaderNames.RetryAfter] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             clerk ??= ClerkMessages.For(reason, code).TrimEnd('。') + $"（约 {seconds} 秒后可再办理）。";
         }
-        var status = RpcErrors.Status(code, reason, message, retry, clerk: clerk);
+        var status = RpcErrors.Status(code, reason, message, Domain, retry, clerk: clerk);
         context.Features.Set(new GatewayRejection(code, reason));
 
         var response = context.Response;

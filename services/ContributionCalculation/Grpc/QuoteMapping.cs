@@ -105,7 +105,7 @@ internal static class QuoteMapping
     /// A refusal as the error clients branch on: its reason, the next day it would work, and the version that refused.
     /// </summary>
     /// <param name="fieldPrefix">Prefixes the field a refusal names ("members[2]." in a household request).</param>
-    public static RpcException ToError(QuoteRefusal refusal, string policyId, int policyVersion, string fieldPrefix = "",
+    public static RuleViolation ToError(QuoteRefusal refusal, string policyId, int policyVersion, string fieldPrefix = "",
         IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
         var metadata = new Dictionary<string, string>

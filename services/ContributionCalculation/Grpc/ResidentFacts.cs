@@ -37,7 +37,7 @@ internal static class ResidentFacts
         }
     }
 
-    private static RpcException Map(RpcException ex, string field)
+    private static RuleViolation Map(RpcException ex, string field)
     {
         var reason = ex.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason;
         var metadata = new Dictionary<string, string> { ["upstream"] = Upstream };

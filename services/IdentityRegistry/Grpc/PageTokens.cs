@@ -40,6 +40,6 @@ internal static class PageTokens
         return parts[2..];
     }
 
-    private static RpcException Invalid(string description) =>
+    private static RuleViolation Invalid(string description) =>
         RpcErrors.InvalidArgument("INVALID_PAGE_TOKEN", "The page token " + description + ".", ("page_token", description));
 }

@@ -188,7 +188,7 @@ public sealed partial class PaymentCollectionGrpcService(
         }
     }
 
-    private static RpcException ToRpc(PaymentRuleException ex) => RpcErrors.Build(
+    private static RuleViolation ToRpc(PaymentRuleException ex) => RpcErrors.Build(
         ex.Reason is PaymentRuleException.OrderNotFound or PaymentRuleException.RefundNotFound or OrderBook.ReviewNotFound
             ? Code.NotFound
             : Code.FailedPrecondition, ex.Reason, ex.Message, null, ex.Metadata, ex.Clerk);

@@ -17,7 +17,7 @@ internal static class UpstreamErrors
     /// <param name="upstream">The app id called.</param>
     /// <param name="notFoundReason">The reason to answer NOT_FOUND with, when upstream's NOT_FOUND means the caller's
     /// key is unknown; when null, upstream's NOT_FOUND means this service cannot proceed (FAILED_PRECONDITION).</param>
-    public static RpcException Map(RpcException ex, string upstream, string? notFoundReason = null)
+    public static RuleViolation Map(RpcException ex, string upstream, string? notFoundReason = null)
     {
         var status = ex.GetRpcStatus();
         var upstreamInfo = status?.GetDetail<ErrorInfo>();
@@ -53,11 +53,11 @@ internal static class UpstreamErrors
         };
     }
 
-    public static RpcException Timeout(string upstream) =>
+    public static RuleViolation Timeout(string upstream) =>
         RpcErrors.Build(Code.Unavailable, Unavailable, $"{upstream} did not answer in time; retry later with the same request.",
             null, new Dictionary<string, string> { ["upstream"] = upstream });
 
-    public static RpcException BadResponse(string upstream, string problem) =>
+    public static RuleViolation BadResponse(string upstream, string problem) =>
         RpcErrors.Build(Code.Unavailable, InvalidResponse, $"{upstream} answered with {problem}.", null,
             new Dictionary<string, string> { ["upstream"] = upstream });
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Globalization;
 using System.Text.Json;
 using Google.Protobuf;
@@ -206,6 +207,7 @@ public sealed class JsonRequestCheckMiddleware(RequestDelegate next)
     private static async Task RefuseAsync(HttpContext context, (string Reason, string Field, string Description) problem)
     {
         var status = RpcErrors.Status(Code.InvalidArgument, problem.Reason, problem.Description,
+            RpcErrors.DomainOf(context.RequestServices.GetRequiredService<PlatformServiceInfo>().Name),
             problem.Field.Length > 0
                 ? new BadRequest
                 {

@@ -8,12 +8,15 @@ using Prometheus;
 namespace Medins.Platform.Hosting.Grpc;
 
 /// <summary>
-/// Turns anything that is not already a deliberate RpcException into a clean status: no stack trace reaches a
+/// The one place a refusal becomes a gRPC error: a <see cref="RuleViolation"/> leaves with its status and google.rpc
+/// details in this service's error domain; anything else unexpected becomes a clean status: no stack trace reaches a
 /// client, and what the caller sees carries a reason code and a trace id to quote to operations. Every error that
 /// leaves carries a zh-CN text for the clerk: one built without it (elsewhere, or as a bare status) gets the catalog's.
 /// </summary>
-public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
+public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger, PlatformServiceInfo service) : Interceptor
 {
+    private readonly string _domain = RpcErrors.DomainOf(service.Name);
+
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request,
         ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -59,21 +62,25 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
     {
         switch (ex)
         {
+            case RuleViolation violation:
+                return RpcErrors.ToRpcException(violation, _domain);
             case RpcException rpc:
                 return RpcErrors.WithClerkText(rpc);
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return RpcErrors.WithClerkText(new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled.")));
             case PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege }:
                 logger.LogWarning("Row-level security refused {Method}", context.Method);
-                return RpcErrors.PermissionDenied("TENANT_MISMATCH", "The record belongs to another tenant.");
+                return RpcErrors.ToRpcException(
+                    RpcErrors.PermissionDenied("TENANT_MISMATCH", "The record belongs to another tenant."), _domain);
             case NpgsqlException { IsTransient: true }:
                 logger.LogWarning(ex, "Database unavailable during {Method}", context.Method);
-                return RpcErrors.Unavailable("DATABASE_UNAVAILABLE", "The database is unavailable; retry with the same request id.");
+                return RpcErrors.ToRpcException(
+                    RpcErrors.Unavailable("DATABASE_UNAVAILABLE", "The database is unavailable; retry with the same request id."), _domain);
             default:
                 var traceId = Activity.Current?.TraceId.ToString() ?? context.GetHttpContext().TraceIdentifier;
                 logger.LogError(ex, "Unhandled error in {Method} (trace {TraceId})", context.Method, traceId);
-                return RpcErrors.Internal("INTERNAL", $"Internal error; quote trace id {traceId} to operations.",
-                    $"系统繁忙，暂时无法办理。请稍后重试；如仍不成功，请把追踪号 {traceId} 告诉运维人员。");
+                return RpcErrors.ToRpcException(RpcErrors.Internal("INTERNAL", $"Internal error; quote trace id {traceId} to operations.",
+                    $"系统繁忙，暂时无法办理。请稍后重试；如仍不成功，请把追踪号 {traceId} 告诉运维人员。"), _domain);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Google.Protobuf.WellKnownTypes;
@@ -172,7 +173,7 @@ internal sealed partial class CallerAuthenticationMiddleware(RequestDelegate nex
     /// </summary>
     internal static async Task WriteRefusalAsync(HttpContext context, StatusCode code, string reason, string message)
     {
-        var status = RpcErrors.Status((Code)(int)code, reason, message);
+        var status = RpcErrors.Status((Code)(int)code, reason, message, RpcErrors.DomainOf(context.RequestServices.GetRequiredService<PlatformServiceInfo>().Name));
         var response = context.Response;
         if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
         {

@@ -140,7 +140,7 @@ public sealed partial class RoleAuthorizationInterceptor : Interceptor
         LogCityScopeWrite(_logger, actor, context.Method, caller.TenantId ?? "*");
     }
 
-    private static RpcException Denied(string role, string message) =>
+    private static RuleViolation Denied(string role, string message) =>
         RpcErrors.Build(Google.Rpc.Code.PermissionDenied, RoleRequired, message,
             metadata: new Dictionary<string, string> { ["required_role"] = role });
 

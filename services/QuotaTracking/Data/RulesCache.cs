@@ -1,3 +1,4 @@
+using Medins.Platform.Hosting;
 using System.Collections.Concurrent;
 using Grpc.Core;
 using Medins.QuotaTracking.Domain;
@@ -25,10 +26,10 @@ public sealed class RulesCache(TimeProvider time, ILogger<RulesCache> logger)
         {
             rules = (await RulesStore.FindAsync(conn, tx, tenantId, coverageYear, ct))?.Rules;
         }
-        catch (RpcException ex)
+        catch (RuleViolation ex)
         {
             // Broken rules must not stop counting; only key groups go uncounted until they are fixed.
-            logger.LogError("Counting {TenantId} {Year} without key groups: {Error}", tenantId, coverageYear, ex.Status.Detail);
+            logger.LogError("Counting {TenantId} {Year} without key groups: {Error}", tenantId, coverageYear, ex.Message);
             rules = null;
         }
         _entries[(tenantId, coverageYear)] = (now + Lifetime, rules);

@@ -71,6 +71,6 @@ internal static class KeysetToken
         return parts[2..];
     }
 
-    private static global::Grpc.Core.RpcException Invalid(string description) =>
+    private static RuleViolation Invalid(string description) =>
         RpcErrors.InvalidArgument("INVALID_PAGE_TOKEN", "The page token " + description + ".", ("page_token", description));
 }

@@ -8,7 +8,7 @@ namespace Medins.Gateway.Tests.Infrastructure;
 /// <summary>Assertions on the gateway's error shapes.</summary>
 public static class Expect
 {
-    /// <summary>The call fails with this status, and its google.rpc.Status carries an ErrorInfo in domain medins and a
+    /// <summary>The call fails with this status, and its google.rpc.Status carries an ErrorInfo in a service's domain (*.medins) and a
     /// zh-CN LocalizedMessage for the clerk; returns the reason.</summary>
     public static async Task<string> RpcErrorAsync(StatusCode code, Func<Task> call)
     {
@@ -19,7 +19,7 @@ public static class Expect
         Assert.Equal((int)code, status.Code);
         var info = status.GetDetail<ErrorInfo>();
         Assert.NotNull(info);
-        Assert.Equal("medins", info.Domain);
+        Assert.EndsWith(".medins", info.Domain);
         var localized = status.GetDetail<LocalizedMessage>();
         Assert.NotNull(localized);
         Assert.Equal("zh-CN", localized.Locale);
@@ -38,7 +38,7 @@ public static class Expect
         Assert.False(string.IsNullOrWhiteSpace(body.RootElement.GetProperty("message").GetString()));
         var details = body.RootElement.GetProperty("details").EnumerateArray().ToList();
         var detail = Assert.Single(details, d => d.GetProperty("@type").GetString() == "type.googleapis.com/google.rpc.ErrorInfo");
-        Assert.Equal("medins", detail.GetProperty("domain").GetString());
+        Assert.EndsWith(".medins", detail.GetProperty("domain").GetString());
         var localized = ClerkDetail(details);
         Assert.Equal("zh-CN", localized.GetProperty("locale").GetString());
         Assert.False(string.IsNullOrWhiteSpace(localized.GetProperty("message").GetString()));

@@ -50,10 +50,27 @@ public sealed class ClerkTextTests
 
 public sealed class RpcErrorsClerkTextTests
 {
+    private static readonly string Domain = RpcErrors.DomainOf("payment-collection");
+
+    [Fact]
+    public void ToRpcException_RuleViolation_ReasonFactsFieldsAndServiceDomain()
+    {
+        var violation = new RuleViolation("ALREADY_PAID", RefusalStatus.FailedPrecondition, "paid",
+            new Dictionary<string, string> { ["order_id"] = "o-1" }, fields: [new FieldProblem("order_id", "is paid")]);
+
+        var ex = RpcErrors.ToRpcException(violation, Domain);
+
+        Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
+        var info = ex.GetRpcStatus()!.GetDetail<ErrorInfo>();
+        Assert.Equal(("ALREADY_PAID", "payment-collection.medins", "o-1"), (info.Reason, info.Domain, info.Metadata["order_id"]));
+        Assert.Equal("order_id", Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations).Field);
+        Assert.Equal(ClerkMessages.ByReason["ALREADY_PAID"], RpcErrors.ClerkTextOf(ex));
+    }
+
     [Fact]
     public void Build_NoExplicitText_CatalogTextInZhCn()
     {
-        var ex = RpcErrors.NotFound("ORDER_NOT_FOUND", "No payment order x.");
+        var ex = RpcErrors.ToRpcException(RpcErrors.NotFound("ORDER_NOT_FOUND", "No payment order x."), Domain);
 
         var localized = ex.GetRpcStatus()!.GetDetail<LocalizedMessage>();
         Assert.Equal("zh-CN", localized.Locale);
@@ -64,7 +81,8 @@ public sealed class RpcErrorsClerkTextTests
     [Fact]
     public void Build_ExplicitText_ReplacesCatalogText()
     {
-        var ex = RpcErrors.InvalidArgument("INVALID_AMOUNT", "amount_fen must not be negative.", "金额不能为负数。", ("amount_fen", "must not be negative"));
+        var ex = RpcErrors.ToRpcException(RpcErrors.InvalidArgument("INVALID_AMOUNT", "amount_fen must not be negative.", "金额不能为负数。",
+            ("amount_fen", "must not be negative")), Domain);
 
         Assert.Equal("金额不能为负数。", RpcErrors.ClerkTextOf(ex));
         Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations);
@@ -73,7 +91,7 @@ public sealed class RpcErrorsClerkTextTests
     [Fact]
     public void Build_ReasonNotInCatalog_TextByStatusCodeNeverEmpty()
     {
-        var ex = RpcErrors.FailedPrecondition("SOME_POLICY_REASON", "refused");
+        var ex = RpcErrors.ToRpcException(RpcErrors.FailedPrecondition("SOME_POLICY_REASON", "refused"), Domain);
 
         Assert.Equal(ClerkMessages.For(null, Code.FailedPrecondition), RpcErrors.ClerkTextOf(ex));
         Assert.False(string.IsNullOrWhiteSpace(RpcErrors.ClerkTextOf(ex)));
@@ -97,7 +115,7 @@ public sealed class RpcErrorsClerkTextTests
         var status = new Google.Rpc.Status { Code = (int)Code.FailedPrecondition, Message = "paid" };
         status.Details.Add(Google.Protobuf.WellKnownTypes.Any.Pack(new ErrorInfo
         {
-            Reason = "ALREADY_PAID", Domain = RpcErrors.Domain, Metadata = { ["order_id"] = "o-1" },
+            Reason = "ALREADY_PAID", Domain = Domain, Metadata = { ["order_id"] = "o-1" },
         }));
 
         var localized = RpcErrors.WithClerkText(status.ToRpcException())!;
@@ -109,7 +127,7 @@ public sealed class RpcErrorsClerkTextTests
 
     [Fact]
     public void WithClerkText_AlreadyLocalized_Null() =>
-        Assert.Null(RpcErrors.WithClerkText(RpcErrors.NotFound("ORDER_NOT_FOUND", "x", "自定义")));
+        Assert.Null(RpcErrors.WithClerkText(RpcErrors.ToRpcException(RpcErrors.NotFound("ORDER_NOT_FOUND", "x", "自定义"), Domain)));
 
     [Fact]
     public void ThrowIfInvalid_Violations_ClerkTextNamesEveryFieldAsTheFormDoes()
