@@ -36,6 +36,20 @@ public static class RpcErrors
     public static RuleViolation Unavailable(string reason, string message, string? clerk = null) => new(reason, RefusalStatus.Unavailable, message, clerk: clerk);
     public static RuleViolation Internal(string reason, string message, string? clerk = null) => new(reason, RefusalStatus.Internal, message, clerk: clerk);
 
+    // The same, for a value of a service's ErrorReason proto enum (the reason's one declaration).
+    public static RuleViolation InvalidArgument(System.Enum reason, string message, params (string Field, string Description)[] violations) =>
+        InvalidArgumentFor(ErrorReasons.Code(reason), message, null, violations);
+    public static RuleViolation InvalidArgument(System.Enum reason, string message, string clerk,
+        params (string Field, string Description)[] violations) => InvalidArgumentFor(ErrorReasons.Code(reason), message, clerk, violations);
+    public static RuleViolation NotFound(System.Enum reason, string message, string? clerk = null) => NotFound(ErrorReasons.Code(reason), message, clerk);
+    public static RuleViolation FailedPrecondition(System.Enum reason, string message, string? clerk = null) => FailedPrecondition(ErrorReasons.Code(reason), message, clerk);
+    public static RuleViolation AlreadyExists(System.Enum reason, string message, string? clerk = null) => AlreadyExists(ErrorReasons.Code(reason), message, clerk);
+    public static RuleViolation PermissionDenied(System.Enum reason, string message, string? clerk = null) => PermissionDenied(ErrorReasons.Code(reason), message, clerk);
+    public static RuleViolation Unavailable(System.Enum reason, string message, string? clerk = null) => Unavailable(ErrorReasons.Code(reason), message, clerk);
+    public static RuleViolation Build(Code code, System.Enum reason, string message, BadRequest? badRequest = null,
+        IReadOnlyDictionary<string, string>? metadata = null, string? clerk = null) =>
+        Build(code, ErrorReasons.Code(reason), message, badRequest, metadata, clerk);
+
     /// <summary>A refusal with facts (ErrorInfo metadata) and field problems taken from a google.rpc.BadRequest.</summary>
     public static RuleViolation Build(Code code, string reason, string message, BadRequest? badRequest = null,
         IReadOnlyDictionary<string, string>? metadata = null, string? clerk = null) =>
@@ -124,6 +138,8 @@ public sealed class RequestValidator
     }
 
     public bool IsValid => _violations.Count == 0;
+
+    public void ThrowIfInvalid(System.Enum reason) => ThrowIfInvalid(ErrorReasons.Code(reason));
 
     public void ThrowIfInvalid(string reason = "INVALID_REQUEST")
     {
