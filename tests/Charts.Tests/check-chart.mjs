@@ -1194,51 +1194,78 @@ test("a release without one of the services is refused (the gateway needs all fi
 test("dashboard file is valid JSON", () => {
   JSON.parse(readFileSync(join(chart, "dashboards", "medins-city.json"), "utf8"));
 });
-test("every service and the gateway has a Dockerfile", () => {
+// One Dockerfile at the repository root builds every image: shared stages (restore and sources, the runtime base) and
+// a target per component, named by its app id, that publishes its project and sets its ports and entrypoint.
+const imageFolders = { ...serviceFolders, gateway: "gateway/Gateway", migrator: "services/Migrator" };
+const dockerStages = () => {
+  const text = readFileSync(join(repo, "Dockerfile"), "utf8");
+  const stages = new Map();
+  const froms = [...text.matchAll(/^FROM\s+(\S+)\s+AS\s+(\S+)\s*$/gm)];
+  froms.forEach((m, i) => stages.set(m[2], { base: m[1], text: text.slice(m.index, froms[i + 1]?.index ?? text.length) }));
+  return { text, stages };
+};
+// A stage's text together with the stages it is built FROM, down to an image.
+const stageChain = (stages, name) => {
+  const out = [];
+  for (let s = stages.get(name); s; s = stages.get(s.base)) out.push(s.text);
+  return out.join("\n");
+};
+
+test("one Dockerfile builds every service, the gateway and the migrator", () => {
   const p = [];
-  for (const folder of [...Object.values(serviceFolders), "gateway/Gateway", "services/Migrator"]) {
-    const path = join(repo, folder, "Dockerfile");
-    if (!existsSync(path)) { p.push(`${folder}/Dockerfile missing`); continue; }
-    const text = readFileSync(path, "utf8");
-    check(/FROM mcr\.microsoft\.com\/dotnet\/sdk:10\.0/.test(text), `${folder}: builds with the .NET 10 SDK`, p);
-    check(/FROM mcr\.microsoft\.com\/dotnet\/aspnet:10\.0/.test(text), `${folder}: runs on the aspnet 10.0 runtime`, p);
-    check(/^USER\s+(\$APP_UID|1654|app)\s*$/m.test(text), `${folder}: non-root USER`, p);
-    check(!/^ADD\s/m.test(text), `${folder}: COPY, not ADD`, p);
+  if (!existsSync(join(repo, "Dockerfile"))) return ["Dockerfile missing at the repository root"];
+  const { text, stages } = dockerStages();
+  check(/^FROM mcr\.microsoft\.com\/dotnet\/sdk:10\.0 /m.test(text), "builds with the .NET 10 SDK", p);
+  check(!/^ADD\s/m.test(text), "COPY, not ADD", p);
+  for (const [id, folder] of Object.entries(imageFolders)) {
+    check(!existsSync(join(repo, folder, "Dockerfile")), `${folder}/Dockerfile: the root Dockerfile builds ${id}`, p);
+    if (!stages.has(id)) { p.push(`no target ${id}`); continue; }
+    const chain = stageChain(stages, id);
+    check(/^FROM mcr\.microsoft\.com\/dotnet\/aspnet:10\.0/m.test(chain), `${id}: runs on the aspnet 10.0 runtime`, p);
+    check(/^USER\s+(\$APP_UID|1654|app)\s*$/m.test(chain), `${id}: non-root USER`, p);
+    check(!/^FROM mcr\.microsoft\.com\/dotnet\/sdk/m.test(chain), `${id}: the runtime image carries no SDK`, p);
   }
   return p;
 });
 
-test("Dockerfiles copy every project, reference and embedded file their build needs", () => {
-  // No Docker daemon here: the build stage is checked statically. Every ProjectReference (transitively) and every
+test("the Dockerfile copies every project, reference and embedded file a target's build needs", () => {
+  // No Docker daemon here: the build stages are checked statically. Every ProjectReference (transitively) and every
   // EmbeddedResource outside the project folder must be under a COPY source, and no COPY source may be ignored.
   const p = [];
   const ignored = readFileSync(join(repo, ".dockerignore"), "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
-  for (const folder of [...Object.values(serviceFolders), "gateway/Gateway", "services/Migrator"]) {
-    const dockerfile = readFileSync(join(repo, folder, "Dockerfile"), "utf8").split(/AS runtime/)[0];
-    const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) => m[1].trim().split(/\s+/).slice(0, -1));
+  const { stages } = dockerStages();
+  for (const [id, folder] of Object.entries(imageFolders)) {
+    const target = stages.get(id)?.text ?? "";
+    const publishStage = target.match(/^COPY --from=(\S+)/m)?.[1];
+    if (!publishStage || !stages.has(publishStage)) { p.push(`${id}: copies from no build stage`); continue; }
+    const build = stageChain(stages, publishStage);
+    const sources = [...build.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) => m[1].trim().split(/\s+/).slice(0, -1));
     for (const s of sources) {
-      check(existsSync(join(repo, s)), `${folder}: COPY ${s} does not exist`, p);
-      check(!ignored.some((i) => s.replace(/\/$/, "") === i.replace(/\/$/, "")), `${folder}: COPY ${s} is in .dockerignore`, p);
+      check(existsSync(join(repo, s)), `${id}: COPY ${s} does not exist`, p);
+      check(!ignored.some((i) => s.replace(/\/$/, "") === i.replace(/\/$/, "")), `${id}: COPY ${s} is in .dockerignore`, p);
     }
     const covered = (path) => sources.some((s) => path === s || (s.endsWith("/") && path.startsWith(s)));
     const seen = new Set();
     const visit = (csproj) => {
       if (seen.has(csproj)) return;
       seen.add(csproj);
-      check(covered(csproj), `${folder}: ${csproj} is not copied`, p);
+      check(covered(csproj), `${id}: ${csproj} is not copied`, p);
       const dir = dirname(csproj);
       const text = readFileSync(join(repo, csproj), "utf8");
       for (const m of text.matchAll(/ProjectReference Include="([^"]+)"/g)) visit(join(dir, m[1]).replace(/\\/g, "/"));
       for (const m of text.matchAll(/EmbeddedResource Include="([^"]+)"/g)) {
         const pattern = join(dir, m[1]);
-        check(covered(dirname(pattern) + "/"), `${folder}: embedded ${m[1]} of ${csproj} is not copied`, p);
+        check(covered(dirname(pattern) + "/"), `${id}: embedded ${m[1]} of ${csproj} is not copied`, p);
       }
     };
     const main = readdirSync(join(repo, folder)).find((f) => f.endsWith(".csproj"));
     visit(`${folder}/${main}`);
-    check(new RegExp(`dotnet publish ${folder}/${main}`).test(dockerfile), `${folder}: publishes ${main}`, p);
-    check(/ENTRYPOINT \["dotnet", "[A-Za-z.]+\.dll"\]/.test(readFileSync(join(repo, folder, "Dockerfile"), "utf8")), `${folder}: ENTRYPOINT`, p);
-    check(covered("Directory.Build.props") && covered("Directory.Packages.props"), `${folder}: Directory.*.props not copied`, p);
+    // The restore RUN, its continuation lines joined.
+    const restore = build.replace(/\\\n/g, " ").split("\n").find((l) => l.startsWith("RUN ") && l.includes("dotnet restore")) ?? "";
+    check(restore.includes(`${folder}/${main}`), `${id}: restores ${main}`, p);
+    check(new RegExp(`dotnet publish ${folder}/${main} `).test(stages.get(publishStage).text), `${id}: publishes ${main}`, p);
+    check(target.includes(`ENTRYPOINT ["dotnet", "${main.replace(/\.csproj$/, "")}.dll"]`), `${id}: ENTRYPOINT runs ${main}'s dll`, p);
+    check(covered("Directory.Build.props") && covered("Directory.Packages.props"), `${id}: Directory.*.props not copied`, p);
   }
   return p;
 });
@@ -1251,11 +1278,13 @@ test("skaffold.yaml builds every image and hands each to the chart", () => {
   const release = sk.deploy.helm.releases[0];
   check(release.chartPath === "charts/medins-city", "chartPath", p);
   const templates = release.setValueTemplates ?? {};
-  const dockerfiles = new Set();
+  const { stages } = dockerStages();
+  const targets = new Set();
   for (const a of sk.build.artifacts) {
     check(a.context === ".", `${a.image}: context must be the repository root`, p);
-    check(existsSync(join(repo, a.docker.dockerfile)), `${a.image}: ${a.docker.dockerfile} missing`, p);
-    dockerfiles.add(a.docker.dockerfile);
+    check(a.docker.dockerfile === "Dockerfile", `${a.image}: builds from the root Dockerfile, not ${a.docker.dockerfile}`, p);
+    check(stages.has(a.docker.target), `${a.image}: target ${a.docker.target} is not a stage of the Dockerfile`, p);
+    targets.add(a.docker.target);
     const key = Object.entries(templates).find(([, v]) => v.includes(`IMAGE_FULLY_QUALIFIED_${a.image}}}`))?.[0];
     check(key, `${a.image} is built but never given to the chart`, p);
     if (key) {
@@ -1265,9 +1294,7 @@ test("skaffold.yaml builds every image and hands each to the chart", () => {
     }
     check(/^[a-z0-9_]+$/.test(a.image), `${a.image}: use [a-z0-9_] so the template variable name is exact`, p);
   }
-  for (const folder of [...Object.values(serviceFolders), "gateway/Gateway", "services/Migrator"]) {
-    check(dockerfiles.has(`${folder}/Dockerfile`), `${folder} is not built`, p);
-  }
+  for (const id of Object.keys(imageFolders)) check(targets.has(id), `${id} is not built`, p);
   for (const f of release.valuesFiles) check(existsSync(join(repo, f)), `${f} missing`, p);
   const names = new Set((sk.profiles ?? []).map((x) => x.name));
   check(names.has("dev") && names.has("production-like"), "profiles dev and production-like", p);

@@ -1,3 +1,4 @@
+using Medins.Platform.Hosting.Data;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -36,7 +37,7 @@ public static class PolicyStore
     public static async Task<PolicyVersionRef?> FindForDayAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         int coverageYear, DateOnly day, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             SELECT policy_id, version, effective_from, effective_from <= $3 AS in_force FROM policies
             WHERE tenant_id = $1 AND coverage_year = $2
             ORDER BY in_force DESC, CASE WHEN effective_from <= $3 THEN version END DESC NULLS LAST, effective_from, version DESC
@@ -50,7 +51,7 @@ public static class PolicyStore
     public static async Task<string?> GetDocumentAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         int coverageYear, int version, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx,
+        await using var cmd = Sql.Command(conn, tx,
             "SELECT document_text FROM policies WHERE tenant_id = $1 AND coverage_year = $2 AND version = $3",
             tenantId, coverageYear, version);
         return await cmd.ExecuteScalarAsync(ct) as string;
@@ -59,7 +60,7 @@ public static class PolicyStore
     public static async Task<PolicyRow?> GetAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         int coverageYear, int version, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, $"""
+        await using var cmd = Sql.Command(conn, tx, $"""
             SELECT {Columns}, document_text FROM policies WHERE tenant_id = $1 AND coverage_year = $2 AND version = $3
             """, tenantId, coverageYear, version);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -73,10 +74,10 @@ public static class PolicyStore
     public static async Task<int> LockNextVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         int coverageYear, CancellationToken ct)
     {
-        await using (var lockCmd = Command(conn, tx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        await using (var lockCmd = Sql.Command(conn, tx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
                          $"contribution_calculation|policies|{tenantId}|{coverageYear}"))
             await lockCmd.ExecuteNonQueryAsync(ct);
-        await using var cmd = Command(conn, tx,
+        await using var cmd = Sql.Command(conn, tx,
             "SELECT coalesce(max(version), 0) + 1 FROM policies WHERE tenant_id = $1 AND coverage_year = $2",
             tenantId, coverageYear);
         return (int)(await cmd.ExecuteScalarAsync(ct))!;
@@ -86,13 +87,13 @@ public static class PolicyStore
     public static async Task InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PolicyRow row, string documentJson,
         CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             INSERT INTO policies (tenant_id, coverage_year, version, policy_id, document, published_at,
               effective_from, document_text, published_by, applies_to)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             """,
             row.TenantId, row.CoverageYear, row.Version, row.PolicyId,
-            new NpgsqlParameter { Value = documentJson, NpgsqlDbType = NpgsqlDbType.Jsonb },
+            Sql.Typed(documentJson, NpgsqlDbType.Jsonb),
             row.PublishedAt, row.EffectiveFrom, row.DocumentText!, row.PublishedBy, row.AppliesTo.ToArray());
         await cmd.ExecuteNonQueryAsync(ct);
     }
@@ -105,7 +106,7 @@ public static class PolicyStore
         int? coverageYear, (string TenantId, int CoverageYear, int Version) after, int limit, bool withDocument,
         CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, $"""
+        await using var cmd = Sql.Command(conn, tx, $"""
             SELECT {Columns}{(withDocument ? ", document_text" : "")} FROM policies
             WHERE ($1::text IS NULL OR tenant_id = $1)
               AND ($2::int IS NULL OR coverage_year = $2)
@@ -113,7 +114,7 @@ public static class PolicyStore
             ORDER BY tenant_id, coverage_year, version
             LIMIT $6
             """,
-            Nullable(tenantId, NpgsqlDbType.Text), Nullable(coverageYear, NpgsqlDbType.Integer),
+            Sql.Typed(tenantId, NpgsqlDbType.Text), Sql.Typed(coverageYear, NpgsqlDbType.Integer),
             after.TenantId, after.CoverageYear, after.Version, limit);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         var rows = new List<PolicyRow>();
@@ -131,15 +132,4 @@ public static class PolicyStore
         PublishedBy: reader.GetString(6),
         AppliesTo: reader.GetFieldValue<string[]>(7),
         DocumentText: withDocument ? reader.GetString(8) : null);
-
-    private static NpgsqlParameter Nullable(object? value, NpgsqlDbType type) =>
-        new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
-
-    private static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, params object[] args)
-    {
-        var cmd = new NpgsqlCommand(sql, conn, tx);
-        foreach (var arg in args)
-            cmd.Parameters.Add(arg as NpgsqlParameter ?? new NpgsqlParameter { Value = arg });
-        return cmd;
-    }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using ErrorReason = Medins.Contribution.V1.ErrorReason;
 
 namespace Medins.ContributionCalculation.Domain;
 
@@ -21,16 +22,16 @@ public sealed partial class CompiledPolicy
     {
         ArgumentNullException.ThrowIfNull(facts);
         if (facts.CoverageYear != CoverageYear)
-            return QuoteOutcome.Refused(QuoteRefusalReasons.CoverageYearMismatch,
+            return QuoteOutcome.Refused(ErrorReason.CoverageYearMismatch,
                 $"本政策适用于{CoverageYear}年度，不能计算{facts.CoverageYear}年度的缴费。");
         var groupIndex = ResolveGroup(facts.PersonGroup);
         if (groupIndex < 0)
-            return QuoteOutcome.Refused(QuoteRefusalReasons.UnknownPersonGroup, $"本政策没有人员类别“{facts.PersonGroup}”。");
+            return QuoteOutcome.Refused(ErrorReason.UnknownPersonGroup, $"本政策没有人员类别“{facts.PersonGroup}”。");
         var group = _groups[groupIndex];
         var groupBit = 1UL << groupIndex;
         var requestedTier = facts.Tier == 0 ? DefaultTier : facts.Tier;
         if (requestedTier <= 0 || requestedTier >= group.Standard.Length || group.Standard[requestedTier] < 0)
-            return QuoteOutcome.Refused(QuoteRefusalReasons.UnknownTier, $"本政策没有第{facts.Tier}档。");
+            return QuoteOutcome.Refused(ErrorReason.UnknownTier, $"本政策没有第{facts.Tier}档。");
 
         var pay = facts.PaymentDate;
         var codes = facts.IdentityCodes;
@@ -74,7 +75,7 @@ public sealed partial class CompiledPolicy
         if (period is null)
         {
             var next = NextOpening(periods, pay, eventKindRules, heldTags);
-            return QuoteOutcome.Refused(QuoteRefusalReasons.OutsideCollectionPeriod, OutsideMessage(group, pay, next), next);
+            return QuoteOutcome.Refused(ErrorReason.OutsideCollectionPeriod, OutsideMessage(group, pay, next), next);
         }
         if (period.DayFirst > 0 && (pay.Day < period.DayFirst || pay.Day > period.DayLast))
         {
@@ -82,7 +83,7 @@ public sealed partial class CompiledPolicy
                 ? new DateOnly(pay.Year, pay.Month, period.DayFirst)
                 : new DateOnly(pay.Year, pay.Month, 1).AddMonths(1).AddDays(period.DayFirst - 1);
             DateOnly? nextDay = next <= period.To ? next : NextOpening(periods, period.To, eventKindRules, heldTags);
-            return QuoteOutcome.Refused(QuoteRefusalReasons.SettlementDays, SettlementMessage(period, pay, nextDay), nextDay);
+            return QuoteOutcome.Refused(ErrorReason.SettlementDays, SettlementMessage(period, pay, nextDay), nextDay);
         }
         if (period.RefusalReason is not null)
             return QuoteOutcome.Refused(period.RefusalReason, $"{period.RefusalMessage}〔{period.Clause}〕", null);
@@ -110,7 +111,7 @@ public sealed partial class CompiledPolicy
             if ((rule.AllowedTiers & 1 << tier) == 0)
             {
                 if (rule.Restriction == TierRestriction.Refuse)
-                    return QuoteOutcome.Refused(QuoteRefusalReasons.TierNotAllowed, TierMessage(member, rule), null);
+                    return QuoteOutcome.Refused(ErrorReason.TierNotAllowed, TierMessage(member, rule), null);
                 tier = rule.ForcedTier;
             }
             var standard = group.Standard[tier];
@@ -188,7 +189,7 @@ public sealed partial class CompiledPolicy
         if (birth is { } born && start < born)
             start = born;
         if (start > BenefitPeriodEnd)
-            return QuoteOutcome.Refused(QuoteRefusalReasons.NoBenefitInCoverageYear, NoBenefitMessage(period, pay, start), null);
+            return QuoteOutcome.Refused(ErrorReason.NoBenefitInCoverageYear, NoBenefitMessage(period, pay, start), null);
         var reference = mayPrecede || pay > BenefitPeriodStart ? pay : BenefitPeriodStart;
         var waitingDays = Math.Max(0, start.DayNumber - reference.DayNumber);
 

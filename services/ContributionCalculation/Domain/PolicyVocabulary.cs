@@ -113,16 +113,3 @@ public static class RefundReasons
         [OtherRegion] = "参加其他统筹地区居民医保",
     }.ToFrozenDictionary(StringComparer.Ordinal);
 }
-
-/// <summary>Reason codes of <see cref="QuoteRefusal"/> and <see cref="RefundDecision"/>.</summary>
-public static class QuoteRefusalReasons
-{
-    public const string CoverageYearMismatch = "COVERAGE_YEAR_MISMATCH";
-    public const string UnknownPersonGroup = "UNKNOWN_PERSON_GROUP";
-    public const string UnknownTier = "UNKNOWN_TIER";
-    public const string TierNotAllowed = "TIER_NOT_ALLOWED";
-    public const string OutsideCollectionPeriod = "OUTSIDE_COLLECTION_PERIOD";
-    public const string SettlementDays = "SETTLEMENT_DAYS";
-    public const string NoBenefitInCoverageYear = "NO_BENEFIT_IN_COVERAGE_YEAR";
-    public const string NotEligible = "NOT_ELIGIBLE";
-}

@@ -1,3 +1,6 @@
+using ErrorReason = Medins.Contribution.V1.ErrorReason;
+using Medins.Platform.Hosting;
+
 namespace Medins.ContributionCalculation.Domain;
 
 /// <summary>
@@ -81,8 +84,9 @@ public sealed record PricedQuote(
 }
 
 /// <summary>
-/// A quote the policy refuses, with a reason code (OUTSIDE_COLLECTION_PERIOD, SETTLEMENT_DAYS, NOT_ELIGIBLE,
-/// UNKNOWN_TIER, UNKNOWN_PERSON_GROUP, TIER_NOT_ALLOWED, …) and, where one exists, the next day it would work.
+/// A quote the policy refuses, with a reason code (the engine's are values of <see cref="ErrorReason"/>; a policy
+/// document's refusal names its own code, so the code is kept as it is sent) and, where one exists, the next day it
+/// would work.
 /// </summary>
 public sealed record QuoteRefusal(string Reason, string Message, DateOnly? NextPossibleDate)
 {
@@ -95,6 +99,8 @@ public readonly record struct QuoteOutcome(PricedQuote? Quote, QuoteRefusal? Ref
 {
     public static QuoteOutcome Priced(PricedQuote quote) => new(quote, null);
     public static QuoteOutcome Refused(string reason, string message, DateOnly? next = null) => new(null, new QuoteRefusal(reason, message, next));
+    public static QuoteOutcome Refused(ErrorReason reason, string message, DateOnly? next = null) =>
+        Refused(ErrorReasons.Code(reason), message, next);
 }
 
 /// <summary>One problem in a policy document, with the JSON path of the offending field (e.g. "$.identities[3].subsidy.1").</summary>

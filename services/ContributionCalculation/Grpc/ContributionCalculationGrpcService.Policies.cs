@@ -6,6 +6,7 @@ using Medins.Contribution.V1;
 using Medins.ContributionCalculation.Data;
 using Medins.ContributionCalculation.Domain;
 using Medins.Platform.Hosting;
+using Medins.Platform.Hosting.Paging;
 using Npgsql;
 
 namespace Medins.ContributionCalculation.Grpc;
@@ -64,7 +65,7 @@ public sealed partial class ContributionCalculationGrpcService
         // Checked here rather than with the request, so that a replay on a later day still gets its first answer.
         var today = ShanghaiCalendar.Today(time);
         if (effectiveFrom < today)
-            throw RpcErrors.InvalidArgument("EFFECTIVE_DATE_IN_PAST",
+            throw RpcErrors.InvalidArgument(ErrorReason.EffectiveDateInPast,
                 $"A new version cannot change how days already past were priced: effective_from must be {today:yyyy-MM-dd} or later.",
                 ("effective_from", "must be today or later"));
 
@@ -99,9 +100,9 @@ public sealed partial class ContributionCalculationGrpcService
             var version = request.Version;
             if (version == 0)
                 version = (await PolicyStore.FindForDayAsync(conn, tx, tenantId, request.CoverageYear, ShanghaiCalendar.Today(time), ct))?.Version
-                    ?? throw RpcErrors.NotFound("POLICY_NOT_FOUND", $"No contribution policy is published for coverage year {request.CoverageYear}.");
+                    ?? throw RpcErrors.NotFound(ErrorReason.PolicyNotFound, $"No contribution policy is published for coverage year {request.CoverageYear}.");
             return await PolicyStore.GetAsync(conn, tx, tenantId, request.CoverageYear, version, ct)
-                ?? throw RpcErrors.NotFound("POLICY_NOT_FOUND", $"Coverage year {request.CoverageYear} has no policy version {version}.");
+                ?? throw RpcErrors.NotFound(ErrorReason.PolicyNotFound, $"Coverage year {request.CoverageYear} has no policy version {version}.");
         }, ct);
         return new GetPolicyResponse { Policy = ToProto(row) };
     }
@@ -109,13 +110,13 @@ public sealed partial class ContributionCalculationGrpcService
     public override async Task<ListPoliciesResponse> ListPolicies(ListPoliciesRequest request, ServerCallContext context)
     {
         new RequestValidator()
-            .Check(request.PageSize >= 0, "page_size", "must not be negative")
+            .CheckPageSize(request.PageSize)
             .Check(request.CoverageYear == 0 || IsCoverageYear(request.CoverageYear), "coverage_year", "must be 0 (every year) or a year such as 2024")
             .Check(System.Enum.IsDefined(request.View), "view", "is not a known view")
             .ThrowIfInvalid();
-        var pageSize = PolicyPageToken.PageSize(request.PageSize);
+        var pageSize = PageTokens.PageSize(request.PageSize);
         var filter = request.CoverageYear.ToString(CultureInfo.InvariantCulture);
-        var after = PolicyPageToken.Decode(request.PageToken, filter);
+        var after = AfterKey(PageTokens.Decode(request.PageToken, PageList, filter, keyLength: 3));
         int? year = request.CoverageYear == 0 ? null : request.CoverageYear;
         var withDocument = request.View == PolicyView.Full;
         var ct = context.CancellationToken;
@@ -136,10 +137,21 @@ public sealed partial class ContributionCalculationGrpcService
         if (rows.Count > pageSize)
         {
             var last = rows[pageSize - 1];
-            response.NextPageToken = PolicyPageToken.Encode(filter, last.TenantId, last.CoverageYear, last.Version);
+            response.NextPageToken = PageTokens.Encode(PageList, filter, last.TenantId,
+                last.CoverageYear.ToString(CultureInfo.InvariantCulture), last.Version.ToString(CultureInfo.InvariantCulture));
         }
         return response;
     }
+
+    private const string PageList = "policies";
+
+    /// <summary>The (tenant, year, version) key to continue after; the smallest key for the first page.</summary>
+    private static (string TenantId, int CoverageYear, int Version) AfterKey(string[] key) =>
+        key.Length == 0 ? ("", 0, 0)
+        : int.TryParse(key[1], NumberStyles.None, CultureInfo.InvariantCulture, out var year)
+          && int.TryParse(key[2], NumberStyles.None, CultureInfo.InvariantCulture, out var version)
+            ? (key[0], year, version)
+            : throw PageTokens.Invalid();
 
     private static RequestValidator CheckDocument(RequestValidator validator, string document) =>
         validator
@@ -167,7 +179,7 @@ public sealed partial class ContributionCalculationGrpcService
         {
             errors = [new PolicyError("$", ex.Message)];
         }
-        throw RpcErrors.InvalidArgument("POLICY_INVALID",
+        throw RpcErrors.InvalidArgument(ErrorReason.PolicyInvalid,
             $"The policy document has {errors.Count} error(s): " + string.Join("; ", errors.Take(5).Select(e => $"{e.Path}: {e.Message}")),
             [.. errors.Select(e => ("document_json" + e.Path.TrimStart('$'), e.Message))]);
     }
@@ -178,12 +190,12 @@ public sealed partial class ContributionCalculationGrpcService
         var appliesTo = compiled.TenantIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (tenant.IsCityScope)
             return appliesTo.Count > 0 ? appliesTo
-                : throw RpcErrors.InvalidArgument("POLICY_INVALID", "The policy document applies to no tenant.",
+                : throw RpcErrors.InvalidArgument(ErrorReason.PolicyInvalid, "The policy document applies to no tenant.",
                     ("document_json.appliesTo", "must name at least one tenant"));
         var own = tenant.RequireTenant();
         return appliesTo.Contains(own)
             ? [own]
-            : throw RpcErrors.PermissionDenied("TENANT_NOT_PERMITTED",
+            : throw RpcErrors.PermissionDenied(ErrorReason.TenantNotPermitted,
                 $"The document applies to {string.Join(", ", appliesTo)}; a tenant credential publishes only for its own tenant ({own}).");
     }
 

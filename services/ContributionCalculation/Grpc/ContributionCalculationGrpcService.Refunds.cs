@@ -32,7 +32,7 @@ public sealed partial class ContributionCalculationGrpcService
 
         var policy = await db.InTenantAsync(tenantId, (conn, tx) =>
             CompileAsync(conn, tx, tenantId, request.CoverageYear, request.PolicyVersion, ct), ct)
-            ?? throw RpcErrors.NotFound("POLICY_NOT_FOUND",
+            ?? throw RpcErrors.NotFound(ErrorReason.PolicyNotFound,
                 $"No contribution policy version {request.PolicyVersion} is published for coverage year {request.CoverageYear}.");
         var decisionDate = request.DecisionDate.ToDateOnly() ?? ShanghaiCalendar.Today(time);
 

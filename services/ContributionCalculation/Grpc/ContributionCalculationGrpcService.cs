@@ -4,6 +4,7 @@ using Grpc.Core;
 using Medins.Contribution.V1;
 using Medins.ContributionCalculation.Data;
 using Medins.ContributionCalculation.Domain;
+using Medins.ContributionCalculation.Upstream;
 using Medins.Identity.V1;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
@@ -109,7 +110,7 @@ public sealed partial class ContributionCalculationGrpcService(PlatformDatabase 
         var resident = await ResidentFacts.GetAsync(identityRegistry, residentId, fieldPrefix + "resident_id", time, ct);
         var registered = resident.BirthDate.ToDateOnly();
         if (sent is not null && registered is not null && sent != registered)
-            throw RpcErrors.InvalidArgument("BIRTH_DATE_MISMATCH",
+            throw RpcErrors.InvalidArgument(ErrorReason.BirthDateMismatch,
                 $"The birth date sent ({sent:yyyy-MM-dd}) differs from resident {residentId}'s registered birth date.",
                 (fieldPrefix + "birth_date", "differs from the registered birth date; leave it empty to use the registered one"));
         return (registered ?? sent, sentCodes.Concat(resident.IdentityCodesOn(paymentDate)).Distinct().ToList());
@@ -124,9 +125,9 @@ public sealed partial class ContributionCalculationGrpcService(PlatformDatabase 
         db.InTenantAsync(tenantId, async (conn, tx) =>
         {
             var version = await PolicyStore.FindForDayAsync(conn, tx, tenantId, coverageYear, day, ct)
-                ?? throw RpcErrors.NotFound("POLICY_NOT_FOUND", $"No contribution policy is published for coverage year {coverageYear}.");
+                ?? throw RpcErrors.NotFound(ErrorReason.PolicyNotFound, $"No contribution policy is published for coverage year {coverageYear}.");
             if (!version.InForce)
-                throw QuoteMapping.ToError(new QuoteRefusal("POLICY_NOT_YET_EFFECTIVE",
+                throw QuoteMapping.ToError(new QuoteRefusal(ErrorReasons.Code(ErrorReason.PolicyNotYetEffective),
                     $"No contribution policy for coverage year {coverageYear} is in force on {day:yyyy-MM-dd}; "
                     + $"{version.PolicyId} takes effect on {version.EffectiveFrom:yyyy-MM-dd}.", version.EffectiveFrom)
                     {
@@ -154,7 +155,7 @@ public sealed partial class ContributionCalculationGrpcService(PlatformDatabase 
         {
             // Only documents the engine accepted are published, so this is stored data the engine no longer reads.
             logger.LogError(ex, "Published policy {PolicyId} does not compile", policyId);
-            throw RpcErrors.FailedPrecondition("POLICY_INVALID",
+            throw RpcErrors.FailedPrecondition(ErrorReason.PolicyInvalid,
                 $"The published policy {policyId} cannot be read by this version of the policy engine; publish a new version.");
         }
     }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Google.Rpc;
-using Grpc.Core;
 using Medins.Contribution.V1;
 using Medins.ContributionCalculation.Domain;
 using Medins.Platform.Hosting;
@@ -28,8 +27,8 @@ internal static class QuoteMapping
     /// <summary>Refusals that name a value the request got wrong: INVALID_ARGUMENT with the field, not FAILED_PRECONDITION.</summary>
     private static readonly Dictionary<string, string> InvalidArgumentReasons = new()
     {
-        ["UNKNOWN_TIER"] = "tier",
-        ["UNKNOWN_PERSON_GROUP"] = "person_group",
+        [ErrorReasons.Code(ErrorReason.UnknownTier)] = "tier",
+        [ErrorReasons.Code(ErrorReason.UnknownPersonGroup)] = "person_group",
     };
 
     /// <summary>Checks the facts a person brings; <paramref name="prefix"/> names the member in a household request.</summary>
@@ -117,13 +116,10 @@ internal static class QuoteMapping
             metadata["next_possible_date"] = next.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         foreach (var (key, value) in extraMetadata ?? new Dictionary<string, string>()) metadata[key] = value;
 
-        if (InvalidArgumentReasons.TryGetValue(refusal.Reason, out var field))
-        {
-            var badRequest = new BadRequest();
-            badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = fieldPrefix + field, Description = refusal.Message });
-            return RpcErrors.Build(Code.InvalidArgument, refusal.Reason, refusal.Message, badRequest, metadata, ClerkText(refusal));
-        }
-        return RpcErrors.Build(Code.FailedPrecondition, refusal.Reason, refusal.Message, metadata: metadata, clerk: ClerkText(refusal));
+        return InvalidArgumentReasons.TryGetValue(refusal.Reason, out var field)
+            ? new RuleViolation(refusal.Reason, RefusalStatus.InvalidArgument, refusal.Message, metadata, ClerkText(refusal),
+                [new FieldProblem(fieldPrefix + field, refusal.Message)])
+            : new RuleViolation(refusal.Reason, RefusalStatus.FailedPrecondition, refusal.Message, metadata, ClerkText(refusal));
     }
 
     /// <summary>

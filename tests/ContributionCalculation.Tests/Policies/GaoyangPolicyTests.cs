@@ -1,4 +1,6 @@
 using Medins.ContributionCalculation.Domain;
+using Medins.Platform.Hosting;
+using ErrorReason = Medins.Contribution.V1.ErrorReason;
 using static Medins.ContributionCalculation.Tests.Policies.ShippedPolicies;
 
 namespace Medins.ContributionCalculation.Tests.Policies;
@@ -100,7 +102,7 @@ public sealed class GaoyangPolicyTests
     {
         var refusal = Gaoyang.Quote(Facts(pay, lifeEvent: "newborn@" + birth, birth: birth)).Refused();
 
-        Assert.True(refusal.Reason == QuoteRefusalReasons.SettlementDays, clause);
+        Assert.True(refusal.Reason == ErrorReasons.Code(ErrorReason.SettlementDays), clause);
         Assert.Equal(OptionalDay(next), refusal.NextPossibleDate);
         Assert.Contains("不办理缴费业务", refusal.Message);
     }
@@ -111,7 +113,7 @@ public sealed class GaoyangPolicyTests
         // seed 004 §二(五)2: the 180-day window has passed and no other 2024 collection is open.
         var refusal = Gaoyang.Quote(Facts("2024-06-30", lifeEvent: "newborn@2024-01-01", birth: "2024-01-01")).Refused();
 
-        Assert.Equal(QuoteRefusalReasons.OutsideCollectionPeriod, refusal.Reason);
+        Assert.Equal(ErrorReasons.Code(ErrorReason.OutsideCollectionPeriod), refusal.Reason);
         Assert.Null(refusal.NextPossibleDate);
     }
 

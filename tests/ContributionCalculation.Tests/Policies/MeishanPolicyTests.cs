@@ -1,4 +1,6 @@
 using Medins.ContributionCalculation.Domain;
+using Medins.Platform.Hosting;
+using ErrorReason = Medins.Contribution.V1.ErrorReason;
 using static Medins.ContributionCalculation.Tests.Policies.ShippedPolicies;
 
 namespace Medins.ContributionCalculation.Tests.Policies;
@@ -121,7 +123,7 @@ public sealed class MeishanPolicyTests
     {
         var refusal = Meishan.Quote(Facts(pay)).Refused();
 
-        Assert.True(refusal.Reason == QuoteRefusalReasons.OutsideCollectionPeriod, clause);
+        Assert.True(refusal.Reason == ErrorReasons.Code(ErrorReason.OutsideCollectionPeriod), clause);
         Assert.Equal(OptionalDay(next), refusal.NextPossibleDate);
     }
 

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Medins.ContributionCalculation.Domain;
+using Medins.Platform.Hosting;
+using ErrorReason = Medins.Contribution.V1.ErrorReason;
 
 namespace Medins.ContributionCalculation.Tests.Policies;
 
@@ -457,7 +459,7 @@ public sealed class PolicyValidationTests
         var refusal = policy.Quote(ShippedPolicies.Facts("2023-10-01", 1, identities: "veteran-at-home")).Refused();
         var allowed = policy.Quote(ShippedPolicies.Facts("2023-10-01", 2, identities: "veteran-at-home")).Priced();
 
-        Assert.Equal(QuoteRefusalReasons.TierNotAllowed, refusal.Reason);
+        Assert.Equal(ErrorReasons.Code(ErrorReason.TierNotAllowed), refusal.Reason);
         Assert.Contains("二档", refusal.Message);
         Assert.Equal(0, allowed.PersonalFen);
     }
@@ -485,7 +487,7 @@ public sealed class PolicyValidationTests
 
         Assert.Equal(0, tekun.PersonalFen);
         Assert.Equal(Day("2024-08-01"), tekun.BenefitStart);
-        Assert.Equal(QuoteRefusalReasons.OutsideCollectionPeriod, dibaoOnly.Reason);
+        Assert.Equal(ErrorReasons.Code(ErrorReason.OutsideCollectionPeriod), dibaoOnly.Reason);
     }
 
     private static DateOnly Day(string s) => ShippedPolicies.Day(s);

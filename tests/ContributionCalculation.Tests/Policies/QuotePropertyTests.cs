@@ -1,4 +1,6 @@
 using Medins.ContributionCalculation.Domain;
+using Medins.Platform.Hosting;
+using ErrorReason = Medins.Contribution.V1.ErrorReason;
 
 namespace Medins.ContributionCalculation.Tests.Policies;
 
@@ -112,7 +114,9 @@ public sealed class QuotePropertyTests
             {
                 Assert.True(next > facts.PaymentDate, context);
                 // The next date really is open to the same person.
-                Assert.True(policy.Quote(facts with { PaymentDate = next }).Refusal?.Reason is not (QuoteRefusalReasons.SettlementDays or QuoteRefusalReasons.OutsideCollectionPeriod), context);
+                var nextReason = policy.Quote(facts with { PaymentDate = next }).Refusal?.Reason;
+                Assert.True(nextReason != ErrorReasons.Code(ErrorReason.SettlementDays)
+                            && nextReason != ErrorReasons.Code(ErrorReason.OutsideCollectionPeriod), context);
             }
         }
     }
