@@ -138,7 +138,7 @@ static async Task ImportAsync(Dictionary<string, string> options)
     await using var dataSource = NpgsqlDataSource.Create(Required(options, "connection"));
     var loader = new ResidentBulkLoader(new PlatformDatabase(dataSource, TimeProvider.System), protector, TimeProvider.System);
     var watch = Stopwatch.StartNew();
-    var result = await loader.LoadAsync(tenantId, bulkRows, default);
+    var result = await loader.LoadAsync(tenantId, rows, default);
     Console.WriteLine($"{result.Inserted} inserted, {result.Skipped} already registered, {result.Rejections.Count} rejected, " +
         $"{result.Households} households in {watch.Elapsed.TotalSeconds:F1} s ({result.Inserted / watch.Elapsed.TotalSeconds:F0}/s)");
     foreach (var rejection in result.Rejections.Take(20)) Console.WriteLine($"  row {rejection.RowNumber}: {rejection.Reason}");

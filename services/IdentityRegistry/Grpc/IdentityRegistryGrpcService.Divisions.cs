@@ -1,9 +1,9 @@
+using System.Text.RegularExpressions;
 using Grpc.Core;
 using Medins.Identity.V1;
 using Medins.IdentityRegistry.Data;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Paging;
-using System.Text.RegularExpressions;
 
 namespace Medins.IdentityRegistry.Grpc;
 

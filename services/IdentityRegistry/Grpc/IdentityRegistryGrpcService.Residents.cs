@@ -1,5 +1,3 @@
-using Medins;
-using System.Text.RegularExpressions;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Medins.Identity.V1;
@@ -7,9 +5,6 @@ using Medins.IdentityRegistry.Data;
 using Medins.IdentityRegistry.Domain;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Paging;
-using Medins.Platform.Hosting.Data;
-using Medins.Platform.Hosting.Messaging;
-using Medins.Platform.Hosting.Tenancy;
 using Npgsql;
 using DomainSex = Medins.IdentityRegistry.Domain.Sex;
 using DomainEnrolmentStatus = Medins.IdentityRegistry.Domain.EnrolmentStatus;
