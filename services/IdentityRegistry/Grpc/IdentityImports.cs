@@ -8,6 +8,7 @@ using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Messaging;
 using Medins.Platform.Hosting.Tenancy;
 using Npgsql;
+using PlatformReason = Medins.Platform.V1.ErrorReason;
 
 namespace Medins.IdentityRegistry.Grpc;
 
@@ -37,7 +38,7 @@ public sealed class IdentityImports(PlatformDatabase db, TenantContext tenant, R
                 first = false;
             }
             else if ((message.RequestId.Length > 0 && message.RequestId != whole.RequestId) || (message.Source.Length > 0 && message.Source != whole.Source))
-                throw RpcErrors.InvalidArgument("INVALID_REQUEST", "request_id and source belong to the first message only.",
+                throw RpcErrors.InvalidArgument(PlatformReason.InvalidRequest, "request_id and source belong to the first message only.",
                     ("request_id", "must be empty or equal to the first message's"));
             whole.Rows.AddRange(message.Rows);
             if (whole.Rows.Count > MaxRows)

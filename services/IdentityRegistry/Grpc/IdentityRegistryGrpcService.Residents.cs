@@ -11,6 +11,7 @@ using DomainEnrolmentStatus = Medins.IdentityRegistry.Domain.EnrolmentStatus;
 using EnrolmentStatus = Medins.Identity.V1.EnrolmentStatus;
 using Sex = Medins.Identity.V1.Sex;
 using LifeEventKind = Medins.Identity.V1.LifeEventKind;
+using PlatformReason = Medins.Platform.V1.ErrorReason;
 
 namespace Medins.IdentityRegistry.Grpc;
 
@@ -42,7 +43,7 @@ public sealed partial class IdentityRegistryGrpcService
             .Check(System.Enum.IsDefined(request.Relationship), "relationship", "is not a known household relationship")
             .Check(request.Relationship == HouseholdRelationship.Unspecified || householdNumber.Length > 0, "relationship",
                 "needs a household_number")
-            .ThrowIfInvalid(idError == NationalIdError.None ? "INVALID_REQUEST" : ErrorReasons.Code(ErrorReason.InvalidNationalId));
+            .ThrowIfInvalid(idError == NationalIdError.None ? PlatformReason.InvalidRequest : (System.Enum)ErrorReason.InvalidNationalId);
 
         var ct = context.CancellationToken;
         var response = await db.InTenantAsync(tenantId, (conn, tx) =>
@@ -109,7 +110,7 @@ public sealed partial class IdentityRegistryGrpcService
     {
         var tenantId = tenant.RequireTenant();
         if (!Guid.TryParse(request.ResidentId, out var residentId))
-            throw RpcErrors.InvalidArgument("INVALID_REQUEST", "resident_id must be a UUID.", ("resident_id", "must be a UUID"));
+            throw RpcErrors.InvalidArgument(PlatformReason.InvalidRequest, "resident_id must be a UUID.", ("resident_id", "must be a UUID"));
         var ct = context.CancellationToken;
         var resident = await ReadResidentsAsync(tenantId, nameof(GetResident), async (conn, tx) =>
         {
