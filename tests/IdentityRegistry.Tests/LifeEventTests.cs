@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Medins.Identity.V1;
+using Medins.IdentityRegistry.Grpc;
 using Medins.Platform.Hosting;
 using Medins.Platform.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -246,9 +247,14 @@ public sealed class LifeEventTests : IAsyncLifetime
     }
 
     [Fact]
-    public void LifeEventKind_ContractAndDomain_SameKindsInSameOrder()
+    public void LifeEventKind_EveryKindOfContractAndDomain_MapsBothWaysByName()
     {
-        // The service maps the two enums by position; this keeps them in step.
-        Assert.Equal(Enum.GetNames<LifeEventKind>().Skip(1), Enum.GetNames<Domain.LifeEventKind>());
+        // The service maps the two enums by an explicit switch; a kind added to one side only fails here.
+        foreach (var kind in Enum.GetValues<LifeEventKind>().Where(k => k != LifeEventKind.Unspecified))
+            Assert.Equal(kind, IdentityRegistryGrpcService.ToProto(IdentityRegistryGrpcService.LifeEventKindOf(kind)!.Value));
+        foreach (var kind in Enum.GetValues<Domain.LifeEventKind>())
+            Assert.Equal(kind, IdentityRegistryGrpcService.LifeEventKindOf(IdentityRegistryGrpcService.ToProto(kind)));
+        Assert.Null(IdentityRegistryGrpcService.LifeEventKindOf(LifeEventKind.Unspecified));
+        Assert.Equal(Enum.GetNames<LifeEventKind>().Skip(1).Order(), Enum.GetNames<Domain.LifeEventKind>().Order());
     }
 }

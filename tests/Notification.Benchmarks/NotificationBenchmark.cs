@@ -15,8 +15,7 @@ using Npgsql;
 using BulkLoader = registry::Medins.IdentityRegistry.Data.ResidentBulkLoader;
 using IdentityProtector = registry::Medins.IdentityRegistry.Domain.IdentityProtector;
 using RegistryService = registry::Medins.IdentityRegistry.Grpc.IdentityRegistryGrpcService;
-using SyntheticResidents = registry::Medins.IdentityRegistry.Domain.SyntheticResidents;
-using SyntheticVillage = registry::Medins.IdentityRegistry.Domain.SyntheticVillage;
+using BulkResident = registry::Medins.IdentityRegistry.Data.BulkResident;
 using QuotaService = quota::Medins.QuotaTracking.Grpc.QuotaTrackingGrpcService;
 
 namespace Medins.Notification.Benchmarks;
@@ -71,7 +70,8 @@ public static class NotificationBenchmark
         // 1. Residents through the registry's own bulk loader; enrolments and opt-outs as the owner, in bulk.
         var today = DateOnly.FromDateTime(Now.AddHours(8).DateTime);
         var residents = new SyntheticResidents(1).Generate([new SyntheticVillage(village, count)], [], 0, today).Residents
-            .Select((r, i) => r with { Phone = i % 100 == 99 ? null : "139" + i.ToString("D8", CultureInfo.InvariantCulture) })
+            .Select((r, i) => new BulkResident(r.NationalId, r.Name, r.VillageCode, r.HouseholdNumber, r.Relationship, r.RegistrationType,
+                i % 100 == 99 ? null : "139" + i.ToString("D8", CultureInfo.InvariantCulture)))
             .ToList();
         await using (var registryData = database.DataSourceFor("identity-registry"))
         {

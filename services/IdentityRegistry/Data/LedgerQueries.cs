@@ -5,7 +5,7 @@ namespace Medins.IdentityRegistry.Data;
 
 public sealed record LedgerRow(ResidentRow Resident, string[] Categories, string? RefusalReason, string? RefusalSignedBy);
 
-public sealed record DuplicateRow(byte[] NationalIdHash, string TenantId, Guid ResidentId, string VillageCode, string Name,
+public sealed record DuplicateRegistrationRow(byte[] NationalIdHash, string TenantId, Guid ResidentId, string VillageCode, string Name,
     DateTimeOffset CreatedAt, byte[] NationalIdEncrypted);
 
 public static class LedgerQueries
@@ -123,7 +123,7 @@ public static class LedgerQueries
     /// Registrations of people registered in more than one tenant, for up to <paramref name="limit"/> people after
     /// <paramref name="afterHash"/> in hash order. City scope only: it reads across tenants.
     /// </summary>
-    public static async Task<List<DuplicateRow>> DuplicatesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, byte[] afterHash,
+    public static async Task<List<DuplicateRegistrationRow>> DuplicatesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, byte[] afterHash,
         int limit, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand("""
@@ -137,10 +137,10 @@ public static class LedgerQueries
             """, conn, tx);
         cmd.Parameters.Add(new() { Value = afterHash });
         cmd.Parameters.Add(new() { Value = limit });
-        var rows = new List<DuplicateRow>();
+        var rows = new List<DuplicateRegistrationRow>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
-            rows.Add(new DuplicateRow((byte[])reader[0], reader.GetString(1), reader.GetGuid(2), reader.GetString(3), reader.GetString(4),
+            rows.Add(new DuplicateRegistrationRow((byte[])reader[0], reader.GetString(1), reader.GetGuid(2), reader.GetString(3), reader.GetString(4),
                 reader.GetFieldValue<DateTimeOffset>(5), (byte[])reader[6]));
         return rows;
     }

@@ -7,6 +7,7 @@ using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
 using Npgsql;
 using NpgsqlTypes;
+using ErrorReason = Medins.Identity.V1.ErrorReason;
 
 namespace Medins.IdentityRegistry.Data;
 
@@ -93,7 +94,7 @@ public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector pr
                         var rowNumber = chunk.Start + k + 1;
                         if (chunk.Rejections[k] is { } reason) rejections.Add(new BulkRejection(rowNumber, reason));
                         else if (chunk.Rows[k] is not { } p) continue;
-                        else if (!villages.Contains(p.Row.VillageCode)) rejections.Add(new BulkRejection(rowNumber, "UNKNOWN_VILLAGE"));
+                        else if (!villages.Contains(p.Row.VillageCode)) rejections.Add(new BulkRejection(rowNumber, ErrorReasons.Code(ErrorReason.UnknownVillage)));
                         else if (!seen.Add(LookupKey.Of(p.IdHash))) skipped++; // the same person earlier in the file
                         else
                         {
@@ -142,13 +143,13 @@ public sealed class ResidentBulkLoader(PlatformDatabase db, IdentityProtector pr
                     var row = residents[start + k];
                     if (NationalId.TryParse(row.NationalId, today, out var id) != NationalIdError.None)
                     {
-                        chunk.Rejections[k] = "INVALID_NATIONAL_ID";
+                        chunk.Rejections[k] = ErrorReasons.Code(ErrorReason.InvalidNationalId);
                         return;
                     }
                     var phone = row.Phone is { Length: > 0 } text ? PhoneNumber.Normalise(text) : null;
                     if (row.Phone is { Length: > 0 } && phone is null)
                     {
-                        chunk.Rejections[k] = "INVALID_PHONE";
+                        chunk.Rejections[k] = ErrorReasons.Code(ErrorReason.InvalidPhone);
                         return;
                     }
                     var residentId = ids.At(start + k);

@@ -49,23 +49,23 @@ public sealed record IdentityImportLine(int RowNumber, string NationalId, string
     Department? Department, DateOnly? ValidFrom, DateOnly? ValidTo, string? Malformed = null);
 
 /// <summary>Why a row of a department list was not imported; <see cref="Description"/> never repeats the ID number.</summary>
-public sealed record RowRejection(string Reason, string Description);
+public sealed record RowRejection(RowProblem Reason, string Description);
 
 /// <summary>A row that passed every check but the resident lookup.</summary>
 public sealed record CheckedIdentityLine(IdentityImportLine Line, NationalId NationalId, IdentityCode Code);
 
-/// <summary>Reason codes of rejected rows.</summary>
-public static class ImportReasons
+/// <summary>Why a row was rejected; the contract sends each as the identity ErrorReason of the same name.</summary>
+public enum RowProblem
 {
-    public const string MalformedRow = "MALFORMED_ROW";
-    public const string InvalidNationalId = "INVALID_NATIONAL_ID";
-    public const string MissingCode = "MISSING_CODE";
-    public const string UnknownCode = "UNKNOWN_CODE";
-    public const string MissingDepartment = "MISSING_DEPARTMENT";
-    public const string DepartmentMismatch = "DEPARTMENT_MISMATCH";
-    public const string InvalidValidity = "INVALID_VALIDITY";
-    public const string ResidentNotFound = "RESIDENT_NOT_FOUND";
-    public const string DuplicateRow = "DUPLICATE_ROW";
+    MalformedRow,
+    InvalidNationalId,
+    MissingCode,
+    UnknownCode,
+    MissingDepartment,
+    DepartmentMismatch,
+    InvalidValidity,
+    ResidentNotFound,
+    DuplicateRow,
 }
 
 /// <summary>How department lists are checked against a tenant's vocabulary, and which identity stands.</summary>
@@ -75,10 +75,10 @@ public static class IdentityImportRules
     public static (CheckedIdentityLine? Checked, RowRejection? Rejection) Check(IdentityImportLine line,
         IReadOnlyDictionary<string, IdentityCode> vocabulary, DateOnly today)
     {
-        if (line.Malformed is not null) return Reject(ImportReasons.MalformedRow, line.Malformed);
+        if (line.Malformed is not null) return Reject(RowProblem.MalformedRow, line.Malformed);
         var idError = Domain.NationalId.TryParse(line.NationalId, today, out var nationalId);
         if (idError != NationalIdError.None)
-            return Reject(ImportReasons.InvalidNationalId, "national_id " + Domain.NationalId.Describe(idError));
+            return Reject(RowProblem.InvalidNationalId, "national_id " + Domain.NationalId.Describe(idError));
 
         var localCode = line.LocalCode.Trim();
         var category = line.Category.Trim();
@@ -86,33 +86,33 @@ public static class IdentityImportRules
         if (localCode.Length > 0)
         {
             if (!vocabulary.TryGetValue(localCode, out code))
-                return Reject(ImportReasons.UnknownCode, $"local code '{localCode}' is not in this tenant's identity vocabulary");
+                return Reject(RowProblem.UnknownCode, $"local code '{localCode}' is not in this tenant's identity vocabulary");
             if (category.Length > 0 && category != code.Category)
-                return Reject(ImportReasons.UnknownCode, $"local code '{localCode}' means '{code.Category}', not '{category}'");
+                return Reject(RowProblem.UnknownCode, $"local code '{localCode}' means '{code.Category}', not '{category}'");
         }
         else if (category.Length > 0)
         {
             // A category alone is taken when the tenant knows it; its import step is that of its (first) code.
             code = vocabulary.Values.Where(c => c.Category == category).OrderBy(c => c.LocalCode, StringComparer.Ordinal).FirstOrDefault();
             if (code is null)
-                return Reject(ImportReasons.UnknownCode, $"category '{category}' is not in this tenant's identity vocabulary");
+                return Reject(RowProblem.UnknownCode, $"category '{category}' is not in this tenant's identity vocabulary");
             code = code with { LocalCode = "" };
         }
-        else return Reject(ImportReasons.MissingCode, "a local code or a category is required");
+        else return Reject(RowProblem.MissingCode, "a local code or a category is required");
 
         if (line.Department is not { } department)
-            return Reject(ImportReasons.MissingDepartment, "the certifying department is required");
+            return Reject(RowProblem.MissingDepartment, "the certifying department is required");
         if (department != code.Department)
-            return Reject(ImportReasons.DepartmentMismatch,
+            return Reject(RowProblem.DepartmentMismatch,
                 $"'{code.Category}' is certified by {Departments.Code(code.Department)}, not {Departments.Code(department)}");
         if (line.ValidFrom is not { } from)
-            return Reject(ImportReasons.InvalidValidity, "valid_from is required");
+            return Reject(RowProblem.InvalidValidity, "valid_from is required");
         if (line.ValidTo is { } to && to < from)
-            return Reject(ImportReasons.InvalidValidity, "valid_to is before valid_from");
+            return Reject(RowProblem.InvalidValidity, "valid_to is before valid_from");
         return (new CheckedIdentityLine(line, nationalId, code), null);
     }
 
-    private static (CheckedIdentityLine?, RowRejection?) Reject(string reason, string description) => (null, new RowRejection(reason, description));
+    private static (CheckedIdentityLine?, RowRejection?) Reject(RowProblem reason, string description) => (null, new RowRejection(reason, description));
 
     /// <summary>Whether an identity is in force on <paramref name="day"/> (not revoked is checked by the caller).</summary>
     public static bool IsValidOn(DateOnly validFrom, DateOnly? validTo, DateOnly day) => validFrom <= day && (validTo is null || validTo >= day);

@@ -8,6 +8,7 @@ using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Messaging;
 using Medins.Platform.Hosting.Tenancy;
 using Npgsql;
+using PlatformReason = Medins.Platform.V1.ErrorReason;
 
 namespace Medins.IdentityRegistry.Grpc;
 
@@ -37,11 +38,11 @@ public sealed class IdentityImports(PlatformDatabase db, TenantContext tenant, R
                 first = false;
             }
             else if ((message.RequestId.Length > 0 && message.RequestId != whole.RequestId) || (message.Source.Length > 0 && message.Source != whole.Source))
-                throw RpcErrors.InvalidArgument("INVALID_REQUEST", "request_id and source belong to the first message only.",
+                throw RpcErrors.InvalidArgument(PlatformReason.InvalidRequest, "request_id and source belong to the first message only.",
                     ("request_id", "must be empty or equal to the first message's"));
             whole.Rows.AddRange(message.Rows);
             if (whole.Rows.Count > MaxRows)
-                throw RpcErrors.InvalidArgument("TOO_MANY_ROWS", $"At most {MaxRows} rows per import.", ("rows", $"at most {MaxRows} rows"));
+                throw RpcErrors.InvalidArgument(ErrorReason.TooManyRows, $"At most {MaxRows} rows per import.", ("rows", $"at most {MaxRows} rows"));
         }
         ValidateHeader(whole.RequestId, whole.Source, whole.Rows.Count);
         var lines = whole.Rows.Select((r, i) => ToLine(r, i + 1)).ToList();
@@ -57,9 +58,9 @@ public sealed class IdentityImports(PlatformDatabase db, TenantContext tenant, R
         new RequestValidator().Require(request.CsvText, "csv_text").ThrowIfInvalid();
         var (lines, headerProblem) = IdentityCsv.Parse(request.CsvText);
         if (headerProblem is not null)
-            throw RpcErrors.InvalidArgument("INVALID_CSV_HEADER", "The CSV header is not usable: " + headerProblem + ".", ("csv_text", headerProblem));
+            throw RpcErrors.InvalidArgument(ErrorReason.InvalidCsvHeader, "The CSV header is not usable: " + headerProblem + ".", ("csv_text", headerProblem));
         if (lines.Count > MaxRows)
-            throw RpcErrors.InvalidArgument("TOO_MANY_ROWS", $"At most {MaxRows} rows per import.", ("csv_text", $"at most {MaxRows} rows"));
+            throw RpcErrors.InvalidArgument(ErrorReason.TooManyRows, $"At most {MaxRows} rows per import.", ("csv_text", $"at most {MaxRows} rows"));
         ValidateHeader(request.RequestId, request.Source, lines.Count);
 
         return await db.InTenantAsync(tenantId, (conn, tx) =>
@@ -87,9 +88,9 @@ public sealed class IdentityImports(PlatformDatabase db, TenantContext tenant, R
                 async () =>
                 {
                     var row = await IdentityQueries.GetForUpdateAsync(conn, tx, tenantId, identityId, ct)
-                        ?? throw RpcErrors.NotFound("IDENTITY_NOT_FOUND", $"No certified identity {identityId} in this tenant.");
+                        ?? throw RpcErrors.NotFound(ErrorReason.IdentityNotFound, $"No certified identity {identityId} in this tenant.");
                     if (row.RevokedAt is not null)
-                        throw RpcErrors.FailedPrecondition("IDENTITY_ALREADY_REVOKED", $"Identity {identityId} is already revoked.");
+                        throw RpcErrors.FailedPrecondition(ErrorReason.IdentityAlreadyRevoked, $"Identity {identityId} is already revoked.");
                     var now = time.UtcNow();
                     await RevokeAsync(conn, tx, row, reason, now, ct);
                     return new RevokeIdentityResponse { Identity = ToProto(row with { RevokedAt = now, RevokeReason = reason }, prevailing: false) };
@@ -125,9 +126,9 @@ public sealed class IdentityImports(PlatformDatabase db, TenantContext tenant, R
         {
             var rowNumber = line.Line.RowNumber;
             if (!residents.TryGetValue(hash, out var resident))
-                results[index] = Rejected(rowNumber, new RowRejection(ImportReasons.ResidentNotFound, "no resident with this national_id is registered in this tenant"));
+                results[index] = Rejected(rowNumber, new RowRejection(RowProblem.ResidentNotFound, "no resident with this national_id is registered in this tenant"));
             else if (seen.TryGetValue((resident.ResidentId, line.Code.Category), out var earlierRow))
-                results[index] = Rejected(rowNumber, new RowRejection(ImportReasons.DuplicateRow,
+                results[index] = Rejected(rowNumber, new RowRejection(RowProblem.DuplicateRow,
                     $"row {earlierRow} already certifies '{line.Code.Category}' for the same person"));
             else
             {
@@ -233,7 +234,22 @@ public sealed class IdentityImports(PlatformDatabase db, TenantContext tenant, R
 
     private static ImportRowResult Rejected(int rowNumber, RowRejection rejection) => new()
     {
-        RowNumber = rowNumber, Outcome = ImportRowOutcome.Rejected, Reason = rejection.Reason, Description = rejection.Description,
+        RowNumber = rowNumber, Outcome = ImportRowOutcome.Rejected, Reason = ErrorReasons.Code(ToProto(rejection.Reason)),
+        Description = rejection.Description,
+    };
+
+    private static ErrorReason ToProto(RowProblem problem) => problem switch
+    {
+        RowProblem.MalformedRow => ErrorReason.MalformedRow,
+        RowProblem.InvalidNationalId => ErrorReason.InvalidNationalId,
+        RowProblem.MissingCode => ErrorReason.MissingCode,
+        RowProblem.UnknownCode => ErrorReason.UnknownCode,
+        RowProblem.MissingDepartment => ErrorReason.MissingDepartment,
+        RowProblem.DepartmentMismatch => ErrorReason.DepartmentMismatch,
+        RowProblem.InvalidValidity => ErrorReason.InvalidValidity,
+        RowProblem.ResidentNotFound => ErrorReason.ResidentNotFound,
+        RowProblem.DuplicateRow => ErrorReason.DuplicateRow,
+        _ => throw new ArgumentOutOfRangeException(nameof(problem), problem, "A row problem the contract does not name."),
     };
 
     internal static CertifiedIdentity ToProto(CertifiedIdentityRow row, bool prevailing) => new()

@@ -56,7 +56,7 @@ public sealed partial class IdentityRegistryGrpcService
                 {
                     var row = await LockLivingResidentAsync(conn, tx, tenantId, residentId, ct);
                     if (admitted is { } day && day < row.BirthDate)
-                        throw RpcErrors.InvalidArgument("INVALID_ADMISSION_DATE", "admission_date must not be before the resident's birth date.",
+                        throw RpcErrors.InvalidArgument(ErrorReason.InvalidAdmissionDate, "admission_date must not be before the resident's birth date.",
                             ("membership.admission_date", "must not be before the resident's birth date"));
                     var facts = clearing ? null : new PersonGroupFacts(group, school.Length == 0 ? null : school, admitted,
                         membership.SchoolYearScheme, evidence.Length == 0 ? null : evidence, time.UtcNow());
@@ -83,7 +83,7 @@ public sealed partial class IdentityRegistryGrpcService
             .ThrowIfInvalid();
         // The certificate's grades are 一级 to 四级 (GB/T 26341); anything else is no grade at all.
         if (request.DisabilityGrade is < 0 or > 4)
-            throw RpcErrors.InvalidArgument("INVALID_DISABILITY_GRADE", "disability_grade must be 1–4, or 0 to clear it.",
+            throw RpcErrors.InvalidArgument(ErrorReason.InvalidDisabilityGrade, "disability_grade must be 1–4, or 0 to clear it.",
                 ("disability_grade", "must be 1–4, or 0 to clear it"));
         var ct = context.CancellationToken;
         return await db.InTenantAsync(tenantId, (conn, tx) =>
@@ -106,9 +106,9 @@ public sealed partial class IdentityRegistryGrpcService
         Guid residentId, CancellationToken ct)
     {
         var row = await ResidentQueries.GetForUpdateAsync(conn, tx, tenantId, residentId, ct)
-            ?? throw RpcErrors.NotFound("RESIDENT_NOT_FOUND", $"No resident {residentId} in this tenant.");
+            ?? throw RpcErrors.NotFound(ErrorReason.ResidentNotFound, $"No resident {residentId} in this tenant.");
         if (row.DeregisteredOn is not null)
-            throw RpcErrors.FailedPrecondition("RESIDENT_DEREGISTERED", "The resident is deregistered (death or moved away).");
+            throw RpcErrors.FailedPrecondition(ErrorReason.ResidentDeregistered, "The resident is deregistered (death or moved away).");
         return row;
     }
 
@@ -122,7 +122,7 @@ public sealed partial class IdentityRegistryGrpcService
             .Check(request.Rows.Count > 0, "rows", "is required")
             .ThrowIfInvalid();
         if (request.Rows.Count > MaxPriorEnrolmentRows)
-            throw RpcErrors.InvalidArgument("TOO_MANY_ROWS",
+            throw RpcErrors.InvalidArgument(ErrorReason.TooManyRows,
                 $"At most {MaxPriorEnrolmentRows} rows per request; send a larger roster in several requests, each with its own request_id.",
                 ("rows", $"at most {MaxPriorEnrolmentRows} rows"));
         var ct = context.CancellationToken;
@@ -136,8 +136,8 @@ public sealed partial class IdentityRegistryGrpcService
     {
         var response = new ImportPriorEnrolmentsResponse();
         var problems = new List<PriorEnrolmentProblem>();
-        void Problem(int number, string reason, string message) =>
-            problems.Add(new PriorEnrolmentProblem { RowNumber = number, Reason = reason, Message = message });
+        void Problem(int number, ErrorReason reason, string message) =>
+            problems.Add(new PriorEnrolmentProblem { RowNumber = number, Reason = ErrorReasons.Code(reason), Message = message });
 
         var today = ShanghaiCalendar.Today(time);
         var good = new List<(int Number, string Hash, PriorEnrolmentRow Row)>();
@@ -147,16 +147,16 @@ public sealed partial class IdentityRegistryGrpcService
         {
             var (number, row) = (i + 1, rows[i]);
             var idError = NationalId.TryParse(row.NationalId, today, out var nationalId);
-            if (idError != NationalIdError.None) { Problem(number, "INVALID_NATIONAL_ID", "national_id " + NationalId.Describe(idError) + "."); continue; }
+            if (idError != NationalIdError.None) { Problem(number, ErrorReason.InvalidNationalId, "national_id " + NationalId.Describe(idError) + "."); continue; }
             // A roster of a year already under way or past: a coming coverage year is paid through orders here.
             if (row.CoverageYear < 2000 || row.CoverageYear > today.Year)
-            { Problem(number, "INVALID_COVERAGE_YEAR", $"coverage_year must be a year between 2000 and {today.Year}."); continue; }
-            if (row.Tier is < 0 or > 9) { Problem(number, "INVALID_TIER", "tier must be 0 (not stated) to 9."); continue; }
-            if (row.PaidAmountFen < 0) { Problem(number, "INVALID_AMOUNT", "paid_amount_fen must not be negative."); continue; }
+            { Problem(number, ErrorReason.InvalidCoverageYear, $"coverage_year must be a year between 2000 and {today.Year}."); continue; }
+            if (row.Tier is < 0 or > 9) { Problem(number, ErrorReason.InvalidTier, "tier must be 0 (not stated) to 9."); continue; }
+            if (row.PaidAmountFen < 0) { Problem(number, ErrorReason.InvalidAmount, "paid_amount_fen must not be negative."); continue; }
             var hash = protector.LookupHash(nationalId);
             var key = (Convert.ToHexString(hash), row.CoverageYear);
             if (seen.TryGetValue(key, out var earlier))
-            { Problem(number, "DUPLICATE_ROW", $"Row {earlier} already names this person for {row.CoverageYear}."); continue; }
+            { Problem(number, ErrorReason.DuplicateRow, $"Row {earlier} already names this person for {row.CoverageYear}."); continue; }
             seen[key] = number;
             good.Add((number, key.Item1, row));
             hashes.Add(hash);
@@ -169,13 +169,13 @@ public sealed partial class IdentityRegistryGrpcService
         foreach (var (number, hash, row) in good)
         {
             if (!residents.TryGetValue(hash, out var residentId))
-            { Problem(number, "RESIDENT_NOT_REGISTERED", "Nobody with this ID number is registered in this tenant."); continue; }
+            { Problem(number, ErrorReason.ResidentNotRegistered, "Nobody with this ID number is registered in this tenant."); continue; }
             var existing = enrolments[residentId].FirstOrDefault(e => e.CoverageYear == row.CoverageYear)?.State.Status;
             if (existing is DomainEnrolmentStatus.Enrolled or DomainEnrolmentStatus.RefundPending)
-            { Problem(number, "ALREADY_ENROLLED", $"The resident is already enrolled for {row.CoverageYear}."); continue; }
+            { Problem(number, ErrorReason.AlreadyEnrolled, $"The resident is already enrolled for {row.CoverageYear}."); continue; }
             // A refund recorded here is later and better knowledge than the roster: it is kept.
             if (existing is DomainEnrolmentStatus.Refunded)
-            { Problem(number, "ALREADY_REFUNDED", $"The resident's {row.CoverageYear} enrolment was refunded here."); continue; }
+            { Problem(number, ErrorReason.AlreadyRefunded, $"The resident's {row.CoverageYear} enrolment was refunded here."); continue; }
             imports.Add(new EnrolmentQueries.PriorEnrolment(residentId, row.CoverageYear, row.Tier, row.PaidAmountFen));
         }
         // One statement for the whole roster, not a round trip per row.

@@ -1,19 +1,26 @@
-using Medins.IdentityRegistry.Data;
-
-namespace Medins.IdentityRegistry.Domain;
+namespace Medins.Platform.Testing;
 
 /// <summary>A village to fill and how many people it should hold.</summary>
 public sealed record SyntheticVillage(string Code, int Population);
 
-/// <summary>A certified identity row for a synthetic person, in the shape of a department list.</summary>
-public sealed record SyntheticIdentity(string NationalId, string LocalCode, Department Department);
+/// <summary>
+/// A synthetic person as identity-registry's bulk load takes her: <see cref="Relationship"/> and
+/// <see cref="RegistrationType"/> are the registry's stored texts ("head", "household_registered").
+/// </summary>
+public sealed record SyntheticResident(string NationalId, string Name, string VillageCode, string HouseholdNumber, string Relationship,
+    string RegistrationType, string? Phone);
 
-public sealed record SyntheticPopulation(List<BulkResident> Residents, List<SyntheticIdentity> Identities);
+/// <summary>A certified identity row for a synthetic person, in the shape of a department list: the tenant's local code.</summary>
+public sealed record SyntheticIdentity(string NationalId, string LocalCode);
+
+public sealed record SyntheticPopulation(List<SyntheticResident> Residents, List<SyntheticIdentity> Identities);
 
 /// <summary>
 /// Realistic synthetic residents for demos and load tests: valid GB 11643 numbers under the village's county
 /// code, households of one to six people with one head, a rural age mix, a few people registered elsewhere, and
 /// a share of certified identities drawn from the tenant's vocabulary. The same seed gives the same people.
+/// Plain rows of text, so the test support needs no service: a test or benchmark turns them into the registry's own
+/// rows (its bulk loader's, a CSV).
 /// </summary>
 public sealed class SyntheticResidents(int seed)
 {
@@ -27,12 +34,12 @@ public sealed class SyntheticResidents(int seed)
 
     /// <summary>
     /// Fills each village with exactly its population. <paramref name="identityShare"/> (0–1) of the people get one
-    /// identity from <paramref name="vocabulary"/>; <paramref name="today"/> bounds birth dates.
+    /// identity from <paramref name="localCodes"/> (the tenant's vocabulary); <paramref name="today"/> bounds birth dates.
     /// </summary>
-    public SyntheticPopulation Generate(IReadOnlyList<SyntheticVillage> villages, IReadOnlyList<IdentityCode> vocabulary,
+    public SyntheticPopulation Generate(IReadOnlyList<SyntheticVillage> villages, IReadOnlyList<string> localCodes,
         double identityShare, DateOnly today)
     {
-        var residents = new List<BulkResident>(villages.Sum(v => v.Population));
+        var residents = new List<SyntheticResident>(villages.Sum(v => v.Population));
         var identities = new List<SyntheticIdentity>();
         foreach (var village in villages)
         {
@@ -64,12 +71,9 @@ public sealed class SyntheticResidents(int seed)
                         _ => "household_registered",
                     };
                     var phone = member == 0 || (age >= 18 && _random.Next(3) == 0) ? "13" + _random.Next(0, 1_000_000_000).ToString("D9") : null;
-                    residents.Add(new BulkResident(nationalId, Name(), village.Code, number, relationship, type, phone));
-                    if (vocabulary.Count > 0 && _random.NextDouble() < identityShare)
-                    {
-                        var code = vocabulary[_random.Next(vocabulary.Count)];
-                        identities.Add(new SyntheticIdentity(nationalId, code.LocalCode, code.Department));
-                    }
+                    residents.Add(new SyntheticResident(nationalId, Name(), village.Code, number, relationship, type, phone));
+                    if (localCodes.Count > 0 && _random.NextDouble() < identityShare)
+                        identities.Add(new SyntheticIdentity(nationalId, localCodes[_random.Next(localCodes.Count)]));
                 }
                 placed += size;
             }
@@ -104,8 +108,7 @@ public sealed class SyntheticResidents(int seed)
             if (next <= 999)
             {
                 _nextSequence[key] = next + 1;
-                var body = $"{region}{birth:yyyyMMdd}{next:D3}";
-                return body + NationalId.CheckCharacter(body);
+                return NationalIds.Make(region, birth, next);
             }
             birth = birth.AddDays(-1); // that day's sequences are used up
         }
