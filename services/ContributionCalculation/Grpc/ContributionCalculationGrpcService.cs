@@ -10,6 +10,7 @@ using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Messaging;
 using Medins.Platform.Hosting.Tenancy;
+using ErrorReason = Medins.Contribution.V1.ErrorReason;
 
 namespace Medins.ContributionCalculation.Grpc;
 

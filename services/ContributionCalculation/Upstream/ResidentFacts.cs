@@ -2,6 +2,7 @@ using Medins.Contribution.V1;
 using Medins.Identity.V1;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Grpc;
+using ErrorReason = Medins.Contribution.V1.ErrorReason;
 
 namespace Medins.ContributionCalculation.Upstream;
 
