@@ -223,6 +223,6 @@ public sealed class ListPaymentReviewsFilterTests(ReviewFilterSet set) : IClassF
             var reason = new Domain.ConfirmationDecision(outcome, null!, "").Reason;
             Assert.True(reason is null || Domain.PaymentReview.Reasons.Contains(reason), $"{outcome}: {reason}");
         }
-        Assert.Contains(Domain.PaymentRuleException.OrderNotFound, Domain.PaymentReview.Reasons);
+        Assert.Contains("ORDER_NOT_FOUND", Domain.PaymentReview.Reasons);
     }
 }

@@ -1,4 +1,5 @@
 using Medins.PaymentCollection.Domain;
+using Medins.Platform.Hosting.Data;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -15,26 +16,24 @@ public static class HouseholdOrderStore
     public static async Task InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, HouseholdOrder order,
         CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand($"""
+        await using var cmd = Sql.Command(conn, tx, $"""
             INSERT INTO household_orders (tenant_id, {Columns})
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-            """, conn, tx);
-        Add(cmd, tenantId, order.HouseholdOrderId, order.HouseholdNumber, order.VillageCode, order.CoverageYear, order.Channel,
+            """, tenantId, order.HouseholdOrderId, order.HouseholdNumber, order.VillageCode, order.CoverageYear, order.Channel,
             PaymentOrderStore.StateCode(order.State), order.TotalPersonalFen, order.TotalSubsidyFen,
-            Nullable(order.ChannelTransactionId, NpgsqlDbType.Text), order.CreatedAt,
-            Nullable(order.PaidAt, NpgsqlDbType.TimestampTz), order.ExpiresAt);
+            Sql.Typed(order.ChannelTransactionId, NpgsqlDbType.Text), order.CreatedAt,
+            Sql.Typed(order.PaidAt, NpgsqlDbType.TimestampTz), order.ExpiresAt);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
     public static async Task UpdateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, HouseholdOrder order,
         CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand("""
+        await using var cmd = Sql.Command(conn, tx, """
             UPDATE household_orders SET state = $3, channel_transaction_id = $4, paid_at = $5
             WHERE tenant_id = $1 AND household_order_id = $2
-            """, conn, tx);
-        Add(cmd, tenantId, order.HouseholdOrderId, PaymentOrderStore.StateCode(order.State),
-            Nullable(order.ChannelTransactionId, NpgsqlDbType.Text), Nullable(order.PaidAt, NpgsqlDbType.TimestampTz));
+            """, tenantId, order.HouseholdOrderId, PaymentOrderStore.StateCode(order.State),
+            Sql.Typed(order.ChannelTransactionId, NpgsqlDbType.Text), Sql.Typed(order.PaidAt, NpgsqlDbType.TimestampTz));
         if (await cmd.ExecuteNonQueryAsync(ct) != 1)
             throw new InvalidOperationException($"Household order {order.HouseholdOrderId} vanished during its update.");
     }
@@ -42,10 +41,9 @@ public static class HouseholdOrderStore
     public static async Task<HouseholdOrder?> FindAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         Guid householdOrderId, bool forUpdate, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand($"""
+        await using var cmd = Sql.Command(conn, tx, $"""
             SELECT {Columns} FROM household_orders WHERE tenant_id = $1 AND household_order_id = $2 {(forUpdate ? "FOR UPDATE" : "")}
-            """, conn, tx);
-        Add(cmd, tenantId, householdOrderId);
+            """, tenantId, householdOrderId);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         if (!await r.ReadAsync(ct)) return null;
         return new HouseholdOrder(
@@ -61,13 +59,5 @@ public static class HouseholdOrderStore
             CreatedAt: r.GetFieldValue<DateTimeOffset>(9),
             PaidAt: r.IsDBNull(10) ? null : r.GetFieldValue<DateTimeOffset>(10),
             ExpiresAt: r.GetFieldValue<DateTimeOffset>(11));
-    }
-
-    private static NpgsqlParameter Nullable(object? value, NpgsqlDbType type) =>
-        new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
-
-    private static void Add(NpgsqlCommand cmd, params object[] args)
-    {
-        foreach (var arg in args) cmd.Parameters.Add(arg as NpgsqlParameter ?? new NpgsqlParameter { Value = arg });
     }
 }

@@ -1,4 +1,5 @@
 using Medins.PaymentCollection.Domain;
+using Medins.Platform.Hosting.Data;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -38,7 +39,7 @@ public static class PaymentOrderStore
     public static async Task LockCoverageYearAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         string residentId, int coverageYear, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        await using var cmd = Sql.Command(conn, tx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
             $"payment_collection|{tenantId}|{residentId}|{coverageYear}");
         await cmd.ExecuteNonQueryAsync(ct);
     }
@@ -50,7 +51,7 @@ public static class PaymentOrderStore
     public static async Task LockTransactionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         string channelTransactionId, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        await using var cmd = Sql.Command(conn, tx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
             $"payment_collection|txn|{tenantId}|{channelTransactionId}");
         await cmd.ExecuteNonQueryAsync(ct);
     }
@@ -66,8 +67,8 @@ public static class PaymentOrderStore
         {
             BatchCommands =
             {
-                BatchCommand(HoldingOrdersSql, tenantId, channelTransactionId),
-                BatchCommand(CarryingItemSql, tenantId, channelTransactionId),
+                Sql.BatchCommand(HoldingOrdersSql, tenantId, channelTransactionId),
+                Sql.BatchCommand(CarryingItemSql, tenantId, channelTransactionId),
             },
         };
         await using var reader = await batch.ExecuteReaderAsync(ct);
@@ -114,16 +115,16 @@ public static class PaymentOrderStore
         {
             BatchCommands =
             {
-                BatchCommand("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended($1, 0))",
+                Sql.BatchCommand("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended($1, 0))",
                     $"payment_collection|txn|{tenantId}|{channelTransactionId}"),
-                BatchCommand(HoldingOrdersSql, tenantId, channelTransactionId),
-                BatchCommand(CarryingItemSql, tenantId, channelTransactionId),
-                BatchCommand("""
+                Sql.BatchCommand(HoldingOrdersSql, tenantId, channelTransactionId),
+                Sql.BatchCommand(CarryingItemSql, tenantId, channelTransactionId),
+                Sql.BatchCommand("""
                     SELECT EXISTS (SELECT 1 FROM payment_reviews
                                    WHERE tenant_id = $1 AND channel_transaction_id = $2 AND amount_fen = 0
                                      AND resolved_at IS NULL)
                     """, tenantId, channelTransactionId),
-                BatchCommand(FindOrderSql(forUpdate: false), tenantId, orderId),
+                Sql.BatchCommand(FindOrderSql(forUpdate: false), tenantId, orderId),
             },
         };
         await using var reader = await batch.ExecuteReaderAsync(ct);
@@ -146,7 +147,7 @@ public static class PaymentOrderStore
     {
         await using var batch = new NpgsqlBatch(conn, tx);
         AddLockAndSettledCheck(batch, tenantId, order.ResidentId, order.CoverageYear, order.OrderId);
-        batch.BatchCommands.Insert(1, BatchCommand(FindOrderSql(forUpdate: true), tenantId, order.OrderId));
+        batch.BatchCommands.Insert(1, Sql.BatchCommand(FindOrderSql(forUpdate: true), tenantId, order.OrderId));
         await using var reader = await batch.ExecuteReaderAsync(ct);
         await reader.NextResultAsync(ct);
         var locked = await reader.ReadAsync(ct) ? ReadOrder(reader)
@@ -165,7 +166,7 @@ public static class PaymentOrderStore
     public static async Task<bool> CoverageYearSettledAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         string residentId, int coverageYear, Guid? excludingOrderId, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, SettledSql, tenantId, residentId, coverageYear, Nullable(excludingOrderId, NpgsqlDbType.Uuid));
+        await using var cmd = Sql.Command(conn, tx, SettledSql, tenantId, residentId, coverageYear, Sql.Typed(excludingOrderId, NpgsqlDbType.Uuid));
         return (bool)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
@@ -176,10 +177,10 @@ public static class PaymentOrderStore
     public static void AddLockAndSettledCheck(NpgsqlBatch batch, string tenantId, string residentId, int coverageYear,
         Guid? excludingOrderId = null)
     {
-        batch.BatchCommands.Add(BatchCommand("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended($1, 0))",
+        batch.BatchCommands.Add(Sql.BatchCommand("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended($1, 0))",
             $"payment_collection|{tenantId}|{residentId}|{coverageYear}"));
-        batch.BatchCommands.Add(BatchCommand(SettledSql, tenantId, residentId, coverageYear,
-            Nullable(excludingOrderId, NpgsqlDbType.Uuid)));
+        batch.BatchCommands.Add(Sql.BatchCommand(SettledSql, tenantId, residentId, coverageYear,
+            Sql.Typed(excludingOrderId, NpgsqlDbType.Uuid)));
     }
 
     /// <summary>Reads the settled check of <see cref="AddLockAndSettledCheck"/>: the batch's one boolean result.</summary>
@@ -202,7 +203,7 @@ public static class PaymentOrderStore
     }
 
     public static NpgsqlBatchCommand InsertOrderCommand(string tenantId, PaymentOrder order, string quoteJson) =>
-        BatchCommand("""
+        Sql.BatchCommand("""
             INSERT INTO payment_orders (tenant_id, order_id, resident_id, village_code, coverage_year, tier, channel, state,
               personal_amount_fen, subsidy_amount_fen, policy_id, policy_version, quote, benefit_start, benefit_end,
               channel_transaction_id, created_at, paid_at, expires_at, subsidy_lines, person_group, household_id,
@@ -213,18 +214,18 @@ public static class PaymentOrderStore
             tenantId, order.OrderId, order.ResidentId, order.VillageCode, order.CoverageYear, order.Tier, order.Channel,
             StateCode(order.State), order.PersonalAmountFen, order.SubsidyAmountFen, order.PolicyId, order.PolicyVersion,
             new NpgsqlParameter { Value = quoteJson, NpgsqlDbType = NpgsqlDbType.Jsonb },
-            order.BenefitStart, order.BenefitEnd, Nullable(order.ChannelTransactionId, NpgsqlDbType.Text), order.CreatedAt,
-            Nullable(order.PaidAt, NpgsqlDbType.TimestampTz), order.ExpiresAt,
+            order.BenefitStart, order.BenefitEnd, Sql.Typed(order.ChannelTransactionId, NpgsqlDbType.Text), order.CreatedAt,
+            Sql.Typed(order.PaidAt, NpgsqlDbType.TimestampTz), order.ExpiresAt,
             SubsidyLineJson.Parameter(order.SubsidyLines),
-            order.PersonGroup, Nullable(order.HouseholdId, NpgsqlDbType.Text), Nullable(order.HouseholdOrderId, NpgsqlDbType.Uuid),
-            Nullable(order.ReceiptNumber, NpgsqlDbType.Text), Nullable(order.AgentId, NpgsqlDbType.Text));
+            order.PersonGroup, Sql.Typed(order.HouseholdId, NpgsqlDbType.Text), Sql.Typed(order.HouseholdOrderId, NpgsqlDbType.Uuid),
+            Sql.Typed(order.ReceiptNumber, NpgsqlDbType.Text), Sql.Typed(order.AgentId, NpgsqlDbType.Text));
 
     /// <summary>A fresh receipt number (票据号) for a payment of <paramref name="coverageYear"/>: the year, then a
     /// city-wide serial.</summary>
     public static async Task<string> NextReceiptNumberAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int coverageYear,
         CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, "SELECT nextval('payment_receipt_numbers')");
+        await using var cmd = Sql.Command(conn, tx, "SELECT nextval('payment_receipt_numbers')");
         var serial = (long)(await cmd.ExecuteScalarAsync(ct))!;
         return $"{coverageYear}{serial:D10}";
     }
@@ -240,11 +241,11 @@ public static class PaymentOrderStore
     }
 
     /// <summary>The update of <see cref="UpdateOrderAsync"/>, for a batch; check it with <see cref="EnsureUpdated"/>.</summary>
-    public static NpgsqlBatchCommand UpdateOrderCommand(string tenantId, PaymentOrder order) => BatchCommand("""
+    public static NpgsqlBatchCommand UpdateOrderCommand(string tenantId, PaymentOrder order) => Sql.BatchCommand("""
         UPDATE payment_orders SET state = $3, channel_transaction_id = $4, paid_at = $5, receipt_number = $6
         WHERE tenant_id = $1 AND order_id = $2
-        """, tenantId, order.OrderId, StateCode(order.State), Nullable(order.ChannelTransactionId, NpgsqlDbType.Text),
-        Nullable(order.PaidAt, NpgsqlDbType.TimestampTz), Nullable(order.ReceiptNumber, NpgsqlDbType.Text));
+        """, tenantId, order.OrderId, StateCode(order.State), Sql.Typed(order.ChannelTransactionId, NpgsqlDbType.Text),
+        Sql.Typed(order.PaidAt, NpgsqlDbType.TimestampTz), Sql.Typed(order.ReceiptNumber, NpgsqlDbType.Text));
 
     public static void EnsureUpdated(NpgsqlBatchCommand update, PaymentOrder order)
     {
@@ -257,7 +258,7 @@ public static class PaymentOrderStore
         PaymentOrder order, CancellationToken ct)
     {
         var adjustment = order.Adjustment ?? throw new ArgumentException("The order carries no adjustment.", nameof(order));
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             UPDATE payment_orders SET adjusted_personal_fen = $3, adjusted_subsidy_lines = $4
             WHERE tenant_id = $1 AND order_id = $2
             """, tenantId, order.OrderId, adjustment.PersonalFen, SubsidyLineJson.Parameter(adjustment.SubsidyLines));
@@ -272,7 +273,7 @@ public static class PaymentOrderStore
     public static async Task<PaymentOrder?> FindOrderAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         Guid orderId, bool forUpdate, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, FindOrderSql(forUpdate), tenantId, orderId);
+        await using var cmd = Sql.Command(conn, tx, FindOrderSql(forUpdate), tenantId, orderId);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? ReadOrder(reader) : null;
     }
@@ -324,7 +325,7 @@ public static class PaymentOrderStore
     public static async Task<IReadOnlyList<PaymentOrder>> HouseholdMembersAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, Guid householdOrderId, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, $"""
+        await using var cmd = Sql.Command(conn, tx, $"""
             SELECT {OrderColumns} FROM payment_orders
             WHERE tenant_id = $1 AND household_order_id = $2
             ORDER BY resident_id
@@ -339,7 +340,7 @@ public static class PaymentOrderStore
     public static async Task<IReadOnlyList<PaymentOrder>> PaidOrdersOfResidentAsync(NpgsqlConnection conn,
         NpgsqlTransaction tx, string tenantId, string residentId, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, $"""
+        await using var cmd = Sql.Command(conn, tx, $"""
             SELECT {OrderColumns} FROM payment_orders
             WHERE tenant_id = $1 AND resident_id = $2 AND state = 'paid'
             ORDER BY order_id
@@ -368,12 +369,12 @@ public static class PaymentOrderStore
         DateTimeOffset receivedAt, string outcome)
     {
         var confirmationId = Guid.CreateVersion7(receivedAt);
-        return (confirmationId, BatchCommand("""
+        return (confirmationId, Sql.BatchCommand("""
             INSERT INTO payment_confirmations (tenant_id, confirmation_id, order_id, channel, channel_transaction_id,
               amount_fen, reported_paid_at, received_at, outcome)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-            """, tenantId, confirmationId, orderId, Nullable(channel, NpgsqlDbType.Text),
-            Nullable(channelTransactionId, NpgsqlDbType.Text), amountFen, Nullable(reportedPaidAt, NpgsqlDbType.TimestampTz),
+            """, tenantId, confirmationId, orderId, Sql.Typed(channel, NpgsqlDbType.Text),
+            Sql.Typed(channelTransactionId, NpgsqlDbType.Text), amountFen, Sql.Typed(reportedPaidAt, NpgsqlDbType.TimestampTz),
             receivedAt, outcome));
     }
 
@@ -401,13 +402,13 @@ public static class PaymentOrderStore
     /// money came through, null when nobody said (the review queue is listed by it).</summary>
     public static NpgsqlBatchCommand QueueReviewCommand(string tenantId, Guid confirmationId, Guid orderId, string? channel,
         string channelTransactionId, long amountFen, string reason, string detail, bool carriesMoney,
-        DateTimeOffset createdAt) => BatchCommand("""
+        DateTimeOffset createdAt) => Sql.BatchCommand("""
         INSERT INTO payment_reviews (tenant_id, review_id, confirmation_id, order_id, channel_transaction_id, amount_fen,
           reason, detail, created_at, carries_money, channel)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT (tenant_id, order_id, channel_transaction_id, reason) DO NOTHING
         """, tenantId, Guid.CreateVersion7(createdAt), confirmationId, orderId, channelTransactionId, amountFen, reason,
-        detail, createdAt, carriesMoney && amountFen > 0, Nullable(channel, NpgsqlDbType.Text));
+        detail, createdAt, carriesMoney && amountFen > 0, Sql.Typed(channel, NpgsqlDbType.Text));
 
     /// <summary>
     /// Once a transaction pays an order, its open 0-fen items (a notice that reported no amount) are closed as matched
@@ -425,7 +426,7 @@ public static class PaymentOrderStore
 
     /// <summary>The update of <see cref="CloseZeroAmountReviewsAsync"/>, for a batch.</summary>
     public static NpgsqlBatchCommand CloseZeroAmountReviewsCommand(string tenantId, string channelTransactionId,
-        Guid paidOrderId, DateTimeOffset at) => BatchCommand("""
+        Guid paidOrderId, DateTimeOffset at) => Sql.BatchCommand("""
         UPDATE payment_reviews SET resolution = 'matched_elsewhere', resolution_reference = $3,
           resolution_note = 'closed by the confirmation of the same transaction', resolved_by = 'payment-collection',
           resolved_at = $4
@@ -500,23 +501,4 @@ public static class PaymentOrderStore
         AgentId = r.IsDBNull(22) ? null : r.GetString(22),
         Adjustment = r.IsDBNull(23) ? null : new OrderAdjustment(r.GetInt64(23), SubsidyLineJson.Read(r.GetString(24))),
     };
-
-    private static NpgsqlParameter Nullable(object? value, NpgsqlDbType type) =>
-        new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
-
-    private static NpgsqlBatchCommand BatchCommand(string sql, params object[] args)
-    {
-        var cmd = new NpgsqlBatchCommand(sql);
-        foreach (var arg in args)
-            cmd.Parameters.Add(arg as NpgsqlParameter ?? new NpgsqlParameter { Value = arg });
-        return cmd;
-    }
-
-    private static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, params object[] args)
-    {
-        var cmd = new NpgsqlCommand(sql, conn, tx);
-        foreach (var arg in args)
-            cmd.Parameters.Add(arg as NpgsqlParameter ?? new NpgsqlParameter { Value = arg });
-        return cmd;
-    }
 }

@@ -49,15 +49,18 @@ public sealed record ConfirmationDecision(ConfirmationOutcome Outcome, PaymentOr
     public bool NeedsReview => !Accepted;
 
     /// <summary>The reason code of a refusal, as clients and the review queue see it.</summary>
-    public string? Reason => Outcome switch
+    public string? Reason => ReasonValue is { } reason ? ErrorReasons.Code(reason) : null;
+
+    /// <summary>The refusal's <see cref="ErrorReason"/>; null for an accepted notice.</summary>
+    public ErrorReason? ReasonValue => Outcome switch
     {
-        ConfirmationOutcome.AmountMismatch => "AMOUNT_MISMATCH",
-        ConfirmationOutcome.DuplicatePayment => "DUPLICATE_PAYMENT",
-        ConfirmationOutcome.TransactionReused => "CHANNEL_TRANSACTION_REUSED",
-        ConfirmationOutcome.OrderExpired => "ORDER_EXPIRED",
-        ConfirmationOutcome.OrderCancelled => "ORDER_CANCELLED",
-        ConfirmationOutcome.HouseholdMemberOrder => HouseholdOrderRules.MemberOrder,
-        ConfirmationOutcome.HouseholdMembersChanged => HouseholdOrderRules.MembersChanged,
+        ConfirmationOutcome.AmountMismatch => ErrorReason.AmountMismatch,
+        ConfirmationOutcome.DuplicatePayment => ErrorReason.DuplicatePayment,
+        ConfirmationOutcome.TransactionReused => ErrorReason.ChannelTransactionReused,
+        ConfirmationOutcome.OrderExpired => ErrorReason.OrderExpired,
+        ConfirmationOutcome.OrderCancelled => ErrorReason.OrderCancelled,
+        ConfirmationOutcome.HouseholdMemberOrder => ErrorReason.HouseholdMemberOrder,
+        ConfirmationOutcome.HouseholdMembersChanged => ErrorReason.HouseholdMembersChanged,
         _ => null,
     };
 }

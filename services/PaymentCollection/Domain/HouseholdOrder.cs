@@ -1,3 +1,5 @@
+using Medins.Platform.Hosting;
+
 namespace Medins.PaymentCollection.Domain;
 
 /// <summary>
@@ -39,22 +41,13 @@ public sealed record HouseholdOrder(
 /// <summary>Who a household order pays for, and whether a tenant that enrols households together lets it.</summary>
 public static class HouseholdOrderRules
 {
-    public const string HouseholdIncomplete = "HOUSEHOLD_INCOMPLETE";
-    public const string NotAMember = "NOT_A_HOUSEHOLD_MEMBER";
-    public const string NothingToPay = "HOUSEHOLD_NOTHING_TO_PAY";
-    /// <summary>A member order was named alone: it is confirmed, cancelled and paid only with its household order.</summary>
-    public const string MemberOrder = "HOUSEHOLD_MEMBER_ORDER";
-    public const string MembersChanged = "HOUSEHOLD_MEMBERS_CHANGED";
-
     /// <summary>Refuses to act on a member order alone, naming the household order to act on instead.</summary>
     public static void EnsureNotMember(PaymentOrder order, string action)
     {
         if (order.HouseholdOrderId is { } household)
-            throw new PaymentRuleException(MemberOrder,
-                $"Order {order.OrderId} belongs to household order {household}: {action} the household order instead.")
-            {
-                Metadata = new Dictionary<string, string> { ["household_order_id"] = household.ToString() },
-            };
+            throw new RuleViolation(ErrorReason.HouseholdMemberOrder, RefusalStatus.FailedPrecondition,
+                $"Order {order.OrderId} belongs to household order {household}: {action} the household order instead.",
+                new Dictionary<string, string> { ["household_order_id"] = household.ToString() });
     }
 
     /// <summary>
@@ -77,16 +70,29 @@ public static class HouseholdOrderRules
     public static IEnumerable<HouseholdMemberFacts> Awaiting(IReadOnlyList<HouseholdMemberFacts> members, string residentId) =>
         members.Where(m => m.ResidentId != residentId && m.ExpectedToEnrol && !m.EnrolledForYear);
 
-    private static HouseholdRuleException Incomplete(IReadOnlyList<HouseholdMemberFacts> missing, int unregisteredMembers) =>
-        new(HouseholdIncomplete,
+    private static RuleViolation Incomplete(IReadOnlyList<HouseholdMemberFacts> missing, int unregisteredMembers) =>
+        Refusal(ErrorReason.HouseholdIncomplete,
             "This tenant enrols a household booklet together (seed 004 一（三）1): "
             + (missing.Count > 0 ? $"pay for {string.Join("、", missing.Select(m => m.Label))} too" : "")
             + (missing.Count > 0 && unregisteredMembers > 0 ? "; " : "")
             + (unregisteredMembers > 0 ? $"{unregisteredMembers} member(s) the booklet lists are not registered" : "")
-            + ".", missing.Select(m => m.ResidentId).ToList())
-        {
-            MissingLabels = missing.Select(m => m.Label).ToList(),
-        };
+            + ".", missing.Select(m => m.ResidentId).ToList(), missing.Select(m => m.Label).ToList());
+
+    /// <summary>
+    /// A household rule refuses the order, naming the members concerned (ErrorInfo metadata <c>resident_ids</c>, and
+    /// for HOUSEHOLD_INCOMPLETE each missing member's full name and masked ID number, for the clerk to act on).
+    /// </summary>
+    public static RuleViolation Refusal(ErrorReason reason, string message, IReadOnlyList<string> residentIds,
+        IReadOnlyList<string>? missingLabels = null)
+    {
+        var facts = new Dictionary<string, string> { ["resident_ids"] = string.Join(",", residentIds) };
+        if (missingLabels is { Count: > 0 }) facts["missing_members"] = string.Join("、", missingLabels);
+        // Naming people not on the booklet is a fault of the request; the other refusals are the booklet's state.
+        return reason == ErrorReason.NotAHouseholdMember
+            ? new RuleViolation(reason, RefusalStatus.InvalidArgument, message, facts,
+                fields: [new FieldProblem("resident_ids", "must be members of the household")])
+            : new RuleViolation(reason, RefusalStatus.FailedPrecondition, message, facts);
+    }
 
     /// <summary>
     /// The members to pay for: those asked (or, when none are named, every member not yet enrolled for the year and
@@ -101,11 +107,10 @@ public static class HouseholdOrderRules
         var byId = members.ToDictionary(m => m.ResidentId);
         var strangers = requested.Where(id => !byId.ContainsKey(id)).ToList();
         if (strangers.Count > 0)
-            throw new HouseholdRuleException(NotAMember, $"Not members of this household: {string.Join(", ", strangers)}.", strangers);
+            throw Refusal(ErrorReason.NotAHouseholdMember, $"Not members of this household: {string.Join(", ", strangers)}.", strangers);
         var enrolled = requested.Where(id => byId[id].EnrolledForYear).ToList();
         if (enrolled.Count > 0)
-            throw new HouseholdRuleException(PaymentRuleException.AlreadyPaid,
-                $"Already enrolled for the year: {string.Join(", ", enrolled)}.", enrolled);
+            throw Refusal(ErrorReason.AlreadyPaid, $"Already enrolled for the year: {string.Join(", ", enrolled)}.", enrolled);
 
         var chosen = requested.Count == 0
             ? members.Where(m => !m.EnrolledForYear && m.ExpectedToEnrol).ToList()
@@ -117,25 +122,7 @@ public static class HouseholdOrderRules
                 throw Incomplete(missing, unregisteredMembers);
         }
         if (chosen.Count == 0)
-            throw new HouseholdRuleException(NothingToPay, "Every member of this household is already enrolled for the year.", []);
+            throw Refusal(ErrorReason.HouseholdNothingToPay, "Every member of this household is already enrolled for the year.", []);
         return chosen;
-    }
-}
-
-/// <summary>A household rule refuses the order; <see cref="ResidentIds"/> names the members concerned.</summary>
-public sealed class HouseholdRuleException(string reason, string message, IReadOnlyList<string> residentIds) : Exception(message)
-{
-    public string Reason { get; } = reason;
-    public IReadOnlyList<string> ResidentIds { get; } = residentIds;
-
-    /// <summary>HOUSEHOLD_INCOMPLETE: each missing member's full name and masked ID number, for the clerk to act on.</summary>
-    public IReadOnlyList<string> MissingLabels { get; init; } = [];
-
-    /// <summary>The ErrorInfo metadata that names the members concerned.</summary>
-    public Dictionary<string, string> Metadata()
-    {
-        var metadata = new Dictionary<string, string> { ["resident_ids"] = string.Join(",", ResidentIds) };
-        if (MissingLabels.Count > 0) metadata["missing_members"] = string.Join("、", MissingLabels);
-        return metadata;
     }
 }

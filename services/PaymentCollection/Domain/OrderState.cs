@@ -39,10 +39,11 @@ public static class OrderStateMachine
         state is OrderState.Paid or OrderState.RefundRequested or OrderState.Refunded;
 }
 
+/// <summary>A move the life cycle does not allow: the rules check the state first, so this is a broken invariant (an
+/// INTERNAL error), never a refusal a caller can act on.</summary>
 public sealed class InvalidOrderTransitionException(OrderState from, OrderState to)
     : Exception($"A payment order cannot go from {from} to {to}.")
 {
-    public const string Reason = "INVALID_ORDER_TRANSITION";
     public OrderState From { get; } = from;
     public OrderState To { get; } = to;
 }

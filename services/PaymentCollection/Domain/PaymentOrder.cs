@@ -1,3 +1,5 @@
+using Medins.Platform.Hosting;
+
 namespace Medins.PaymentCollection.Domain;
 
 /// <summary>One fund's share of a person's subsidy: what that fund owes the insurance fund for her.</summary>
@@ -83,7 +85,7 @@ public sealed record PaymentOrder(
         PricedContribution price, bool coverageYearAlreadySettled, DateTimeOffset now, TimeSpan expiry)
     {
         if (coverageYearAlreadySettled)
-            throw new PaymentRuleException(PaymentRuleException.AlreadyPaid,
+            throw new RuleViolation(ErrorReason.AlreadyPaid, RefusalStatus.FailedPrecondition,
                 $"Resident {residentId} has already paid for coverage year {coverageYear}.");
         if (price.PersonalFen < 0 || price.SubsidyFen < 0)
             throw new ArgumentException("A quote never has negative amounts.", nameof(price));
@@ -123,24 +125,4 @@ public sealed record PaymentOrder(
         OrderStateMachine.EnsureCanMove(State, target);
         return this with { State = target };
     }
-}
-
-/// <summary>A payment rule refuses the operation; <see cref="Reason"/> is the code clients branch on.</summary>
-public sealed class PaymentRuleException(string reason, string message) : Exception(message)
-{
-    public const string AlreadyPaid = "ALREADY_PAID";
-    public const string OrderNotPaid = "ORDER_NOT_PAID";
-    public const string OrderNotCancellable = "ORDER_NOT_CANCELLABLE";
-    public const string RefundAlreadyRequested = "REFUND_ALREADY_REQUESTED";
-    public const string RefundAlreadyCompleted = "REFUND_ALREADY_COMPLETED";
-    public const string NothingToRefund = "NOTHING_TO_REFUND";
-    public const string OrderNotFound = "ORDER_NOT_FOUND";
-    public const string RefundNotFound = "REFUND_NOT_FOUND";
-    public string Reason { get; } = reason;
-
-    /// <summary>The zh-CN text for the clerk, with amounts and times; null takes the catalog's.</summary>
-    public string? Clerk { get; init; }
-
-    /// <summary>What a client needs to act on the refusal (ErrorInfo metadata), such as the order to act on instead.</summary>
-    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 }

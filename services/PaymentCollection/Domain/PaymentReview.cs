@@ -25,8 +25,6 @@ public sealed record PaymentReview(
     string? ResolvedBy,
     DateTimeOffset? ResolvedAt)
 {
-    public const string AlreadyResolved = "REVIEW_ALREADY_RESOLVED";
-
     /// <summary>
     /// Whether this item holds its transaction's money (the first word of that money, not a 0-fen notice). An item
     /// repeating a transaction whose money an order or another item already holds is kept for a person to see, but
@@ -39,19 +37,18 @@ public sealed record PaymentReview(
 
     /// <summary>The reason codes an item is queued under (the refusals of <see cref="ConfirmationDecision.Reason"/>, and
     /// an unknown order), which the queue is listed by.</summary>
-    public static readonly IReadOnlySet<string> Reasons = new HashSet<string>(StringComparer.Ordinal)
+    public static readonly IReadOnlySet<string> Reasons = new HashSet<string>(new[]
     {
-        "AMOUNT_MISMATCH", "DUPLICATE_PAYMENT", "CHANNEL_TRANSACTION_REUSED", "ORDER_EXPIRED", "ORDER_CANCELLED",
-        PaymentRuleException.OrderNotFound, HouseholdOrderRules.MemberOrder, HouseholdOrderRules.MembersChanged,
-    };
+        ErrorReason.AmountMismatch, ErrorReason.DuplicatePayment, ErrorReason.ChannelTransactionReused,
+        ErrorReason.OrderExpired, ErrorReason.OrderCancelled, ErrorReason.OrderNotFound, ErrorReason.HouseholdMemberOrder,
+        ErrorReason.HouseholdMembersChanged,
+    }.Select(r => ErrorReasons.Code(r)), StringComparer.Ordinal);
 
     public PaymentReview Resolve(ReviewResolution resolution, string reference, string note, string resolvedBy,
         DateTimeOffset at) => Resolution is not null
-        ? throw new PaymentRuleException(AlreadyResolved,
-            $"Review {ReviewId} was already {Resolution.Value.English()} by {ResolvedBy} at {ClerkText.BeijingTimeEnglish(ResolvedAt!.Value)}.")
-        {
-            Clerk = $"这条待核对款项已由 {ResolvedBy} 于 {ClerkText.BeijingTime(ResolvedAt!.Value)}处理（{Resolution.Value.Chinese()}），无需重复处理。",
-        }
+        ? throw new RuleViolation(ErrorReason.ReviewAlreadyResolved, RefusalStatus.FailedPrecondition,
+            $"Review {ReviewId} was already {Resolution.Value.English()} by {ResolvedBy} at {ClerkText.BeijingTimeEnglish(ResolvedAt!.Value)}.",
+            clerk: $"这条待核对款项已由 {ResolvedBy} 于 {ClerkText.BeijingTime(ResolvedAt!.Value)}处理（{Resolution.Value.Chinese()}），无需重复处理。")
         : this with
         {
             Resolution = resolution, ResolutionReference = reference, ResolutionNote = note, ResolvedBy = resolvedBy,
@@ -75,13 +72,14 @@ public enum MatchEffect
 /// </summary>
 public static class ReviewResolutionRules
 {
-    public const string ReferenceUnknown = "REVIEW_REFERENCE_UNKNOWN";
-    public const string TargetAlreadyPaid = "REVIEW_TARGET_ALREADY_PAID";
-    public const string TargetNotPayable = "REVIEW_TARGET_NOT_PAYABLE";
-    public const string TargetOtherPerson = "REVIEW_TARGET_OTHER_PERSON";
-    public const string NoMoney = "REVIEW_CARRIES_NO_MONEY";
-    public const string MoneyHeldElsewhere = "REVIEW_MONEY_HELD_ELSEWHERE";
-    public const string AmountMismatch = "AMOUNT_MISMATCH";
+    /// <summary>The reference names nothing that can hold the item's money: a fault of the request's reference.</summary>
+    public static RuleViolation ReferenceUnknown(string message) =>
+        new(ErrorReason.ReviewReferenceUnknown, RefusalStatus.InvalidArgument, message,
+            fields: [new FieldProblem("reference", "must name an order, household order or channel transaction that can hold this money")]);
+
+    /// <summary>A resolution the item's money does not allow.</summary>
+    public static RuleViolation Refusal(ErrorReason reason, string message, string? clerk = null) =>
+        new(reason, RefusalStatus.FailedPrecondition, message, clerk: clerk);
 
     /// <summary>A channel's refund number: letters and digits, with - _ . / : inside; 4 to 64 characters.</summary>
     public static bool IsReturnReference(string reference) =>
@@ -100,35 +98,31 @@ public static class ReviewResolutionRules
         if (OrderStateMachine.HoldsPayment(target.State))
         {
             if (target.ChannelTransactionId != review.ChannelTransactionId)
-                throw new PaymentRuleException(TargetAlreadyPaid,
+                throw Refusal(ErrorReason.ReviewTargetAlreadyPaid,
                     $"Order {target.OrderId} already holds payment {target.ChannelTransactionId ?? "(zero contribution)"}; " +
                     "matching this money to it would make it hold two payments.");
             if (!sameOwner)
-                throw new PaymentRuleException(TargetOtherPerson,
+                throw Refusal(ErrorReason.ReviewTargetOtherPerson,
                     $"Order {target.OrderId} holds transaction {review.ChannelTransactionId} but is not the order this " +
                     "notice named nor the same person's order for that year.");
             return MatchEffect.AlreadyHeld;
         }
         if (!review.CarriesMoney)
-            throw new PaymentRuleException(NoMoney,
+            throw Refusal(ErrorReason.ReviewCarriesNoMoney,
                 $"Review {review.ReviewId} repeats transaction {review.ChannelTransactionId}, whose money is held " +
                 "elsewhere (or it reported no money): there is no money here to give to another order.");
         if (target.EffectiveState(now) != OrderState.Created)
-            throw new PaymentRuleException(TargetNotPayable,
-                $"Order {target.OrderId} is {target.EffectiveState(now).English()}; only an unpaid, unexpired order can take the money.")
-            {
-                Clerk = $"要转入的缴费单{target.EffectiveState(now).Chinese()}，只有待付款且未过期的缴费单才能转入。请重新开单后再转入。",
-            };
+            throw Refusal(ErrorReason.ReviewTargetNotPayable,
+                $"Order {target.OrderId} is {target.EffectiveState(now).English()}; only an unpaid, unexpired order can take the money.",
+                $"要转入的缴费单{target.EffectiveState(now).Chinese()}，只有待付款且未过期的缴费单才能转入。请重新开单后再转入。");
         if (review.AmountFen != target.PersonalAmountFen)
-            throw new PaymentRuleException(AmountMismatch,
+            throw Refusal(ErrorReason.AmountMismatch,
                 $"Review {review.ReviewId} holds {ClerkText.YuanNumber(review.AmountFen)} yuan but order {target.OrderId} is for " +
-                $"{ClerkText.YuanNumber(target.PersonalAmountFen)} yuan.")
-            {
-                Clerk = $"这笔待核对款项是 {ClerkText.Yuan(review.AmountFen)}，但要转入的缴费单应缴 {ClerkText.Yuan(target.PersonalAmountFen)}，"
-                        + "金额不一致，不能转入。请核对金额，金额不符的款项请退回付款人。",
-            };
+                $"{ClerkText.YuanNumber(target.PersonalAmountFen)} yuan.",
+                $"这笔待核对款项是 {ClerkText.Yuan(review.AmountFen)}，但要转入的缴费单应缴 {ClerkText.Yuan(target.PersonalAmountFen)}，"
+                + "金额不一致，不能转入。请核对金额，金额不符的款项请退回付款人。");
         if (personYearSettledByAnotherOrder)
-            throw new PaymentRuleException(PaymentRuleException.AlreadyPaid,
+            throw Refusal(ErrorReason.AlreadyPaid,
                 $"{target.ResidentId} has already paid for coverage year {target.CoverageYear} through another order.");
         return MatchEffect.TakesMoney;
     }

@@ -44,12 +44,10 @@ public sealed record Refund(
     string? IdentityId)
 {
     public Refund Complete(string refundReference, DateTimeOffset at) => State == RefundState.Completed
-        ? throw new PaymentRuleException(PaymentRuleException.RefundAlreadyCompleted,
-            $"Refund {RefundId} was completed with reference {RefundReference}.")
-        {
-            Clerk = $"这笔退费（{ClerkText.Yuan(AmountFen)}）已于{(CompletedAt is { } done ? " " + ClerkText.BeijingTime(done) : "此前")}办结"
-                    + $"{(RefundReference is null ? "" : $"，退款凭证号 {RefundReference}")}，无需重复办理。",
-        }
+        ? throw new RuleViolation(ErrorReason.RefundAlreadyCompleted, RefusalStatus.FailedPrecondition,
+            $"Refund {RefundId} was completed with reference {RefundReference}.",
+            clerk: $"这笔退费（{ClerkText.Yuan(AmountFen)}）已于{(CompletedAt is { } done ? " " + ClerkText.BeijingTime(done) : "此前")}办结"
+                   + $"{(RefundReference is null ? "" : $"，退款凭证号 {RefundReference}")}，无需重复办理。")
         : this with { State = RefundState.Completed, CompletedAt = at, RefundReference = refundReference };
 }
 
@@ -80,32 +78,29 @@ public static class RefundRules
         DateTimeOffset now)
     {
         if (order.State != OrderState.Paid)
-            throw new PaymentRuleException(order.State == OrderState.RefundRequested || order.State == OrderState.Refunded
-                    ? PaymentRuleException.RefundAlreadyRequested
-                    : PaymentRuleException.OrderNotPaid,
-                $"Order {order.OrderId} is {order.State.English()}; only a paid order can be refunded.")
-            {
-                Clerk = order.State is OrderState.RefundRequested or OrderState.Refunded
+            throw new RuleViolation(order.State == OrderState.RefundRequested || order.State == OrderState.Refunded
+                    ? ErrorReason.RefundAlreadyRequested
+                    : ErrorReason.OrderNotPaid, RefusalStatus.FailedPrecondition,
+                $"Order {order.OrderId} is {order.State.English()}; only a paid order can be refunded.",
+                clerk: order.State is OrderState.RefundRequested or OrderState.Refunded
                     ? $"这笔缴费{order.State.Chinese()}，不能再次申请退费。请查看已有退费的办理结果。"
-                    : $"这笔缴费单{order.State.Chinese()}，只有已付款的缴费才能退费。",
-            };
+                    : $"这笔缴费单{order.State.Chinese()}，只有已付款的缴费才能退费。");
         var left = LeftToRefund(order, earlier);
         // Differential refunds already return all she paid: the policy finds nothing to refund, yet her enrolment must
         // still end (an enlisted person's), so the full refund moves no money and only ends it.
         // (The policy allows it with an amount of 0, or — an older policy engine — refuses with NOTHING_TO_REFUND.)
         var nothingLeft = left == 0 && earlier.Any(r => r.Kind == RefundKind.Differential)
-                          && (decision.Allowed || decision.Reason == PaymentRuleException.NothingToRefund);
+                          && (decision.Allowed || decision.Reason == ErrorReasons.Code(ErrorReason.NothingToRefund));
         if (!decision.Allowed && !nothingLeft)
             // The policy's explanation is written for the clerk, in Chinese with its clause.
-            throw new PaymentRuleException(decision.Reason, decision.Explanation) { Clerk = decision.Explanation };
+            throw new RuleViolation(decision.Reason, RefusalStatus.FailedPrecondition, decision.Explanation,
+                clerk: decision.Explanation);
         // The policy was asked about what is left, so its amount never returns a differential refund's money again.
         var amount = nothingLeft ? 0 : Math.Min(decision.AmountFen, left);
         if (amount <= 0 && !nothingLeft)
-            throw new PaymentRuleException(PaymentRuleException.NothingToRefund,
-                $"Order {order.OrderId} has nothing left to refund.")
-            {
-                Clerk = $"这笔缴费的个人缴费 {ClerkText.Yuan(order.PersonalAmountFen)} 已通过差额退费全部退还，没有可退的金额。",
-            };
+            throw new RuleViolation(ErrorReason.NothingToRefund, RefusalStatus.FailedPrecondition,
+                $"Order {order.OrderId} has nothing left to refund.",
+                clerk: $"这笔缴费的个人缴费 {ClerkText.Yuan(order.PersonalAmountFen)} 已通过差额退费全部退还，没有可退的金额。");
         var explanation = nothingLeft
             ? "个人缴费已由差额退费全部退还，本次不再退款，仅终止本年度参保关系。"
             : decision.Explanation;

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Medins.Platform.Hosting.Paging;
 
 namespace Medins.PaymentCollection.Grpc;
 
@@ -10,6 +11,17 @@ internal static partial class ListFilters
 
     /// <summary>A receipt number as the service gives them out: the coverage year, then a 10-digit serial.</summary>
     public static bool IsReceiptNumber(string number) => ReceiptNumber().IsMatch(number);
+
+    /// <summary>
+    /// The id to continue after, from the key of a list keyed by time-ordered ids (orders, refunds, reviews,
+    /// discrepancies; written as 32 hex digits): null for the first page, INVALID_PAGE_TOKEN when it does not parse.
+    /// </summary>
+    public static Guid? AfterId(string[] lastKey) => lastKey switch
+    {
+        [] => null,
+        [var id] when Guid.TryParseExact(id, "N", out var lastId) => lastId,
+        _ => throw PageTokens.Invalid(),
+    };
 
     [GeneratedRegex(@"\A([0-9]{6}|[0-9]{9}|[0-9]{12})\z", RegexOptions.CultureInvariant)]
     private static partial Regex DivisionCode();

@@ -1,5 +1,4 @@
 using Google.Protobuf.WellKnownTypes;
-using Google.Rpc;
 using Grpc.Core;
 using Medins.Payment.V1;
 using Medins.PaymentCollection.Data;
@@ -45,27 +44,9 @@ public sealed partial class PaymentCollectionGrpcService
                 requestLog.RunOnceAsync(conn, tx, tenantId, rpc, request.RequestId, request,
                     CreateHouseholdPaymentOrderResponse.Parser, async () =>
                     {
-                        try
-                        {
-                            var (household, members) = await orders.OpenHouseholdAsync(conn, tx, tenantId,
-                                householdNumber, request.CoverageYear, channel!, request.ResidentIds.ToList(), priced, ct);
-                            return new CreateHouseholdPaymentOrderResponse { HouseholdOrder = ToProto(household, members, Now()) };
-                        }
-                        catch (HouseholdRuleException ex)
-                        {
-                            var metadata = ex.Metadata();
-                            throw ex.Reason == HouseholdOrderRules.NotAMember
-                                ? RpcErrors.Build(Code.InvalidArgument, ex.Reason, ex.Message,
-                                    new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation
-                                    {
-                                        Field = "resident_ids", Description = "must be members of the household",
-                                    } } }, metadata)
-                                : RpcErrors.Build(Code.FailedPrecondition, ex.Reason, ex.Message, null, metadata);
-                        }
-                        catch (PaymentRuleException ex)
-                        {
-                            throw ToRpc(ex);
-                        }
+                        var (household, members) = await orders.OpenHouseholdAsync(conn, tx, tenantId,
+                            householdNumber, request.CoverageYear, channel!, request.ResidentIds.ToList(), priced, ct);
+                        return new CreateHouseholdPaymentOrderResponse { HouseholdOrder = ToProto(household, members, Now()) };
                     }, ct), ct));
         });
     }
@@ -84,7 +65,7 @@ public sealed partial class PaymentCollectionGrpcService
         var response = await db.InTenantAsync(tenantId, async (conn, tx) =>
         {
             var household = await HouseholdOrderStore.FindAsync(conn, tx, tenantId, id, forUpdate: false, ct)
-                ?? throw RpcErrors.NotFound("HOUSEHOLD_ORDER_NOT_FOUND", $"No household order {id}.");
+                ?? throw RpcErrors.NotFound(ErrorReason.HouseholdOrderNotFound, $"No household order {id}.");
             var members = await PaymentOrderStore.HouseholdMembersAsync(conn, tx, tenantId, id, ct);
             return new GetHouseholdPaymentOrderResponse { HouseholdOrder = ToProto(household, members, Now()) };
         }, ct);

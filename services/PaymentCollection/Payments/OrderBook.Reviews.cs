@@ -1,5 +1,6 @@
 using Medins.PaymentCollection.Data;
 using Medins.PaymentCollection.Domain;
+using Medins.Platform.Hosting;
 using Npgsql;
 using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
 using OrderState = Medins.PaymentCollection.Domain.OrderState;
@@ -9,8 +10,6 @@ namespace Medins.PaymentCollection.Payments;
 /// <summary>Review resolutions: what became of a refused notice's money, with the evidence for it.</summary>
 public sealed partial class OrderBook
 {
-    public const string ReviewNotFound = "REVIEW_NOT_FOUND";
-
     /// <summary>
     /// Resolves a review item. "Returned to payer" records the channel's refund number. "Matched elsewhere" names an
     /// order (or household order) that takes exactly the item's money (it is confirmed by the item's transaction, with
@@ -21,7 +20,7 @@ public sealed partial class OrderBook
         Guid reviewId, ReviewResolution resolution, string reference, string note, string resolvedBy, CancellationToken ct)
     {
         var peek = await ReviewStore.FindAsync(conn, tx, tenantId, reviewId, ct)
-            ?? throw new PaymentRuleException(ReviewNotFound, $"No review item {reviewId}.");
+            ?? throw RpcErrors.NotFound(ErrorReason.ReviewNotFound, $"No review item {reviewId}.");
         // The transaction lock first, as a notice takes it: the item's money cannot move under a concurrent notice.
         await PaymentOrderStore.LockTransactionAsync(conn, tx, tenantId, peek.ChannelTransactionId, ct);
         var review = (await ReviewStore.FindForUpdateAsync(conn, tx, tenantId, reviewId, ct))!;
@@ -32,7 +31,7 @@ public sealed partial class OrderBook
         if (resolution == ReviewResolution.ReturnedToPayer)
         {
             if (!review.CarriesMoney && !home.IsEmpty)
-                throw new PaymentRuleException(ReviewResolutionRules.MoneyHeldElsewhere,
+                throw ReviewResolutionRules.Refusal(ErrorReason.ReviewMoneyHeldElsewhere,
                     $"Review {reviewId} repeats transaction {review.ChannelTransactionId}, whose money is held by " +
                     $"{DescribeHome(home)}; nothing of it is here to return. Match it to that transaction instead.");
         }
@@ -45,15 +44,15 @@ public sealed partial class OrderBook
         {
             var other = await PaymentOrderStore.TransactionHomeAsync(conn, tx, tenantId, reference, ct);
             throw other.HoldingOrders.Count > 0
-                ? new PaymentRuleException(ReviewResolutionRules.TargetAlreadyPaid,
+                ? ReviewResolutionRules.Refusal(ErrorReason.ReviewTargetAlreadyPaid,
                     $"Transaction {reference} paid order {other.HoldingOrders[0].OrderId}; matching this money to it would " +
                     "make that order hold two payments.")
-                : new PaymentRuleException(ReviewResolutionRules.ReferenceUnknown,
+                : ReviewResolutionRules.ReferenceUnknown(
                     $"'{reference}' names no order, household order or channel transaction holding this money.");
         }
         else if (review.CarriesMoney || home.IsEmpty)
         {
-            throw new PaymentRuleException(ReviewResolutionRules.ReferenceUnknown,
+            throw ReviewResolutionRules.ReferenceUnknown(
                 $"Transaction {reference}'s money is held nowhere but this item: name the order that takes it, or return it.");
         }
 
@@ -73,8 +72,7 @@ public sealed partial class OrderBook
         if (found is null)
         {
             var household = await HouseholdOrderStore.FindAsync(conn, tx, tenantId, targetId, forUpdate: true, ct)
-                ?? throw new PaymentRuleException(ReviewResolutionRules.ReferenceUnknown,
-                    $"No order or household order {targetId} in this tenant.");
+                ?? throw ReviewResolutionRules.ReferenceUnknown($"No order or household order {targetId} in this tenant.");
             await MatchToHouseholdAsync(conn, tx, tenantId, review, household, now, ct);
             return;
         }
@@ -113,7 +111,7 @@ public sealed partial class OrderBook
         var payable = household.AsPayable();
         if (ReviewResolutionRules.Match(review, payable, sameOwner, settled, now) == MatchEffect.AlreadyHeld) return;
         if (ConfirmationRules.CheckHouseholdMembers(household, members) is { } changed)
-            throw new PaymentRuleException(HouseholdOrderRules.MembersChanged, changed.Explanation);
+            throw ReviewResolutionRules.Refusal(ErrorReason.HouseholdMembersChanged, changed.Explanation);
 
         await MoveHouseholdAsync(conn, tx, tenantId, household, members, payable.MarkPaid(review.ChannelTransactionId, now),
             review.ChannelTransactionId, ct);

@@ -44,9 +44,6 @@ public sealed record Priced<T>(T? Value, ExceptionDispatchInfo? Failure, DateTim
     }
 }
 
-/// <summary>A quote older than <see cref="OrderBook.MaxQuoteAge"/> (or of another day) reached its transaction.</summary>
-public sealed class StaleQuoteException() : Exception("The quote is no longer fresh; price the order again.");
-
 /// <summary>
 /// Opens and confirms payment orders inside the caller's tenant transaction, so every way money arrives (a gRPC
 /// call, a channel's signed notice, a village agent's cash) runs the same rules and writes the same event.
@@ -60,10 +57,21 @@ public sealed partial class OrderBook(
     /// <summary>
     /// A quote is used only while it is fresh: priced on the same Asia/Shanghai day and at most this long before its
     /// order's transaction. The order carries the policy version that priced it, so a policy published in between
-    /// just means the person paid a moment earlier; an older quote is refused (<see cref="StaleQuoteException"/>)
+    /// just means the person paid a moment earlier; an older quote is refused (<see cref="StaleQuote"/>)
     /// and priced again by the caller's retry, never committed.
     /// </summary>
     public static readonly TimeSpan MaxQuoteAge = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// A quote older than <see cref="MaxQuoteAge"/> (or of another day), or a policy answer to another question,
+    /// reached its transaction: QUOTE_EXPIRED, which <see cref="WithFreshQuoteAsync{T}"/> prices again (and an
+    /// event's redelivery prepares again) before a caller ever sees it.
+    /// </summary>
+    public static RuleViolation StaleQuote() => new(ErrorReason.QuoteExpired, RefusalStatus.Aborted,
+        "The quote is no longer fresh; price the order again.");
+
+    private static bool IsStaleQuote(RuleViolation violation) =>
+        violation.Reason == ErrorReasons.Code(ErrorReason.QuoteExpired);
 
     /// <summary>
     /// Who the person is and what she pays, asked before any transaction opens (no remote call runs inside one). A
@@ -91,8 +99,8 @@ public sealed partial class OrderBook(
 
     /// <summary>
     /// Opens the person's order at the price <paramref name="priced"/> holds; a fully subsidised person is enrolled
-    /// at once (zero contribution, with its event). Throws <see cref="PaymentRuleException"/> when her year is
-    /// already paid, <see cref="StaleQuoteException"/> when the quote is no longer fresh.
+    /// at once (zero contribution, with its event). Refuses (<see cref="RuleViolation"/>) when her year is already
+    /// paid, and with QUOTE_EXPIRED when the quote is no longer fresh.
     /// </summary>
     public async Task<DomainOrder> OpenAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         OrderRequest request, Priced<PersonQuote> priced, CancellationToken ct)
@@ -161,15 +169,8 @@ public sealed partial class OrderBook(
             if (await PaymentOrderStore.CoverageYearSettledAsync(conn, tx, tenantId, member.ResidentId, request.CoverageYear,
                     excludingOrderId: null, ct))
                 paidHere.Add(member.ResidentId);
-        try
-        {
-            HouseholdOrderRules.EnsureSingleMayEnrol(members, request.ResidentId, paidHere,
-                Math.Max(0, booklet.BookletMemberCount - booklet.Members.Count));
-        }
-        catch (HouseholdRuleException ex)
-        {
-            throw new PaymentRuleException(ex.Reason, ex.Message) { Metadata = ex.Metadata() };
-        }
+        HouseholdOrderRules.EnsureSingleMayEnrol(members, request.ResidentId, paidHere,
+            Math.Max(0, booklet.BookletMemberCount - booklet.Members.Count));
     }
 
     /// <summary>The booklet's members as the household rules see them for its coverage year.</summary>
@@ -218,12 +219,8 @@ public sealed partial class OrderBook(
             {
                 return await priceAndOpen();
             }
-            catch (StaleQuoteException) when (attempt < 3)
+            catch (RuleViolation stale) when (attempt < 3 && IsStaleQuote(stale))
             {
-            }
-            catch (StaleQuoteException ex)
-            {
-                throw RpcErrors.Build(Google.Rpc.Code.Aborted, "QUOTE_EXPIRED", ex.Message);
             }
         }
     }
@@ -233,7 +230,7 @@ public sealed partial class OrderBook(
     {
         var now = Now();
         if (now - priced.PricedAt > MaxQuoteAge || ShanghaiCalendar.ToDate(now) != ShanghaiCalendar.ToDate(priced.PricedAt))
-            throw new StaleQuoteException();
+            throw StaleQuote();
         return priced.PricedAt;
     }
 
@@ -293,9 +290,8 @@ public sealed partial class OrderBook(
     /// <summary>
     /// Opens one order for the members of a household booklet, priced by <paramref name="priced"/>: each member under
     /// one policy version, with an order of her own inside it; the channel collects their total. Fully subsidised
-    /// members are enrolled at once. Throws <see cref="HouseholdRuleException"/> when the household rules refuse,
-    /// <see cref="PaymentRuleException"/> when a member's year is already paid, <see cref="StaleQuoteException"/>
-    /// when the quotes are no longer fresh.
+    /// members are enrolled at once. Refuses (<see cref="RuleViolation"/>) when the household rules do or a member's
+    /// year is already paid, and with QUOTE_EXPIRED when the quotes are no longer fresh.
     /// </summary>
     public async Task<(HouseholdOrder Order, IReadOnlyList<DomainOrder> Members)> OpenHouseholdAsync(NpgsqlConnection conn,
         NpgsqlTransaction tx, string tenantId, string householdNumber, int coverageYear, string channel,
@@ -306,7 +302,7 @@ public sealed partial class OrderBook(
         var facts = MemberFacts(household);
         var allIds = facts.Select(f => f.ResidentId).ToList();
         if (allIds.Count == 0)
-            throw new HouseholdRuleException(HouseholdOrderRules.NothingToPay,
+            throw HouseholdOrderRules.Refusal(ErrorReason.HouseholdNothingToPay,
                 $"Household {householdNumber} has no registered member.", []);
         var unregistered = Math.Max(0, household.BookletMemberCount - household.Members.Count);
         var chosen = HouseholdOrderRules.MembersToPay(facts, requestedMembers, together, unregistered);
@@ -359,7 +355,8 @@ public sealed partial class OrderBook(
             var (unknownId, record) = PaymentOrderStore.RecordConfirmationCommand(tenantId, orderId, channel: null,
                 notice.ChannelTransactionId, notice.AmountFen, notice.ReportedPaidAt, now, PaymentOrderStore.OrderNotFoundOutcome);
             await ExecuteAsync(conn, tx, ct, record, PaymentOrderStore.QueueReviewCommand(tenantId, unknownId, orderId,
-                notice.Channel, notice.ChannelTransactionId, notice.AmountFen, "ORDER_NOT_FOUND", $"No payment order {orderId} in this tenant.",
+                notice.Channel, notice.ChannelTransactionId, notice.AmountFen, ErrorReasons.Code(ErrorReason.OrderNotFound),
+                $"No payment order {orderId} in this tenant.",
                 home.IsEmpty, now));
             PaymentMetrics.Decided(tenantId, "unknown", PaymentOrderStore.OrderNotFoundOutcome, 0);
             return null;
@@ -526,7 +523,7 @@ public sealed partial class OrderBook(
         if (order is null)
         {
             var household = await HouseholdOrderStore.FindAsync(conn, tx, tenantId, orderId, forUpdate: true, ct)
-                ?? throw new PaymentRuleException(PaymentRuleException.OrderNotFound, $"No payment order {orderId}.");
+                ?? throw RpcErrors.NotFound(ErrorReason.OrderNotFound, $"No payment order {orderId}.");
             var payable = household.AsPayable();
             EnsureCancellable(payable, now);
             var members = await PaymentOrderStore.HouseholdMembersAsync(conn, tx, tenantId, orderId, ct);
@@ -542,7 +539,7 @@ public sealed partial class OrderBook(
     private static void EnsureCancellable(DomainOrder order, DateTimeOffset now)
     {
         if (order.EffectiveState(now) != OrderState.Created)
-            throw new PaymentRuleException(PaymentRuleException.OrderNotCancellable,
+            throw RpcErrors.FailedPrecondition(ErrorReason.OrderNotCancellable,
                 $"Order {order.OrderId} is {order.EffectiveState(now)}; only an unpaid, unexpired order can be cancelled.");
     }
 

@@ -26,7 +26,7 @@ public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook
 
     /// <summary>
     /// Asks the policy, before the transaction opens, what it decides for the order as it stands now; the transaction
-    /// then uses that answer only if it builds the very same question (else <see cref="StaleQuoteException"/>).
+    /// then uses that answer only if it builds the very same question (else <see cref="OrderBook.StaleQuote"/>).
     /// </summary>
     public async Task<RefundDecisions> PrepareFullAsync(string tenantId, Guid orderId, string reason, CancellationToken ct)
     {
@@ -49,11 +49,11 @@ public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook
         CancellationToken ct)
     {
         var order = await LockOrderAsync(conn, tx, tenantId, orderId, ct)
-            ?? throw new PaymentRuleException(PaymentRuleException.OrderNotFound, $"No payment order {orderId}.");
+            ?? throw RpcErrors.NotFound(ErrorReason.OrderNotFound, $"No payment order {orderId}.");
         var earlier = await RefundStore.ForOrderAsync(conn, tx, tenantId, orderId, ct);
         var decision = order.State == OrderState.Paid
             ? decisions.For(FullRefundQuestion(order, earlier, reason, decisions.Resident))
-            : new PolicyRefundDecision(false, PaymentRuleException.OrderNotPaid, 0, "");
+            : new PolicyRefundDecision(false, ErrorReasons.Code(ErrorReason.OrderNotPaid), 0, "");
         var now = orders.Now();
         var (refunding, refund) = RefundRules.RequestFull(order, earlier, decision, reason, evidenceReference, requestedBy,
             Guid.CreateVersion7(now), now);
@@ -70,7 +70,7 @@ public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook
         string refundReference, CancellationToken ct)
     {
         var open = await RefundStore.FindAsync(conn, tx, tenantId, refundId, ct)
-            ?? throw new PaymentRuleException(PaymentRuleException.RefundNotFound, $"No refund {refundId}.");
+            ?? throw RpcErrors.NotFound(ErrorReason.RefundNotFound, $"No refund {refundId}.");
         var order = (await LockOrderAsync(conn, tx, tenantId, open.OrderId, ct))!;
         var refund = open.Complete(refundReference, orders.Now());
         await RefundStore.CompleteAsync(conn, tx, tenantId, refund, ct);
@@ -189,7 +189,7 @@ public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook
     /// An identity certified after the person paid as ordinary: each of her paid orders gets the differential refund
     /// its policy grants (Gaoyang seed 004 §二(五)3), none where the policy grants none (Lidu seed 000 §三(三)). The
     /// policy's answers come from <see cref="PrepareDifferenceAsync"/>; an order that changed since throws
-    /// <see cref="StaleQuoteException"/>, so the event is redelivered and prepared again.
+    /// QUOTE_EXPIRED (<see cref="OrderBook.StaleQuote"/>), so the event is redelivered and prepared again.
     /// </summary>
     public async Task<IReadOnlyList<DomainRefund>> RefundDifferenceAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, IdentityCertified certified, RefundDecisions? decisions, CancellationToken ct)
@@ -202,7 +202,7 @@ public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook
             var order = (await LockOrderAsync(conn, tx, tenantId, candidate.OrderId, ct))!;
             var earlier = await RefundStore.ForOrderAsync(conn, tx, tenantId, order.OrderId, ct);
             if (order.State != OrderState.Paid || earlier.Any(r => r.IdentityId == certified.IdentityId)) continue;
-            var resident = decisions?.Resident ?? throw new StaleQuoteException();
+            var resident = decisions?.Resident ?? throw OrderBook.StaleQuote();
             var decision = decisions.For(DifferentialQuestion(order, resident, certified));
             var now = orders.Now();
             var refund = RefundRules.Differential(order, earlier, decision, certified.IdentityId, IdentityCertifiedRequester,
@@ -230,7 +230,7 @@ public sealed class RefundDesk(Outbox outbox, ResidentPricing pricing, OrderBook
 
         /// <summary>The answer to this question; a question not asked means the order changed since: prepare again.</summary>
         public PolicyRefundDecision For(DecideRefundRequest question) =>
-            _answers.TryGetValue(question, out var answer) ? answer : throw new StaleQuoteException();
+            _answers.TryGetValue(question, out var answer) ? answer : throw OrderBook.StaleQuote();
     }
 
     private static async Task<DomainOrder?> LockOrderAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,

@@ -1,14 +1,15 @@
-using Grpc.Core;
 using Medins.Contribution.V1;
 using Medins.Identity.V1;
 using Medins.PaymentCollection.Domain;
 using Medins.Platform.Hosting;
+using Medins.Platform.Hosting.Grpc;
 
 namespace Medins.PaymentCollection.Upstream;
 
 /// <summary>
-/// Who the person is (identity-registry) and what she pays (contribution-calculation). Failures upstream become this
-/// service's own errors, never an INTERNAL with a trace.
+/// Who the person is (identity-registry) and what she pays (contribution-calculation), each call under the platform's
+/// default deadline (an order's quote is stale after OrderBook.MaxQuoteAge anyway); failures upstream become this
+/// service's own refusals (<see cref="UpstreamCalls"/>), never an INTERNAL with a trace.
 /// </summary>
 public sealed class ResidentPricing(
     TimeProvider time,
@@ -17,16 +18,14 @@ public sealed class ResidentPricing(
 {
     private const string IdentityRegistry = "identity-registry";
     private const string ContributionCalculation = "contribution-calculation";
-    // A stuck upstream must not hold the caller long: an order's quote is stale after OrderBook.MaxQuoteAge anyway.
-    private static readonly TimeSpan UpstreamTimeout = TimeSpan.FromSeconds(10);
 
     public async Task<Resident> GetResidentAsync(string residentId, CancellationToken ct)
     {
-        var resident = await CallAsync(IdentityRegistry, "RESIDENT_NOT_FOUND", callCt =>
+        var resident = await UpstreamCalls.CallAsync(IdentityRegistry, callCt =>
             identityRegistry.GetResidentAsync(new GetResidentRequest { ResidentId = residentId }, cancellationToken: callCt)
-                .ResponseAsync, ct);
+                .ResponseAsync, time, ct, ErrorReasons.Code(ErrorReason.ResidentNotFound));
         if (resident.Resident is null || string.IsNullOrWhiteSpace(resident.Resident.VillageCode))
-            throw UpstreamErrors.BadResponse(IdentityRegistry, $"no village for resident {residentId}");
+            throw UpstreamCalls.BadResponse(IdentityRegistry, $"no village for resident {residentId}");
         return resident.Resident;
     }
 
@@ -34,9 +33,10 @@ public sealed class ResidentPricing(
     public async Task<Household> GetHouseholdAsync(string householdNumber, int coverageYear, CancellationToken ct)
     {
         var request = new GetHouseholdRequest { HouseholdNumber = householdNumber, CoverageYear = coverageYear };
-        var response = await CallAsync(IdentityRegistry, "HOUSEHOLD_NOT_FOUND", callCt =>
-            identityRegistry.GetHouseholdAsync(request, cancellationToken: callCt).ResponseAsync, ct);
-        return response.Household ?? throw UpstreamErrors.BadResponse(IdentityRegistry, $"no household {householdNumber}");
+        var response = await UpstreamCalls.CallAsync(IdentityRegistry, callCt =>
+            identityRegistry.GetHouseholdAsync(request, cancellationToken: callCt).ResponseAsync, time, ct,
+            ErrorReasons.Code(ErrorReason.HouseholdNotFound));
+        return response.Household ?? throw UpstreamCalls.BadResponse(IdentityRegistry, $"no household {householdNumber}");
     }
 
     /// <summary>Prices the person on the Asia/Shanghai day of <paramref name="paymentTime"/>, from her registered facts.</summary>
@@ -45,9 +45,9 @@ public sealed class ResidentPricing(
     {
         var paymentDate = ShanghaiCalendar.ToDate(paymentTime);
         var request = QuoteRequestFor(resident, coverageYear, tier, paymentDate);
-        var response = await CallAsync(ContributionCalculation, notFoundReason: null, callCt =>
-            contributionCalculation.QuoteContributionAsync(request, cancellationToken: callCt).ResponseAsync, ct);
-        var quote = response.Quote ?? throw UpstreamErrors.BadResponse(ContributionCalculation, "no quote");
+        var response = await UpstreamCalls.CallAsync(ContributionCalculation, callCt =>
+            contributionCalculation.QuoteContributionAsync(request, cancellationToken: callCt).ResponseAsync, time, ct);
+        var quote = response.Quote ?? throw UpstreamCalls.BadResponse(ContributionCalculation, "no quote");
         return (ToPrice(quote), quote);
     }
 
@@ -71,10 +71,10 @@ public sealed class ResidentPricing(
                 residents.Select(r => HouseholdMemberFor(r, paymentDate)),
             },
         };
-        var response = await CallAsync(ContributionCalculation, notFoundReason: null, callCt =>
-            contributionCalculation.QuoteHouseholdAsync(request, cancellationToken: callCt).ResponseAsync, ct);
+        var response = await UpstreamCalls.CallAsync(ContributionCalculation, callCt =>
+            contributionCalculation.QuoteHouseholdAsync(request, cancellationToken: callCt).ResponseAsync, time, ct);
         if (response.MemberQuotes.Count != residentIds.Count || response.MemberQuotes.Any(q => q.Quote is null))
-            throw UpstreamErrors.BadResponse(ContributionCalculation, "a household quote without every member");
+            throw UpstreamCalls.BadResponse(ContributionCalculation, "a household quote without every member");
         return (response.MemberQuotes.OrderBy(q => q.MemberIndex).Select(q => (ToPrice(q.Quote), q.Quote)).ToList(),
             response.EnrolHouseholdTogether);
     }
@@ -163,8 +163,8 @@ public sealed class ResidentPricing(
     /// <summary>Asks the policy version that priced the order whether (and how much of) it is refunded.</summary>
     public async Task<PolicyRefundDecision> DecideRefundAsync(DecideRefundRequest request, CancellationToken ct)
     {
-        var response = await CallAsync(ContributionCalculation, notFoundReason: null, callCt =>
-            contributionCalculation.DecideRefundAsync(request, cancellationToken: callCt).ResponseAsync, ct);
+        var response = await UpstreamCalls.CallAsync(ContributionCalculation, callCt =>
+            contributionCalculation.DecideRefundAsync(request, cancellationToken: callCt).ResponseAsync, time, ct);
         return new PolicyRefundDecision(response.Allowed, response.DecisionReason, response.RefundAmountFen, response.Explanation)
         {
             RequotedSubsidyLines = response.Requote is { } requote ? SubsidyLinesOf(requote) : [],
@@ -182,7 +182,7 @@ public sealed class ResidentPricing(
         var end = quote.BenefitEndDate.ToDateOnly();
         if (start is null || end is null || string.IsNullOrEmpty(quote.PolicyId)
             || quote.PersonalAmountFen < 0 || quote.SubsidyAmountFen < 0)
-            throw UpstreamErrors.BadResponse(ContributionCalculation, "an incomplete quote");
+            throw UpstreamCalls.BadResponse(ContributionCalculation, "an incomplete quote");
         var subsidyLines = SubsidyLinesOf(quote);
         return new PricedContribution(quote.Tier, quote.PersonalAmountFen, quote.SubsidyAmountFen, quote.PolicyId,
             quote.PolicyVersion, start.Value, end.Value)
@@ -190,25 +190,5 @@ public sealed class ResidentPricing(
             SubsidyLines = subsidyLines,
             PersonGroup = quote.PersonGroup,
         };
-    }
-
-    private async Task<T> CallAsync<T>(string upstream, string? notFoundReason, Func<CancellationToken, Task<T>> call,
-        CancellationToken ct)
-    {
-        using var timeout = new CancellationTokenSource(UpstreamTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
-        try
-        {
-            return await call(linked.Token);
-        }
-        catch (Exception ex) when (ex is RpcException or OperationCanceledException
-                                   && timeout.IsCancellationRequested && !ct.IsCancellationRequested)
-        {
-            throw UpstreamErrors.Timeout(upstream);
-        }
-        catch (RpcException ex)
-        {
-            throw UpstreamErrors.Map(ex, upstream, notFoundReason);
-        }
     }
 }
