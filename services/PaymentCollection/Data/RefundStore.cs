@@ -1,4 +1,5 @@
 using Medins.PaymentCollection.Domain;
+using Medins.Platform.Hosting.Data;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -77,15 +78,13 @@ public static class RefundStore
             ORDER BY r.refund_id
             LIMIT $5
             """, ct, tenantId,
-            new NpgsqlParameter { Value = (object?)orderId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid },
-            new NpgsqlParameter { Value = state is { } s ? StateCode(s) : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
-            new NpgsqlParameter { Value = (object?)after ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid }, limit);
+            Sql.Typed(orderId, NpgsqlDbType.Uuid), Sql.Typed(state is { } s ? StateCode(s) : null, NpgsqlDbType.Text),
+            Sql.Typed(after, NpgsqlDbType.Uuid), limit);
 
     private static async Task<List<Refund>> QueryAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql,
         CancellationToken ct, params object[] args)
     {
-        await using var cmd = new NpgsqlCommand(sql, conn, tx);
-        foreach (var arg in args) cmd.Parameters.Add(arg as NpgsqlParameter ?? new NpgsqlParameter { Value = arg });
+        await using var cmd = Sql.Command(conn, tx, sql, args);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var refunds = new List<Refund>();
         while (await r.ReadAsync(ct))

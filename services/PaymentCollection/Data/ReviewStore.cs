@@ -1,4 +1,5 @@
 using Medins.PaymentCollection.Domain;
+using Medins.Platform.Hosting.Data;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -55,17 +56,12 @@ public static class ReviewStore
     public static async Task ResolveAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, PaymentReview review,
         CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand("""
+        await using var cmd = Sql.Command(conn, tx, """
             UPDATE payment_reviews SET resolution = $3, resolution_reference = $4, resolution_note = $5, resolved_by = $6,
               resolved_at = $7
             WHERE tenant_id = $1 AND review_id = $2 AND resolved_at IS NULL
-            """, conn, tx);
-        foreach (var value in new object[]
-                 {
-                     tenantId, review.ReviewId, Code(review.Resolution!.Value), review.ResolutionReference!,
-                     review.ResolutionNote ?? "", review.ResolvedBy!, review.ResolvedAt!.Value,
-                 })
-            cmd.Parameters.Add(new NpgsqlParameter { Value = value });
+            """, tenantId, review.ReviewId, Code(review.Resolution!.Value), review.ResolutionReference!,
+            review.ResolutionNote ?? "", review.ResolvedBy!, review.ResolvedAt!.Value);
         if (await cmd.ExecuteNonQueryAsync(ct) != 1)
             throw new InvalidOperationException($"Review {review.ReviewId} was not open when it was resolved.");
     }
@@ -73,8 +69,7 @@ public static class ReviewStore
     private static async Task<List<PaymentReview>> QueryAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql,
         CancellationToken ct, params object[] args)
     {
-        await using var cmd = new NpgsqlCommand(sql, conn, tx);
-        foreach (var arg in args) cmd.Parameters.Add(arg as NpgsqlParameter ?? new NpgsqlParameter { Value = arg });
+        await using var cmd = Sql.Command(conn, tx, sql, args);
         return await ReadAsync(cmd, ct);
     }
 
