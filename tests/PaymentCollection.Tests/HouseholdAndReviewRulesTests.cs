@@ -1,4 +1,7 @@
-using Medins.PaymentCollection.Domain;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Households;
+using Medins.PaymentCollection.Orders;
+using Medins.PaymentCollection.Reviews;
 using Medins.Platform.Hosting;
 
 namespace Medins.PaymentCollection.Tests;

@@ -1,4 +1,4 @@
-using Medins.PaymentCollection.Domain;
+using Medins.PaymentCollection.Core;
 using Medins.Platform.Hosting;
 
 namespace Medins.PaymentCollection.Tests;

@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Medins.Payment.V1;
-using Medins.PaymentCollection.Domain;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Orders;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,7 +50,7 @@ public sealed class ShortTransactionTests : IAsyncLifetime
         new PricedContribution(1, 38000, 0, "cq-lidu-2024-v1", 1, new DateOnly(2024, 1, 1), new DateOnly(2024, 12, 31)),
         "{}"), null, pricedAt);
 
-    private async Task<Domain.PaymentOrder> OpenAsync(string residentId, Priced<PersonQuote> priced)
+    private async Task<Core.PaymentOrder> OpenAsync(string residentId, Priced<PersonQuote> priced)
     {
         using var scope = _p.PaymentServices.CreateScope();
         var orders = scope.ServiceProvider.GetRequiredService<OrderBook>();

@@ -1,6 +1,6 @@
-using Medins.PaymentCollection.Data;
-using Medins.PaymentCollection.Domain;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Households;
+using Medins.PaymentCollection.Orders;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Grpc;
@@ -124,7 +124,7 @@ public sealed partial class ChannelNoticeHandler(
             }, body, tooLarge: false, receivedAt, ct);
 
         var notice = new ConfirmationNotice(payment.TransactionId, payment.AmountFen,
-            payment.PaidAt is { } paidAt ? OrderBook.TruncateToMicroseconds(paidAt) : null) { Channel = channel.Code };
+            payment.PaidAt is { } paidAt ? Microseconds.Truncate(paidAt) : null) { Channel = channel.Code };
         for (var attempt = 1; ; attempt++)
         {
             try

@@ -1,4 +1,4 @@
-using Medins.PaymentCollection.Domain;
+using Medins.PaymentCollection.Core;
 using Microsoft.Extensions.Options;
 
 namespace Medins.PaymentCollection.Channels;

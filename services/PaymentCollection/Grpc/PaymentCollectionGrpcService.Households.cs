@@ -1,11 +1,11 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Medins.Payment.V1;
-using Medins.PaymentCollection.Data;
-using Medins.PaymentCollection.Domain;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Households;
+using Medins.PaymentCollection.Orders;
 using Medins.Platform.Hosting;
-using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
+using DomainOrder = Medins.PaymentCollection.Core.PaymentOrder;
 
 namespace Medins.PaymentCollection.Grpc;
 
@@ -17,7 +17,7 @@ public sealed partial class PaymentCollectionGrpcService
     public override async Task<CreateHouseholdPaymentOrderResponse> CreateHouseholdPaymentOrder(
         CreateHouseholdPaymentOrderRequest request, ServerCallContext context)
     {
-        var channel = ProtoMapping.ChannelCode(request.Channel);
+        var channel = ContractValues.ChannelCode(request.Channel);
         var validator = RequestIdValidator(request.RequestId)
             .Require(request.HouseholdNumber, "household_number")
             .Check(request.HouseholdNumber.Length <= MaxIdLength, "household_number", $"must be at most {MaxIdLength} characters")
@@ -81,7 +81,7 @@ public sealed partial class PaymentCollectionGrpcService
             HouseholdNumber = household.HouseholdNumber,
             VillageCode = household.VillageCode,
             CoverageYear = household.CoverageYear,
-            Channel = ProtoMapping.ToProtoChannel(household.Channel),
+            Channel = ContractValues.ToProtoChannel(household.Channel),
             State = ProtoMapping.ToProto(payable.EffectiveState(now)),
             TotalPersonalAmountFen = household.TotalPersonalFen,
             TotalSubsidyAmountFen = household.TotalSubsidyFen,

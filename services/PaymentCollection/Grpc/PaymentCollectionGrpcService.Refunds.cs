@@ -1,8 +1,9 @@
 using Grpc.Core;
 using Medins.Payment.V1;
-using Medins.PaymentCollection.Data;
-using Medins.PaymentCollection.Domain;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Households;
+using Medins.PaymentCollection.Orders;
+using Medins.PaymentCollection.Refunds;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Paging;
 
@@ -107,10 +108,10 @@ public sealed partial class PaymentCollectionGrpcService
         var after = ListFilters.AfterId(PageTokens.Decode(request.PageToken, "refunds", filter, keyLength: 1));
         var tenantId = tenant.RequireTenant();
         var pageSize = PageTokens.PageSize(request.PageSize);
-        Domain.RefundState? state = request.State switch
+        Refunds.RefundState? state = request.State switch
         {
-            Payment.V1.RefundState.Requested => Domain.RefundState.Requested,
-            Payment.V1.RefundState.Completed => Domain.RefundState.Completed,
+            Payment.V1.RefundState.Requested => Refunds.RefundState.Requested,
+            Payment.V1.RefundState.Completed => Refunds.RefundState.Completed,
             _ => null,
         };
 

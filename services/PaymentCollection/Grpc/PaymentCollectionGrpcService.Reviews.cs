@@ -1,12 +1,12 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Medins.Payment.V1;
-using Medins.PaymentCollection.Data;
-using Medins.PaymentCollection.Domain;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Reviews;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Paging;
-using DomainReview = Medins.PaymentCollection.Domain.PaymentReview;
-using DomainResolution = Medins.PaymentCollection.Domain.ReviewResolution;
+using DomainReview = Medins.PaymentCollection.Reviews.PaymentReview;
+using DomainResolution = Medins.PaymentCollection.Reviews.ReviewResolution;
 
 namespace Medins.PaymentCollection.Grpc;
 
@@ -17,7 +17,7 @@ public sealed partial class PaymentCollectionGrpcService
         ServerCallContext context)
     {
         var reason = request.Reason.Trim();
-        var channel = request.Channel == PaymentChannel.Unspecified ? null : ProtoMapping.ChannelCode(request.Channel);
+        var channel = request.Channel == PaymentChannel.Unspecified ? null : ContractValues.ChannelCode(request.Channel);
         // A state set decides alone; include_resolved is how callers asked before there was one, and still works.
         bool? resolved = request.State switch
         {
@@ -77,7 +77,7 @@ public sealed partial class PaymentCollectionGrpcService
             requestLog.RunOnceAsync(conn, tx, tenantId, nameof(ResolvePaymentReview), request.RequestId, request,
                 ResolvePaymentReviewResponse.Parser, async () =>
                 {
-                    var resolved = await orders.ResolveReviewAsync(conn, tx, tenantId, reviewId, resolution!.Value,
+                    var resolved = await reviews.ResolveReviewAsync(conn, tx, tenantId, reviewId, resolution!.Value,
                         reference, request.Note.Trim(), tenant.Client, ct);
                     return new ResolvePaymentReviewResponse { Review = ToProto(resolved) };
                 }, ct), ct));
@@ -103,6 +103,6 @@ public sealed partial class PaymentCollectionGrpcService
         ResolvedBy = review.ResolvedBy ?? "",
         ResolveTime = review.ResolvedAt is { } at ? Timestamp.FromDateTimeOffset(at) : null,
         CarriesMoney = review.CarriesMoney,
-        Channel = review.Channel is { } channel ? ProtoMapping.ToProtoChannel(channel) : PaymentChannel.Unspecified,
+        Channel = review.Channel is { } channel ? ContractValues.ToProtoChannel(channel) : PaymentChannel.Unspecified,
     };
 }

@@ -1,16 +1,18 @@
 using Google.Rpc;
 using Grpc.Core;
 using Medins.Payment.V1;
-using Medins.PaymentCollection.Data;
-using Medins.PaymentCollection.Domain;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Households;
+using Medins.PaymentCollection.Orders;
+using Medins.PaymentCollection.Refunds;
+using Medins.PaymentCollection.Reviews;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Paging;
 using Medins.Platform.Hosting.Tenancy;
 using Npgsql;
-using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
-using DomainState = Medins.PaymentCollection.Domain.OrderState;
+using DomainOrder = Medins.PaymentCollection.Core.PaymentOrder;
+using DomainState = Medins.PaymentCollection.Core.OrderState;
 
 namespace Medins.PaymentCollection.Grpc;
 
@@ -21,6 +23,7 @@ public sealed partial class PaymentCollectionGrpcService(
     TenantContext tenant,
     OrderBook orders,
     RefundDesk refunds,
+    ReviewDesk reviews,
     TimeProvider time)
     : PaymentCollectionService.PaymentCollectionServiceBase
 {
@@ -29,7 +32,7 @@ public sealed partial class PaymentCollectionGrpcService(
     public override async Task<CreatePaymentOrderResponse> CreatePaymentOrder(CreatePaymentOrderRequest request,
         ServerCallContext context)
     {
-        var channel = ProtoMapping.ChannelCode(request.Channel);
+        var channel = ContractValues.ChannelCode(request.Channel);
         new RequestValidator()
             .Require(request.RequestId, "request_id")
             .Check(request.RequestId.Length <= MaxIdLength, "request_id", $"must be at most {MaxIdLength} characters")
@@ -56,7 +59,7 @@ public sealed partial class PaymentCollectionGrpcService(
             return await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, (conn, tx) =>
                 orders.OpenOnceAsync(conn, tx, tenantId, orderRequest, priced, requestLog, rpc,
                     request.RequestId, request, CreatePaymentOrderResponse.Parser,
-                    order => new CreatePaymentOrderResponse { Order = ProtoMapping.ToProto(order, orders.Now()) }, ct), ct));
+                    order => new CreatePaymentOrderResponse { Order = ProtoMapping.ToProto(order, Now()) }, ct), ct));
         });
     }
 
@@ -145,7 +148,7 @@ public sealed partial class PaymentCollectionGrpcService(
         var residentFilter = request.ResidentId.Trim();
         var division = request.DivisionCode.Trim();
         var receipt = request.ReceiptNumber.Trim();
-        var channel = request.Channel == PaymentChannel.Unspecified ? null : ProtoMapping.ChannelCode(request.Channel);
+        var channel = request.Channel == PaymentChannel.Unspecified ? null : ContractValues.ChannelCode(request.Channel);
         DomainState? state = request.State == Payment.V1.OrderState.Unspecified ? null : ProtoMapping.ToDomain(request.State);
         new RequestValidator()
             .CheckPageSize(request.PageSize)
@@ -208,7 +211,7 @@ public sealed partial class PaymentCollectionGrpcService(
         return orderId;
     }
 
-    private DateTimeOffset Now() => orders.Now();
+    private DateTimeOffset Now() => Microseconds.Now(time);
 
-    private static DateTimeOffset TruncateToMicroseconds(DateTimeOffset t) => OrderBook.TruncateToMicroseconds(t);
+    private static DateTimeOffset TruncateToMicroseconds(DateTimeOffset t) => Microseconds.Truncate(t);
 }

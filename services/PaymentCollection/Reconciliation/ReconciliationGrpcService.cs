@@ -2,7 +2,7 @@ using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
 using Medins.Payment.V1;
-using Medins.PaymentCollection.Grpc;
+using Medins.PaymentCollection.Core;
 using Medins.PaymentCollection.Reconciliation.Statements;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
@@ -35,7 +35,7 @@ public sealed class ReconciliationGrpcService(
 
     public override async Task<ImportStatementResponse> ImportStatement(ImportStatementRequest request, ServerCallContext context)
     {
-        var channel = ProtoMapping.ChannelCode(request.Channel);
+        var channel = ContractValues.ChannelCode(request.Channel);
         var day = request.StatementDate.ToDateOnly();
         var validator = new RequestValidator()
             .Require(request.RequestId, "request_id")
@@ -89,7 +89,7 @@ public sealed class ReconciliationGrpcService(
     {
         var validator = new RequestValidator().CheckPageSize(request.PageSize);
         var statementId = ParseId(request.StatementId, "statement_id", validator);
-        var channel = request.Channel == PaymentChannel.Unspecified ? null : ProtoMapping.ChannelCode(request.Channel);
+        var channel = request.Channel == PaymentChannel.Unspecified ? null : ContractValues.ChannelCode(request.Channel);
         validator.Check(request.Channel == PaymentChannel.Unspecified || channel is not null, "channel", "must name a payment channel");
         DiscrepancyState? state = request.State switch
         {
@@ -172,7 +172,7 @@ public sealed class ReconciliationGrpcService(
     private static StatementSummary ToProto(StatementRecord s, StatementTally t) => new()
     {
         StatementId = s.StatementId.ToString(),
-        Channel = ProtoMapping.ToProtoChannel(s.Channel),
+        Channel = ContractValues.ToProtoChannel(s.Channel),
         StatementDate = s.StatementDate.ToProtoDate(),
         Format = s.Format switch
         {
@@ -200,7 +200,7 @@ public sealed class ReconciliationGrpcService(
     {
         DiscrepancyId = d.DiscrepancyId.ToString(),
         StatementId = d.StatementId.ToString(),
-        Channel = ProtoMapping.ToProtoChannel(d.Channel),
+        Channel = ContractValues.ToProtoChannel(d.Channel),
         StatementDate = d.StatementDate.ToProtoDate(),
         Kind = d.Kind switch
         {

@@ -1,4 +1,4 @@
-using Medins.PaymentCollection.Data;
+using Medins.PaymentCollection.Core;
 using Medins.PaymentCollection.Reconciliation.Statements;
 using Medins.Platform.Hosting.Data;
 using Npgsql;

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Core;
 using Medins.PaymentCollection.Reconciliation.Statements;
 using Medins.Platform.Hosting;
 using Npgsql;
@@ -33,7 +33,7 @@ public sealed class Reconciliations(TimeProvider time)
                 clerk: $"{ReconciliationWords.ChannelChinese(import.Channel)} {ClerkText.Date(import.Day)} 的对账单已有差错处理完毕，"
                         + "不能再用更正后的文件替换。请在原对账单的未处理差错中逐条更正。");
 
-        var now = OrderBook.TruncateToMicroseconds(time.GetUtcNow());
+        var now = Microseconds.Now(time);
         var statement = new StatementRecord(Guid.CreateVersion7(now), import.Channel, import.Day, import.Statement.Format, sha, now,
             actor, import.ReplacesStatementId);
         if (current is not null)
@@ -86,7 +86,7 @@ public sealed class Reconciliations(TimeProvider time)
         if (action == ResolutionAction.ConfirmLatePayment)
             await EnsureCaughtUpAsync(conn, tx, tenantId, discrepancy, ct);
 
-        var resolution = new Resolution(action, note, actor, OrderBook.TruncateToMicroseconds(time.GetUtcNow()), requestId);
+        var resolution = new Resolution(action, note, actor, Microseconds.Now(time), requestId);
         await ReconciliationStore.ResolveAsync(conn, tx, tenantId, discrepancyId, resolution, ct);
         return discrepancy with { State = DiscrepancyState.Resolved, Resolution = resolution };
     }

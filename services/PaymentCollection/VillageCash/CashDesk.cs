@@ -1,9 +1,8 @@
-using Medins.PaymentCollection.Domain;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Orders;
 using Medins.Platform.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
+using DomainOrder = Medins.PaymentCollection.Core.PaymentOrder;
 
 namespace Medins.PaymentCollection.VillageCash;
 

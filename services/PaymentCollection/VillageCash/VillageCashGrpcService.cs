@@ -2,8 +2,8 @@ using System.Text.RegularExpressions;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Medins.Payment.V1;
-using Medins.PaymentCollection.Domain;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Orders;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Paging;
@@ -11,7 +11,7 @@ using Medins.Platform.Hosting.Tenancy;
 using Npgsql;
 using DomainAgent = Medins.PaymentCollection.VillageCash.CashAgent;
 using DomainBalance = Medins.PaymentCollection.VillageCash.CashBalance;
-using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
+using DomainOrder = Medins.PaymentCollection.Core.PaymentOrder;
 using DomainReceipt = Medins.PaymentCollection.VillageCash.CashReceipt;
 using DomainRemittance = Medins.PaymentCollection.VillageCash.CashRemittance;
 using ProtoAgent = Medins.Payment.V1.CashAgent;
@@ -303,7 +303,7 @@ public sealed partial class VillageCashGrpcService(
         return parsed ?? default;
     }
 
-    private DateTimeOffset Now() => Payments.OrderBook.TruncateToMicroseconds(time.GetUtcNow());
+    private DateTimeOffset Now() => Microseconds.Now(time);
 
     private static ProtoAgent ToProto(DomainAgent agent) => new()
     {

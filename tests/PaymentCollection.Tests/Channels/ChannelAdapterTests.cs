@@ -268,8 +268,8 @@ public sealed class ChannelAdapterTests
     public async Task Prepay_TenantWithoutMerchantAtChannel_NotConfigured()
     {
         // 渝快办 is Chongqing's: Gaoyang (Hebei) has no account there.
-        var order = Domain.PaymentOrder.Open(Guid.CreateVersion7(Now), "r-1", "130628100001", 2024, "yukuaiban",
-            new Domain.PricedContribution(1, 38000, 0, "p", 1, new DateOnly(2024, 1, 1), new DateOnly(2024, 12, 31)),
+        var order = Core.PaymentOrder.Open(Guid.CreateVersion7(Now), "r-1", "130628100001", 2024, "yukuaiban",
+            new Core.PricedContribution(1, 38000, 0, "p", 1, new DateOnly(2024, 1, 1), new DateOnly(2024, 12, 31)),
             false, Now, TimeSpan.FromMinutes(30));
 
         var error = await Assert.ThrowsAsync<RuleViolation>(() => _channels.PrepayAsync("he-gaoyang", order, CancellationToken.None));
