@@ -69,8 +69,9 @@ public sealed class OrderBook(
     public static RuleViolation StaleQuote() => new(ErrorReason.QuoteExpired, RefusalStatus.Aborted,
         "The quote is no longer fresh; price the order again.");
 
+    // Upstream refusals never arrive as ABORTED (UpstreamCalls maps that to UNAVAILABLE): this is only our own.
     private static bool IsStaleQuote(RuleViolation violation) =>
-        violation.Reason == ErrorReasons.Code(ErrorReason.QuoteExpired);
+        violation.Status == RefusalStatus.Aborted && violation.Reason == ErrorReasons.Code(ErrorReason.QuoteExpired);
 
     /// <summary>
     /// Who the person is and what she pays, asked before any transaction opens (no remote call runs inside one). A
