@@ -11,7 +11,6 @@ using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Paging;
 using Medins.Platform.Hosting.Tenancy;
 using Npgsql;
-using DomainOrder = Medins.PaymentCollection.Core.PaymentOrder;
 using DomainState = Medins.PaymentCollection.Core.OrderState;
 
 namespace Medins.PaymentCollection.Grpc;

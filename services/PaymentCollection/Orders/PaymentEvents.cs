@@ -2,8 +2,6 @@ using Google.Protobuf.WellKnownTypes;
 using Medins.Payment.V1;
 using Medins.PaymentCollection.Core;
 using DomainOrder = Medins.PaymentCollection.Core.PaymentOrder;
-using DomainRefund = Medins.PaymentCollection.Refunds.Refund;
-using DomainSubsidyLine = Medins.PaymentCollection.Core.SubsidyLine;
 
 namespace Medins.PaymentCollection.Orders;
 

@@ -3,7 +3,6 @@ using Medins.PaymentCollection.Households;
 using Medins.PaymentCollection.Orders;
 using Medins.Platform.Hosting;
 using Npgsql;
-using DomainOrder = Medins.PaymentCollection.Core.PaymentOrder;
 using OrderState = Medins.PaymentCollection.Core.OrderState;
 
 namespace Medins.PaymentCollection.Reviews;
