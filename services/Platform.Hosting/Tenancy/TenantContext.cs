@@ -1,4 +1,4 @@
-using Medins.Platform.Hosting.Security;
+using PlatformReason = Medins.Platform.V1.ErrorReason;
 
 namespace Medins.Platform.Hosting.Tenancy;
 
@@ -36,17 +36,19 @@ public sealed class TenantContext
 
     /// <summary>The tenant the call must act in; city-scope callers must name one for tenant-bound operations.</summary>
     public string RequireTenant() =>
-        TenantId ?? throw RpcErrors.FailedPrecondition("TENANT_REQUIRED",
+        TenantId ?? throw RpcErrors.FailedPrecondition(PlatformReason.TenantRequired,
             $"This operation acts in one tenant: a city-scope credential names it with the '{TenantHeaders.TenantId}' header at the gateway.");
 
-    internal void SetFrom(VerifiedCaller caller)
+    /// <summary>Only from a verified assertion (the security middleware's <c>SetFrom</c>).</summary>
+    internal void SetVerified(string? tenantId, bool isCityScope, string client, IReadOnlyList<string> roles, string? via,
+        string? callerToken)
     {
-        TenantId = caller.TenantId;
-        IsCityScope = caller.IsCityScope;
-        Client = caller.Client;
-        Roles = caller.Roles;
-        Via = caller.Via;
-        CallerToken = caller.CallerToken;
+        TenantId = tenantId;
+        IsCityScope = isCityScope;
+        Client = client;
+        Roles = roles;
+        Via = via;
+        CallerToken = callerToken;
         IsAuthenticated = true;
     }
 

@@ -1,14 +1,13 @@
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
-using Medins.Platform.Hosting.Messaging;
+using Medins.Platform.Hosting.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using PlatformReason = Medins.Platform.V1.ErrorReason;
 
-namespace Medins.Platform.Hosting.Security;
+namespace Medins.Platform.Hosting.Messaging;
 
-/// <summary>Endpoint metadata of a subscriber route: its topic and the app ids allowed to publish it.</summary>
-public sealed record EventRouteMetadata(string Topic, IReadOnlyList<string> Publishers);
 
 /// <summary>
 /// Authenticates an event delivery before anything reads it. Local transport: the publisher's <c>x-medins-service</c>
@@ -18,8 +17,8 @@ public sealed record EventRouteMetadata(string Topic, IReadOnlyList<string> Publ
 /// </summary>
 public sealed class EventDeliveryAuthenticator
 {
-    public const string PublisherNotAllowed = "EVENT_PUBLISHER_NOT_ALLOWED";
-    public const string AppTokenInvalid = "DAPR_API_TOKEN_INVALID";
+    public static readonly string PublisherNotAllowed = ErrorReasons.Code(PlatformReason.EventPublisherNotAllowed);
+    public static readonly string AppTokenInvalid = ErrorReasons.Code(PlatformReason.DaprApiTokenInvalid);
 
     private readonly AssertionCodec _codec;
     private readonly string _self;
