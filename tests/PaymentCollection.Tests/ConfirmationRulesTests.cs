@@ -1,4 +1,5 @@
-using Medins.PaymentCollection.Domain;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Orders;
 
 namespace Medins.PaymentCollection.Tests;
 

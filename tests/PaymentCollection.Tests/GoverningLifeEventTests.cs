@@ -1,6 +1,6 @@
 using Google.Protobuf.WellKnownTypes;
 using Medins.Identity.V1;
-using Medins.PaymentCollection.Upstream;
+using Medins.PaymentCollection.Orders;
 
 namespace Medins.PaymentCollection.Tests;
 

@@ -1,4 +1,8 @@
-using Medins.PaymentCollection.Domain;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Households;
+using Medins.PaymentCollection.Orders;
+using Medins.PaymentCollection.Reviews;
+using Medins.Platform.Hosting;
 
 namespace Medins.PaymentCollection.Tests;
 
@@ -17,7 +21,7 @@ public class HouseholdAndReviewRulesTests
         new(Guid.CreateVersion7(Now), orderId ?? Guid.CreateVersion7(Now), transaction, amountFen, "ORDER_EXPIRED", "", Now,
             null, null, null, null, null) { CarriesMoney = carriesMoney };
 
-    private static string ReasonOf(Action act) => Assert.Throws<PaymentRuleException>(act).Reason;
+    private static string ReasonOf(Action act) => Assert.Throws<RuleViolation>(act).Reason;
 
     [Fact]
     public void DecideMember_AnyNotice_RefusedForReviewNamingTheHouseholdOrder()
@@ -37,10 +41,10 @@ public class HouseholdAndReviewRulesTests
     [Fact]
     public void EnsureNotMember_MemberOrder_HouseholdMemberOrderWithHouseholdInMetadata()
     {
-        var error = Assert.Throws<PaymentRuleException>(() => HouseholdOrderRules.EnsureNotMember(Member(), "cancel"));
+        var error = Assert.Throws<RuleViolation>(() => HouseholdOrderRules.EnsureNotMember(Member(), "cancel"));
 
         Assert.Equal("HOUSEHOLD_MEMBER_ORDER", error.Reason);
-        Assert.Equal(HouseholdId.ToString(), error.Metadata!["household_order_id"]);
+        Assert.Equal(HouseholdId.ToString(), error.Facts["household_order_id"]);
     }
 
     [Fact]

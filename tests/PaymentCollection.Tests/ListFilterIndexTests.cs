@@ -1,7 +1,8 @@
 using System.Globalization;
-using Medins.PaymentCollection.Data;
-using Medins.PaymentCollection.Domain;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Orders;
 using Medins.PaymentCollection.Reconciliation;
+using Medins.PaymentCollection.Reviews;
 using Medins.Platform.Testing;
 using Npgsql;
 

@@ -218,11 +218,11 @@ public sealed class ListPaymentReviewsFilterTests(ReviewFilterSet set) : IClassF
     [Fact]
     public void ReviewReasons_EveryRefusalOutcome_IsAReasonTheQueueIsListedBy()
     {
-        foreach (var outcome in Enum.GetValues<Domain.ConfirmationOutcome>())
+        foreach (var outcome in Enum.GetValues<Orders.ConfirmationOutcome>())
         {
-            var reason = new Domain.ConfirmationDecision(outcome, null!, "").Reason;
-            Assert.True(reason is null || Domain.PaymentReview.Reasons.Contains(reason), $"{outcome}: {reason}");
+            var reason = new Orders.ConfirmationDecision(outcome, null!, "").Reason;
+            Assert.True(reason is null || Reviews.PaymentReview.Reasons.Contains(reason), $"{outcome}: {reason}");
         }
-        Assert.Contains(Domain.PaymentRuleException.OrderNotFound, Domain.PaymentReview.Reasons);
+        Assert.Contains("ORDER_NOT_FOUND", Reviews.PaymentReview.Reasons);
     }
 }

@@ -1,4 +1,5 @@
-using Medins.PaymentCollection.Domain;
+using Medins.PaymentCollection.Core;
+using Medins.Platform.Hosting;
 
 namespace Medins.PaymentCollection.Tests;
 
@@ -40,7 +41,7 @@ public class PaymentOrderTests
     [Fact]
     public void Open_CoverageYearAlreadySettled_ThrowsAlreadyPaid()
     {
-        var ex = Assert.Throws<PaymentRuleException>(() => PaymentOrder.Open(Guid.NewGuid(), "resident-1", "500102001001",
+        var ex = Assert.Throws<RuleViolation>(() => PaymentOrder.Open(Guid.NewGuid(), "resident-1", "500102001001",
             2024, "alipay", LiduTierOne, coverageYearAlreadySettled: true, Now, TimeSpan.FromMinutes(30)));
 
         Assert.Equal("ALREADY_PAID", ex.Reason);

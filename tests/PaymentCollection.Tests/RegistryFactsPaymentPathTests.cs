@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Medins.Identity.V1;
 using Medins.Payment.V1;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Refunds;
 using Medins.Platform.Hosting;
 
 namespace Medins.PaymentCollection.Tests;

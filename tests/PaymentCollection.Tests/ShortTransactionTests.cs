@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Medins.Payment.V1;
-using Medins.PaymentCollection.Domain;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Orders;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,7 +50,7 @@ public sealed class ShortTransactionTests : IAsyncLifetime
         new PricedContribution(1, 38000, 0, "cq-lidu-2024-v1", 1, new DateOnly(2024, 1, 1), new DateOnly(2024, 12, 31)),
         "{}"), null, pricedAt);
 
-    private async Task<Domain.PaymentOrder> OpenAsync(string residentId, Priced<PersonQuote> priced)
+    private async Task<Core.PaymentOrder> OpenAsync(string residentId, Priced<PersonQuote> priced)
     {
         using var scope = _p.PaymentServices.CreateScope();
         var orders = scope.ServiceProvider.GetRequiredService<OrderBook>();
@@ -65,7 +65,7 @@ public sealed class ShortTransactionTests : IAsyncLifetime
         var priced = Quote("r-stale", _p.Clock.GetUtcNow());
         _p.Clock.Advance(OrderBook.MaxQuoteAge + TimeSpan.FromSeconds(1));
 
-        await Assert.ThrowsAsync<StaleQuoteException>(() => OpenAsync("r-stale", priced));
+        Assert.Equal("QUOTE_EXPIRED", (await Assert.ThrowsAsync<RuleViolation>(() => OpenAsync("r-stale", priced))).Reason);
 
         Assert.Equal(0L, await _p.ScalarAsync<long>(
             "SELECT count(*) FROM payment_collection.payment_orders WHERE resident_id = 'r-stale'"));
@@ -79,7 +79,7 @@ public sealed class ShortTransactionTests : IAsyncLifetime
         var priced = Quote("r-midnight", _p.Clock.GetUtcNow());
         _p.Clock.Advance(TimeSpan.FromSeconds(10));
 
-        await Assert.ThrowsAsync<StaleQuoteException>(() => OpenAsync("r-midnight", priced));
+        Assert.Equal("QUOTE_EXPIRED", (await Assert.ThrowsAsync<RuleViolation>(() => OpenAsync("r-midnight", priced))).Reason);
     }
 
     [Fact]
@@ -103,9 +103,9 @@ public sealed class ShortTransactionTests : IAsyncLifetime
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(RpcErrors.NotFound("RESIDENT_NOT_FOUND", "no")),
             _p.Clock.GetUtcNow());
 
-        var ex = await Assert.ThrowsAsync<RpcException>(() => OpenAsync("r-missing", failed));
+        var ex = await Assert.ThrowsAsync<RuleViolation>(() => OpenAsync("r-missing", failed));
 
-        Assert.Equal("RESIDENT_NOT_FOUND", RpcErrors.ReasonOf(ex));
+        Assert.Equal("RESIDENT_NOT_FOUND", ex.Reason);
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class ShortTransactionTests : IAsyncLifetime
         var attempts = 0;
 
         var result = await OrderBook.WithFreshQuoteAsync(() =>
-            ++attempts == 1 ? throw new StaleQuoteException() : Task.FromResult("opened"));
+            ++attempts == 1 ? throw OrderBook.StaleQuote() : Task.FromResult("opened"));
 
         Assert.Equal(("opened", 2), (result, attempts));
     }
@@ -124,12 +124,12 @@ public sealed class ShortTransactionTests : IAsyncLifetime
     {
         var attempts = 0;
 
-        var ex = await Assert.ThrowsAsync<RpcException>(() => OrderBook.WithFreshQuoteAsync<string>(() =>
+        var ex = await Assert.ThrowsAsync<RuleViolation>(() => OrderBook.WithFreshQuoteAsync<string>(() =>
         {
             attempts++;
-            throw new StaleQuoteException();
+            throw OrderBook.StaleQuote();
         }));
 
-        Assert.Equal((StatusCode.Aborted, "QUOTE_EXPIRED", 3), (ex.StatusCode, RpcErrors.ReasonOf(ex), attempts));
+        Assert.Equal((RefusalStatus.Aborted, "QUOTE_EXPIRED", 3), (ex.Status, ex.Reason, attempts));
     }
 }

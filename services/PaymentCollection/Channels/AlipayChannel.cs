@@ -33,7 +33,7 @@ public sealed class AlipayChannel(ChannelAccount account, Func<HttpClient> http,
             ["time_expire"] = ToBeijing(request.ExpiresAt),
         };
         var response = await CallAsync(merchant, "alipay.trade.precreate", biz, ct)
-            ?? throw new ChannelCallException(Code, ChannelCallException.BadResponse, "Alipay's answer is empty.");
+            ?? throw ChannelCallFailure.Of(Code, ErrorReason.ChannelBadResponse, "Alipay's answer is empty.");
         return new PrepayResult(request.OutTradeNo, Require(response, "qr_code"));
     }
 
@@ -152,17 +152,17 @@ public sealed class AlipayChannel(ChannelAccount account, Func<HttpClient> http,
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
-            throw new ChannelCallException(Code, ChannelCallException.Unavailable, "Alipay did not answer.", ex);
+            throw ChannelCallFailure.Of(Code, ErrorReason.ChannelUnavailable, "Alipay did not answer.", ex);
         }
         if (status != HttpStatusCode.OK)
-            throw new ChannelCallException(Code, ChannelCallException.Unavailable, $"Alipay answered {(int)status}.");
+            throw ChannelCallFailure.Of(Code, ErrorReason.ChannelUnavailable, $"Alipay answered {(int)status}.");
 
         try
         {
             using var doc = JsonDocument.Parse(answer);
             var node = doc.RootElement.EnumerateObject().FirstOrDefault(p => p.Name.EndsWith("_response", StringComparison.Ordinal));
             if (node.Value.ValueKind != JsonValueKind.Object)
-                throw new ChannelCallException(Code, ChannelCallException.BadResponse, "Alipay's answer has no *_response member.");
+                throw ChannelCallFailure.Of(Code, ErrorReason.ChannelBadResponse, "Alipay's answer has no *_response member.");
             var members = node.Value.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String)
                 .ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal);
             var code = members.GetValueOrDefault("code");
@@ -170,27 +170,27 @@ public sealed class AlipayChannel(ChannelAccount account, Func<HttpClient> http,
             // Alipay leaves some gateway errors unsigned; a success must always be signed.
             if (signed is null && code == "10000" || signed is not null
                 && !ChannelCrypto.VerifyRsaSha256(merchant, Encoding.UTF8.GetBytes(node.Value.GetRawText()), signed))
-                throw new ChannelCallException(Code, ChannelCallException.BadResponse,
+                throw ChannelCallFailure.Of(Code, ErrorReason.ChannelBadResponse,
                     "Alipay's answer is not signed by the configured Alipay public key.");
             if (code == "10000") return members;
             var subCode = members.GetValueOrDefault("sub_code") ?? "";
             if (notFound is not null && subCode == notFound) return null;
-            throw new ChannelCallException(Code, ChannelCallException.Refused, $"Alipay refused {method}: {code} {subCode}.");
+            throw ChannelCallFailure.Of(Code, ErrorReason.ChannelRefused, $"Alipay refused {method}: {code} {subCode}.");
         }
         catch (JsonException ex)
         {
-            throw new ChannelCallException(Code, ChannelCallException.BadResponse, "Alipay's answer is not JSON.", ex);
+            throw ChannelCallFailure.Of(Code, ErrorReason.ChannelBadResponse, "Alipay's answer is not JSON.", ex);
         }
     }
 
     private string Require(IReadOnlyDictionary<string, string> response, string name) =>
         response.TryGetValue(name, out var value) && value.Length > 0
             ? value
-            : throw new ChannelCallException(Code, ChannelCallException.BadResponse, $"Alipay's answer has no {name}.");
+            : throw ChannelCallFailure.Of(Code, ErrorReason.ChannelBadResponse, $"Alipay's answer has no {name}.");
 
     private long Fen(string yuan) => Yuan.TryParseFen(yuan, out var fen)
         ? fen
-        : throw new ChannelCallException(Code, ChannelCallException.BadResponse, "Alipay's total_amount is not yuan with two decimals.");
+        : throw ChannelCallFailure.Of(Code, ErrorReason.ChannelBadResponse, "Alipay's total_amount is not yuan with two decimals.");
 
     private static string ToBeijing(DateTimeOffset instant) =>
         instant.ToOffset(ShanghaiCalendar.Offset).ToString(DateTimeFormat, CultureInfo.InvariantCulture);
@@ -200,6 +200,6 @@ public sealed class AlipayChannel(ChannelAccount account, Func<HttpClient> http,
             ? new DateTimeOffset(local, ShanghaiCalendar.Offset)
             : null;
 
-    private ChannelCallException NotConfigured() =>
-        new(Code, ChannelCallException.Unavailable, $"{ChannelsOptions.Section}:{Code}:BaseAddress is not configured.");
+    private RuleViolation NotConfigured() =>
+        ChannelCallFailure.Of(Code, ErrorReason.ChannelUnavailable, $"{ChannelsOptions.Section}:{Code}:BaseAddress is not configured.");
 }

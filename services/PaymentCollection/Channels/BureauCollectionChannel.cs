@@ -143,7 +143,7 @@ public sealed class BureauCollectionChannel(string code, ChannelAccount account,
     private async Task<(HttpStatusCode Status, string Body)> SendAsync(ChannelMerchant merchant, HttpMethod method,
         string relativePath, string? body, CancellationToken ct)
     {
-        var uri = new Uri(account.BaseAddress ?? throw new ChannelCallException(Code, ChannelCallException.Unavailable,
+        var uri = new Uri(account.BaseAddress ?? throw ChannelCallFailure.Of(Code, ErrorReason.ChannelUnavailable,
             $"{ChannelsOptions.Section}:{Code}:BaseAddress is not configured."), relativePath);
         var bodyBytes = Encoding.UTF8.GetBytes(body ?? "");
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
@@ -162,16 +162,16 @@ public sealed class BureauCollectionChannel(string code, ChannelAccount account,
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
-            throw new ChannelCallException(Code, ChannelCallException.Unavailable, "The channel did not answer.", ex);
+            throw ChannelCallFailure.Of(Code, ErrorReason.ChannelUnavailable, "The channel did not answer.", ex);
         }
         using (response)
         {
             if ((int)response.StatusCode >= 500)
-                throw new ChannelCallException(Code, ChannelCallException.Unavailable, $"The channel answered {(int)response.StatusCode}.");
+                throw ChannelCallFailure.Of(Code, ErrorReason.ChannelUnavailable, $"The channel answered {(int)response.StatusCode}.");
             var answerTimestamp = response.Headers.TryGetValues(TimestampHeader, out var ts) ? ts.First() : "";
             var answerSignature = response.Headers.TryGetValues(SignatureHeader, out var sig) ? sig.First() : "";
             if (!ChannelCrypto.VerifyHmacSha256Hex(merchant.SharedKey!, ChannelCrypto.Lines([answerTimestamp], answer, false), answerSignature))
-                throw new ChannelCallException(Code, ChannelCallException.BadResponse, "The channel's answer is not signed with its key.");
+                throw ChannelCallFailure.Of(Code, ErrorReason.ChannelBadResponse, "The channel's answer is not signed with its key.");
             return (response.StatusCode, Encoding.UTF8.GetString(answer));
         }
     }
@@ -185,10 +185,10 @@ public sealed class BureauCollectionChannel(string code, ChannelAccount account,
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            throw new ChannelCallException(Code, ChannelCallException.BadResponse, "The channel's answer cannot be read.", ex);
+            throw ChannelCallFailure.Of(Code, ErrorReason.ChannelBadResponse, "The channel's answer cannot be read.", ex);
         }
     }
 
-    private ChannelCallException Refused(HttpStatusCode status) =>
-        new(Code, ChannelCallException.Refused, $"The channel refused with {(int)status}.");
+    private RuleViolation Refused(HttpStatusCode status) =>
+        ChannelCallFailure.Of(Code, ErrorReason.ChannelRefused, $"The channel refused with {(int)status}.");
 }

@@ -1,6 +1,7 @@
-using Medins.PaymentCollection.Data;
-using Medins.PaymentCollection.Domain;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Households;
+using Medins.PaymentCollection.Orders;
+using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Grpc;
 using Microsoft.AspNetCore.Builder;
@@ -68,7 +69,8 @@ public sealed partial class ChannelNoticeHandler(
         {
             ChannelMetrics.Notices.WithLabels(code, "error").Inc();
             LogNotKept(logger, ex, code);
-            return channel.Answer(NoticeAnswer.Refused(StatusCodes.Status500InternalServerError, "NOT_KEPT",
+            return channel.Answer(NoticeAnswer.Refused(StatusCodes.Status500InternalServerError,
+                ErrorReasons.Code(ErrorReason.NotKept),
                 "The notice could not be kept; send it again."));
         }
     }
@@ -122,7 +124,7 @@ public sealed partial class ChannelNoticeHandler(
             }, body, tooLarge: false, receivedAt, ct);
 
         var notice = new ConfirmationNotice(payment.TransactionId, payment.AmountFen,
-            payment.PaidAt is { } paidAt ? OrderBook.TruncateToMicroseconds(paidAt) : null) { Channel = channel.Code };
+            payment.PaidAt is { } paidAt ? Microseconds.Truncate(paidAt) : null) { Channel = channel.Code };
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -164,7 +166,8 @@ public sealed partial class ChannelNoticeHandler(
                 if (attempt < MaxAttempts) continue;
                 ChannelMetrics.Notices.WithLabels(channel.Code, "error").Inc();
                 LogConflict(logger, channel.Code, tenantId, orderId);
-                return channel.Answer(NoticeAnswer.Refused(StatusCodes.Status503ServiceUnavailable, "CONCURRENT_CONFLICT",
+                return channel.Answer(NoticeAnswer.Refused(StatusCodes.Status503ServiceUnavailable,
+                    ErrorReasons.Code(ErrorReason.ConcurrentConflict),
                     "A concurrent notice for the same order or person won; send this one again."));
             }
         }

@@ -1,3 +1,4 @@
+using Medins.Platform.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace Medins.PaymentCollection.Channels;
@@ -27,14 +28,14 @@ public interface IPaymentChannel
     ChannelAccount Account { get; }
 
     /// <summary>Asks the provider to open a payment for an order; returns what the payer needs to pay it.</summary>
-    /// <exception cref="ChannelCallException">The provider refused, was unreachable or answered unsigned.</exception>
+    /// <exception cref="RuleViolation">The provider refused, was unreachable or answered unsigned.</exception>
     Task<PrepayResult> PrepayAsync(ChannelMerchant merchant, PrepayRequest request, CancellationToken ct);
 
     /// <summary>Checks a notice's signature and reads it. Never throws for anything a sender controls.</summary>
     NoticeVerification VerifyNotice(IHeaderDictionary headers, ReadOnlyMemory<byte> body);
 
     /// <summary>Asks the provider where a payment stands (for a notice that never came).</summary>
-    /// <exception cref="ChannelCallException">The provider refused, was unreachable or answered unsigned.</exception>
+    /// <exception cref="RuleViolation">The provider refused, was unreachable or answered unsigned.</exception>
     Task<TradeStatus> QueryAsync(ChannelMerchant merchant, string outTradeNo, CancellationToken ct);
 
     /// <summary>The provider's documented answer to a notice: success stops its retries, failure makes it retry.</summary>
@@ -69,15 +70,15 @@ public sealed record TradeStatus(TradeState State, ChannelPayment? Payment);
 /// <summary>Why a notice is refused; each is stored with the notice and named in the failure answer.</summary>
 public static class NoticeRejections
 {
-    public const string BadSignature = "BAD_SIGNATURE";
-    public const string MalformedNotice = "MALFORMED_NOTICE";
-    public const string UnknownMerchant = "UNKNOWN_MERCHANT";
+    public static readonly string BadSignature = ErrorReasons.Code(ErrorReason.BadSignature);
+    public static readonly string MalformedNotice = ErrorReasons.Code(ErrorReason.MalformedNotice);
+    public static readonly string UnknownMerchant = ErrorReasons.Code(ErrorReason.UnknownMerchant);
     /// <summary>The signed timestamp is outside the channel's window: a captured notice replayed later.</summary>
-    public const string StaleNotice = "STALE_NOTICE";
+    public static readonly string StaleNotice = ErrorReasons.Code(ErrorReason.StaleNotice);
     /// <summary>Authentic, but its out_trade_no is not an order number this platform gave out.</summary>
-    public const string UnknownOrder = "UNKNOWN_ORDER";
+    public static readonly string UnknownOrder = ErrorReasons.Code(ErrorReason.UnknownOrder);
     /// <summary>Authentic, but for an order opened for another channel.</summary>
-    public const string ChannelMismatch = "CHANNEL_MISMATCH";
+    public static readonly string ChannelMismatch = ErrorReasons.Code(ErrorReason.ChannelMismatch);
 }
 
 /// <summary>What a notice turned out to be.</summary>
@@ -112,19 +113,16 @@ public sealed record NoticeAnswer(bool Success, int FailureStatus = StatusCodes.
     public static NoticeAnswer Refused(int status, string reason, string message) => new(false, status, reason, message);
 }
 
-/// <summary>A call to a provider failed; <see cref="Reason"/> says how, for the caller's error answer.</summary>
-public sealed class ChannelCallException(string channel, string reason, string message, Exception? inner = null)
-    : Exception($"{channel}: {message}", inner)
+/// <summary>
+/// A call to a provider failed, as a refusal (<see cref="RuleViolation"/>) whose reason says how: CHANNEL_UNAVAILABLE
+/// and CHANNEL_BAD_RESPONSE are worth retrying later (UNAVAILABLE), CHANNEL_REFUSED and CHANNEL_NOT_CONFIGURED are not
+/// (FAILED_PRECONDITION). Its facts name the channel.
+/// </summary>
+public static class ChannelCallFailure
 {
-    /// <summary>Network failure, timeout or a 5xx: try again later.</summary>
-    public const string Unavailable = "CHANNEL_UNAVAILABLE";
-    /// <summary>The provider refused the request (4xx or a business error code).</summary>
-    public const string Refused = "CHANNEL_REFUSED";
-    /// <summary>The answer was unsigned, wrongly signed or unreadable.</summary>
-    public const string BadResponse = "CHANNEL_BAD_RESPONSE";
-    /// <summary>The tenant has no merchant account at the channel, or the channel no adapter settings.</summary>
-    public const string NotConfigured = "CHANNEL_NOT_CONFIGURED";
-
-    public string Channel { get; } = channel;
-    public string Reason { get; } = reason;
+    public static RuleViolation Of(string channel, ErrorReason reason, string message, Exception? inner = null) =>
+        new(reason, reason is ErrorReason.ChannelUnavailable or ErrorReason.ChannelBadResponse
+                ? RefusalStatus.Unavailable
+                : RefusalStatus.FailedPrecondition,
+            $"{channel}: {message}", new Dictionary<string, string> { ["channel"] = channel }, inner: inner);
 }

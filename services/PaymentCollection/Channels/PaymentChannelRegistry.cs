@@ -1,4 +1,4 @@
-using Medins.PaymentCollection.Domain;
+using Medins.PaymentCollection.Core;
 using Microsoft.Extensions.Options;
 
 namespace Medins.PaymentCollection.Channels;
@@ -46,7 +46,7 @@ public sealed class PaymentChannelRegistry
         var channel = Find(code);
         var merchant = channel?.Account.MerchantOf(tenantId);
         return channel is null || merchant is null
-            ? throw new ChannelCallException(code, ChannelCallException.NotConfigured,
+            ? throw ChannelCallFailure.Of(code, ErrorReason.ChannelNotConfigured,
                 $"Tenant {tenantId} has no merchant account configured for channel {code}.")
             : (channel, merchant);
     }

@@ -1,3 +1,4 @@
+using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Grpc;
 using Npgsql;
 using NpgsqlTypes;
@@ -25,34 +26,21 @@ public static class RejectedNoticeStore
     public static async Task RecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, RejectedNotice notice,
         DateTimeOffset receivedAt, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand("""
+        await using var cmd = Sql.Command(conn, tx, """
             INSERT INTO rejected_channel_notices (tenant_id, rejection_id, channel, reason, detail, authentic, merchant_id,
               out_trade_no, channel_transaction_id, amount_fen, body_sha256, body_length, first_received_at, last_received_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
             ON CONFLICT ON CONSTRAINT rejected_channel_notices_once
             DO UPDATE SET attempts = rejected_channel_notices.attempts + 1, last_received_at = excluded.last_received_at
-            """, conn, tx);
-        cmd.Parameters.Add(new() { Value = tenantId });
-        cmd.Parameters.Add(new() { Value = Guid.CreateVersion7(receivedAt) });
-        cmd.Parameters.Add(new() { Value = notice.Channel });
-        cmd.Parameters.Add(new() { Value = notice.Reason });
-        cmd.Parameters.Add(new() { Value = RequestShape.ToStorable(notice.Detail) });
-        cmd.Parameters.Add(new() { Value = notice.Authentic });
-        cmd.Parameters.Add(Text(notice.MerchantId));
-        cmd.Parameters.Add(Text(notice.OutTradeNo));
-        cmd.Parameters.Add(Text(notice.ChannelTransactionId));
-        cmd.Parameters.Add(new() { Value = (object?)notice.AmountFen ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
-        cmd.Parameters.Add(new() { Value = notice.BodySha256 });
-        cmd.Parameters.Add(new() { Value = notice.BodyLength });
-        cmd.Parameters.Add(new() { Value = receivedAt });
+            """, tenantId, Guid.CreateVersion7(receivedAt), notice.Channel, notice.Reason,
+            RequestShape.ToStorable(notice.Detail), notice.Authentic, Text(notice.MerchantId), Text(notice.OutTradeNo),
+            Text(notice.ChannelTransactionId), Sql.Typed(notice.AmountFen, NpgsqlDbType.Bigint), notice.BodySha256,
+            notice.BodyLength, receivedAt);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
     // Claimed fields come from outside: cap them so a hostile notice cannot bloat a row, and replace what text
     // cannot hold (NUL, a surrogate left alone, also by the cut) so the notice is still kept.
-    private static NpgsqlParameter Text(string? value) => new()
-    {
-        Value = value is null ? DBNull.Value : RequestShape.ToStorable(value.Length > 128 ? value[..128] : value),
-        NpgsqlDbType = NpgsqlDbType.Text,
-    };
+    private static NpgsqlParameter Text(string? value) =>
+        Sql.Typed(value is null ? null : RequestShape.ToStorable(value.Length > 128 ? value[..128] : value), NpgsqlDbType.Text);
 }

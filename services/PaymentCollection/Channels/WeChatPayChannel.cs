@@ -193,17 +193,17 @@ public sealed class WeChatPayChannel(ChannelAccount account, Func<HttpClient> ht
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
-            throw new ChannelCallException(Code, ChannelCallException.Unavailable, "WeChat Pay did not answer.", ex);
+            throw ChannelCallFailure.Of(Code, ErrorReason.ChannelUnavailable, "WeChat Pay did not answer.", ex);
         }
         using (response)
         {
             if ((int)response.StatusCode >= 500)
-                throw new ChannelCallException(Code, ChannelCallException.Unavailable, $"WeChat Pay answered {(int)response.StatusCode}.");
+                throw ChannelCallFailure.Of(Code, ErrorReason.ChannelUnavailable, $"WeChat Pay answered {(int)response.StatusCode}.");
             string Header(string name) => response.Headers.TryGetValues(name, out var values) ? values.First() : "";
             var signed = ChannelCrypto.Lines([Header(TimestampHeader), Header(NonceHeader)], answer, newlineAfterBody: true);
             if (Header(SerialHeader) != merchant.ProviderKeySerial
                 || !ChannelCrypto.VerifyRsaSha256(merchant, signed, Header(SignatureHeader)))
-                throw new ChannelCallException(Code, ChannelCallException.BadResponse,
+                throw ChannelCallFailure.Of(Code, ErrorReason.ChannelBadResponse,
                     "WeChat Pay's answer is not signed by the configured platform key.");
             return (response.StatusCode, Encoding.UTF8.GetString(answer));
         }
@@ -218,11 +218,11 @@ public sealed class WeChatPayChannel(ChannelAccount account, Func<HttpClient> ht
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            throw new ChannelCallException(Code, ChannelCallException.BadResponse, "WeChat Pay's answer cannot be read.", ex);
+            throw ChannelCallFailure.Of(Code, ErrorReason.ChannelBadResponse, "WeChat Pay's answer cannot be read.", ex);
         }
     }
 
-    private ChannelCallException Refused(HttpStatusCode status, string answer)
+    private RuleViolation Refused(HttpStatusCode status, string answer)
     {
         var code = "";
         try
@@ -233,9 +233,9 @@ public sealed class WeChatPayChannel(ChannelAccount account, Func<HttpClient> ht
         catch (JsonException)
         {
         }
-        return new ChannelCallException(Code, ChannelCallException.Refused, $"WeChat Pay refused with {(int)status} {code}.");
+        return ChannelCallFailure.Of(Code, ErrorReason.ChannelRefused, $"WeChat Pay refused with {(int)status} {code}.");
     }
 
-    private ChannelCallException NotConfigured() =>
-        new(Code, ChannelCallException.Unavailable, $"{ChannelsOptions.Section}:{Code}:BaseAddress is not configured.");
+    private RuleViolation NotConfigured() =>
+        ChannelCallFailure.Of(Code, ErrorReason.ChannelUnavailable, $"{ChannelsOptions.Section}:{Code}:BaseAddress is not configured.");
 }

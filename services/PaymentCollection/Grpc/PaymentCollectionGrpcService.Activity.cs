@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Medins.Payment.V1;
-using Medins.PaymentCollection.Data;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Orders;
 using Medins.Platform.Hosting;
 
 namespace Medins.PaymentCollection.Grpc;
@@ -18,7 +19,7 @@ public sealed partial class PaymentCollectionGrpcService
         var tenantId = tenant.RequireTenant();
 
         var activity = await db.InTenantAsync(tenantId, (conn, tx) =>
-            CollectionActivityStore.ReadAsync(conn, tx, tenantId, ProtoMapping.AllChannelCodes, from, from.AddDays(1),
+            CollectionActivityStore.ReadAsync(conn, tx, tenantId, ContractValues.AllChannelCodes, from, from.AddDays(1),
                 context.CancellationToken), context.CancellationToken);
 
         var response = new GetCollectionActivityResponse
@@ -30,7 +31,7 @@ public sealed partial class PaymentCollectionGrpcService
             ReadTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(time.GetUtcNow()),
         };
         response.Channels.AddRange(activity.Channels
-            .Select(c => new ChannelActivity { Channel = ProtoMapping.ToProtoChannel(c.Channel), ConfirmedCount = c.Count, ConfirmedAmountFen = c.AmountFen })
+            .Select(c => new ChannelActivity { Channel = ContractValues.ToProtoChannel(c.Channel), ConfirmedCount = c.Count, ConfirmedAmountFen = c.AmountFen })
             .OrderBy(c => c.Channel));
         response.ConfirmedCount = response.Channels.Sum(c => c.ConfirmedCount);
         response.ConfirmedAmountFen = response.Channels.Sum(c => c.ConfirmedAmountFen);

@@ -1,12 +1,11 @@
 using Google.Protobuf.WellKnownTypes;
-using Google.Rpc;
 using Grpc.Core;
 using Medins.Payment.V1;
-using Medins.PaymentCollection.Data;
-using Medins.PaymentCollection.Domain;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Households;
+using Medins.PaymentCollection.Orders;
 using Medins.Platform.Hosting;
-using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
+using DomainOrder = Medins.PaymentCollection.Core.PaymentOrder;
 
 namespace Medins.PaymentCollection.Grpc;
 
@@ -18,7 +17,7 @@ public sealed partial class PaymentCollectionGrpcService
     public override async Task<CreateHouseholdPaymentOrderResponse> CreateHouseholdPaymentOrder(
         CreateHouseholdPaymentOrderRequest request, ServerCallContext context)
     {
-        var channel = ProtoMapping.ChannelCode(request.Channel);
+        var channel = ContractValues.ChannelCode(request.Channel);
         var validator = RequestIdValidator(request.RequestId)
             .Require(request.HouseholdNumber, "household_number")
             .Check(request.HouseholdNumber.Length <= MaxIdLength, "household_number", $"must be at most {MaxIdLength} characters")
@@ -45,27 +44,9 @@ public sealed partial class PaymentCollectionGrpcService
                 requestLog.RunOnceAsync(conn, tx, tenantId, rpc, request.RequestId, request,
                     CreateHouseholdPaymentOrderResponse.Parser, async () =>
                     {
-                        try
-                        {
-                            var (household, members) = await orders.OpenHouseholdAsync(conn, tx, tenantId,
-                                householdNumber, request.CoverageYear, channel!, request.ResidentIds.ToList(), priced, ct);
-                            return new CreateHouseholdPaymentOrderResponse { HouseholdOrder = ToProto(household, members, Now()) };
-                        }
-                        catch (HouseholdRuleException ex)
-                        {
-                            var metadata = ex.Metadata();
-                            throw ex.Reason == HouseholdOrderRules.NotAMember
-                                ? RpcErrors.Build(Code.InvalidArgument, ex.Reason, ex.Message,
-                                    new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation
-                                    {
-                                        Field = "resident_ids", Description = "must be members of the household",
-                                    } } }, metadata)
-                                : RpcErrors.Build(Code.FailedPrecondition, ex.Reason, ex.Message, null, metadata);
-                        }
-                        catch (PaymentRuleException ex)
-                        {
-                            throw ToRpc(ex);
-                        }
+                        var (household, members) = await orders.OpenHouseholdAsync(conn, tx, tenantId,
+                            householdNumber, request.CoverageYear, channel!, request.ResidentIds.ToList(), priced, ct);
+                        return new CreateHouseholdPaymentOrderResponse { HouseholdOrder = ToProto(household, members, Now()) };
                     }, ct), ct));
         });
     }
@@ -84,7 +65,7 @@ public sealed partial class PaymentCollectionGrpcService
         var response = await db.InTenantAsync(tenantId, async (conn, tx) =>
         {
             var household = await HouseholdOrderStore.FindAsync(conn, tx, tenantId, id, forUpdate: false, ct)
-                ?? throw RpcErrors.NotFound("HOUSEHOLD_ORDER_NOT_FOUND", $"No household order {id}.");
+                ?? throw RpcErrors.NotFound(ErrorReason.HouseholdOrderNotFound, $"No household order {id}.");
             var members = await PaymentOrderStore.HouseholdMembersAsync(conn, tx, tenantId, id, ct);
             return new GetHouseholdPaymentOrderResponse { HouseholdOrder = ToProto(household, members, Now()) };
         }, ct);
@@ -100,7 +81,7 @@ public sealed partial class PaymentCollectionGrpcService
             HouseholdNumber = household.HouseholdNumber,
             VillageCode = household.VillageCode,
             CoverageYear = household.CoverageYear,
-            Channel = ProtoMapping.ToProtoChannel(household.Channel),
+            Channel = ContractValues.ToProtoChannel(household.Channel),
             State = ProtoMapping.ToProto(payable.EffectiveState(now)),
             TotalPersonalAmountFen = household.TotalPersonalFen,
             TotalSubsidyAmountFen = household.TotalSubsidyFen,

@@ -1,9 +1,11 @@
 using Grpc.Core;
 using Medins.Payment.V1;
-using Medins.PaymentCollection.Data;
-using Medins.PaymentCollection.Domain;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Households;
+using Medins.PaymentCollection.Orders;
+using Medins.PaymentCollection.Refunds;
 using Medins.Platform.Hosting;
+using Medins.Platform.Hosting.Paging;
 
 namespace Medins.PaymentCollection.Grpc;
 
@@ -25,17 +27,10 @@ public sealed partial class PaymentCollectionGrpcService
             requestLog.RunOnceAsync(conn, tx, tenantId, nameof(CancelPaymentOrder), request.RequestId, request,
                 CancelPaymentOrderResponse.Parser, async () =>
                 {
-                    try
-                    {
-                        var (order, household) = await orders.CancelAsync(conn, tx, tenantId, orderId, ct);
-                        return household is { } h
-                            ? new CancelPaymentOrderResponse { HouseholdOrder = ToProto(h.Order, h.Members, Now()) }
-                            : new CancelPaymentOrderResponse { Order = ProtoMapping.ToProto(order!, Now()) };
-                    }
-                    catch (PaymentRuleException ex)
-                    {
-                        throw ToRpc(ex);
-                    }
+                    var (order, household) = await orders.CancelAsync(conn, tx, tenantId, orderId, ct);
+                    return household is { } h
+                        ? new CancelPaymentOrderResponse { HouseholdOrder = ToProto(h.Order, h.Members, Now()) }
+                        : new CancelPaymentOrderResponse { Order = ProtoMapping.ToProto(order!, Now()) };
                 }, ct), ct));
     }
 
@@ -67,20 +62,13 @@ public sealed partial class PaymentCollectionGrpcService
                 requestLog.RunOnceAsync(conn, tx, tenantId, rpc, request.RequestId, request,
                     RequestRefundResponse.Parser, async () =>
                     {
-                        try
+                        var (order, refund) = await refunds.RequestFullAsync(conn, tx, tenantId, orderId, reason,
+                            request.EvidenceReference.Trim(), tenant.Client, decisions, ct);
+                        return new RequestRefundResponse
                         {
-                            var (order, refund) = await refunds.RequestFullAsync(conn, tx, tenantId, orderId, reason,
-                                request.EvidenceReference.Trim(), tenant.Client, decisions, ct);
-                            return new RequestRefundResponse
-                            {
-                                Refund = ProtoMapping.ToProto(refund),
-                                Order = ProtoMapping.ToProto(order, Now()),
-                            };
-                        }
-                        catch (PaymentRuleException ex)
-                        {
-                            throw ToRpc(ex);
-                        }
+                            Refund = ProtoMapping.ToProto(refund),
+                            Order = ProtoMapping.ToProto(order, Now()),
+                        };
                     }, ct), ct));
         });
     }
@@ -102,39 +90,28 @@ public sealed partial class PaymentCollectionGrpcService
             requestLog.RunOnceAsync(conn, tx, tenantId, nameof(CompleteRefund), request.RequestId, request,
                 CompleteRefundResponse.Parser, async () =>
                 {
-                    try
-                    {
-                        var refund = await refunds.CompleteAsync(conn, tx, tenantId, refundId, request.RefundReference.Trim(), ct);
-                        return new CompleteRefundResponse { Refund = ProtoMapping.ToProto(refund) };
-                    }
-                    catch (PaymentRuleException ex)
-                    {
-                        throw ToRpc(ex);
-                    }
+                    var refund = await refunds.CompleteAsync(conn, tx, tenantId, refundId, request.RefundReference.Trim(), ct);
+                    return new CompleteRefundResponse { Refund = ProtoMapping.ToProto(refund) };
                 }, ct), ct));
     }
 
     public override async Task<ListRefundsResponse> ListRefunds(ListRefundsRequest request, ServerCallContext context)
     {
         var validator = new RequestValidator()
-            .Check(request.PageSize >= 0, "page_size", "must not be negative")
+            .CheckPageSize(request.PageSize)
             .Check(Enum.IsDefined(request.State), "state", "must be a refund state");
         Guid? orderId = null;
         if (request.OrderId.Length > 0) orderId = ParseOrderId(request.OrderId, validator);
         var filter = $"{request.OrderId}|{request.State}";
-        Guid? after = null;
-        if (request.PageToken.Length > 0)
-        {
-            after = IdPageToken.Decode(request.PageToken, filter);
-            validator.Check(after is not null, "page_token", "must be a next_page_token returned for the same filter");
-        }
         validator.ThrowIfInvalid();
+        // A bad token is INVALID_PAGE_TOKEN, as on every list (it was INVALID_REQUEST among the other fields before).
+        var after = ListFilters.AfterId(PageTokens.Decode(request.PageToken, "refunds", filter, keyLength: 1));
         var tenantId = tenant.RequireTenant();
-        var pageSize = request.PageSize == 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
-        Domain.RefundState? state = request.State switch
+        var pageSize = PageTokens.PageSize(request.PageSize);
+        Refunds.RefundState? state = request.State switch
         {
-            Payment.V1.RefundState.Requested => Domain.RefundState.Requested,
-            Payment.V1.RefundState.Completed => Domain.RefundState.Completed,
+            Payment.V1.RefundState.Requested => Refunds.RefundState.Requested,
+            Payment.V1.RefundState.Completed => Refunds.RefundState.Completed,
             _ => null,
         };
 
@@ -144,7 +121,7 @@ public sealed partial class PaymentCollectionGrpcService
         var response = new ListRefundsResponse();
         response.Refunds.AddRange(page.Take(pageSize).Select(ProtoMapping.ToProto));
         if (page.Count > pageSize)
-            response.NextPageToken = IdPageToken.Encode(filter, page[pageSize - 1].RefundId);
+            response.NextPageToken = PageTokens.Encode("refunds", filter, page[pageSize - 1].RefundId.ToString("N"));
         return response;
     }
 

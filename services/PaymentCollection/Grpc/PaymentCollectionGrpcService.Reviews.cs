@@ -1,11 +1,12 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Medins.Payment.V1;
-using Medins.PaymentCollection.Data;
-using Medins.PaymentCollection.Domain;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Reviews;
 using Medins.Platform.Hosting;
-using DomainReview = Medins.PaymentCollection.Domain.PaymentReview;
-using DomainResolution = Medins.PaymentCollection.Domain.ReviewResolution;
+using Medins.Platform.Hosting.Paging;
+using DomainReview = Medins.PaymentCollection.Reviews.PaymentReview;
+using DomainResolution = Medins.PaymentCollection.Reviews.ReviewResolution;
 
 namespace Medins.PaymentCollection.Grpc;
 
@@ -16,7 +17,7 @@ public sealed partial class PaymentCollectionGrpcService
         ServerCallContext context)
     {
         var reason = request.Reason.Trim();
-        var channel = request.Channel == PaymentChannel.Unspecified ? null : ProtoMapping.ChannelCode(request.Channel);
+        var channel = request.Channel == PaymentChannel.Unspecified ? null : ContractValues.ChannelCode(request.Channel);
         // A state set decides alone; include_resolved is how callers asked before there was one, and still works.
         bool? resolved = request.State switch
         {
@@ -26,16 +27,16 @@ public sealed partial class PaymentCollectionGrpcService
             _ => null,
         };
         new RequestValidator()
-            .Check(request.PageSize >= 0, "page_size", "must not be negative")
+            .CheckPageSize(request.PageSize)
             .Check(System.Enum.IsDefined(request.State), "state", "must be OPEN, RESOLVED or unspecified")
             .Check(reason.Length == 0 || DomainReview.Reasons.Contains(reason), "reason",
                 $"must be one of {string.Join(", ", DomainReview.Reasons.Order(StringComparer.Ordinal))}")
             .Check(request.Channel == PaymentChannel.Unspecified || channel is not null, "channel", "must name a payment channel")
             .ThrowIfInvalid();
         var filter = new ReviewListFilter(resolved, reason.Length == 0 ? null : reason, channel);
-        var after = IdPageToken.After(request.PageToken, filter.TokenKey);
+        var after = ListFilters.AfterId(PageTokens.Decode(request.PageToken, "reviews", filter.TokenKey, keyLength: 1));
         var tenantId = tenant.RequireTenant();
-        var pageSize = request.PageSize == 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
+        var pageSize = PageTokens.PageSize(request.PageSize);
 
         var page = await db.InTenantAsync(tenantId, (conn, tx) =>
             ReviewStore.ListAsync(conn, tx, tenantId, filter, after, pageSize + 1, context.CancellationToken),
@@ -43,7 +44,7 @@ public sealed partial class PaymentCollectionGrpcService
         var response = new ListPaymentReviewsResponse();
         response.Reviews.AddRange(page.Take(pageSize).Select(ToProto));
         if (page.Count > pageSize)
-            response.NextPageToken = IdPageToken.Encode(filter.TokenKey, page[pageSize - 1].ReviewId);
+            response.NextPageToken = PageTokens.Encode("reviews", filter.TokenKey, page[pageSize - 1].ReviewId.ToString("N"));
         return response;
     }
 
@@ -76,21 +77,9 @@ public sealed partial class PaymentCollectionGrpcService
             requestLog.RunOnceAsync(conn, tx, tenantId, nameof(ResolvePaymentReview), request.RequestId, request,
                 ResolvePaymentReviewResponse.Parser, async () =>
                 {
-                    try
-                    {
-                        var resolved = await orders.ResolveReviewAsync(conn, tx, tenantId, reviewId, resolution!.Value,
-                            reference, request.Note.Trim(), tenant.Client, ct);
-                        return new ResolvePaymentReviewResponse { Review = ToProto(resolved) };
-                    }
-                    catch (PaymentRuleException ex) when (ex.Reason == ReviewResolutionRules.ReferenceUnknown)
-                    {
-                        throw RpcErrors.InvalidArgument(ex.Reason, ex.Message, ("reference",
-                            "must name an order, household order or channel transaction that can hold this money"));
-                    }
-                    catch (PaymentRuleException ex)
-                    {
-                        throw ToRpc(ex);
-                    }
+                    var resolved = await reviews.ResolveReviewAsync(conn, tx, tenantId, reviewId, resolution!.Value,
+                        reference, request.Note.Trim(), tenant.Client, ct);
+                    return new ResolvePaymentReviewResponse { Review = ToProto(resolved) };
                 }, ct), ct));
     }
 
@@ -114,6 +103,6 @@ public sealed partial class PaymentCollectionGrpcService
         ResolvedBy = review.ResolvedBy ?? "",
         ResolveTime = review.ResolvedAt is { } at ? Timestamp.FromDateTimeOffset(at) : null,
         CarriesMoney = review.CarriesMoney,
-        Channel = review.Channel is { } channel ? ProtoMapping.ToProtoChannel(channel) : PaymentChannel.Unspecified,
+        Channel = review.Channel is { } channel ? ContractValues.ToProtoChannel(channel) : PaymentChannel.Unspecified,
     };
 }

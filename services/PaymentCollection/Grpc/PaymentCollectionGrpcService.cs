@@ -1,15 +1,17 @@
 using Google.Rpc;
 using Grpc.Core;
 using Medins.Payment.V1;
-using Medins.PaymentCollection.Data;
-using Medins.PaymentCollection.Domain;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Households;
+using Medins.PaymentCollection.Orders;
+using Medins.PaymentCollection.Refunds;
+using Medins.PaymentCollection.Reviews;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
+using Medins.Platform.Hosting.Paging;
 using Medins.Platform.Hosting.Tenancy;
 using Npgsql;
-using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
-using DomainState = Medins.PaymentCollection.Domain.OrderState;
+using DomainState = Medins.PaymentCollection.Core.OrderState;
 
 namespace Medins.PaymentCollection.Grpc;
 
@@ -20,17 +22,16 @@ public sealed partial class PaymentCollectionGrpcService(
     TenantContext tenant,
     OrderBook orders,
     RefundDesk refunds,
+    ReviewDesk reviews,
     TimeProvider time)
     : PaymentCollectionService.PaymentCollectionServiceBase
 {
-    private const int DefaultPageSize = 50;
-    private const int MaxPageSize = 500;
     private const int MaxIdLength = 128;
 
     public override async Task<CreatePaymentOrderResponse> CreatePaymentOrder(CreatePaymentOrderRequest request,
         ServerCallContext context)
     {
-        var channel = ProtoMapping.ChannelCode(request.Channel);
+        var channel = ContractValues.ChannelCode(request.Channel);
         new RequestValidator()
             .Require(request.RequestId, "request_id")
             .Check(request.RequestId.Length <= MaxIdLength, "request_id", $"must be at most {MaxIdLength} characters")
@@ -55,9 +56,9 @@ public sealed partial class PaymentCollectionGrpcService(
             // Priced with no transaction open; the claim, the person-year lock and the insert then commit together.
             var priced = await orders.PriceAsync(orderRequest, ct);
             return await WithConflictRetryAsync(() => db.InTenantAsync(tenantId, (conn, tx) =>
-                RefusingPaymentRulesAsync(() => orders.OpenOnceAsync(conn, tx, tenantId, orderRequest, priced, requestLog, rpc,
+                orders.OpenOnceAsync(conn, tx, tenantId, orderRequest, priced, requestLog, rpc,
                     request.RequestId, request, CreatePaymentOrderResponse.Parser,
-                    order => new CreatePaymentOrderResponse { Order = ProtoMapping.ToProto(order, orders.Now()) }, ct)), ct));
+                    order => new CreatePaymentOrderResponse { Order = ProtoMapping.ToProto(order, Now()) }, ct), ct));
         });
     }
 
@@ -98,7 +99,7 @@ public sealed partial class PaymentCollectionGrpcService(
             ? createdAt =>
             {
                 if (ReportedPaidTime.Problem(paidAt, createdAt, Now()) is { } problem)
-                    throw RpcErrors.InvalidArgument("PAID_TIME_OUT_OF_RANGE", $"paid_time {problem}.",
+                    throw RpcErrors.InvalidArgument(ErrorReason.PaidTimeOutOfRange, $"paid_time {problem}.",
                         $"付款时间 {ClerkText.BeijingTime(paidAt)}不合理：应在开单时间 {ClerkText.BeijingTime(createdAt)}之后、"
                         + "现在之前。请核对付款凭证上的时间后重新提交。", ("paid_time", problem));
             }
@@ -108,7 +109,7 @@ public sealed partial class PaymentCollectionGrpcService(
 
         // Refusals are thrown only now, after the notice and its review item have committed.
         if (decision is null)
-            throw RpcErrors.NotFound("ORDER_NOT_FOUND", $"No payment order {orderId}.");
+            throw RpcErrors.NotFound(ErrorReason.OrderNotFound, $"No payment order {orderId}.");
         if (!decision.Accepted)
         {
             var metadata = new Dictionary<string, string>
@@ -118,7 +119,8 @@ public sealed partial class PaymentCollectionGrpcService(
                 ["reported_amount_fen"] = notice.AmountFen.ToString(),
             };
             if (decision.PayHouseholdOrderId is { } payInstead) metadata["household_order_id"] = payInstead.ToString();
-            throw RpcErrors.Build(Code.FailedPrecondition, decision.Reason!, decision.Explanation, null, metadata, decision.Clerk);
+            throw new RuleViolation(decision.ReasonValue!.Value, RefusalStatus.FailedPrecondition, decision.Explanation, metadata,
+                decision.Clerk);
         }
         return decision.Household is { } household
             ? new ConfirmPaymentResponse { HouseholdOrder = ToProto(household.Order, household.Members, Now()) }
@@ -135,7 +137,7 @@ public sealed partial class PaymentCollectionGrpcService(
             PaymentOrderStore.FindOrderAsync(conn, tx, tenantId, orderId, forUpdate: false, context.CancellationToken),
             context.CancellationToken);
         return order is null
-            ? throw RpcErrors.NotFound("ORDER_NOT_FOUND", $"No payment order {orderId}.")
+            ? throw RpcErrors.NotFound(ErrorReason.OrderNotFound, $"No payment order {orderId}.")
             : new GetPaymentOrderResponse { Order = ProtoMapping.ToProto(order, Now()) };
     }
 
@@ -145,10 +147,10 @@ public sealed partial class PaymentCollectionGrpcService(
         var residentFilter = request.ResidentId.Trim();
         var division = request.DivisionCode.Trim();
         var receipt = request.ReceiptNumber.Trim();
-        var channel = request.Channel == PaymentChannel.Unspecified ? null : ProtoMapping.ChannelCode(request.Channel);
+        var channel = request.Channel == PaymentChannel.Unspecified ? null : ContractValues.ChannelCode(request.Channel);
         DomainState? state = request.State == Payment.V1.OrderState.Unspecified ? null : ProtoMapping.ToDomain(request.State);
         new RequestValidator()
-            .Check(request.PageSize >= 0, "page_size", "must not be negative")
+            .CheckPageSize(request.PageSize)
             .Check(residentFilter.Length <= MaxIdLength, "resident_id", $"must be at most {MaxIdLength} characters")
             .Check(request.Channel == PaymentChannel.Unspecified || channel is not null, "channel", "must name a payment channel")
             .Check(request.State == Payment.V1.OrderState.Unspecified || state is not null, "state", "must name an order state")
@@ -158,9 +160,9 @@ public sealed partial class PaymentCollectionGrpcService(
                 "must be a receipt number of 14 digits")
             .ThrowIfInvalid();
         var filter = new OrderListFilter(NullIfEmpty(residentFilter), channel, state, NullIfEmpty(division), NullIfEmpty(receipt));
-        var after = IdPageToken.After(request.PageToken, filter.TokenKey);
+        var after = ListFilters.AfterId(PageTokens.Decode(request.PageToken, "orders", filter.TokenKey, keyLength: 1));
         var tenantId = tenant.RequireTenant();
-        var pageSize = request.PageSize == 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
+        var pageSize = PageTokens.PageSize(request.PageSize);
 
         var now = Now();
         var orders = await db.InTenantAsync(tenantId, (conn, tx) =>
@@ -170,28 +172,11 @@ public sealed partial class PaymentCollectionGrpcService(
         var response = new ListPaymentOrdersResponse();
         response.Orders.AddRange(orders.Take(pageSize).Select(o => ProtoMapping.ToProto(o, now)));
         if (orders.Count > pageSize)
-            response.NextPageToken = IdPageToken.Encode(filter.TokenKey, orders[pageSize - 1].OrderId);
+            response.NextPageToken = PageTokens.Encode("orders", filter.TokenKey, orders[pageSize - 1].OrderId.ToString("N"));
         return response;
     }
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
-
-    private static async Task<T> RefusingPaymentRulesAsync<T>(Func<Task<T>> work)
-    {
-        try
-        {
-            return await work();
-        }
-        catch (PaymentRuleException ex)
-        {
-            throw ToRpc(ex);
-        }
-    }
-
-    private static RuleViolation ToRpc(PaymentRuleException ex) => RpcErrors.Build(
-        ex.Reason is PaymentRuleException.OrderNotFound or PaymentRuleException.RefundNotFound or OrderBook.ReviewNotFound
-            ? Code.NotFound
-            : Code.FailedPrecondition, ex.Reason, ex.Message, null, ex.Metadata, ex.Clerk);
 
     /// <summary>
     /// The person-year lock prevents almost every unique violation; the rest (two orders confirmed concurrently
@@ -211,7 +196,7 @@ public sealed partial class PaymentCollectionGrpcService(
             }
             catch (PostgresException again) when (again.SqlState == PostgresErrorCodes.UniqueViolation)
             {
-                throw RpcErrors.Build(Code.Aborted, "CONCURRENT_CONFLICT",
+                throw RpcErrors.Build(Code.Aborted, ErrorReason.ConcurrentConflict,
                     "A concurrent payment for the same order, person or transaction won; retry to see its outcome.");
             }
         }
@@ -225,7 +210,7 @@ public sealed partial class PaymentCollectionGrpcService(
         return orderId;
     }
 
-    private DateTimeOffset Now() => orders.Now();
+    private DateTimeOffset Now() => Microseconds.Now(time);
 
-    private static DateTimeOffset TruncateToMicroseconds(DateTimeOffset t) => OrderBook.TruncateToMicroseconds(t);
+    private static DateTimeOffset TruncateToMicroseconds(DateTimeOffset t) => Microseconds.Truncate(t);
 }

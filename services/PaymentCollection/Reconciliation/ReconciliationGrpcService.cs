@@ -2,10 +2,11 @@ using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
 using Medins.Payment.V1;
-using Medins.PaymentCollection.Grpc;
+using Medins.PaymentCollection.Core;
 using Medins.PaymentCollection.Reconciliation.Statements;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
+using Medins.Platform.Hosting.Paging;
 using Medins.Platform.Hosting.Tenancy;
 using ProtoDiscrepancy = Medins.Payment.V1.Discrepancy;
 using ProtoDiscrepancyKind = Medins.Payment.V1.DiscrepancyKind;
@@ -29,14 +30,12 @@ public sealed class ReconciliationGrpcService(
     /// message, and its base64 form stays under Kestrel's 30 MB request body limit for the JSON API.</summary>
     public const int MaxContentBytes = 20 * 1024 * 1024;
 
-    private const int DefaultPageSize = 50;
-    private const int MaxPageSize = 500;
     private const int MaxIdLength = 128;
     private const int MaxNoteLength = 1000;
 
     public override async Task<ImportStatementResponse> ImportStatement(ImportStatementRequest request, ServerCallContext context)
     {
-        var channel = ProtoMapping.ChannelCode(request.Channel);
+        var channel = ContractValues.ChannelCode(request.Channel);
         var day = request.StatementDate.ToDateOnly();
         var validator = new RequestValidator()
             .Require(request.RequestId, "request_id")
@@ -50,7 +49,7 @@ public sealed class ReconciliationGrpcService(
         var tenantId = tenant.RequireTenant();
         var today = ShanghaiCalendar.Today(time);
         if (day >= today)
-            throw RpcErrors.FailedPrecondition("STATEMENT_DAY_NOT_OVER",
+            throw RpcErrors.FailedPrecondition(ErrorReason.StatementDayNotOver,
                 $"The statement of {day:yyyy-MM-dd} can be imported once that day is over (today is {today:yyyy-MM-dd}).");
 
         var content = request.Content.ToByteArray();
@@ -61,11 +60,12 @@ public sealed class ReconciliationGrpcService(
         }
         catch (StatementFormatException ex)
         {
+            // The readers' own error, kept inside the service: the call is refused with the line at fault.
             var badRequest = new BadRequest
             {
                 FieldViolations = { new BadRequest.Types.FieldViolation { Field = "content", Description = ex.Message } },
             };
-            throw RpcErrors.Build(Code.InvalidArgument, "MALFORMED_STATEMENT",
+            throw RpcErrors.Build(Code.InvalidArgument, ErrorReason.MalformedStatement,
                 $"The file is not a valid {ReconciliationWords.StatementEnglish(StatementFormats.For(channel!))}: {ex.Message}.", badRequest,
                 new Dictionary<string, string> { ["line_number"] = ex.LineNumber.ToString() },
                 $"这不是一份有效的{ReconciliationWords.ChannelChinese(channel!)}对账单"
@@ -75,21 +75,21 @@ public sealed class ReconciliationGrpcService(
 
         var import = new StatementImport(channel!, day!.Value, content, statement, replaces);
         var ct = context.CancellationToken;
-        return await Refusing(() => db.InTenantAsync(tenantId, (conn, tx) =>
+        return await db.InTenantAsync(tenantId, (conn, tx) =>
             requestLog.RunOnceAsync(conn, tx, tenantId, nameof(ImportStatement), request.RequestId, request,
                 ImportStatementResponse.Parser, async () =>
                 {
                     var (imported, tally) = await reconciliations.ImportAsync(conn, tx, tenantId, tenant.Client, import, ct);
                     return new ImportStatementResponse { Summary = ToProto(imported, tally) };
-                }, ct), ct));
+                }, ct), ct);
     }
 
     public override async Task<ListDiscrepanciesResponse> ListDiscrepancies(ListDiscrepanciesRequest request,
         ServerCallContext context)
     {
-        var validator = new RequestValidator().Check(request.PageSize >= 0, "page_size", "must not be negative");
+        var validator = new RequestValidator().CheckPageSize(request.PageSize);
         var statementId = ParseId(request.StatementId, "statement_id", validator);
-        var channel = request.Channel == PaymentChannel.Unspecified ? null : ProtoMapping.ChannelCode(request.Channel);
+        var channel = request.Channel == PaymentChannel.Unspecified ? null : ContractValues.ChannelCode(request.Channel);
         validator.Check(request.Channel == PaymentChannel.Unspecified || channel is not null, "channel", "must name a payment channel");
         DiscrepancyState? state = request.State switch
         {
@@ -115,15 +115,16 @@ public sealed class ReconciliationGrpcService(
             .Check(from is null || to is null || from <= to, "statement_date_to", "must not be before statement_date_from");
         validator.ThrowIfInvalid();
         var filter = new DiscrepancyListFilter(statementId, channel, state, kind, from, to);
-        var after = IdPageToken.After(request.PageToken, filter.TokenKey);
+        var after = ListFilters.AfterId(PageTokens.Decode(request.PageToken, "discrepancies", filter.TokenKey, keyLength: 1));
         var tenantId = tenant.RequireTenant();
-        var pageSize = request.PageSize == 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
+        var pageSize = PageTokens.PageSize(request.PageSize);
 
         var found = await db.InTenantAsync(tenantId, (conn, tx) =>
             ReconciliationStore.ListDiscrepanciesAsync(conn, tx, tenantId, filter, after, pageSize + 1,
                 context.CancellationToken), context.CancellationToken);
         var response = new ListDiscrepanciesResponse { Discrepancies = { found.Take(pageSize).Select(ToProto) } };
-        if (found.Count > pageSize) response.NextPageToken = IdPageToken.Encode(filter.TokenKey, found[pageSize - 1].DiscrepancyId);
+        if (found.Count > pageSize)
+            response.NextPageToken = PageTokens.Encode("discrepancies", filter.TokenKey, found[pageSize - 1].DiscrepancyId.ToString("N"));
         return response;
     }
 
@@ -151,32 +152,13 @@ public sealed class ReconciliationGrpcService(
         var tenantId = tenant.RequireTenant();
         var ct = context.CancellationToken;
 
-        return await Refusing(() => db.InTenantAsync(tenantId, (conn, tx) =>
+        return await db.InTenantAsync(tenantId, (conn, tx) =>
             requestLog.RunOnceAsync(conn, tx, tenantId, nameof(ResolveDiscrepancy), request.RequestId, request,
                 ResolveDiscrepancyResponse.Parser, async () => new ResolveDiscrepancyResponse
                 {
                     Discrepancy = ToProto(await reconciliations.ResolveAsync(conn, tx, tenantId, tenant.Client, discrepancyId!.Value,
                         action!.Value, note, request.RequestId, ct)),
-                }, ct), ct));
-    }
-
-    /// <summary>A refusal rolls the transaction back (nothing of the call is stored) and becomes its gRPC status.</summary>
-    private static async Task<T> Refusing<T>(Func<Task<T>> work)
-    {
-        try
-        {
-            return await work();
-        }
-        catch (ReconciliationRuleException ex)
-        {
-            var code = ex.Reason switch
-            {
-                ReconciliationRuleException.DiscrepancyNotFound => Code.NotFound,
-                ReconciliationRuleException.StatementAlreadyImported => Code.AlreadyExists,
-                _ => Code.FailedPrecondition,
-            };
-            throw RpcErrors.Build(code, ex.Reason, ex.Message, null, ex.Metadata, ex.Clerk);
-        }
+                }, ct), ct);
     }
 
     private static Guid? ParseId(string value, string field, RequestValidator validator)
@@ -190,7 +172,7 @@ public sealed class ReconciliationGrpcService(
     private static StatementSummary ToProto(StatementRecord s, StatementTally t) => new()
     {
         StatementId = s.StatementId.ToString(),
-        Channel = ProtoMapping.ToProtoChannel(s.Channel),
+        Channel = ContractValues.ToProtoChannel(s.Channel),
         StatementDate = s.StatementDate.ToProtoDate(),
         Format = s.Format switch
         {
@@ -218,7 +200,7 @@ public sealed class ReconciliationGrpcService(
     {
         DiscrepancyId = d.DiscrepancyId.ToString(),
         StatementId = d.StatementId.ToString(),
-        Channel = ProtoMapping.ToProtoChannel(d.Channel),
+        Channel = ContractValues.ToProtoChannel(d.Channel),
         StatementDate = d.StatementDate.ToProtoDate(),
         Kind = d.Kind switch
         {

@@ -1,5 +1,6 @@
-using Medins.PaymentCollection.Data;
+using Medins.PaymentCollection.Core;
 using Medins.PaymentCollection.Reconciliation.Statements;
+using Medins.Platform.Hosting.Data;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -35,7 +36,7 @@ public static class ReconciliationStore
     public static async Task LockStatementDayAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         string channel, DateOnly day, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        await using var cmd = Sql.Command(conn, tx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
             $"payment_collection|statement|{tenantId}|{channel}|{day:yyyy-MM-dd}");
         await cmd.ExecuteNonQueryAsync(ct);
     }
@@ -43,7 +44,7 @@ public static class ReconciliationStore
     public static async Task<StatementRecord?> FindCurrentStatementAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, string channel, DateOnly day, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             SELECT statement_id, channel, statement_date, format, content_sha256, imported_at, imported_by, replaces_statement_id
             FROM reconciliation_statements
             WHERE tenant_id = $1 AND channel = $2 AND statement_date = $3 AND superseded_by IS NULL
@@ -55,7 +56,7 @@ public static class ReconciliationStore
     public static async Task<bool> HasResolvedDiscrepanciesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         Guid statementId, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             SELECT EXISTS (SELECT 1 FROM reconciliation_discrepancies
                            WHERE tenant_id = $1 AND statement_id = $2 AND state = 'resolved')
             """, tenantId, statementId);
@@ -66,11 +67,11 @@ public static class ReconciliationStore
     public static async Task SupersedeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, Guid statementId,
         Guid replacement, CancellationToken ct)
     {
-        await using (var statement = Command(conn, tx,
+        await using (var statement = Sql.Command(conn, tx,
             "UPDATE reconciliation_statements SET superseded_by = $3 WHERE tenant_id = $1 AND statement_id = $2",
             tenantId, statementId, replacement))
             await statement.ExecuteNonQueryAsync(ct);
-        await using var discrepancies = Command(conn, tx, """
+        await using var discrepancies = Sql.Command(conn, tx, """
             UPDATE reconciliation_discrepancies SET state = 'superseded'
             WHERE tenant_id = $1 AND statement_id = $2 AND state = 'open'
             """, tenantId, statementId);
@@ -81,7 +82,7 @@ public static class ReconciliationStore
     public static async Task<Dictionary<string, PlatformPayment>> PaymentsByTransactionAsync(NpgsqlConnection conn,
         NpgsqlTransaction tx, string tenantId, string channel, string[] transactions, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, $"""
+        await using var cmd = Sql.Command(conn, tx, $"""
             SELECT channel_transaction_id, array_agg(order_id ORDER BY order_id), sum(personal_amount_fen)::bigint, min(paid_at)
             FROM payment_orders
             WHERE tenant_id = $1 AND channel = $2 AND channel_transaction_id = ANY($3) AND {HoldsPayment}
@@ -95,7 +96,7 @@ public static class ReconciliationStore
         string tenantId, string channel, DateOnly day, CancellationToken ct)
     {
         var from = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), Platform.Hosting.ShanghaiCalendar.Offset).ToUniversalTime();
-        await using var cmd = Command(conn, tx, $"""
+        await using var cmd = Sql.Command(conn, tx, $"""
             SELECT channel_transaction_id, array_agg(order_id ORDER BY order_id), sum(personal_amount_fen)::bigint, min(paid_at)
             FROM payment_orders
             WHERE tenant_id = $1 AND channel = $2 AND channel_transaction_id IS NOT NULL AND paid_at >= $3 AND paid_at < $4
@@ -110,7 +111,7 @@ public static class ReconciliationStore
     public static async Task<Dictionary<string, HeldNotice>> HeldNoticesAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, string channel, string[] transactions, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             SELECT DISTINCT ON (r.channel_transaction_id) r.channel_transaction_id, r.review_id, r.amount_fen, r.reason
             FROM payment_reviews r
             JOIN payment_confirmations c ON c.tenant_id = r.tenant_id AND c.confirmation_id = r.confirmation_id
@@ -127,13 +128,13 @@ public static class ReconciliationStore
     public static async Task InsertStatementAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         StatementRecord statement, byte[] content, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             INSERT INTO reconciliation_statements (tenant_id, statement_id, channel, statement_date, format, content,
               content_sha256, imported_by, imported_at, replaces_statement_id)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             """, tenantId, statement.StatementId, statement.Channel, statement.StatementDate, FormatCode(statement.Format), content,
             statement.ContentSha256, statement.ImportedBy, statement.ImportedAt,
-            Nullable(statement.ReplacesStatementId, NpgsqlDbType.Uuid));
+            Sql.Typed(statement.ReplacesStatementId, NpgsqlDbType.Uuid));
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
@@ -228,7 +229,7 @@ public static class ReconciliationStore
     public static async Task<StatementRecord?> FindStatementAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         Guid statementId, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             SELECT statement_id, channel, statement_date, format, content_sha256, imported_at, imported_by, replaces_statement_id
             FROM reconciliation_statements WHERE tenant_id = $1 AND statement_id = $2
             """, tenantId, statementId);
@@ -240,7 +241,7 @@ public static class ReconciliationStore
     public static async Task<StatementTally> TallyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         Guid statementId, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             SELECT
               count(*) FILTER (WHERE kind = 'payment'), coalesce(sum(amount_fen) FILTER (WHERE kind = 'payment'), 0)::bigint,
               count(*) FILTER (WHERE outcome = 'matched'), coalesce(sum(amount_fen) FILTER (WHERE outcome = 'matched'), 0)::bigint,
@@ -268,7 +269,7 @@ public static class ReconciliationStore
     public static async Task<Discrepancy?> FindDiscrepancyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         Guid discrepancyId, bool forUpdate, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, $"""
+        await using var cmd = Sql.Command(conn, tx, $"""
             SELECT {DiscrepancyColumns}
             FROM reconciliation_discrepancies d
             LEFT JOIN reconciliation_resolutions r ON r.tenant_id = d.tenant_id AND r.discrepancy_id = d.discrepancy_id
@@ -313,12 +314,12 @@ public static class ReconciliationStore
     public static async Task ResolveAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, Guid discrepancyId,
         Resolution resolution, CancellationToken ct)
     {
-        await using (var close = Command(conn, tx,
+        await using (var close = Sql.Command(conn, tx,
             "UPDATE reconciliation_discrepancies SET state = 'resolved' WHERE tenant_id = $1 AND discrepancy_id = $2 AND state = 'open'",
             tenantId, discrepancyId))
             if (await close.ExecuteNonQueryAsync(ct) != 1)
                 throw new InvalidOperationException($"Discrepancy {discrepancyId} was not open when resolved.");
-        await using var audit = Command(conn, tx, """
+        await using var audit = Sql.Command(conn, tx, """
             INSERT INTO reconciliation_resolutions (tenant_id, discrepancy_id, action, note, resolved_by, resolved_at, request_id)
             VALUES ($1, $2, $3, $4, $5, $6, $7)
             """, tenantId, discrepancyId, ActionCode(resolution.Action), resolution.Note, resolution.ResolvedBy,
@@ -330,7 +331,7 @@ public static class ReconciliationStore
     public static async Task<bool> PlatformHoldsPaymentAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         string channel, string channelTransactionId, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, $"""
+        await using var cmd = Sql.Command(conn, tx, $"""
             SELECT EXISTS (SELECT 1 FROM payment_orders
                            WHERE tenant_id = $1 AND channel = $2 AND channel_transaction_id = $3 AND {HoldsPayment})
             """, tenantId, channel, channelTransactionId);
@@ -341,7 +342,7 @@ public static class ReconciliationStore
     public static async Task<bool> ListedOnAnotherStatementAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         string channel, string channelTransactionId, Guid statementId, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             SELECT EXISTS (SELECT 1 FROM reconciliation_statement_lines l
                            JOIN reconciliation_statements s ON s.tenant_id = l.tenant_id AND s.statement_id = l.statement_id
                            WHERE l.tenant_id = $1 AND l.channel_transaction_id = $3 AND l.kind = 'payment'
@@ -354,7 +355,7 @@ public static class ReconciliationStore
     public static async Task<Dictionary<string, long>> OpenByChannelAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, "SELECT channel, count(*) FROM reconciliation_discrepancies WHERE state = 'open' GROUP BY channel");
+        await using var cmd = Sql.Command(conn, tx, "SELECT channel, count(*) FROM reconciliation_discrepancies WHERE state = 'open' GROUP BY channel");
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         var open = new Dictionary<string, long>(StringComparer.Ordinal);
         while (await reader.ReadAsync(ct)) open[reader.GetString(0)] = reader.GetInt64(1);
@@ -477,16 +478,5 @@ public static class ReconciliationStore
     {
         if (value is { } v) await copy.WriteAsync(v, type, ct);
         else await copy.WriteNullAsync(ct);
-    }
-
-    private static NpgsqlParameter Nullable(object? value, NpgsqlDbType type) =>
-        new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
-
-    private static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, params object[] args)
-    {
-        var cmd = new NpgsqlCommand(sql, conn, tx);
-        foreach (var arg in args)
-            cmd.Parameters.Add(arg as NpgsqlParameter ?? new NpgsqlParameter { Value = arg });
-        return cmd;
     }
 }

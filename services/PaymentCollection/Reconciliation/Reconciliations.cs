@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Core;
 using Medins.PaymentCollection.Reconciliation.Statements;
 using Medins.Platform.Hosting;
 using Npgsql;
@@ -8,27 +8,6 @@ namespace Medins.PaymentCollection.Reconciliation;
 
 /// <summary>A statement a caller wants imported: already read and checked against its channel and day.</summary>
 public sealed record StatementImport(string Channel, DateOnly Day, byte[] Content, ParsedStatement Statement, Guid? ReplacesStatementId);
-
-/// <summary>A reconciliation rule refuses the operation; <see cref="Reason"/> is the code clients branch on.</summary>
-public sealed class ReconciliationRuleException(string reason, string message, IReadOnlyDictionary<string, string>? metadata = null)
-    : Exception(message)
-{
-    public const string StatementAlreadyImported = "STATEMENT_ALREADY_IMPORTED";
-    public const string StatementNotCurrent = "STATEMENT_NOT_CURRENT";
-    public const string StatementHasResolutions = "STATEMENT_HAS_RESOLUTIONS";
-    public const string DiscrepancyNotFound = "DISCREPANCY_NOT_FOUND";
-    public const string AlreadyResolved = "ALREADY_RESOLVED";
-    public const string DiscrepancySuperseded = "DISCREPANCY_SUPERSEDED";
-    public const string ActionNotAllowed = "ACTION_NOT_ALLOWED";
-    public const string PaymentNotConfirmed = "PAYMENT_NOT_CONFIRMED";
-    public const string NotListedByChannel = "NOT_LISTED_BY_CHANNEL";
-
-    public string Reason { get; } = reason;
-    public IReadOnlyDictionary<string, string> Metadata { get; } = metadata ?? new Dictionary<string, string>();
-
-    /// <summary>The zh-CN text for the clerk, with dates, amounts and channels; null takes the catalog's.</summary>
-    public string? Clerk { get; init; }
-}
 
 /// <summary>
 /// Imports statements and resolves discrepancies inside the caller's tenant transaction. A channel and day has one
@@ -47,16 +26,14 @@ public sealed class Reconciliations(TimeProvider time)
             return (current, await ReconciliationStore.TallyAsync(conn, tx, tenantId, current.StatementId, ct));
         CheckReplacement(current, import);
         if (current is not null && await ReconciliationStore.HasResolvedDiscrepanciesAsync(conn, tx, tenantId, current.StatementId, ct))
-            throw new ReconciliationRuleException(ReconciliationRuleException.StatementHasResolutions,
+            throw Refusal(ErrorReason.StatementHasResolutions,
                 $"Statement {current.StatementId} already has resolved discrepancies, so a corrected file can no longer " +
                 "replace it; settle the corrections through its open discrepancies.",
-                new Dictionary<string, string> { ["statement_id"] = current.StatementId.ToString() })
-            {
-                Clerk = $"{ReconciliationWords.ChannelChinese(import.Channel)} {ClerkText.Date(import.Day)} 的对账单已有差错处理完毕，"
-                        + "不能再用更正后的文件替换。请在原对账单的未处理差错中逐条更正。",
-            };
+                new Dictionary<string, string> { ["statement_id"] = current.StatementId.ToString() },
+                clerk: $"{ReconciliationWords.ChannelChinese(import.Channel)} {ClerkText.Date(import.Day)} 的对账单已有差错处理完毕，"
+                        + "不能再用更正后的文件替换。请在原对账单的未处理差错中逐条更正。");
 
-        var now = OrderBook.TruncateToMicroseconds(time.GetUtcNow());
+        var now = Microseconds.Now(time);
         var statement = new StatementRecord(Guid.CreateVersion7(now), import.Channel, import.Day, import.Statement.Format, sha, now,
             actor, import.ReplacesStatementId);
         if (current is not null)
@@ -81,12 +58,12 @@ public sealed class Reconciliations(TimeProvider time)
         Guid discrepancyId, ResolutionAction action, string note, string requestId, CancellationToken ct)
     {
         var discrepancy = await ReconciliationStore.FindDiscrepancyAsync(conn, tx, tenantId, discrepancyId, forUpdate: true, ct)
-            ?? throw new ReconciliationRuleException(ReconciliationRuleException.DiscrepancyNotFound, $"No discrepancy {discrepancyId}.");
+            ?? throw Refusal(ErrorReason.DiscrepancyNotFound, $"No discrepancy {discrepancyId}.");
         switch (discrepancy.State)
         {
             case DiscrepancyState.Resolved:
                 var done = discrepancy.Resolution!;
-                throw new ReconciliationRuleException(ReconciliationRuleException.AlreadyResolved,
+                throw Refusal(ErrorReason.AlreadyResolved,
                     $"Discrepancy {discrepancyId} was already resolved by {done.ResolvedBy} at " +
                     $"{ClerkText.BeijingTimeEnglish(done.ResolvedAt)}, {done.Action.English()}.",
                     new Dictionary<string, string>
@@ -94,58 +71,59 @@ public sealed class Reconciliations(TimeProvider time)
                         ["resolved_by"] = done.ResolvedBy,
                         ["action"] = done.Action.ToString(),
                         ["request_id"] = done.RequestId,
-                    })
-                {
-                    Clerk = $"这条对账差错已由 {done.ResolvedBy} 于 {ClerkText.BeijingTime(done.ResolvedAt)}处理（{done.Action.Chinese()}），无需重复处理。",
-                };
+                    },
+                    clerk: $"这条对账差错已由 {done.ResolvedBy} 于 {ClerkText.BeijingTime(done.ResolvedAt)}处理（{done.Action.Chinese()}），无需重复处理。");
             case DiscrepancyState.Superseded:
-                throw new ReconciliationRuleException(ReconciliationRuleException.DiscrepancySuperseded,
-                    $"Discrepancy {discrepancyId} belongs to a statement a corrected file replaced; resolve the replacement's.")
-                {
-                    Clerk = $"这条差错所属的 {ReconciliationWords.ChannelChinese(discrepancy.Channel)} {ClerkText.Date(discrepancy.StatementDate)} "
-                            + "对账单已被更正后的文件取代。请到最新导入的对账单中处理。",
-                };
+                throw Refusal(ErrorReason.DiscrepancySuperseded,
+                    $"Discrepancy {discrepancyId} belongs to a statement a corrected file replaced; resolve the replacement's.",
+                    clerk: $"这条差错所属的 {ReconciliationWords.ChannelChinese(discrepancy.Channel)} {ClerkText.Date(discrepancy.StatementDate)} "
+                            + "对账单已被更正后的文件取代。请到最新导入的对账单中处理。");
         }
         if (ResolutionRules.Refusal(discrepancy, action) is { } refusal)
-            throw new ReconciliationRuleException(ReconciliationRuleException.ActionNotAllowed,
-                $"{char.ToUpperInvariant(action.English()[0])}{action.English()[1..]} cannot settle it: {refusal}.")
-            {
-                Clerk = ResolutionRules.ClerkRefusal(discrepancy, action),
-            };
+            throw Refusal(ErrorReason.ActionNotAllowed,
+                $"{char.ToUpperInvariant(action.English()[0])}{action.English()[1..]} cannot settle it: {refusal}.",
+                clerk: ResolutionRules.ClerkRefusal(discrepancy, action));
         if (action == ResolutionAction.ConfirmLatePayment)
             await EnsureCaughtUpAsync(conn, tx, tenantId, discrepancy, ct);
 
-        var resolution = new Resolution(action, note, actor, OrderBook.TruncateToMicroseconds(time.GetUtcNow()), requestId);
+        var resolution = new Resolution(action, note, actor, Microseconds.Now(time), requestId);
         await ReconciliationStore.ResolveAsync(conn, tx, tenantId, discrepancyId, resolution, ct);
         return discrepancy with { State = DiscrepancyState.Resolved, Resolution = resolution };
     }
 
+    /// <summary>A reconciliation rule refuses the call: NOT_FOUND for an unknown discrepancy, ALREADY_EXISTS for a day
+    /// already imported from another file, FAILED_PRECONDITION for the rest; thrown inside the transaction, so
+    /// nothing of the refused call is stored.</summary>
+    private static RuleViolation Refusal(ErrorReason reason, string message, IReadOnlyDictionary<string, string>? facts = null,
+        string? clerk = null) => new(reason, reason switch
+        {
+            ErrorReason.DiscrepancyNotFound => RefusalStatus.NotFound,
+            ErrorReason.StatementAlreadyImported => RefusalStatus.AlreadyExists,
+            _ => RefusalStatus.FailedPrecondition,
+        }, message, facts, clerk);
+
     private static void CheckReplacement(StatementRecord? current, StatementImport import)
     {
         if (current is not null && import.ReplacesStatementId is null)
-            throw new ReconciliationRuleException(ReconciliationRuleException.StatementAlreadyImported,
+            throw Refusal(ErrorReason.StatementAlreadyImported,
                 $"The {import.Channel} statement of {import.Day:yyyy-MM-dd} was already imported as {current.StatementId} from " +
                 "another file; to import a corrected file, name that import in replaces_statement_id.",
                 new Dictionary<string, string>
                 {
                     ["statement_id"] = current.StatementId.ToString(),
                     ["content_sha256"] = Convert.ToHexStringLower(current.ContentSha256),
-                })
-            {
-                Clerk = $"{ReconciliationWords.ChannelChinese(import.Channel)} {ClerkText.Date(import.Day)} 的对账单已于 "
-                        + $"{ClerkText.BeijingTime(current.ImportedAt)}用另一个文件导入过。如要导入更正后的文件，请选择“替换原对账单”后重新导入。",
-            };
+                },
+                clerk: $"{ReconciliationWords.ChannelChinese(import.Channel)} {ClerkText.Date(import.Day)} 的对账单已于 "
+                        + $"{ClerkText.BeijingTime(current.ImportedAt)}用另一个文件导入过。如要导入更正后的文件，请选择“替换原对账单”后重新导入。");
         if (import.ReplacesStatementId is { } replaces && replaces != current?.StatementId)
-            throw new ReconciliationRuleException(ReconciliationRuleException.StatementNotCurrent,
+            throw Refusal(ErrorReason.StatementNotCurrent,
                 current is null
                     ? $"There is no {import.Channel} statement of {import.Day:yyyy-MM-dd} to replace."
                     : $"Statement {replaces} is not the current {import.Channel} statement of {import.Day:yyyy-MM-dd}; {current.StatementId} is.",
-                current is null ? null : new Dictionary<string, string> { ["statement_id"] = current.StatementId.ToString() })
-            {
-                Clerk = current is null
+                current is null ? null : new Dictionary<string, string> { ["statement_id"] = current.StatementId.ToString() },
+                clerk: current is null
                     ? $"{ReconciliationWords.ChannelChinese(import.Channel)} {ClerkText.Date(import.Day)} 还没有导入过对账单，无可替换。请直接导入。"
-                    : $"要替换的不是 {ReconciliationWords.ChannelChinese(import.Channel)} {ClerkText.Date(import.Day)} 当前的对账单。请刷新后选择最新一份再替换。",
-            };
+                    : $"要替换的不是 {ReconciliationWords.ChannelChinese(import.Channel)} {ClerkText.Date(import.Day)} 当前的对账单。请刷新后选择最新一份再替换。");
     }
 
     /// <summary>A late payment is confirmed only once the other side shows it.</summary>
@@ -154,23 +132,19 @@ public sealed class Reconciliations(TimeProvider time)
     {
         if (discrepancy.Kind == DiscrepancyKind.MissingHere
             && !await ReconciliationStore.PlatformHoldsPaymentAsync(conn, tx, tenantId, discrepancy.Channel, discrepancy.ChannelTransactionId, ct))
-            throw new ReconciliationRuleException(ReconciliationRuleException.PaymentNotConfirmed,
+            throw Refusal(ErrorReason.PaymentNotConfirmed,
                 $"The platform has not confirmed {discrepancy.Channel} transaction {discrepancy.ChannelTransactionId}: confirm " +
-                "the payment of its order first, or refund the payer.")
-            {
-                Clerk = $"{ReconciliationWords.ChannelChinese(discrepancy.Channel)}交易 {discrepancy.ChannelTransactionId} 在平台上还没有确认到账。"
-                        + "请先确认对应缴费单的付款，或选择退还付款人。",
-            };
+                "the payment of its order first, or refund the payer.",
+                clerk: $"{ReconciliationWords.ChannelChinese(discrepancy.Channel)}交易 {discrepancy.ChannelTransactionId} 在平台上还没有确认到账。"
+                        + "请先确认对应缴费单的付款，或选择退还付款人。");
         if (discrepancy.Kind == DiscrepancyKind.MissingThere
             && !await ReconciliationStore.ListedOnAnotherStatementAsync(conn, tx, tenantId, discrepancy.Channel,
                 discrepancy.ChannelTransactionId, discrepancy.StatementId, ct))
-            throw new ReconciliationRuleException(ReconciliationRuleException.NotListedByChannel,
+            throw Refusal(ErrorReason.NotListedByChannel,
                 $"No other {discrepancy.Channel} statement lists transaction {discrepancy.ChannelTransactionId}: import the day " +
-                "that lists it first.")
-            {
-                Clerk = $"{ReconciliationWords.ChannelChinese(discrepancy.Channel)}的其他对账单中也没有交易 {discrepancy.ChannelTransactionId}。"
-                        + "请先导入列有这笔交易的那一天的对账单，再确认。",
-            };
+                "that lists it first.",
+                clerk: $"{ReconciliationWords.ChannelChinese(discrepancy.Channel)}的其他对账单中也没有交易 {discrepancy.ChannelTransactionId}。"
+                        + "请先导入列有这笔交易的那一天的对账单，再确认。");
     }
 
     private static Discrepancy ToDiscrepancy(FoundDiscrepancy found, StatementRecord statement) =>

@@ -1,9 +1,8 @@
-using Medins.PaymentCollection.Domain;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Orders;
 using Medins.Platform.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
+using DomainOrder = Medins.PaymentCollection.Core.PaymentOrder;
 
 namespace Medins.PaymentCollection.VillageCash;
 
@@ -24,8 +23,8 @@ public sealed class CashDesk(OrderBook orders, IOptions<VillageCashOptions> opti
 
     /// <summary>
     /// Opens the person's order at the price <paramref name="priced"/> holds and, when she owes anything, pays it
-    /// with a new cash receipt at once. Throws <see cref="VillageCashException"/>, <see cref="PaymentRuleException"/>
-    /// or <see cref="StaleQuoteException"/> before anything commits.
+    /// with a new cash receipt at once. Refuses (<see cref="RuleViolation"/>, QUOTE_EXPIRED for a stale quote) before
+    /// anything commits.
     /// </summary>
     public async Task<(DomainOrder Order, CashReceipt? Receipt)> CollectAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, CashAgent agent, string residentId, int coverageYear, int tier, long receivedFen,
@@ -35,17 +34,15 @@ public sealed class CashDesk(OrderBook orders, IOptions<VillageCashOptions> opti
             priced, ct);
         // Cash is counted per agent's village; a person of another village pays through her own village's agent.
         if (order.VillageCode != agent.VillageCode)
-            throw new VillageCashException(VillageCashException.ResidentNotInAgentVillage,
+            throw new RuleViolation(ErrorReason.ResidentNotInAgentVillage, RefusalStatus.FailedPrecondition,
                 $"Resident {residentId} lives in village {order.VillageCode}; agent {agent.AgentId} collects in {agent.VillageCode}.",
                 new Dictionary<string, string>
                 {
                     ["resident_village_code"] = order.VillageCode,
                     ["agent_village_code"] = agent.VillageCode,
-                })
-            {
-                Clerk = $"这位居民属于村（社区）{order.VillageCode}，代收员负责的是村（社区）{agent.VillageCode}，不能代收。"
-                        + "请由居民所在村（社区）的代收员收取。",
-            };
+                },
+                $"这位居民属于村（社区）{order.VillageCode}，代收员负责的是村（社区）{agent.VillageCode}，不能代收。"
+                + "请由居民所在村（社区）的代收员收取。");
         CashRules.EnsureCollectedExactly(order.PersonalAmountFen, receivedFen);
         if (order.IsZeroContribution) return (order, null);
 
@@ -71,12 +68,10 @@ public sealed class CashDesk(OrderBook orders, IOptions<VillageCashOptions> opti
         var receipts = await CashStore.LockUnremittedAsync(conn, tx, tenantId, agent.AgentId, collectionDate, ct);
         CashRules.EnsureRemittanceMatches(receipts.Sum(r => r.AmountFen), receipts.Count, amountFen);
         if (await CashStore.DepositReferenceUsedAsync(conn, tx, tenantId, depositReference, ct))
-            throw new VillageCashException(VillageCashException.DepositReferenceReused,
+            throw new RuleViolation(ErrorReason.DepositReferenceReused, RefusalStatus.FailedPrecondition,
                 $"Deposit slip '{depositReference}' already handed in another remittance.",
-                new Dictionary<string, string> { ["deposit_reference"] = depositReference })
-            {
-                Clerk = $"存款凭证号“{depositReference}”已经登记过一次解缴，不能重复使用。请核对凭证号后重新提交。",
-            };
+                new Dictionary<string, string> { ["deposit_reference"] = depositReference },
+                $"存款凭证号“{depositReference}”已经登记过一次解缴，不能重复使用。请核对凭证号后重新提交。");
 
         var now = orders.Now();
         var cutoff = await CutoffAsync(conn, tx, tenantId, ct);

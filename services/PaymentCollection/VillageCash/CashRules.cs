@@ -12,7 +12,7 @@ public static class CashRules
     public static void EnsureCollectedExactly(long dueFen, long receivedFen)
     {
         if (receivedFen != dueFen)
-            throw new VillageCashException(VillageCashException.AmountMismatch,
+            throw new RuleViolation(ErrorReason.AmountMismatch, RefusalStatus.FailedPrecondition,
                 receivedFen > dueFen
                     ? $"The agent took {ClerkText.YuanNumber(receivedFen)} yuan but the person owes {ClerkText.YuanNumber(dueFen)} yuan: no more than her own part may be collected."
                     : $"The agent took {ClerkText.YuanNumber(receivedFen)} yuan but the person owes {ClerkText.YuanNumber(dueFen)} yuan.",
@@ -20,37 +20,31 @@ public static class CashRules
                 {
                     ["expected_amount_fen"] = dueFen.ToString(),
                     ["received_amount_fen"] = receivedFen.ToString(),
-                })
-            {
-                Clerk = receivedFen > dueFen
+                },
+                receivedFen > dueFen
                     ? $"收取金额 {ClerkText.Yuan(receivedFen)} 多于这位居民应缴的 {ClerkText.Yuan(dueFen)}：只能收取个人应缴部分，不得多收。本次未收款，请按 {ClerkText.Yuan(dueFen)} 重新收取。"
-                    : $"收取金额 {ClerkText.Yuan(receivedFen)} 少于这位居民应缴的 {ClerkText.Yuan(dueFen)}。本次未收款，请核对金额后按 {ClerkText.Yuan(dueFen)} 重新收取。",
-            };
+                    : $"收取金额 {ClerkText.Yuan(receivedFen)} 少于这位居民应缴的 {ClerkText.Yuan(dueFen)}。本次未收款，请核对金额后按 {ClerkText.Yuan(dueFen)} 重新收取。");
     }
 
     /// <summary>A remittance hands in exactly the day's unremitted receipts.</summary>
     public static void EnsureRemittanceMatches(long unremittedFen, int unremittedReceipts, long remittedFen)
     {
         if (unremittedReceipts == 0)
-            throw new VillageCashException(VillageCashException.NothingToRemit,
+            throw new RuleViolation(ErrorReason.NothingToRemit, RefusalStatus.FailedPrecondition,
                 "The agent holds no unremitted cash of that day.",
-                new Dictionary<string, string> { ["unremitted_amount_fen"] = "0" })
-            {
-                Clerk = "这位代收员当天没有未解缴的现金，无需解缴。请核对收款日期。",
-            };
+                new Dictionary<string, string> { ["unremitted_amount_fen"] = "0" },
+                "这位代收员当天没有未解缴的现金，无需解缴。请核对收款日期。");
         if (remittedFen != unremittedFen)
-            throw new VillageCashException(VillageCashException.CashAmountMismatch,
+            throw new RuleViolation(ErrorReason.CashAmountMismatch, RefusalStatus.FailedPrecondition,
                 $"The deposit is {ClerkText.YuanNumber(remittedFen)} yuan but the agent's {unremittedReceipts} unremitted receipts of that day sum to {ClerkText.YuanNumber(unremittedFen)} yuan.",
                 new Dictionary<string, string>
                 {
                     ["unremitted_amount_fen"] = unremittedFen.ToString(),
                     ["remitted_amount_fen"] = remittedFen.ToString(),
                     ["unremitted_receipt_count"] = unremittedReceipts.ToString(),
-                })
-            {
-                Clerk = $"存款金额 {ClerkText.Yuan(remittedFen)} 与这位代收员当天 {unremittedReceipts} 张未解缴收据的合计 {ClerkText.Yuan(unremittedFen)} 不一致。"
-                        + "当天的现金须全额一次解缴。请核对存款凭证和收据后重新提交。",
-            };
+                },
+                $"存款金额 {ClerkText.Yuan(remittedFen)} 与这位代收员当天 {unremittedReceipts} 张未解缴收据的合计 {ClerkText.Yuan(unremittedFen)} 不一致。"
+                + "当天的现金须全额一次解缴。请核对存款凭证和收据后重新提交。");
     }
 
     /// <summary>The instant a day's cash is due: the cut-off time of day on that Asia/Shanghai date.</summary>
@@ -60,22 +54,4 @@ public static class CashRules
     /// <summary>Cash of the day still held at <paramref name="now"/> is overdue once the day's cut-off has passed.</summary>
     public static bool IsOverdue(DateOnly collectionDate, TimeOnly cutoff, long unremittedFen, DateTimeOffset now) =>
         unremittedFen > 0 && now >= CutoffInstant(collectionDate, cutoff);
-}
-
-/// <summary>A village cash rule refuses the operation; <see cref="Reason"/> is the code clients branch on and
-/// <see cref="Facts"/> the amounts that explain it.</summary>
-public sealed class VillageCashException(string reason, string message, IReadOnlyDictionary<string, string> facts)
-    : Exception(message)
-{
-    public const string AmountMismatch = "AMOUNT_MISMATCH";
-    public const string CashAmountMismatch = "CASH_AMOUNT_MISMATCH";
-    public const string NothingToRemit = "NOTHING_TO_REMIT";
-    public const string DepositReferenceReused = "DEPOSIT_REFERENCE_REUSED";
-    public const string ResidentNotInAgentVillage = "RESIDENT_NOT_IN_AGENT_VILLAGE";
-
-    public string Reason { get; } = reason;
-    public IReadOnlyDictionary<string, string> Facts { get; } = facts;
-
-    /// <summary>The zh-CN text for the clerk, with the amounts; null takes the catalog's.</summary>
-    public string? Clerk { get; init; }
 }

@@ -1,3 +1,4 @@
+using Medins.Platform.Hosting.Data;
 using Npgsql;
 
 namespace Medins.PaymentCollection.VillageCash;
@@ -8,7 +9,7 @@ public static class CashStore
     public static async Task<CashAgent?> FindAgentAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         string agentId, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             SELECT agent_id, name, village_code, registered_at FROM cash_agents WHERE tenant_id = $1 AND agent_id = $2
             """, tenantId, agentId);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -19,7 +20,7 @@ public static class CashStore
     public static async Task<bool> InsertAgentAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         CashAgent agent, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             INSERT INTO cash_agents (tenant_id, agent_id, name, village_code, registered_at) VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT DO NOTHING
             """, tenantId, agent.AgentId, agent.Name, agent.VillageCode, agent.RegisteredAt);
@@ -30,7 +31,7 @@ public static class CashStore
     public static async Task<TimeOnly?> FindCutoffAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx,
+        await using var cmd = Sql.Command(conn, tx,
             "SELECT remittance_cutoff FROM cash_remittance_settings WHERE tenant_id = $1", tenantId);
         return await cmd.ExecuteScalarAsync(ct) is TimeOnly cutoff ? cutoff : null;
     }
@@ -38,7 +39,7 @@ public static class CashStore
     public static async Task SetCutoffAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, TimeOnly cutoff,
         DateTimeOffset now, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             INSERT INTO cash_remittance_settings (tenant_id, remittance_cutoff, updated_at) VALUES ($1, $2, $3)
             ON CONFLICT (tenant_id) DO UPDATE SET remittance_cutoff = EXCLUDED.remittance_cutoff, updated_at = EXCLUDED.updated_at
             """, tenantId, cutoff, now);
@@ -48,7 +49,7 @@ public static class CashStore
     public static async Task InsertReceiptAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         CashReceipt receipt, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             INSERT INTO cash_receipts (tenant_id, cash_receipt_id, agent_id, village_code, order_id, resident_id, amount_fen,
               collected_at, collection_date)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -64,7 +65,7 @@ public static class CashStore
     public static async Task<IReadOnlyList<(Guid ReceiptId, long AmountFen)>> LockUnremittedAsync(NpgsqlConnection conn,
         NpgsqlTransaction tx, string tenantId, string agentId, DateOnly collectionDate, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             SELECT cash_receipt_id, amount_fen FROM cash_receipts
             WHERE tenant_id = $1 AND agent_id = $2 AND collection_date = $3 AND remittance_id IS NULL
             ORDER BY cash_receipt_id
@@ -79,7 +80,7 @@ public static class CashStore
     public static async Task<bool> DepositReferenceUsedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         string depositReference, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx,
+        await using var cmd = Sql.Command(conn, tx,
             "SELECT EXISTS (SELECT 1 FROM cash_remittances WHERE tenant_id = $1 AND deposit_reference = $2)",
             tenantId, depositReference);
         return (bool)(await cmd.ExecuteScalarAsync(ct))!;
@@ -89,7 +90,7 @@ public static class CashStore
     public static async Task InsertRemittanceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         CashRemittance remittance, IReadOnlyList<Guid> receiptIds, CancellationToken ct)
     {
-        await using (var insert = Command(conn, tx, """
+        await using (var insert = Sql.Command(conn, tx, """
             INSERT INTO cash_remittances (tenant_id, remittance_id, agent_id, village_code, collection_date, deposit_reference,
               amount_fen, receipt_count, remitted_at, cutoff_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -98,7 +99,7 @@ public static class CashStore
             remittance.CutoffAt))
             await insert.ExecuteNonQueryAsync(ct);
 
-        await using var mark = Command(conn, tx, """
+        await using var mark = Sql.Command(conn, tx, """
             UPDATE cash_receipts SET remittance_id = $2 WHERE tenant_id = $1 AND cash_receipt_id = ANY($3) AND remittance_id IS NULL
             """, tenantId, remittance.RemittanceId, receiptIds.ToArray());
         if (await mark.ExecuteNonQueryAsync(ct) != receiptIds.Count)
@@ -108,7 +109,7 @@ public static class CashStore
     public static async Task<CashBalance> AgentBalanceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         string agentId, DateOnly date, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, $"""
+        await using var cmd = Sql.Command(conn, tx, $"""
             SELECT {BalanceColumns} FROM cash_receipts r
             WHERE r.tenant_id = $1 AND r.agent_id = $2 AND r.collection_date = $3
             """, tenantId, agentId, date);
@@ -124,7 +125,7 @@ public static class CashStore
     public static async Task<IReadOnlyList<VillageBalance>> VillageBalancesAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, DateOnly date, string divisionPrefix, string afterVillage, int limit, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, $"""
+        await using var cmd = Sql.Command(conn, tx, $"""
             SELECT a.village_code, count(DISTINCT a.agent_id)::int, {BalanceColumns}
             {AgentsWithDayReceipts}
             WHERE a.tenant_id = $1 AND starts_with(a.village_code, $3) AND a.village_code > $4
@@ -147,7 +148,7 @@ public static class CashStore
         string tenantId, DateOnly date, string divisionPrefix, string afterVillage, string afterAgent, int limit,
         CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, AgentBalancesSql, tenantId, date, divisionPrefix, afterVillage,
+        await using var cmd = Sql.Command(conn, tx, AgentBalancesSql, tenantId, date, divisionPrefix, afterVillage,
             afterAgent, limit);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         var agents = new List<AgentBalance>();
@@ -160,7 +161,7 @@ public static class CashStore
     public static async Task<(long UnremittedFen, int ReceiptCount)> HoldingAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, string agentId, DateOnly date, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             SELECT coalesce(sum(amount_fen), 0)::bigint, count(*)::int FROM cash_receipts
             WHERE tenant_id = $1 AND agent_id = $2 AND collection_date = $3 AND remittance_id IS NULL
             """, tenantId, agentId, date);
@@ -174,7 +175,7 @@ public static class CashStore
         CashHolding holding, DateTimeOffset cutoffAt, DateTimeOffset raisedAt, CancellationToken ct)
     {
         // A concurrent replica's insert of the same key makes this one wait, then do nothing: one alert, one event.
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             INSERT INTO cash_unremitted_alerts (tenant_id, agent_id, collection_date, village_code, unremitted_amount_fen,
               receipt_count, cutoff_at, raised_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -189,7 +190,7 @@ public static class CashStore
     public static async Task<IReadOnlyList<(CashHolding Holding, TimeOnly? Cutoff)>> UnalertedHoldingsAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             SELECT r.tenant_id, r.agent_id, a.village_code, r.collection_date, sum(r.amount_fen)::bigint, count(*)::int,
                    s.remittance_cutoff
             FROM cash_receipts r
@@ -214,7 +215,7 @@ public static class CashStore
     public static async Task<IReadOnlyDictionary<string, long>> UnremittedByTenantAsync(NpgsqlConnection conn,
         NpgsqlTransaction tx, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx, """
+        await using var cmd = Sql.Command(conn, tx, """
             SELECT tenant_id, sum(amount_fen)::bigint FROM cash_receipts WHERE remittance_id IS NULL GROUP BY tenant_id
             """);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -258,12 +259,4 @@ public static class CashStore
 
     private static CashAgent ReadAgent(NpgsqlDataReader r) =>
         new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetFieldValue<DateTimeOffset>(3));
-
-    private static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, params object[] args)
-    {
-        var cmd = new NpgsqlCommand(sql, conn, tx);
-        foreach (var arg in args)
-            cmd.Parameters.Add(arg as NpgsqlParameter ?? new NpgsqlParameter { Value = arg });
-        return cmd;
-    }
 }

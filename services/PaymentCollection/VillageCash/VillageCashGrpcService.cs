@@ -2,15 +2,16 @@ using System.Text.RegularExpressions;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Medins.Payment.V1;
-using Medins.PaymentCollection.Domain;
-using Medins.PaymentCollection.Payments;
+using Medins.PaymentCollection.Core;
+using Medins.PaymentCollection.Orders;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
+using Medins.Platform.Hosting.Paging;
 using Medins.Platform.Hosting.Tenancy;
 using Npgsql;
 using DomainAgent = Medins.PaymentCollection.VillageCash.CashAgent;
 using DomainBalance = Medins.PaymentCollection.VillageCash.CashBalance;
-using DomainOrder = Medins.PaymentCollection.Domain.PaymentOrder;
+using DomainOrder = Medins.PaymentCollection.Core.PaymentOrder;
 using DomainReceipt = Medins.PaymentCollection.VillageCash.CashReceipt;
 using DomainRemittance = Medins.PaymentCollection.VillageCash.CashRemittance;
 using ProtoAgent = Medins.Payment.V1.CashAgent;
@@ -30,9 +31,11 @@ public sealed partial class VillageCashGrpcService(
     TimeProvider time)
     : VillageCashService.VillageCashServiceBase
 {
-    private const int DefaultPageSize = 50;
-    private const int MaxPageSize = 500;
     private const int MaxIdLength = 128;
+
+    // The balance lists' names in their page tokens: a token of one list is refused by the other.
+    private const string VillageList = "village-balances";
+    private const string AgentList = "agent-balances";
 
     public override async Task<RegisterCashAgentResponse> RegisterCashAgent(RegisterCashAgentRequest request,
         ServerCallContext context)
@@ -49,7 +52,7 @@ public sealed partial class VillageCashGrpcService(
         var tenantId = tenant.RequireTenant();
         var ct = context.CancellationToken;
         if (!await villages.IsTenantVillageAsync(request.VillageCode, ct))
-            throw RpcErrors.InvalidArgument("UNKNOWN_VILLAGE",
+            throw RpcErrors.InvalidArgument(ErrorReason.UnknownVillage,
                 $"'{request.VillageCode}' is not a village or community of this tenant.",
                 ("village_code", "must be a village or community of this tenant"));
 
@@ -59,7 +62,7 @@ public sealed partial class VillageCashGrpcService(
                 {
                     var agent = new DomainAgent(request.AgentId, name, request.VillageCode, Now());
                     if (!await CashStore.InsertAgentAsync(conn, tx, tenantId, agent, ct))
-                        throw RpcErrors.AlreadyExists("AGENT_ALREADY_REGISTERED",
+                        throw RpcErrors.AlreadyExists(ErrorReason.AgentAlreadyRegistered,
                             $"Agent '{request.AgentId}' is already registered in this tenant.");
                     return new RegisterCashAgentResponse { Agent = ToProto(agent) };
                 }, ct), ct);
@@ -95,8 +98,8 @@ public sealed partial class VillageCashGrpcService(
                     RecordCashCollectionResponse.Parser, async () =>
                     {
                         var agent = await RegisteredAgentAsync(conn, tx, tenantId, request.AgentId, ct);
-                        var (order, receipt) = await RefusingAsync(() => desk.CollectAsync(conn, tx, tenantId, agent,
-                            request.ResidentId, request.CoverageYear, request.Tier, request.ReceivedAmountFen, priced, ct));
+                        var (order, receipt) = await desk.CollectAsync(conn, tx, tenantId, agent,
+                            request.ResidentId, request.CoverageYear, request.Tier, request.ReceivedAmountFen, priced, ct);
                         return new RecordCashCollectionResponse { Receipt = ToProto(order, receipt) };
                     }, ct), ct);
         });
@@ -125,8 +128,8 @@ public sealed partial class VillageCashGrpcService(
                     RemitCashResponse.Parser, async () =>
                     {
                         var agent = await RegisteredAgentAsync(conn, tx, tenantId, request.AgentId, ct);
-                        var remittance = await RefusingAsync(() =>
-                            desk.RemitAsync(conn, tx, tenantId, agent, date!.Value, depositReference, request.AmountFen, ct));
+                        var remittance = await desk.RemitAsync(conn, tx, tenantId, agent, date!.Value, depositReference,
+                            request.AmountFen, ct);
                         return new RemitCashResponse { Remittance = ToProto(remittance) };
                     }, ct), ct);
         }
@@ -134,7 +137,7 @@ public sealed partial class VillageCashGrpcService(
                                                    ConstraintName: "cash_remittances_one_per_deposit" })
         {
             // Another agent's remittance with the same slip committed between the check and the insert.
-            throw RpcErrors.FailedPrecondition(VillageCashException.DepositReferenceReused,
+            throw RpcErrors.FailedPrecondition(ErrorReason.DepositReferenceReused,
                 $"Deposit slip '{depositReference}' already handed in another remittance.");
         }
     }
@@ -151,7 +154,7 @@ public sealed partial class VillageCashGrpcService(
         return await db.InTenantAsync(tenantId, async (conn, tx) =>
         {
             var agent = await CashStore.FindAgentAsync(conn, tx, tenantId, request.AgentId, ct)
-                ?? throw RpcErrors.NotFound("AGENT_NOT_FOUND", $"No cash agent '{request.AgentId}' in this tenant.");
+                ?? throw RpcErrors.NotFound(ErrorReason.AgentNotFound, $"No cash agent '{request.AgentId}' in this tenant.");
             var balance = await CashStore.AgentBalanceAsync(conn, tx, tenantId, agent.AgentId, date, ct);
             var cutoff = await desk.CutoffAsync(conn, tx, tenantId, ct);
             return new GetAgentCashBalanceResponse
@@ -169,7 +172,7 @@ public sealed partial class VillageCashGrpcService(
         ListVillageCashBalancesRequest request, ServerCallContext context)
     {
         var query = ValidateBalanceQuery(request.Date, request.DivisionCode, request.PageSize, request.PageToken,
-            BalancePageToken.Villages, keyParts: 1);
+            VillageList, keyParts: 1);
         var tenantId = tenant.RequireTenant();
         var ct = context.CancellationToken;
 
@@ -190,8 +193,7 @@ public sealed partial class VillageCashGrpcService(
             Balance = ToProto(v.Balance),
         }));
         if (rows.Count > query.PageSize)
-            response.NextPageToken = BalancePageToken.Encode(BalancePageToken.Villages, query.Date, query.Division,
-                rows[query.PageSize - 1].VillageCode);
+            response.NextPageToken = PageTokens.Encode(VillageList, query.TokenFilter, rows[query.PageSize - 1].VillageCode);
         return response;
     }
 
@@ -199,7 +201,7 @@ public sealed partial class VillageCashGrpcService(
         ListAgentCashBalancesRequest request, ServerCallContext context)
     {
         var query = ValidateBalanceQuery(request.Date, request.DivisionCode, request.PageSize, request.PageToken,
-            BalancePageToken.Agents, keyParts: 2);
+            AgentList, keyParts: 2);
         var tenantId = tenant.RequireTenant();
         var ct = context.CancellationToken;
 
@@ -223,13 +225,19 @@ public sealed partial class VillageCashGrpcService(
         if (rows.Count > query.PageSize)
         {
             var last = rows[query.PageSize - 1].Agent;
-            response.NextPageToken = BalancePageToken.Encode(BalancePageToken.Agents, query.Date, query.Division,
-                last.VillageCode, last.AgentId);
+            response.NextPageToken = PageTokens.Encode(AgentList, query.TokenFilter, last.VillageCode, last.AgentId);
         }
         return response;
     }
 
-    private sealed record BalanceQuery(DateOnly Date, string Division, int PageSize, string[] After);
+    private sealed record BalanceQuery(DateOnly Date, string Division, int PageSize, string[] After)
+    {
+        /// <summary>The filter a page token is issued under: the day and the division.</summary>
+        public string TokenFilter => Filter(Date, Division);
+
+        public static string Filter(DateOnly date, string division) =>
+            $"{date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)}|{division}";
+    }
 
     /// <summary>The day, division and page of a balance list, or INVALID_ARGUMENT naming each bad field.</summary>
     private BalanceQuery ValidateBalanceQuery(Google.Type.Date? requestDate, string divisionCode, int pageSize,
@@ -237,20 +245,16 @@ public sealed partial class VillageCashGrpcService(
     {
         var division = divisionCode.Trim();
         var validator = new RequestValidator()
-            .Check(pageSize >= 0, "page_size", "must not be negative")
+            .CheckPageSize(pageSize)
             .Check(division.Length == 0 || DivisionCodePattern().IsMatch(division), "division_code",
                 "must be a 6, 9 or 12-digit division code");
         var date = DateOrToday(requestDate, "date", validator);
-        // The empty key sorts before every village and agent: the first page.
-        var after = Enumerable.Repeat("", keyParts).ToArray();
-        if (pageToken.Length > 0)
-        {
-            var decoded = BalancePageToken.Decode(list, pageToken, date, division, keyParts);
-            validator.Check(decoded is not null, "page_token", "must be a next_page_token returned for the same date and division_code");
-            after = decoded ?? after;
-        }
         validator.ThrowIfInvalid();
-        return new BalanceQuery(date, division, pageSize == 0 ? DefaultPageSize : Math.Min(pageSize, MaxPageSize), after);
+        // A bad token is INVALID_PAGE_TOKEN, as on every list (it was INVALID_REQUEST among the other fields before).
+        var after = PageTokens.Decode(pageToken, list, BalanceQuery.Filter(date, division), keyParts);
+        // The empty key sorts before every village and agent: the first page.
+        if (after.Length == 0) after = Enumerable.Repeat("", keyParts).ToArray();
+        return new BalanceQuery(date, division, PageTokens.PageSize(pageSize), after);
     }
 
     public override async Task<SetCashRemittanceCutoffResponse> SetCashRemittanceCutoff(
@@ -280,26 +284,8 @@ public sealed partial class VillageCashGrpcService(
     private static async Task<DomainAgent> RegisteredAgentAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, string agentId, CancellationToken ct) =>
         await CashStore.FindAgentAsync(conn, tx, tenantId, agentId, ct)
-        ?? throw RpcErrors.FailedPrecondition("AGENT_NOT_REGISTERED",
+        ?? throw RpcErrors.FailedPrecondition(ErrorReason.AgentNotRegistered,
             $"'{agentId}' is not a registered cash agent of this tenant; only registered agents may take or remit cash.");
-
-    /// <summary>Rule refusals become FAILED_PRECONDITION with their reason and the amounts behind them; thrown
-    /// inside the transaction, so nothing of the refused call is stored.</summary>
-    private static async Task<T> RefusingAsync<T>(Func<Task<T>> work)
-    {
-        try
-        {
-            return await work();
-        }
-        catch (VillageCashException ex)
-        {
-            throw RpcErrors.Build(Google.Rpc.Code.FailedPrecondition, ex.Reason, ex.Message, null, ex.Facts, ex.Clerk);
-        }
-        catch (PaymentRuleException ex)
-        {
-            throw RpcErrors.FailedPrecondition(ex.Reason, ex.Message, ex.Clerk);
-        }
-    }
 
     private static RequestValidator ValidateRequestId(string requestId) => new RequestValidator()
         .Require(requestId, "request_id")
@@ -317,7 +303,7 @@ public sealed partial class VillageCashGrpcService(
         return parsed ?? default;
     }
 
-    private DateTimeOffset Now() => Payments.OrderBook.TruncateToMicroseconds(time.GetUtcNow());
+    private DateTimeOffset Now() => Microseconds.Now(time);
 
     private static ProtoAgent ToProto(DomainAgent agent) => new()
     {

@@ -1,6 +1,5 @@
-using Grpc.Core;
 using Medins.Identity.V1;
-using Medins.PaymentCollection.Upstream;
+using Medins.Platform.Hosting.Grpc;
 
 namespace Medins.PaymentCollection.VillageCash;
 
@@ -8,32 +7,21 @@ namespace Medins.PaymentCollection.VillageCash;
 public sealed class VillageDirectory(TimeProvider time, IdentityRegistryService.IdentityRegistryServiceClient identityRegistry)
 {
     private const string IdentityRegistry = "identity-registry";
-    private static readonly TimeSpan UpstreamTimeout = TimeSpan.FromSeconds(10);
 
-    public async Task<bool> IsTenantVillageAsync(string villageCode, CancellationToken ct)
+    public Task<bool> IsTenantVillageAsync(string villageCode, CancellationToken ct)
     {
         // Codes nest (GB/T 2260 and the statistical division codes): a village's township is its first nine digits.
         var request = new ListDivisionsRequest { ParentCode = villageCode[..9], PageSize = 500 };
-        using var timeout = new CancellationTokenSource(UpstreamTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
-        try
+        // One deadline for the whole walk through the township's pages.
+        return UpstreamCalls.CallAsync(IdentityRegistry, async callCt =>
         {
             while (true)
             {
-                var page = await identityRegistry.ListDivisionsAsync(request, cancellationToken: linked.Token);
+                var page = await identityRegistry.ListDivisionsAsync(request, cancellationToken: callCt);
                 if (page.Divisions.Any(d => d.Code == villageCode && d.Level == DivisionLevel.Village)) return true;
                 if (page.NextPageToken.Length == 0) return false;
                 request.PageToken = page.NextPageToken;
             }
-        }
-        catch (Exception ex) when (ex is RpcException or OperationCanceledException
-                                   && timeout.IsCancellationRequested && !ct.IsCancellationRequested)
-        {
-            throw UpstreamErrors.Timeout(IdentityRegistry);
-        }
-        catch (RpcException ex)
-        {
-            throw UpstreamErrors.Map(ex, IdentityRegistry);
-        }
+        }, time, ct);
     }
 }

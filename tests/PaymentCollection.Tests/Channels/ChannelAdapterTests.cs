@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Medins.ChannelSimulation;
 using Medins.PaymentCollection.Channels;
+using Medins.Platform.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Time.Testing;
@@ -257,23 +258,23 @@ public sealed class ChannelAdapterTests
         var unsigned = ChannelTestKit.Registry(new UnsignedAnswers(), _clock);
         var merchant = unsigned.Find(channel)!.Account.MerchantOf(Lidu)!;
 
-        var error = await Assert.ThrowsAsync<ChannelCallException>(() =>
+        var error = await Assert.ThrowsAsync<RuleViolation>(() =>
             unsigned.Find(channel)!.QueryAsync(merchant, OutTradeNo.From(Guid.CreateVersion7(Now)), CancellationToken.None));
 
-        Assert.Equal(ChannelCallException.BadResponse, error.Reason);
+        Assert.Equal("CHANNEL_BAD_RESPONSE", error.Reason);
     }
 
     [Fact]
     public async Task Prepay_TenantWithoutMerchantAtChannel_NotConfigured()
     {
         // 渝快办 is Chongqing's: Gaoyang (Hebei) has no account there.
-        var order = Domain.PaymentOrder.Open(Guid.CreateVersion7(Now), "r-1", "130628100001", 2024, "yukuaiban",
-            new Domain.PricedContribution(1, 38000, 0, "p", 1, new DateOnly(2024, 1, 1), new DateOnly(2024, 12, 31)),
+        var order = Core.PaymentOrder.Open(Guid.CreateVersion7(Now), "r-1", "130628100001", 2024, "yukuaiban",
+            new Core.PricedContribution(1, 38000, 0, "p", 1, new DateOnly(2024, 1, 1), new DateOnly(2024, 12, 31)),
             false, Now, TimeSpan.FromMinutes(30));
 
-        var error = await Assert.ThrowsAsync<ChannelCallException>(() => _channels.PrepayAsync("he-gaoyang", order, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<RuleViolation>(() => _channels.PrepayAsync("he-gaoyang", order, CancellationToken.None));
 
-        Assert.Equal(ChannelCallException.NotConfigured, error.Reason);
+        Assert.Equal("CHANNEL_NOT_CONFIGURED", error.Reason);
     }
 
     [Fact]

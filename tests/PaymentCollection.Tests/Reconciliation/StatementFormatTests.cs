@@ -1,5 +1,6 @@
 using System.Text;
 using Medins.PaymentCollection.Reconciliation.Statements;
+using Medins.Platform.Hosting;
 
 namespace Medins.PaymentCollection.Tests.Reconciliation;
 
@@ -37,7 +38,7 @@ public class StatementFormatTests
     [InlineData("9999999999999.99", 999999999999999)]
     public void Yuan_ExactText_ParsedToTheFen(string text, long fen)
     {
-        Assert.True(Yuan.TryParseFen(text, out var parsed));
+        Assert.True(StatementText.TryParseYuan(text, out var parsed));
         Assert.Equal(fen, parsed);
     }
 
@@ -54,7 +55,7 @@ public class StatementFormatTests
     [InlineData(" 1.00")]
     [InlineData("10000000000000.00")]
     [InlineData("NaN")]
-    public void Yuan_InexactOrForeignText_Refused(string text) => Assert.False(Yuan.TryParseFen(text, out _));
+    public void Yuan_InexactOrForeignText_Refused(string text) => Assert.False(StatementText.TryParseYuan(text, out _));
 
     [Fact]
     public void Yuan_FormatThenParse_EveryAmountComesBackExactly()
@@ -63,11 +64,11 @@ public class StatementFormatTests
         for (var i = 0; i < 10_000; i++)
         {
             var fen = random.NextInt64(-1_000_000_000_00, 1_000_000_000_00);
-            Assert.True(Yuan.TryParseFen(Yuan.Format(fen), out var back));
+            Assert.True(StatementText.TryParseYuan(ClerkText.YuanNumber(fen), out var back));
             Assert.Equal(fen, back);
         }
-        Assert.Equal("0.07", Yuan.Format(7));
-        Assert.Equal("-0.07", Yuan.Format(-7));
+        Assert.Equal("0.07", ClerkText.YuanNumber(7));
+        Assert.Equal("-0.07", ClerkText.YuanNumber(-7));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Medins.PaymentCollection.VillageCash;
+using Medins.Platform.Hosting;
 
 namespace Medins.PaymentCollection.Tests.VillageCash;
 
@@ -22,7 +23,7 @@ public sealed class CashRulesTests
     [Fact]
     public void EnsureRemittanceMatches_NoReceipts_NothingToRemit()
     {
-        var ex = Assert.Throws<VillageCashException>(() => CashRules.EnsureRemittanceMatches(0, 0, 100));
-        Assert.Equal(VillageCashException.NothingToRemit, ex.Reason);
+        var ex = Assert.Throws<RuleViolation>(() => CashRules.EnsureRemittanceMatches(0, 0, 100));
+        Assert.Equal("NOTHING_TO_REMIT", ex.Reason);
     }
 }

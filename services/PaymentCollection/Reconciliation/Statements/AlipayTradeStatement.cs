@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Medins.Platform.Hosting;
 
 namespace Medins.PaymentCollection.Reconciliation.Statements;
 
@@ -105,7 +106,7 @@ public static partial class AlipayTradeStatement
                 throw new ArgumentException("Alipay's statement has no reversal rows.", nameof(entries));
             paid += payment ? e.AmountFen : 0;
             refunded += payment ? 0 : e.AmountFen;
-            var amount = Yuan.Format(payment ? e.AmountFen : -e.AmountFen);
+            var amount = ClerkText.YuanNumber(payment ? e.AmountFen : -e.AmountFen);
             var time = StatementText.FormatTime(e.ChannelTime);
             string[] row =
             [
@@ -116,8 +117,8 @@ public static partial class AlipayTradeStatement
             text.Append(string.Join(',', row.Select(StatementText.Quote))).Append("\r\n");
         }
         text.Append("#-----------------------------------------业务明细列表结束------------------------------------\r\n");
-        text.Append($"#交易合计：{entries.Count(e => e.Kind == StatementLineKind.Payment)}笔，商家实收共{Yuan.Format(paid)}元，商家优惠共0.00元\r\n");
-        text.Append($"#退款合计：{entries.Count(e => e.Kind == StatementLineKind.Refund)}笔，商家实收退款共{Yuan.Format(-refunded)}元，商家优惠退款共0.00元\r\n");
+        text.Append($"#交易合计：{entries.Count(e => e.Kind == StatementLineKind.Payment)}笔，商家实收共{ClerkText.YuanNumber(paid)}元，商家优惠共0.00元\r\n");
+        text.Append($"#退款合计：{entries.Count(e => e.Kind == StatementLineKind.Refund)}笔，商家实收退款共{ClerkText.YuanNumber(-refunded)}元，商家优惠退款共0.00元\r\n");
         var exported = exportedAt?.ToOffset(TimeSpan.FromHours(8)).DateTime ?? date.AddDays(1).ToDateTime(new TimeOnly(9, 0));
         text.Append($"#导出时间：[{exported.ToString("yyyy年MM月dd日 HH:mm:ss", CultureInfo.InvariantCulture)}]\r\n");
         return StatementText.Gb18030.GetBytes(text.ToString());

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Medins.Platform.Hosting;
 
 namespace Medins.PaymentCollection.Reconciliation.Statements;
 
@@ -101,8 +102,8 @@ public static class BureauCollectionStatement
         var refunds = entries.Where(e => e.Entry.Kind == StatementLineKind.Refund).Sum(e => e.Entry.AmountFen);
         if (t.Count != entries.Count || t.Payments != payments || t.Refunds != refunds)
             throw new StatementFormatException(t.LineNumber,
-                $"#total says {t.Count} records, {Yuan.Format(t.Payments)} paid and {Yuan.Format(t.Refunds)} refunded, but the " +
-                $"records are {entries.Count}, {Yuan.Format(payments)} and {Yuan.Format(refunds)}");
+                $"#total says {t.Count} records, {ClerkText.YuanNumber(t.Payments)} paid and {ClerkText.YuanNumber(t.Refunds)} refunded, but the " +
+                $"records are {entries.Count}, {ClerkText.YuanNumber(payments)} and {ClerkText.YuanNumber(refunds)}");
         return new ParsedStatement(StatementFormat.BureauCollectionStatement, entries)
         {
             DeclaredDate = date,
@@ -122,13 +123,13 @@ public static class BureauCollectionStatement
             string[] row =
             [
                 StatementText.FormatTime(e.ChannelTime), e.ChannelTransactionId, e.MerchantOrderId,
-                e.Kind == StatementLineKind.Payment ? "payment" : "refund", Yuan.Format(e.AmountFen), e.RefundId,
+                e.Kind == StatementLineKind.Payment ? "payment" : "refund", ClerkText.YuanNumber(e.AmountFen), e.RefundId,
             ];
             text.Append(string.Join(',', row.Select(StatementText.Quote))).Append('\n');
         }
         var payments = entries.Where(e => e.Kind == StatementLineKind.Payment).Sum(e => e.AmountFen);
         var refunds = entries.Where(e => e.Kind == StatementLineKind.Refund).Sum(e => e.AmountFen);
-        text.Append(CultureInfo.InvariantCulture, $"#total,{entries.Count},{Yuan.Format(payments)},{Yuan.Format(refunds)}\n");
+        text.Append(CultureInfo.InvariantCulture, $"#total,{entries.Count},{ClerkText.YuanNumber(payments)},{ClerkText.YuanNumber(refunds)}\n");
         return Encoding.UTF8.GetBytes(text.ToString());
     }
 

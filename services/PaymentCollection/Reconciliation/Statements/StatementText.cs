@@ -83,9 +83,43 @@ internal static class StatementText
         return index;
     }
 
+    // 13 integer digits keep every amount far inside long and far above any contribution.
+    private const int MaxIntegerDigits = 13;
+
+    /// <summary>
+    /// A statement amount in yuan with at most two decimals, to fen in integer arithmetic: "380.00" is exactly 38000
+    /// fen, "-35.80" is -3580 (statements list reversals with a sign), and a text that is not exact (a third decimal, an
+    /// exponent, a thousands separator) is refused. Statements take their own syntax; a provider's API amounts are read
+    /// by the channel adapters' stricter <c>Channels.Yuan</c>. Amounts are written by <c>ClerkText.YuanNumber</c>.
+    /// </summary>
+    public static bool TryParseYuan(ReadOnlySpan<char> text, out long fen)
+    {
+        fen = 0;
+        var negative = text.Length > 0 && text[0] == '-';
+        if (negative || (text.Length > 0 && text[0] == '+')) text = text[1..];
+        var dot = text.IndexOf('.');
+        var whole = dot < 0 ? text : text[..dot];
+        var fraction = dot < 0 ? [] : text[(dot + 1)..];
+        if (whole.Length is 0 or > MaxIntegerDigits || (dot >= 0 && fraction.Length is 0 or > 2)) return false;
+        long value = 0;
+        foreach (var c in whole)
+        {
+            if (c is < '0' or > '9') return false;
+            value = value * 10 + (c - '0');
+        }
+        for (var i = 0; i < 2; i++)
+        {
+            var c = i < fraction.Length ? fraction[i] : '0';
+            if (c is < '0' or > '9') return false;
+            value = value * 10 + (c - '0');
+        }
+        fen = negative ? -value : value;
+        return true;
+    }
+
     public static long ParseAmount(string text, string column, int lineNumber)
     {
-        if (!Yuan.TryParseFen(text, out var fen))
+        if (!TryParseYuan(text, out var fen))
             throw new StatementFormatException(lineNumber, $"{column} '{text}' is not an amount in yuan with at most two decimals");
         return fen;
     }

@@ -1,4 +1,5 @@
 using System.Text;
+using Medins.Platform.Hosting;
 
 namespace Medins.PaymentCollection.Reconciliation.Statements;
 
@@ -85,7 +86,7 @@ public static class WeChatTradeBill
         foreach (var e in entries)
         {
             var payment = e.Kind != StatementLineKind.Refund;
-            var amount = Yuan.Format(e.AmountFen);
+            var amount = ClerkText.YuanNumber(e.AmountFen);
             settled += e.Kind == StatementLineKind.Payment ? e.AmountFen : 0;
             refunded += payment ? 0 : e.AmountFen;
             ordered += e.AmountFen;
@@ -103,8 +104,8 @@ public static class WeChatTradeBill
         text.Append(string.Join(',', SummaryColumns)).Append("\r\n");
         string[] summary =
         [
-            entries.Count.ToString(), Yuan.Format(settled), Yuan.Format(refunded), "0.00", "0.00000", Yuan.Format(ordered),
-            Yuan.Format(refunded),
+            entries.Count.ToString(), ClerkText.YuanNumber(settled), ClerkText.YuanNumber(refunded), "0.00", "0.00000", ClerkText.YuanNumber(ordered),
+            ClerkText.YuanNumber(refunded),
         ];
         text.Append(string.Join(',', summary.Select(f => "`" + f))).Append("\r\n");
         return Encoding.UTF8.GetBytes(text.ToString());
