@@ -4,9 +4,10 @@ namespace Medins.Platform.Hosting;
 
 /// <summary>
 /// The zh-CN text every error carries (google.rpc.LocalizedMessage) beside its reason code: what happened and what
-/// the clerk does next, in plain words, without the platform's internal names. One catalog for the whole platform,
-/// as the reason codes share one ErrorInfo domain ("medins"); a call site that knows amounts, times or names passes
-/// its own text instead (<see cref="RpcErrors.Build"/>). A test fails when a reason in the source has no entry here.
+/// the clerk does next, in plain words, without the platform's internal names. One catalog for the whole platform:
+/// a code means the same to a clerk whichever service sends it (each service's ErrorReason enum declares its codes,
+/// and a code two services share means the same in both); a call site that knows amounts, times or names passes its
+/// own text instead (<see cref="RuleViolation.ClerkText"/>). A test fails when a declared reason has no entry here.
 /// </summary>
 public static class ClerkMessages
 {
