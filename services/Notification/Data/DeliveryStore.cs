@@ -3,7 +3,7 @@ using Medins.Platform.Hosting.Data;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Medins.Notification.Delivery;
+namespace Medins.Notification.Data;
 
 /// <summary>A due message as the dispatcher sends it.</summary>
 public sealed record DueMessage(
@@ -28,7 +28,7 @@ public sealed record DueMessage(
 /// and recording what the provider answered. A claim is a lease, so a dispatcher that dies mid-send leaves the
 /// message to be tried again when the lease ends.
 /// </summary>
-public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDeliveryReceiptSink, IWeChatBindings
+public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDeliveryReceiptSink, IWeChatBindings, IReplyOptOuts
 {
     public Task<IReadOnlyList<DueMessage>> ClaimDueAsync(DateTimeOffset now, TimeSpan lease, int limit, CancellationToken ct) =>
         db.InSystemScopeAsync<IReadOnlyList<DueMessage>>(async (conn, tx) =>
@@ -105,7 +105,7 @@ public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDel
             UPDATE messages SET status = 'SENT', attempts = attempts + 1, sent_at = $3, provider = $4, provider_message_id = $5,
                                 address_hash = $6, next_attempt_at = NULL, claimed_until = NULL, last_error = NULL
             WHERE tenant_id = $1 AND message_id = $2 AND status = 'PENDING'
-            """, ct, now, provider, providerMessageId, (object?)addressHash ?? DBNull.Value);
+            """, ct, now, provider, providerMessageId, Sql.Typed(addressHash, NpgsqlDbType.Bytea));
 
     /// <summary>
     /// A resident who replied to unsubscribe gets no more reminders: every resident written to at that number (in any
@@ -146,7 +146,7 @@ public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDel
         UpdateAsync(message, """
             UPDATE messages SET next_attempt_at = $3, attempts = attempts + $5, last_error = coalesce($4, last_error), claimed_until = NULL
             WHERE tenant_id = $1 AND message_id = $2 AND status = 'PENDING'
-            """, ct, dueAt, (object?)error ?? DBNull.Value, attempted ? 1 : 0);
+            """, ct, dueAt, Sql.Typed(error, NpgsqlDbType.Text), attempted ? 1 : 0);
 
     public Task<int> ApplyAsync(IReadOnlyList<DeliveryReceipt> receipts, CancellationToken ct) =>
         db.InSystemScopeAsync(async (conn, tx) =>
@@ -198,11 +198,7 @@ public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDel
     private Task UpdateAsync(DueMessage message, string sql, CancellationToken ct, params object[] values) =>
         db.InSystemScopeAsync(async (conn, tx) =>
         {
-            await using var cmd = new NpgsqlCommand(sql, conn, tx);
-            cmd.Parameters.Add(new() { Value = message.TenantId });
-            cmd.Parameters.Add(new() { Value = message.MessageId });
-            foreach (var value in values)
-                cmd.Parameters.Add(value is DBNull ? new NpgsqlParameter { Value = value, NpgsqlDbType = NpgsqlDbType.Unknown } : new NpgsqlParameter { Value = value });
+            await using var cmd = Sql.Command(conn, tx, sql, [message.TenantId, message.MessageId, .. values]);
             return await cmd.ExecuteNonQueryAsync(ct);
         }, ct);
 }
