@@ -7,6 +7,7 @@ using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Grpc;
 using Medins.Platform.Hosting.Messaging;
 using Medins.Platform.Hosting.Security;
+using Medins.Platform.Hosting.Pipeline;
 using Medins.Platform.Hosting.Tenancy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;

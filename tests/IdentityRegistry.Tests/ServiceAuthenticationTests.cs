@@ -3,6 +3,7 @@ using System.Text;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Medins.Platform.Hosting.Messaging;
 using Medins.Identity.V1;
 using Medins.Payment.V1;
 using Medins.Platform.Hosting.Security;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Medins.Platform.Hosting.Messaging;
 using Medins.Identity.V1;
 using Medins.Payment.V1;
 using Medins.Platform.Hosting.Security;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Medins.Platform.Hosting.Messaging;
 using Medins.Payment.V1;
 using Medins.Platform.Hosting.Security;
 using Medins.Platform.Testing;

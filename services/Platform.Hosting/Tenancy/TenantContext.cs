@@ -1,5 +1,3 @@
-using Medins.Platform.Hosting.Security;
-
 namespace Medins.Platform.Hosting.Tenancy;
 
 /// <summary>
@@ -39,14 +37,16 @@ public sealed class TenantContext
         TenantId ?? throw RpcErrors.FailedPrecondition("TENANT_REQUIRED",
             $"This operation acts in one tenant: a city-scope credential names it with the '{TenantHeaders.TenantId}' header at the gateway.");
 
-    internal void SetFrom(VerifiedCaller caller)
+    /// <summary>Only from a verified assertion (the security middleware's <c>SetFrom</c>).</summary>
+    internal void SetVerified(string? tenantId, bool isCityScope, string client, IReadOnlyList<string> roles, string? via,
+        string? callerToken)
     {
-        TenantId = caller.TenantId;
-        IsCityScope = caller.IsCityScope;
-        Client = caller.Client;
-        Roles = caller.Roles;
-        Via = caller.Via;
-        CallerToken = caller.CallerToken;
+        TenantId = tenantId;
+        IsCityScope = isCityScope;
+        Client = client;
+        Roles = roles;
+        Via = via;
+        CallerToken = callerToken;
         IsAuthenticated = true;
     }
 

@@ -1,14 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
-using Medins.Platform.Hosting.Messaging;
+using Medins.Platform.Hosting.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
-namespace Medins.Platform.Hosting.Security;
+namespace Medins.Platform.Hosting.Messaging;
 
-/// <summary>Endpoint metadata of a subscriber route: its topic and the app ids allowed to publish it.</summary>
-public sealed record EventRouteMetadata(string Topic, IReadOnlyList<string> Publishers);
 
 /// <summary>
 /// Authenticates an event delivery before anything reads it. Local transport: the publisher's <c>x-medins-service</c>
