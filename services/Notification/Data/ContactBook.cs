@@ -27,12 +27,10 @@ public static class ContactBook
     public static async Task<Dictionary<string, ContactPreferenceRow>> PreferencesAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, IReadOnlyCollection<string> residentIds, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand("""
+        await using var cmd = Sql.Command(conn, tx, """
             SELECT resident_id, opt_out, wechat_openid, source, update_time FROM contact_preferences
             WHERE tenant_id = $1 AND resident_id = ANY($2)
-            """, conn, tx);
-        cmd.Parameters.Add(new() { Value = tenantId });
-        cmd.Parameters.Add(new() { Value = residentIds.ToArray() });
+            """, tenantId, residentIds.ToArray());
         var found = new Dictionary<string, ContactPreferenceRow>(StringComparer.Ordinal);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -46,9 +44,8 @@ public static class ContactBook
     public static async Task<OfficialRow?> OfficialAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         string officialId, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand($"SELECT {OfficialColumns} FROM officials WHERE tenant_id = $1 AND official_id = $2", conn, tx);
-        cmd.Parameters.Add(new() { Value = tenantId });
-        cmd.Parameters.Add(new() { Value = officialId });
+        await using var cmd = Sql.Command(conn, tx,
+            $"SELECT {OfficialColumns} FROM officials WHERE tenant_id = $1 AND official_id = $2", tenantId, officialId);
         return (await ReadOfficialsAsync(cmd, ct)).FirstOrDefault();
     }
 
@@ -56,14 +53,11 @@ public static class ContactBook
     public static async Task<IReadOnlyList<OfficialRow>> ActiveOfficialsAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, string divisionCode, string role, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand($"""
+        await using var cmd = Sql.Command(conn, tx, $"""
             SELECT {OfficialColumns} FROM officials
             WHERE tenant_id = $1 AND division_code = $2 AND role = $3 AND active
             ORDER BY official_id
-            """, conn, tx);
-        cmd.Parameters.Add(new() { Value = tenantId });
-        cmd.Parameters.Add(new() { Value = divisionCode });
-        cmd.Parameters.Add(new() { Value = role });
+            """, tenantId, divisionCode, role);
         return await ReadOfficialsAsync(cmd, ct);
     }
 
@@ -122,9 +116,8 @@ public static class ContactBook
     /// <summary>The tenant's quiet hours, or the platform default.</summary>
     public static async Task<QuietHours> QuietHoursAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand(
-            "SELECT quiet_start, quiet_end, quiet_channels FROM tenant_settings WHERE tenant_id = $1", conn, tx);
-        cmd.Parameters.Add(new() { Value = tenantId });
+        await using var cmd = Sql.Command(conn, tx,
+            "SELECT quiet_start, quiet_end, quiet_channels FROM tenant_settings WHERE tenant_id = $1", tenantId);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) return QuietHours.Default;
         return new QuietHours(reader.GetFieldValue<TimeOnly>(0), reader.GetFieldValue<TimeOnly>(1),

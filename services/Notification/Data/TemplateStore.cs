@@ -24,13 +24,11 @@ public static class TemplateStore
     public static async Task<IReadOnlyList<StoredTemplate>> CurrentAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         string tenantId, string templateKey, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand($"""
+        await using var cmd = Sql.Command(conn, tx, $"""
             SELECT DISTINCT ON (channel) {Columns} FROM templates
             WHERE tenant_id = $1 AND template_key = $2
             ORDER BY channel, version DESC
-            """, conn, tx);
-        cmd.Parameters.Add(new() { Value = tenantId });
-        cmd.Parameters.Add(new() { Value = templateKey });
+            """, tenantId, templateKey);
         return await ReadAsync(cmd, ct);
     }
 
