@@ -51,7 +51,7 @@ public sealed class RequestLogTests : IAsyncLifetime
     {
         await Call("r-2", "pay 380");
 
-        var ex = await Assert.ThrowsAsync<RpcException>(() => Call("r-2", "pay 755"));
+        var ex = await Refusals.ThrowsAsync(() => Call("r-2", "pay 755"));
 
         Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
         Assert.Equal("REQUEST_ID_REUSED", RpcErrors.ReasonOf(ex));
@@ -87,7 +87,7 @@ public sealed class RequestLogTests : IAsyncLifetime
     {
         await Call("r-5", "pay 380");
 
-        var ex = await Assert.ThrowsAsync<RpcException>(() => PreCheck("r-5", "pay 755"));
+        var ex = await Refusals.ThrowsAsync(() => PreCheck("r-5", "pay 755"));
 
         Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
         Assert.Equal("REQUEST_ID_REUSED", RpcErrors.ReasonOf(ex));

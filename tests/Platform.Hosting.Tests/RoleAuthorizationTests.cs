@@ -95,7 +95,7 @@ public sealed class RoleAuthorizationTests
                 Assert.True(await CallAsync(Interceptor(), method, Tenant(role)));
                 continue;
             }
-            var ex = await Assert.ThrowsAsync<RpcException>(() => CallAsync(Interceptor(), method, Tenant(role)));
+            var ex = await Refusals.ThrowsAsync(() => CallAsync(Interceptor(), method, Tenant(role)));
             Assert.Equal(StatusCode.PermissionDenied, ex.StatusCode);
             Assert.Equal(RoleAuthorizationInterceptor.RoleRequired, RpcErrors.ReasonOf(ex));
             Assert.Equal(declared, ex.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Metadata["required_role"]);
@@ -105,7 +105,7 @@ public sealed class RoleAuthorizationTests
     [Fact]
     public async Task Call_MethodDeclaringNoRole_PermissionDeniedToEveryone()
     {
-        var ex = await Assert.ThrowsAsync<RpcException>(() => CallAsync(Interceptor(), "Undeclared", Tenant([.. Roles.All])));
+        var ex = await Refusals.ThrowsAsync(() => CallAsync(Interceptor(), "Undeclared", Tenant([.. Roles.All])));
 
         Assert.Equal(StatusCode.PermissionDenied, ex.StatusCode);
         Assert.Equal(RoleAuthorizationInterceptor.RoleNotDeclared, RpcErrors.ReasonOf(ex));
@@ -114,7 +114,7 @@ public sealed class RoleAuthorizationTests
     [Fact]
     public async Task Call_CityScopeNamingNoTenantWithoutAudit_PermissionDeniedAuditRequired()
     {
-        var ex = await Assert.ThrowsAsync<RpcException>(() => CallAsync(Interceptor(), "Read", City(null, Roles.Read)));
+        var ex = await Refusals.ThrowsAsync(() => CallAsync(Interceptor(), "Read", City(null, Roles.Read)));
 
         Assert.Equal(RoleAuthorizationInterceptor.RoleRequired, RpcErrors.ReasonOf(ex));
         Assert.Equal(Roles.Audit, ex.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Metadata["required_role"]);
@@ -138,7 +138,7 @@ public sealed class RoleAuthorizationTests
     [Fact]
     public async Task Call_CityScopeWriteWhenTheAuditCannotBeWritten_UnavailableAndHandlerNotRun()
     {
-        var ex = await Assert.ThrowsAsync<RpcException>(() => CallAsync(Interceptor(), "Manage", City("cq-lidu", Roles.Manage)));
+        var ex = await Refusals.ThrowsAsync(() => CallAsync(Interceptor(), "Manage", City("cq-lidu", Roles.Manage)));
 
         Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
         Assert.Equal(RoleAuthorizationInterceptor.AuditUnavailable, RpcErrors.ReasonOf(ex));

@@ -1,10 +1,13 @@
+using Medins.Platform.Hosting;
+using GatewayReason = Medins.Gateway.V1.ErrorReason;
+
 namespace Medins.Gateway.Credentials;
 
 /// <summary>Reason codes (google.rpc.ErrorInfo.reason) of refused credentials.</summary>
 public static class CredentialReasons
 {
-    public const string Missing = "CREDENTIAL_MISSING";
-    public const string Invalid = "CREDENTIAL_INVALID";
+    public static readonly string Missing = ErrorReasons.Code(GatewayReason.CredentialMissing);
+    public static readonly string Invalid = ErrorReasons.Code(GatewayReason.CredentialInvalid);
 }
 
 /// <summary>Either the caller a credential names, or why it was refused (a message safe to show the client).</summary>

@@ -85,8 +85,8 @@ public sealed class RateLimitMiddleware(RequestDelegate next, GatewayRateLimiter
         if (decision.IsAllowed) return next(context);
         var message = decision.Reason switch
         {
-            GatewayReasons.CredentialRateLimited => "Too many calls with this credential; slow down and retry.",
-            GatewayReasons.TenantRateLimited => "Too many calls for this tenant; slow down and retry.",
+            var reason when reason == GatewayReasons.CredentialRateLimited => "Too many calls with this credential; slow down and retry.",
+            var reason when reason == GatewayReasons.TenantRateLimited => "Too many calls for this tenant; slow down and retry.",
             _ => "Too many calls to this callback route; retry later.",
         };
         return GatewayErrors.WriteAsync(context, Code.ResourceExhausted, decision.Reason!, message, decision.RetryAfter);

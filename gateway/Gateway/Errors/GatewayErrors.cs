@@ -6,22 +6,23 @@ using Google.Rpc;
 using HttpRequest = Microsoft.AspNetCore.Http.HttpRequest;
 using Medins.Platform.Hosting;
 using Microsoft.Net.Http.Headers;
+using GatewayReason = Medins.Gateway.V1.ErrorReason;
 
 namespace Medins.Gateway.Errors;
 
 /// <summary>Reason codes of errors the gateway itself raises (besides the credential ones).</summary>
 public static class GatewayReasons
 {
-    public const string TenantNotAllowed = "TENANT_NOT_ALLOWED";
-    public const string TenantHeaderInvalid = "TENANT_HEADER_INVALID";
+    public static readonly string TenantNotAllowed = ErrorReasons.Code(GatewayReason.TenantNotAllowed);
+    public static readonly string TenantHeaderInvalid = ErrorReasons.Code(GatewayReason.TenantHeaderInvalid);
     /// <summary>The credential's own bucket is empty.</summary>
-    public const string CredentialRateLimited = "RATE_LIMITED_CREDENTIAL";
+    public static readonly string CredentialRateLimited = ErrorReasons.Code(GatewayReason.RateLimitedCredential);
     /// <summary>The tenant's bucket (shared by its credentials) is empty.</summary>
-    public const string TenantRateLimited = "RATE_LIMITED_TENANT";
+    public static readonly string TenantRateLimited = ErrorReasons.Code(GatewayReason.RateLimitedTenant);
     /// <summary>A provider callback route's bucket is empty.</summary>
-    public const string CallbackRateLimited = "RATE_LIMITED_CALLBACK_ROUTE";
-    public const string RouteNotFound = "ROUTE_NOT_FOUND";
-    public const string UpstreamUnavailable = "UPSTREAM_UNAVAILABLE";
+    public static readonly string CallbackRateLimited = ErrorReasons.Code(GatewayReason.RateLimitedCallbackRoute);
+    public static readonly string RouteNotFound = ErrorReasons.Code(GatewayReason.RouteNotFound);
+    public static readonly string UpstreamUnavailable = ErrorReasons.Code(GatewayReason.UpstreamUnavailable);
 }
 
 /// <summary>

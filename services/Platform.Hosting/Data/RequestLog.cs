@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Google.Protobuf;
 using Npgsql;
+using PlatformReason = Medins.Platform.V1.ErrorReason;
 
 namespace Medins.Platform.Hosting.Data;
 
@@ -83,7 +84,7 @@ public sealed class RequestLog(TimeProvider time)
         };
         await using var reader = await read.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct) || reader.IsDBNull(1))
-            throw RpcErrors.Unavailable("REQUEST_IN_PROGRESS", "A call with this request id is still in progress; retry.");
+            throw RpcErrors.Unavailable(PlatformReason.RequestInProgress, "A call with this request id is still in progress; retry.");
         return Answer((byte[])reader[0], (byte[])reader[1], request, rpc, requestId, parser);
     }
 
@@ -91,7 +92,7 @@ public sealed class RequestLog(TimeProvider time)
         string requestId, MessageParser<TResponse> parser) where TResponse : IMessage<TResponse>
     {
         if (!storedHash.AsSpan().SequenceEqual(Hash(request)))
-            throw RpcErrors.FailedPrecondition("REQUEST_ID_REUSED",
+            throw RpcErrors.FailedPrecondition(PlatformReason.RequestIdReused,
                 $"Request id '{requestId}' was already used for a different {rpc} request.");
         return parser.ParseFrom(response);
     }

@@ -2,6 +2,7 @@ using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Google.Protobuf;
 using Grpc.Core;
+using PlatformReason = Medins.Platform.V1.ErrorReason;
 
 namespace Medins.Platform.Hosting;
 
@@ -141,7 +142,9 @@ public sealed class RequestValidator
 
     public void ThrowIfInvalid(System.Enum reason) => ThrowIfInvalid(ErrorReasons.Code(reason));
 
-    public void ThrowIfInvalid(string reason = "INVALID_REQUEST")
+    public void ThrowIfInvalid() => ThrowIfInvalid(PlatformReason.InvalidRequest);
+
+    public void ThrowIfInvalid(string reason)
     {
         if (_violations.Count > 0)
             throw RpcErrors.InvalidArgument(reason,

@@ -3,12 +3,13 @@ using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using PlatformReason = Medins.Platform.V1.ErrorReason;
 
 namespace Medins.Platform.Hosting.Grpc;
 
 public static class DecodeGuard
 {
-    public const string UndecodableRequest = "UNDECODABLE_REQUEST";
+    public static readonly string UndecodableRequest = ErrorReasons.Code(PlatformReason.UndecodableRequest);
 
     /// <summary>Replaces the framework's default binder (its type is internal) by <see cref="DecodeGuardServiceMethodProvider{TService}"/>.</summary>
     public static IServiceCollection AddGrpcDecodeGuard(this IServiceCollection services)

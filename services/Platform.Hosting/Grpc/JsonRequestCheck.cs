@@ -7,6 +7,7 @@ using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Microsoft.AspNetCore.Grpc.JsonTranscoding;
 using Microsoft.AspNetCore.Http;
+using PlatformReason = Medins.Platform.V1.ErrorReason;
 
 namespace Medins.Platform.Hosting.Grpc;
 
@@ -19,9 +20,9 @@ namespace Medins.Platform.Hosting.Grpc;
 /// </summary>
 public sealed class JsonRequestCheckMiddleware(RequestDelegate next)
 {
-    public const string MalformedJson = "MALFORMED_JSON";
-    public const string InvalidJsonField = "INVALID_JSON_FIELD";
-    public const string UnknownQueryParameter = "UNKNOWN_QUERY_PARAMETER";
+    public static readonly string MalformedJson = ErrorReasons.Code(PlatformReason.MalformedJson);
+    public static readonly string InvalidJsonField = ErrorReasons.Code(PlatformReason.InvalidJsonField);
+    public static readonly string UnknownQueryParameter = ErrorReasons.Code(PlatformReason.UnknownQueryParameter);
     private const int MaxDepth = 32;
 
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithTypeRegistry(
@@ -186,8 +187,8 @@ public sealed class JsonRequestCheckMiddleware(RequestDelegate next)
     /// <summary>The clerk's text: which item to correct, without the parser's or the contract's vocabulary.</summary>
     public static string ClerkText((string Reason, string Field, string Description) problem) => problem.Reason switch
     {
-        UnknownQueryParameter => $"查询条件“{problem.Field}”不是这项查询可用的条件，请去掉或改正后重新查询。",
-        InvalidJsonField when problem.Field.Length > 0 =>
+        _ when problem.Reason == UnknownQueryParameter => $"查询条件“{problem.Field}”不是这项查询可用的条件，请去掉或改正后重新查询。",
+        _ when problem.Reason == InvalidJsonField && problem.Field.Length > 0 =>
             $"“{ClerkMessages.FieldLabel(problem.Field)}”一项的填写格式不对：{Expected(problem.Description)}。请改正后重新提交。",
         _ => ClerkMessages.For(problem.Reason, Code.InvalidArgument),
     };

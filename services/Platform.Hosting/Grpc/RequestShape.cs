@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using PlatformReason = Medins.Platform.V1.ErrorReason;
 
 namespace Medins.Platform.Hosting.Grpc;
 
@@ -20,8 +21,8 @@ public static class RequestShape
     /// <summary>Whole documents (policies, CSV files, templates): bounded by the message size limit in practice.</summary>
     public const int MaxDocumentLength = 4 * 1024 * 1024;
 
-    public const string InvalidCharacters = "INVALID_CHARACTERS";
-    public const string FieldTooLong = "FIELD_TOO_LONG";
+    public static readonly string InvalidCharacters = ErrorReasons.Code(PlatformReason.InvalidCharacters);
+    public static readonly string FieldTooLong = ErrorReasons.Code(PlatformReason.FieldTooLong);
 
     /// <summary>Fields that carry a whole document rather than a value, by naming convention.</summary>
     public static bool IsDocument(FieldDescriptor field) =>

@@ -4,6 +4,7 @@ using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Prometheus;
+using PlatformReason = Medins.Platform.V1.ErrorReason;
 
 namespace Medins.Platform.Hosting.Grpc;
 
@@ -71,15 +72,15 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
             case PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege }:
                 logger.LogWarning("Row-level security refused {Method}", context.Method);
                 return RpcErrors.ToRpcException(
-                    RpcErrors.PermissionDenied("TENANT_MISMATCH", "The record belongs to another tenant."), _domain);
+                    RpcErrors.PermissionDenied(PlatformReason.TenantMismatch, "The record belongs to another tenant."), _domain);
             case NpgsqlException { IsTransient: true }:
                 logger.LogWarning(ex, "Database unavailable during {Method}", context.Method);
                 return RpcErrors.ToRpcException(
-                    RpcErrors.Unavailable("DATABASE_UNAVAILABLE", "The database is unavailable; retry with the same request id."), _domain);
+                    RpcErrors.Unavailable(PlatformReason.DatabaseUnavailable, "The database is unavailable; retry with the same request id."), _domain);
             default:
                 var traceId = Activity.Current?.TraceId.ToString() ?? context.GetHttpContext().TraceIdentifier;
                 logger.LogError(ex, "Unhandled error in {Method} (trace {TraceId})", context.Method, traceId);
-                return RpcErrors.ToRpcException(RpcErrors.Internal("INTERNAL", $"Internal error; quote trace id {traceId} to operations.",
+                return RpcErrors.ToRpcException(RpcErrors.Internal(ErrorReasons.Code(PlatformReason.Internal), $"Internal error; quote trace id {traceId} to operations.",
                     $"系统繁忙，暂时无法办理。请稍后重试；如仍不成功，请把追踪号 {traceId} 告诉运维人员。"), _domain);
         }
     }

@@ -1,5 +1,6 @@
 using Google.Rpc;
 using Grpc.Core;
+using PlatformReason = Medins.Platform.V1.ErrorReason;
 
 namespace Medins.Platform.Hosting.Grpc;
 
@@ -16,11 +17,11 @@ public static class UpstreamCalls
     /// </summary>
     public static readonly TimeSpan DefaultDeadline = TimeSpan.FromSeconds(10);
 
-    public const string Unavailable = "UPSTREAM_UNAVAILABLE";
-    public const string Failed = "UPSTREAM_FAILED";
-    public const string InvalidResponse = "UPSTREAM_INVALID_RESPONSE";
-    public const string NotFound = "UPSTREAM_NOT_FOUND";
-    public const string RejectedRequest = "UPSTREAM_REJECTED_REQUEST";
+    public static readonly string Unavailable = ErrorReasons.Code(PlatformReason.UpstreamUnavailable);
+    public static readonly string Failed = ErrorReasons.Code(PlatformReason.UpstreamFailed);
+    public static readonly string InvalidResponse = ErrorReasons.Code(PlatformReason.UpstreamInvalidResponse);
+    public static readonly string NotFound = ErrorReasons.Code(PlatformReason.UpstreamNotFound);
+    public static readonly string RejectedRequest = ErrorReasons.Code(PlatformReason.UpstreamRejectedRequest);
 
     /// <summary>
     /// Runs <paramref name="call"/> (given a token that ends at the deadline) and maps its failure.
@@ -80,7 +81,7 @@ public static class UpstreamCalls
             StatusCode.FailedPrecondition or StatusCode.PermissionDenied or StatusCode.OutOfRange =>
                 new RuleViolation(upstreamReason ?? Failed, (RefusalStatus)(int)ex.StatusCode, message, facts, clerk),
             StatusCode.Cancelled =>
-                new RuleViolation("CANCELLED", RefusalStatus.Cancelled, message, facts),
+                new RuleViolation(PlatformReason.Cancelled, RefusalStatus.Cancelled, message, facts),
             StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted or StatusCode.Aborted =>
                 new RuleViolation(Unavailable, RefusalStatus.Unavailable,
                     $"{upstream} is unavailable; retry later with the same request.", facts),

@@ -4,6 +4,7 @@ using Grpc.Core;
 using Medins.Platform.Hosting.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using PlatformReason = Medins.Platform.V1.ErrorReason;
 
 namespace Medins.Platform.Hosting.Messaging;
 
@@ -16,8 +17,8 @@ namespace Medins.Platform.Hosting.Messaging;
 /// </summary>
 public sealed class EventDeliveryAuthenticator
 {
-    public const string PublisherNotAllowed = "EVENT_PUBLISHER_NOT_ALLOWED";
-    public const string AppTokenInvalid = "DAPR_API_TOKEN_INVALID";
+    public static readonly string PublisherNotAllowed = ErrorReasons.Code(PlatformReason.EventPublisherNotAllowed);
+    public static readonly string AppTokenInvalid = ErrorReasons.Code(PlatformReason.DaprApiTokenInvalid);
 
     private readonly AssertionCodec _codec;
     private readonly string _self;

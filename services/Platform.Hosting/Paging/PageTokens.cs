@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text.Json;
+using PlatformReason = Medins.Platform.V1.ErrorReason;
 
 namespace Medins.Platform.Hosting.Paging;
 
@@ -14,7 +15,7 @@ public static class PageTokens
 {
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 500;
-    public const string InvalidPageToken = "INVALID_PAGE_TOKEN";
+    public static readonly string InvalidPageToken = ErrorReasons.Code(PlatformReason.InvalidPageToken);
 
     /// <summary>The rows to read for a page: 0 means the default, larger than the maximum is lowered to it.</summary>
     public static int PageSize(int requested) => requested <= 0 ? DefaultPageSize : Math.Min(requested, MaxPageSize);

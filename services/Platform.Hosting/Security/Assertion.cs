@@ -1,3 +1,5 @@
+using PlatformReason = Medins.Platform.V1.ErrorReason;
+
 namespace Medins.Platform.Hosting.Security;
 
 /// <summary>
@@ -69,16 +71,16 @@ public sealed record Assertion(
 /// <summary>The reason codes (google.rpc.ErrorInfo.reason) of a refused assertion.</summary>
 public static class AssertionReasons
 {
-    public const string Missing = "CALLER_ASSERTION_MISSING";
-    public const string Malformed = "CALLER_ASSERTION_MALFORMED";
-    public const string UnknownKey = "CALLER_ASSERTION_KEY_UNKNOWN";
-    public const string BadSignature = "CALLER_ASSERTION_SIGNATURE_INVALID";
-    public const string WrongIssuer = "CALLER_ASSERTION_ISSUER_INVALID";
-    public const string WrongAudience = "CALLER_ASSERTION_AUDIENCE_INVALID";
-    public const string Expired = "CALLER_ASSERTION_EXPIRED";
-    public const string NotYetValid = "CALLER_ASSERTION_NOT_YET_VALID";
-    public const string LifetimeTooLong = "CALLER_ASSERTION_LIFETIME_TOO_LONG";
-    public const string BodyMismatch = "CALLER_ASSERTION_BODY_MISMATCH";
+    public static readonly string Missing = ErrorReasons.Code(PlatformReason.CallerAssertionMissing);
+    public static readonly string Malformed = ErrorReasons.Code(PlatformReason.CallerAssertionMalformed);
+    public static readonly string UnknownKey = ErrorReasons.Code(PlatformReason.CallerAssertionKeyUnknown);
+    public static readonly string BadSignature = ErrorReasons.Code(PlatformReason.CallerAssertionSignatureInvalid);
+    public static readonly string WrongIssuer = ErrorReasons.Code(PlatformReason.CallerAssertionIssuerInvalid);
+    public static readonly string WrongAudience = ErrorReasons.Code(PlatformReason.CallerAssertionAudienceInvalid);
+    public static readonly string Expired = ErrorReasons.Code(PlatformReason.CallerAssertionExpired);
+    public static readonly string NotYetValid = ErrorReasons.Code(PlatformReason.CallerAssertionNotYetValid);
+    public static readonly string LifetimeTooLong = ErrorReasons.Code(PlatformReason.CallerAssertionLifetimeTooLong);
+    public static readonly string BodyMismatch = ErrorReasons.Code(PlatformReason.CallerAssertionBodyMismatch);
 }
 
 /// <summary>The outcome of validating one token: the assertion, or why it was refused.</summary>

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PlatformReason = Medins.Platform.V1.ErrorReason;
 
 namespace Medins.Platform.Hosting.Security;
 
@@ -57,7 +58,7 @@ public static class CallerAuthenticationEndpointExtensions
 public sealed class CallerAuthenticator
 {
     /// <summary>A service assertion from a service this one does not list in Auth:ServiceRoles.</summary>
-    public const string ServiceNotAllowed = "CALLER_SERVICE_NOT_ALLOWED";
+    public static readonly string ServiceNotAllowed = ErrorReasons.Code(PlatformReason.CallerServiceNotAllowed);
 
     private readonly AssertionCodec _codec;
     private readonly AuthOptions _options;

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using PlatformReason = Medins.Platform.V1.ErrorReason;
 
 namespace Medins.Platform.Hosting.Security;
 
@@ -60,9 +61,9 @@ public sealed class RpcRoleMap
 /// </summary>
 public sealed partial class RoleAuthorizationInterceptor : Interceptor
 {
-    public const string RoleNotDeclared = "ROLE_NOT_DECLARED";
-    public const string RoleRequired = "ROLE_REQUIRED";
-    public const string AuditUnavailable = "CITY_SCOPE_AUDIT_UNAVAILABLE";
+    public static readonly string RoleNotDeclared = ErrorReasons.Code(PlatformReason.RoleNotDeclared);
+    public static readonly string RoleRequired = ErrorReasons.Code(PlatformReason.RoleRequired);
+    public static readonly string AuditUnavailable = ErrorReasons.Code(PlatformReason.CityScopeAuditUnavailable);
 
     private readonly RpcRoleMap _roles;
     private readonly PlatformDatabase _db;

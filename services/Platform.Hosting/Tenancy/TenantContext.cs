@@ -1,3 +1,5 @@
+using PlatformReason = Medins.Platform.V1.ErrorReason;
+
 namespace Medins.Platform.Hosting.Tenancy;
 
 /// <summary>
@@ -34,7 +36,7 @@ public sealed class TenantContext
 
     /// <summary>The tenant the call must act in; city-scope callers must name one for tenant-bound operations.</summary>
     public string RequireTenant() =>
-        TenantId ?? throw RpcErrors.FailedPrecondition("TENANT_REQUIRED",
+        TenantId ?? throw RpcErrors.FailedPrecondition(PlatformReason.TenantRequired,
             $"This operation acts in one tenant: a city-scope credential names it with the '{TenantHeaders.TenantId}' header at the gateway.");
 
     /// <summary>Only from a verified assertion (the security middleware's <c>SetFrom</c>).</summary>

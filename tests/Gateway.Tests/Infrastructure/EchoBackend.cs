@@ -104,7 +104,8 @@ public sealed class EchoIdentityService : IdentityRegistryService.IdentityRegist
 
     public override Task<GetResidentResponse> GetResident(GetResidentRequest request, ServerCallContext context)
     {
-        if (request.ResidentId == "missing") throw RpcErrors.NotFound("RESIDENT_NOT_FOUND", "No such resident.");
+        if (request.ResidentId == "missing")
+            throw RpcErrors.ToRpcException(RpcErrors.NotFound("RESIDENT_NOT_FOUND", "No such resident."), RpcErrors.DomainOf("identity-registry"));
         return Task.FromResult(new GetResidentResponse { Resident = new Resident { ResidentId = request.ResidentId } });
     }
 }

@@ -132,7 +132,7 @@ public sealed class RpcErrorsClerkTextTests
     [Fact]
     public void ThrowIfInvalid_Violations_ClerkTextNamesEveryFieldAsTheFormDoes()
     {
-        var ex = Assert.Throws<RpcException>(() => new RequestValidator()
+        var ex = Refusals.Throws(() => new RequestValidator()
             .Require("", "national_id")
             .Check(false, "amount_fen", "must not be negative")
             .Check(false, "membership.school", "is required")
