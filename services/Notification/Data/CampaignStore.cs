@@ -1,17 +1,27 @@
 using Medins.Identity.V1;
+using Medins.Notification.V1;
 using Medins.Platform.Hosting.Data;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace Medins.Notification.Data;
 
-/// <summary>Campaign states as stored.</summary>
+/// <summary>
+/// Campaign states as stored: the proto's <see cref="CampaignState"/> names without their prefix, read from the contract
+/// (as <see cref="SkipReasons"/> are).
+/// </summary>
 public static class CampaignStates
 {
-    public const string Scheduled = "SCHEDULED";
-    public const string Sending = "SENDING";
-    public const string Completed = "COMPLETED";
-    public const string Cancelled = "CANCELLED";
+    public static readonly string Scheduled = StoredNames.Of(CampaignState.Scheduled);
+    public static readonly string Sending = StoredNames.Of(CampaignState.Sending);
+    public static readonly string Completed = StoredNames.Of(CampaignState.Completed);
+    public static readonly string Cancelled = StoredNames.Of(CampaignState.Cancelled);
+
+    private static readonly Dictionary<string, CampaignState> ByStoredName = Enum.GetValues<CampaignState>()
+        .Where(state => state != CampaignState.Unspecified).ToDictionary(StoredNames.Of, state => state, StringComparer.Ordinal);
+
+    /// <summary>The proto value of a stored state; UNSPECIFIED for a word the contract does not know.</summary>
+    public static CampaignState ToProto(string stored) => ByStoredName.GetValueOrDefault(stored, CampaignState.Unspecified);
 }
 
 /// <summary>Who a campaign targets.</summary>

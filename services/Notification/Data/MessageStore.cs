@@ -1,4 +1,5 @@
 using Medins.Notification.Channels;
+using Medins.Notification.V1;
 using Medins.Platform.Hosting.Data;
 using Npgsql;
 using NpgsqlTypes;
@@ -12,17 +13,22 @@ public static class RecipientKinds
     public const string Official = "OFFICIAL";
 }
 
-/// <summary>Skip reasons as stored (the proto's SkipReason names without prefix).</summary>
+/// <summary>
+/// Skip reasons as stored: the proto's <see cref="SkipReason"/> names without their prefix, read from the contract so the
+/// stored words cannot drift from it (and no reason-shaped literal stands in the source).
+/// </summary>
 public static class SkipReasons
 {
-    public const string OptedOut = "OPTED_OUT";
-    public const string Deceased = "DECEASED";
-    public const string Deregistered = "DEREGISTERED";
-    public const string NoContact = "NO_CONTACT";
-    public const string AlreadyEnrolled = "ALREADY_ENROLLED";
-    public const string CampaignCancelled = "CAMPAIGN_CANCELLED";
-    public const string UnknownResident = "UNKNOWN_RESIDENT";
-    public const string ExcusedByRefund = "EXCUSED_BY_REFUND";
+    public static readonly string OptedOut = Stored(SkipReason.OptedOut);
+    public static readonly string Deceased = Stored(SkipReason.Deceased);
+    public static readonly string Deregistered = Stored(SkipReason.Deregistered);
+    public static readonly string NoContact = Stored(SkipReason.NoContact);
+    public static readonly string AlreadyEnrolled = Stored(SkipReason.AlreadyEnrolled);
+    public static readonly string CampaignCancelled = Stored(SkipReason.CampaignCancelled);
+    public static readonly string UnknownResident = Stored(SkipReason.UnknownResident);
+    public static readonly string ExcusedByRefund = Stored(SkipReason.ExcusedByRefund);
+
+    private static string Stored(SkipReason reason) => StoredNames.Of(reason);
 }
 
 /// <summary>A new message as stored: PENDING and due at <see cref="NextAttemptAt"/>, or SKIPPED for <see cref="SkipReason"/>.</summary>

@@ -145,7 +145,7 @@ public sealed partial class NotificationGrpcService
                 {
                     var state = await CampaignStore.StateAsync(conn, tx, tenantId, campaignId, forShare: false, ct)
                         ?? throw RpcErrors.NotFound(ErrorReason.CampaignNotFound, $"No reminder campaign {campaignId}.");
-                    if (state is CampaignStates.Completed or CampaignStates.Cancelled)
+                    if (state == CampaignStates.Completed || state == CampaignStates.Cancelled)
                         throw RpcErrors.FailedPrecondition(ErrorReason.CampaignFinished, $"Campaign {campaignId} is already {state.ToLowerInvariant()}.",
                             state == CampaignStates.Cancelled ? "这次催缴通知已经取消，无需再取消。" : "这次催缴通知已经发送完毕，不能再取消。");
                     await CampaignStore.CancelAsync(conn, tx, tenantId, campaignId, ct);
@@ -214,14 +214,7 @@ public sealed partial class NotificationGrpcService
             TemplateKey = stored.TemplateKey,
             Deadline = stored.Deadline.ToProtoDate(),
             SendTime = Timestamp.FromDateTimeOffset(stored.SendTime),
-            State = stored.State switch
-            {
-                CampaignStates.Scheduled => CampaignState.Scheduled,
-                CampaignStates.Sending => CampaignState.Sending,
-                CampaignStates.Completed => CampaignState.Completed,
-                CampaignStates.Cancelled => CampaignState.Cancelled,
-                _ => CampaignState.Unspecified,
-            },
+            State = CampaignStates.ToProto(stored.State),
             Preview = ToProto(stored.Preview),
             CreatedBy = stored.CreatedBy,
             CreateTime = Timestamp.FromDateTimeOffset(stored.CreateTime),
