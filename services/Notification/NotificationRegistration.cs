@@ -1,7 +1,9 @@
 using Medins.Notification.Campaigns;
 using Medins.Notification.Channels;
+using Medins.Notification.Data;
 using Medins.Notification.Delivery;
 using Medins.Notification.Events;
+using Medins.Notification.Jobs;
 using Medins.Notification.Messages;
 using Medins.Quota.V1;
 
@@ -18,6 +20,7 @@ public static class NotificationRegistration
         services.AddSingleton<DeliveryStore>();
         services.AddSingleton<IDeliveryReceiptSink>(sp => sp.GetRequiredService<DeliveryStore>());
         services.AddSingleton<IWeChatBindings>(sp => sp.GetRequiredService<DeliveryStore>());
+        services.AddSingleton<IReplyOptOuts>(sp => sp.GetRequiredService<DeliveryStore>());
         services.AddSingleton<ResidentDirectory>();
         services.AddSingleton<AddressHasher>();
         services.AddSingleton<Dispatcher>();

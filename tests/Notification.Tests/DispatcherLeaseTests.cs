@@ -1,5 +1,6 @@
 using Google.Protobuf.WellKnownTypes;
 using Medins.Notification.Channels;
+using Medins.Notification.Data;
 using Medins.Notification.Delivery;
 using Medins.Notification.V1;
 using Medins.Payment.V1;

@@ -291,7 +291,7 @@ public sealed class DispatcherTests : IAsyncLifetime
     {
         var resident = await _platform.RegisterResidentAsync(Lidu, Village);
         await ReceiptAsync(resident);
-        var store = _platform.Services.GetRequiredService<Medins.Notification.Delivery.DeliveryStore>();
+        var store = _platform.Services.GetRequiredService<Medins.Notification.Data.DeliveryStore>();
         var now = _platform.Clock.GetUtcNow();
 
         var first = await store.ClaimDueAsync(now, TimeSpan.FromMinutes(2), 10, CancellationToken.None);

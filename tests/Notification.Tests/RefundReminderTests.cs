@@ -1,7 +1,7 @@
 using Medins.Identity.V1;
+using Medins.Notification.Data;
 using Medins.Notification.Delivery;
 using Medins.Notification.Domain;
-using Medins.Notification.Messages;
 
 namespace Medins.Notification.Tests;
 

@@ -1,30 +1,11 @@
-using Medins.Identity.V1;
+using Medins.Notification.Data;
 using Medins.Notification.Delivery;
 using Medins.Notification.Domain;
 using Medins.Notification.Messages;
 using Medins.Platform.Hosting.Data;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace Medins.Notification.Campaigns;
-
-/// <summary>Campaign states as stored.</summary>
-public static class CampaignStates
-{
-    public const string Scheduled = "SCHEDULED";
-    public const string Sending = "SENDING";
-    public const string Completed = "COMPLETED";
-    public const string Cancelled = "CANCELLED";
-}
-
-/// <summary>Who a campaign targets.</summary>
-public sealed record CampaignTargetSpec(Ledger Ledger, int CoverageYear, string VillageCode);
-
-/// <summary>The preview counts of a campaign target.</summary>
-public sealed record CampaignCountsRow(long OnLedger, long OptedOut, long NoContact)
-{
-    public long ToSend => OnLedger - OptedOut - NoContact;
-}
 
 /// <summary>
 /// Runs reminder campaigns. At the send time the ledger is read again, so whoever enrolled since the preview drops
@@ -35,9 +16,6 @@ public sealed class CampaignRunner(PlatformDatabase db, ResidentDirectory direct
     ILogger<CampaignRunner> logger)
 {
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(10);
-
-    private sealed record DueCampaign(string TenantId, Guid CampaignId, CampaignTargetSpec Target, string TemplateKey,
-        DateOnly Deadline, DateTimeOffset SendTime);
 
     /// <summary>Counts who a target reaches now, from the ledger and notification's own preferences.</summary>
     public async Task<CampaignCountsRow> CountAsync(string tenantId, CampaignTargetSpec target, CancellationToken ct)
@@ -62,26 +40,7 @@ public sealed class CampaignRunner(PlatformDatabase db, ResidentDirectory direct
     public async Task<int> StartDueAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var due = await db.InSystemScopeAsync(async (conn, tx) =>
-        {
-            await using var cmd = new NpgsqlCommand("""
-                UPDATE campaigns SET claimed_until = $2
-                WHERE (tenant_id, campaign_id) IN (
-                  SELECT tenant_id, campaign_id FROM campaigns
-                  WHERE state = 'SCHEDULED' AND send_time <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
-                  FOR UPDATE SKIP LOCKED)
-                RETURNING tenant_id, campaign_id, ledger, coverage_year, village_code, template_key, deadline, send_time
-                """, conn, tx);
-            cmd.Parameters.Add(new() { Value = now });
-            cmd.Parameters.Add(new() { Value = now + Lease });
-            var list = new List<DueCampaign>();
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-                list.Add(new DueCampaign(reader.GetString(0), reader.GetGuid(1),
-                    new CampaignTargetSpec((Ledger)reader.GetInt32(2), reader.GetInt32(3), reader.GetString(4)),
-                    reader.GetString(5), reader.GetFieldValue<DateOnly>(6), reader.GetFieldValue<DateTimeOffset>(7)));
-            return list;
-        }, ct);
+        var due = await db.InSystemScopeAsync((conn, tx) => CampaignStore.ClaimDueAsync(conn, tx, now, now + Lease, ct), ct);
 
         foreach (var campaign in due)
         {
@@ -108,7 +67,7 @@ public sealed class CampaignRunner(PlatformDatabase db, ResidentDirectory direct
             var stillScheduled = await db.InTenantAsync(campaign.TenantId, async (conn, tx) =>
             {
                 // A share lock: a cancellation waits for this page and then skips what it created.
-                if (await StateAsync(conn, tx, campaign.TenantId, campaign.CampaignId, forShare: true, ct) != CampaignStates.Scheduled)
+                if (await CampaignStore.StateAsync(conn, tx, campaign.TenantId, campaign.CampaignId, forShare: true, ct) != CampaignStates.Scheduled)
                     return false;
                 // One read of the templates, quiet hours and the page's preferences, then one insert per person.
                 var batch = await writer.BatchAsync(conn, tx, campaign.TenantId, campaign.TemplateKey, ct);
@@ -127,39 +86,12 @@ public sealed class CampaignRunner(PlatformDatabase db, ResidentDirectory direct
             if (!stillScheduled) return;
         }
 
-        await db.InTenantAsync(campaign.TenantId, async (conn, tx) =>
-        {
-            await using var cmd = new NpgsqlCommand("""
-                UPDATE campaigns SET state = 'SENDING', claimed_until = NULL
-                WHERE tenant_id = $1 AND campaign_id = $2 AND state = 'SCHEDULED'
-                """, conn, tx);
-            cmd.Parameters.Add(new() { Value = campaign.TenantId });
-            cmd.Parameters.Add(new() { Value = campaign.CampaignId });
-            return await cmd.ExecuteNonQueryAsync(ct);
-        }, ct);
+        await db.InTenantAsync(campaign.TenantId,
+            (conn, tx) => CampaignStore.MarkSendingAsync(conn, tx, campaign.TenantId, campaign.CampaignId, ct), ct);
         logger.LogInformation("Campaign {CampaignId} of {TenantId} started: {Created} messages", campaign.CampaignId, campaign.TenantId, created);
     }
 
     /// <summary>Campaigns with nothing left pending are complete.</summary>
     public Task<int> CompleteFinishedAsync(CancellationToken ct) =>
-        db.InSystemScopeAsync(async (conn, tx) =>
-        {
-            await using var cmd = new NpgsqlCommand("""
-                UPDATE campaigns c SET state = 'COMPLETED'
-                WHERE c.state = 'SENDING'
-                  AND NOT EXISTS (SELECT 1 FROM messages m
-                                  WHERE m.tenant_id = c.tenant_id AND m.campaign_id = c.campaign_id AND m.status = 'PENDING')
-                """, conn, tx);
-            return await cmd.ExecuteNonQueryAsync(ct);
-        }, ct);
-
-    public static async Task<string?> StateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, Guid campaignId,
-        bool forShare, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(
-            "SELECT state FROM campaigns WHERE tenant_id = $1 AND campaign_id = $2" + (forShare ? " FOR SHARE" : " FOR UPDATE"), conn, tx);
-        cmd.Parameters.Add(new() { Value = tenantId });
-        cmd.Parameters.Add(new() { Value = campaignId });
-        return (string?)await cmd.ExecuteScalarAsync(ct);
-    }
+        db.InSystemScopeAsync((conn, tx) => CampaignStore.CompleteFinishedAsync(conn, tx, ct), ct);
 }

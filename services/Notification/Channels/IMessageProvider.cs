@@ -82,3 +82,10 @@ public interface IWeChatBindings
     /// <returns>How many bindings were removed.</returns>
     Task<int> UnbindAsync(string openId, CancellationToken ct);
 }
+
+/// <summary>Where an unsubscribe reply lands: every resident written to at the number is opted out of reminders.</summary>
+public interface IReplyOptOuts
+{
+    /// <returns>How many residents were opted out.</returns>
+    Task<int> OptOutRepliedAsync(byte[] addressHash, string source, CancellationToken ct);
+}

@@ -66,7 +66,7 @@ public static partial class ProviderCallbacks
     /// opts out of reminders every resident written to at that number; other replies are acknowledged and ignored.
     /// </summary>
     private static async Task<IResult> TencentSmsReplyAsync(HttpRequest request, IOptions<TencentSmsOptions> options,
-        Delivery.AddressHasher hasher, Delivery.DeliveryStore store, ILoggerFactory loggers, CancellationToken ct)
+        AddressHasher hasher, IReplyOptOuts store, ILoggerFactory loggers, CancellationToken ct)
     {
         var logger = loggers.CreateLogger(typeof(ProviderCallbacks));
         var (refusal, body) = await TencentCallbackBodyAsync(request, options.Value, logger, ct);

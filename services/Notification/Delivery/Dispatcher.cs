@@ -1,3 +1,4 @@
+using Medins.Notification.Data;
 using System.Diagnostics;
 using System.Threading.RateLimiting;
 using Medins.Identity.V1;

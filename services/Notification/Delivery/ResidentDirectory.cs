@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Medins.Identity.V1;
+using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Grpc;
 
 namespace Medins.Notification.Delivery;
@@ -17,9 +18,9 @@ public abstract record ResidentLookup
 /// call names its tenant and this service as the client. Looking up residents' phone numbers takes city scope, which
 /// the registry audits per call (one call per dispatched batch); ledgers are read in tenant scope (names, masked numbers).
 /// </summary>
-public sealed class ResidentDirectory(IdentityRegistryService.IdentityRegistryServiceClient registry)
+public sealed class ResidentDirectory(IdentityRegistryService.IdentityRegistryServiceClient registry, TimeProvider time)
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private const string IdentityRegistry = "identity-registry";
     private const int BatchLimit = 500;
 
     /// <summary>
@@ -37,14 +38,15 @@ public sealed class ResidentDirectory(IdentityRegistryService.IdentityRegistrySe
         {
             foreach (var chunk in wellFormed.Chunk(BatchLimit))
             {
-                var response = await registry.BatchGetResidentsAsync(new BatchGetResidentsRequest { ResidentIds = { chunk } },
-                    Headers(tenantId, cityScope: true), DateTime.UtcNow.Add(Timeout), ct);
+                var response = await UpstreamCalls.CallAsync(IdentityRegistry, token => registry.BatchGetResidentsAsync(
+                    new BatchGetResidentsRequest { ResidentIds = { chunk } }, Headers(tenantId, cityScope: true),
+                    cancellationToken: token).ResponseAsync, time, ct);
                 foreach (var resident in response.Residents) lookups[resident.ResidentId] = new ResidentLookup.Found(resident);
             }
         }
-        catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled || !ct.IsCancellationRequested)
+        catch (RuleViolation ex)
         {
-            var unavailable = new ResidentLookup.Unavailable($"identity-registry: {ex.StatusCode} {ex.Status.Detail}");
+            var unavailable = new ResidentLookup.Unavailable($"{IdentityRegistry}: {UpstreamCode(ex)} {Detail(ex)}");
             foreach (var id in wellFormed) lookups[id] = unavailable;
         }
         return lookups;
@@ -57,18 +59,26 @@ public sealed class ResidentDirectory(IdentityRegistryService.IdentityRegistrySe
         var token = "";
         do
         {
-            var page = await registry.ListLedgerAsync(new ListLedgerRequest
+            var request = new ListLedgerRequest
             {
                 Ledger = ledger,
                 CoverageYear = coverageYear,
                 VillageCode = villageCode,
                 PageSize = 500,
                 PageToken = token,
-            }, Headers(tenantId, cityScope: false), DateTime.UtcNow.Add(Timeout), ct);
+            };
+            var page = await UpstreamCalls.CallAsync(IdentityRegistry, t => registry.ListLedgerAsync(request,
+                Headers(tenantId, cityScope: false), cancellationToken: t).ResponseAsync, time, ct);
             yield return page.Entries;
             token = page.NextPageToken;
         } while (token.Length > 0);
     }
+
+    /// <summary>The status the registry answered with (DeadlineExceeded when it did not answer in time).</summary>
+    internal static string UpstreamCode(RuleViolation ex) => ex.Facts.GetValueOrDefault("upstream_code") ?? "DeadlineExceeded";
+
+    private static string Detail(RuleViolation ex) =>
+        ex.Message.StartsWith(IdentityRegistry + ": ", StringComparison.Ordinal) ? ex.Message[(IdentityRegistry.Length + 2)..] : ex.Message;
 
     private static Metadata Headers(string tenantId, bool cityScope) => ActingTenant.For(tenantId, cityScope);
 }

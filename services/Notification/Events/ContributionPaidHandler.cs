@@ -1,3 +1,4 @@
+using Medins.Notification.Data;
 using Medins.Notification.Domain;
 using Medins.Notification.Messages;
 using Medins.Payment.V1;

@@ -1,3 +1,4 @@
+using Medins.Notification.Data;
 using Medins.Notification.Messages;
 using Microsoft.Extensions.Logging;
 using Npgsql;

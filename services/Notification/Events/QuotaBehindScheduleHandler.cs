@@ -1,3 +1,4 @@
+using Medins.Notification.Data;
 using System.Globalization;
 using Medins.Notification.Domain;
 using Medins.Notification.Messages;

@@ -2,12 +2,16 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Medins.Identity.V1;
 using Medins.Notification.Campaigns;
+using Medins.Notification.Channels;
+using Medins.Notification.Data;
+using Medins.Notification.Delivery;
 using Medins.Notification.Domain;
-using Medins.Notification.Messages;
 using Medins.Notification.V1;
 using Medins.Platform.Hosting;
+using Medins.Platform.Hosting.Grpc;
+using Medins.Platform.Hosting.Paging;
 using Npgsql;
-using NpgsqlTypes;
+using ErrorReason = Medins.Notification.V1.ErrorReason;
 
 namespace Medins.Notification.Grpc;
 
@@ -44,7 +48,7 @@ public sealed partial class NotificationGrpcService
         var now = time.GetUtcNow();
         var sendTime = request.SendTime is null ? now : request.SendTime.ToDateTimeOffset();
         if (deadline < MessageTemplate.ShanghaiDate(now))
-            throw RpcErrors.InvalidArgument("DEADLINE_PASSED",
+            throw RpcErrors.InvalidArgument(ErrorReason.DeadlinePassed,
                 $"The deadline {ClerkText.Date(deadline.Value)} is already past (today is {ClerkText.Date(now)} in Beijing).",
                 $"截止日期 {ClerkText.Date(deadline.Value)} 已经过去（今天是 {ClerkText.Date(now)}）。请改为今天或以后、征缴期结束之前的日期。",
                 ("deadline", "is before today (Asia/Shanghai)"));
@@ -61,7 +65,7 @@ public sealed partial class NotificationGrpcService
                 Description = $"must fall within the collection period of coverage year {target.CoverageYear}, "
                     + $"{period.Opens:yyyy-MM-dd} to {lastDay}",
             });
-            throw RpcErrors.Build(Google.Rpc.Code.InvalidArgument, "DEADLINE_OUTSIDE_COLLECTION_PERIOD",
+            throw RpcErrors.Build(Google.Rpc.Code.InvalidArgument, ErrorReason.DeadlineOutsideCollectionPeriod,
                 $"The deadline {deadline.Value:yyyy-MM-dd} is outside the collection period; the last payment day is {lastDay}.", badRequest,
                 new Dictionary<string, string>
                 {
@@ -76,7 +80,7 @@ public sealed partial class NotificationGrpcService
         var hasTemplate = await db.InTenantAsync(tenantId, async (conn, tx) =>
             (await TemplateStore.CurrentAsync(conn, tx, tenantId, templateKey, ct)).Count > 0, ct);
         if (!hasTemplate)
-            throw RpcErrors.FailedPrecondition("TEMPLATE_NOT_FOUND", $"This tenant has no '{templateKey}' template; publish one first.");
+            throw RpcErrors.FailedPrecondition(ErrorReason.TemplateNotFound, $"This tenant has no '{templateKey}' template; publish one first.");
 
         // Counted before the transaction: the ledger is another service's, read over gRPC.
         var counts = await CountAsync(tenantId, target!, ct);
@@ -85,26 +89,8 @@ public sealed partial class NotificationGrpcService
                 CreateReminderCampaignResponse.Parser, async () =>
                 {
                     var campaignId = Guid.CreateVersion7(now);
-                    await using var insert = new NpgsqlCommand("""
-                        INSERT INTO campaigns (tenant_id, campaign_id, name, ledger, coverage_year, village_code, template_key, deadline,
-                                               send_time, state, preview_on_ledger, preview_opted_out, preview_no_contact, created_by, create_time)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'SCHEDULED', $10, $11, $12, $13, $14)
-                        """, conn, tx);
-                    insert.Parameters.Add(new() { Value = tenantId });
-                    insert.Parameters.Add(new() { Value = campaignId });
-                    insert.Parameters.Add(new() { Value = request.Name });
-                    insert.Parameters.Add(new() { Value = (int)target!.Ledger });
-                    insert.Parameters.Add(new() { Value = target.CoverageYear });
-                    insert.Parameters.Add(new() { Value = target.VillageCode });
-                    insert.Parameters.Add(new() { Value = templateKey });
-                    insert.Parameters.Add(new() { Value = deadline!.Value });
-                    insert.Parameters.Add(new() { Value = sendTime });
-                    insert.Parameters.Add(new() { Value = counts.OnLedger });
-                    insert.Parameters.Add(new() { Value = counts.OptedOut });
-                    insert.Parameters.Add(new() { Value = counts.NoContact });
-                    insert.Parameters.Add(new() { Value = tenant.Client });
-                    insert.Parameters.Add(new() { Value = now });
-                    await insert.ExecuteNonQueryAsync(ct);
+                    await CampaignStore.InsertAsync(conn, tx, tenantId, new StoredCampaign(campaignId, request.Name, target!, templateKey,
+                        deadline!.Value, sendTime, CampaignStates.Scheduled, counts, tenant.Client, now), ct);
                     return new CreateReminderCampaignResponse { Campaign = await ReadCampaignAsync(conn, tx, tenantId, campaignId, ct) };
                 }, ct), ct);
     }
@@ -123,30 +109,16 @@ public sealed partial class NotificationGrpcService
     public override async Task<ListReminderCampaignsResponse> ListReminderCampaigns(ListReminderCampaignsRequest request,
         ServerCallContext context)
     {
-        new RequestValidator().Check(request.PageSize >= 0, "page_size", "must not be negative").ThrowIfInvalid();
+        new RequestValidator().CheckPageSize(request.PageSize).ThrowIfInvalid();
         var tenantId = tenant.RequireTenant();
-        var after = MessagePageToken.Decode(request.PageToken, "campaigns");
-        var pageSize = MessagePageToken.PageSize(request.PageSize);
+        var after = DecodeNewestFirst(request.PageToken, "campaigns", "");
+        var pageSize = PageTokens.PageSize(request.PageSize);
         var ct = context.CancellationToken;
         var page = await db.InTenantAsync(tenantId, async (conn, tx) =>
         {
-            var ids = new List<(Guid Id, DateTimeOffset Created)>();
-            await using (var cmd = new NpgsqlCommand("""
-                SELECT campaign_id, create_time FROM campaigns
-                WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR (create_time, campaign_id) < ($2, $3))
-                ORDER BY create_time DESC, campaign_id DESC
-                LIMIT $4
-                """, conn, tx))
-            {
-                cmd.Parameters.Add(new() { Value = tenantId });
-                cmd.Parameters.Add(new() { Value = after is null ? DBNull.Value : after.CreatedAt, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-                cmd.Parameters.Add(new() { Value = after is null ? DBNull.Value : after.MessageId, NpgsqlDbType = NpgsqlDbType.Uuid });
-                cmd.Parameters.Add(new() { Value = pageSize + 1 });
-                await using var reader = await cmd.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct)) ids.Add((reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1)));
-            }
             var list = new List<(ReminderCampaign Campaign, DateTimeOffset Created)>();
-            foreach (var (id, created) in ids) list.Add((await ReadCampaignAsync(conn, tx, tenantId, id, ct), created));
+            foreach (var (id, created) in await CampaignStore.ListAsync(conn, tx, tenantId, after, pageSize + 1, ct))
+                list.Add((await ReadCampaignAsync(conn, tx, tenantId, id, ct), created));
             return list;
         }, ct);
         var response = new ListReminderCampaignsResponse();
@@ -154,7 +126,7 @@ public sealed partial class NotificationGrpcService
         if (page.Count > pageSize)
         {
             var last = page[pageSize - 1];
-            response.NextPageToken = MessagePageToken.After("campaigns", last.Created, Guid.Parse(last.Campaign.CampaignId)).Encode();
+            response.NextPageToken = EncodeNewestFirst("campaigns", "", last.Created, Guid.Parse(last.Campaign.CampaignId));
         }
         return response;
     }
@@ -171,25 +143,12 @@ public sealed partial class NotificationGrpcService
             requestLog.RunOnceAsync(conn, tx, tenantId, nameof(CancelReminderCampaign), request.RequestId, request,
                 CancelReminderCampaignResponse.Parser, async () =>
                 {
-                    var state = await CampaignRunner.StateAsync(conn, tx, tenantId, campaignId, forShare: false, ct)
-                        ?? throw RpcErrors.NotFound("CAMPAIGN_NOT_FOUND", $"No reminder campaign {campaignId}.");
-                    if (state is CampaignStates.Completed or CampaignStates.Cancelled)
-                        throw RpcErrors.FailedPrecondition("CAMPAIGN_FINISHED", $"Campaign {campaignId} is already {state.ToLowerInvariant()}.",
+                    var state = await CampaignStore.StateAsync(conn, tx, tenantId, campaignId, forShare: false, ct)
+                        ?? throw RpcErrors.NotFound(ErrorReason.CampaignNotFound, $"No reminder campaign {campaignId}.");
+                    if (state == CampaignStates.Completed || state == CampaignStates.Cancelled)
+                        throw RpcErrors.FailedPrecondition(ErrorReason.CampaignFinished, $"Campaign {campaignId} is already {state.ToLowerInvariant()}.",
                             state == CampaignStates.Cancelled ? "这次催缴通知已经取消，无需再取消。" : "这次催缴通知已经发送完毕，不能再取消。");
-                    foreach (var sql in new[]
-                    {
-                        "UPDATE campaigns SET state = 'CANCELLED', claimed_until = NULL WHERE tenant_id = $1 AND campaign_id = $2",
-                        """
-                        UPDATE messages SET status = 'SKIPPED', skip_reason = 'CAMPAIGN_CANCELLED', next_attempt_at = NULL
-                        WHERE tenant_id = $1 AND campaign_id = $2 AND status = 'PENDING'
-                        """,
-                    })
-                    {
-                        await using var cancel = new NpgsqlCommand(sql, conn, tx);
-                        cancel.Parameters.Add(new() { Value = tenantId });
-                        cancel.Parameters.Add(new() { Value = campaignId });
-                        await cancel.ExecuteNonQueryAsync(ct);
-                    }
+                    await CampaignStore.CancelAsync(conn, tx, tenantId, campaignId, ct);
                     return new CancelReminderCampaignResponse { Campaign = await ReadCampaignAsync(conn, tx, tenantId, campaignId, ct) };
                 }, ct), ct);
     }
@@ -200,14 +159,19 @@ public sealed partial class NotificationGrpcService
         {
             return await campaigns.CountAsync(tenantId, target, ct);
         }
-        catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.FailedPrecondition)
+        catch (RuleViolation ex) when (ex.Facts.GetValueOrDefault("upstream_code") is nameof(StatusCode.InvalidArgument)
+                                           or nameof(StatusCode.NotFound) or nameof(StatusCode.FailedPrecondition))
         {
-            // The registry's own refusal (an unknown village, say) is the caller's mistake; pass it on with its reason.
-            throw new RpcException(ex.Status, ex.Trailers);
+            // The registry's own refusal (an unknown village, say) is the caller's mistake; pass it on with its reason
+            // and status.
+            throw ex.Facts["upstream_code"] == nameof(StatusCode.NotFound)
+                ? new RuleViolation(ex.Reason, RefusalStatus.NotFound, ex.Message, ex.Facts, ex.ClerkText, ex.Fields)
+                : ex;
         }
-        catch (RpcException ex)
+        catch (RuleViolation ex)
         {
-            throw RpcErrors.Unavailable("UPSTREAM_UNAVAILABLE", $"identity-registry could not list the ledger: {ex.StatusCode}; retry.");
+            throw RpcErrors.Unavailable(UpstreamCalls.Unavailable,
+                $"identity-registry could not list the ledger: {ResidentDirectory.UpstreamCode(ex)}; retry.");
         }
     }
 
@@ -237,63 +201,39 @@ public sealed partial class NotificationGrpcService
     private static async Task<ReminderCampaign> ReadCampaignAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId,
         Guid campaignId, CancellationToken ct)
     {
-        ReminderCampaign campaign;
-        await using (var cmd = new NpgsqlCommand("""
-            SELECT name, ledger, coverage_year, village_code, template_key, deadline, send_time, state,
-                   preview_on_ledger, preview_opted_out, preview_no_contact, created_by, create_time
-            FROM campaigns WHERE tenant_id = $1 AND campaign_id = $2
-            """, conn, tx))
+        var stored = await CampaignStore.FindAsync(conn, tx, tenantId, campaignId, ct)
+            ?? throw RpcErrors.NotFound(ErrorReason.CampaignNotFound, $"No reminder campaign {campaignId}.");
+        var campaign = new ReminderCampaign
         {
-            cmd.Parameters.Add(new() { Value = tenantId });
-            cmd.Parameters.Add(new() { Value = campaignId });
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            if (!await reader.ReadAsync(ct)) throw RpcErrors.NotFound("CAMPAIGN_NOT_FOUND", $"No reminder campaign {campaignId}.");
-            campaign = new ReminderCampaign
+            CampaignId = campaignId.ToString(),
+            Name = stored.Name,
+            Target = new CampaignTarget
             {
-                CampaignId = campaignId.ToString(),
-                Name = reader.GetString(0),
-                Target = new CampaignTarget { Ledger = (Ledger)reader.GetInt32(1), CoverageYear = reader.GetInt32(2), VillageCode = reader.GetString(3) },
-                TemplateKey = reader.GetString(4),
-                Deadline = reader.GetFieldValue<DateOnly>(5).ToProtoDate(),
-                SendTime = Timestamp.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(6)),
-                State = reader.GetString(7) switch
-                {
-                    CampaignStates.Scheduled => CampaignState.Scheduled,
-                    CampaignStates.Sending => CampaignState.Sending,
-                    CampaignStates.Completed => CampaignState.Completed,
-                    CampaignStates.Cancelled => CampaignState.Cancelled,
-                    _ => CampaignState.Unspecified,
-                },
-                Preview = ToProto(new CampaignCountsRow(reader.GetInt64(8), reader.GetInt64(9), reader.GetInt64(10))),
-                CreatedBy = reader.GetString(11),
-                CreateTime = Timestamp.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(12)),
-            };
-        }
+                Ledger = stored.Target.Ledger, CoverageYear = stored.Target.CoverageYear, VillageCode = stored.Target.VillageCode,
+            },
+            TemplateKey = stored.TemplateKey,
+            Deadline = stored.Deadline.ToProtoDate(),
+            SendTime = Timestamp.FromDateTimeOffset(stored.SendTime),
+            State = CampaignStates.ToProto(stored.State),
+            Preview = ToProto(stored.Preview),
+            CreatedBy = stored.CreatedBy,
+            CreateTime = Timestamp.FromDateTimeOffset(stored.CreateTime),
+        };
 
         var delivery = new DeliveryCounts();
-        await using (var cmd = new NpgsqlCommand("""
-            SELECT status, coalesce(skip_reason, ''), count(*) FROM messages
-            WHERE tenant_id = $1 AND campaign_id = $2 GROUP BY 1, 2
-            """, conn, tx))
+        foreach (var (status, skipReason, count) in await CampaignStore.MessageCountsAsync(conn, tx, tenantId, campaignId, ct))
         {
-            cmd.Parameters.Add(new() { Value = tenantId });
-            cmd.Parameters.Add(new() { Value = campaignId });
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
+            switch (status)
             {
-                var count = reader.GetInt64(2);
-                switch (reader.GetString(0))
-                {
-                    case Channels.MessageStatus.Pending: delivery.Pending += count; break;
-                    case Channels.MessageStatus.Sent: delivery.Sent += count; break;
-                    case Channels.MessageStatus.Delivered: delivery.Delivered += count; break;
-                    case Channels.MessageStatus.Failed: delivery.Failed += count; break;
-                    case Channels.MessageStatus.Skipped:
-                        delivery.Skipped += count;
-                        // Stored reasons are the proto names without their prefix.
-                        delivery.SkippedByReason["SKIP_REASON_" + reader.GetString(1)] = count;
-                        break;
-                }
+                case MessageStatus.Pending: delivery.Pending += count; break;
+                case MessageStatus.Sent: delivery.Sent += count; break;
+                case MessageStatus.Delivered: delivery.Delivered += count; break;
+                case MessageStatus.Failed: delivery.Failed += count; break;
+                case MessageStatus.Skipped:
+                    delivery.Skipped += count;
+                    // Stored reasons are the proto names without their prefix.
+                    delivery.SkippedByReason["SKIP_REASON_" + skipReason] = count;
+                    break;
             }
         }
         campaign.Delivery = delivery;

@@ -1,10 +1,10 @@
 using System.Text.RegularExpressions;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using Medins.Notification.Messages;
+using Medins.Notification.Data;
 using Medins.Notification.V1;
 using Medins.Platform.Hosting;
-using Npgsql;
+using Medins.Platform.Hosting.Paging;
 
 namespace Medins.Notification.Grpc;
 
@@ -62,24 +62,9 @@ public sealed partial class NotificationGrpcService
         return await db.InTenantAsync(tenantId, (conn, tx) => requestLog.RunOnceAsync(conn, tx, tenantId, nameof(RegisterOfficial),
             request.RequestId, request, RegisterOfficialResponse.Parser, async () =>
             {
-                await using var cmd = new NpgsqlCommand($"""
-                    INSERT INTO officials (tenant_id, official_id, name, role, division_code, phone, wechat_openid, active, update_time)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                    ON CONFLICT (tenant_id, official_id) DO UPDATE SET name = excluded.name, role = excluded.role,
-                      division_code = excluded.division_code, phone = excluded.phone, wechat_openid = excluded.wechat_openid,
-                      active = excluded.active, update_time = excluded.update_time
-                    RETURNING {ContactBook.SelectOfficialColumns}
-                    """, conn, tx);
-                cmd.Parameters.Add(new() { Value = tenantId });
-                cmd.Parameters.Add(new() { Value = official.OfficialId });
-                cmd.Parameters.Add(new() { Value = official.Name });
-                cmd.Parameters.Add(new() { Value = role! });
-                cmd.Parameters.Add(new() { Value = official.DivisionCode });
-                cmd.Parameters.Add(new() { Value = official.Phone });
-                cmd.Parameters.Add(new() { Value = official.WechatOpenid });
-                cmd.Parameters.Add(new() { Value = !official.Retired });
-                cmd.Parameters.Add(new() { Value = time.UtcNow() });
-                var stored = (await ContactBook.ReadOfficialsAsync(cmd, context.CancellationToken)).Single();
+                var stored = await ContactBook.UpsertOfficialAsync(conn, tx, tenantId, new OfficialRow(official.OfficialId, official.Name,
+                    role!, official.DivisionCode, official.Phone, official.WechatOpenid, !official.Retired, time.UtcNow()),
+                    context.CancellationToken);
                 return new RegisterOfficialResponse { Official = ToProto(stored) };
             }, context.CancellationToken), context.CancellationToken);
     }
@@ -89,31 +74,19 @@ public sealed partial class NotificationGrpcService
         new RequestValidator()
             .Check(request.DivisionCode.Length == 0 || (request.DivisionCode.Length <= 12 && Digits().IsMatch(request.DivisionCode)),
                 "division_code", "must be a division code (up to 12 digits)")
-            .Check(request.PageSize >= 0, "page_size", "must not be negative")
+            .CheckPageSize(request.PageSize)
             .ThrowIfInvalid();
         var tenantId = tenant.RequireTenant();
         var filter = $"officials|{request.DivisionCode}";
-        var after = KeyPageToken.Decode(request.PageToken, filter, keyLength: 1);
+        var after = PageTokens.Decode(request.PageToken, "officials", filter, keyLength: 1);
         var pageSize = PageTokens.PageSize(request.PageSize);
 
-        var rows = await db.InTenantAsync(tenantId, async (conn, tx) =>
-        {
-            await using var cmd = new NpgsqlCommand($"""
-                SELECT {ContactBook.SelectOfficialColumns} FROM officials
-                WHERE tenant_id = $1 AND ($2 = '' OR division_code = $2) AND official_id > $3
-                ORDER BY official_id
-                LIMIT $4
-                """, conn, tx);
-            cmd.Parameters.Add(new() { Value = tenantId });
-            cmd.Parameters.Add(new() { Value = request.DivisionCode });
-            cmd.Parameters.Add(new() { Value = after?.Key[0] ?? "" });
-            cmd.Parameters.Add(new() { Value = pageSize + 1 });
-            return await ContactBook.ReadOfficialsAsync(cmd, context.CancellationToken);
-        }, context.CancellationToken);
+        var rows = await db.InTenantAsync(tenantId, (conn, tx) => ContactBook.ListOfficialsAsync(conn, tx, tenantId, request.DivisionCode,
+            after.Length == 1 ? after[0] : "", pageSize + 1, context.CancellationToken), context.CancellationToken);
 
         var response = new ListOfficialsResponse();
         response.Officials.AddRange(rows.Take(pageSize).Select(ToProto));
-        if (rows.Count > pageSize) response.NextPageToken = new KeyPageToken(filter, [rows[pageSize - 1].OfficialId]).Encode();
+        if (rows.Count > pageSize) response.NextPageToken = PageTokens.Encode("officials", filter, rows[pageSize - 1].OfficialId);
         return response;
     }
 

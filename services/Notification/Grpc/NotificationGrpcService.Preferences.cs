@@ -1,9 +1,9 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using Medins.Notification.Messages;
+using Medins.Notification.Data;
+using Medins.Notification.Domain;
 using Medins.Notification.V1;
 using Medins.Platform.Hosting;
-using Npgsql;
 
 namespace Medins.Notification.Grpc;
 
@@ -33,21 +33,8 @@ public sealed partial class NotificationGrpcService
         return await db.InTenantAsync(tenantId, (conn, tx) => requestLog.RunOnceAsync(conn, tx, tenantId, nameof(UpdateContactPreference),
             request.RequestId, request, UpdateContactPreferenceResponse.Parser, async () =>
             {
-                await using (var cmd = new NpgsqlCommand("""
-                    INSERT INTO contact_preferences (tenant_id, resident_id, opt_out, wechat_openid, source, update_time)
-                    VALUES ($1, $2, $3, $4, $5, $6)
-                    ON CONFLICT (tenant_id, resident_id) DO UPDATE SET opt_out = excluded.opt_out,
-                      wechat_openid = excluded.wechat_openid, source = excluded.source, update_time = excluded.update_time
-                    """, conn, tx))
-                {
-                    cmd.Parameters.Add(new() { Value = tenantId });
-                    cmd.Parameters.Add(new() { Value = preference.ResidentId });
-                    cmd.Parameters.Add(new() { Value = optOut! });
-                    cmd.Parameters.Add(new() { Value = preference.WechatOpenid });
-                    cmd.Parameters.Add(new() { Value = preference.Source });
-                    cmd.Parameters.Add(new() { Value = time.UtcNow() });
-                    await cmd.ExecuteNonQueryAsync(context.CancellationToken);
-                }
+                await ContactBook.UpsertPreferenceAsync(conn, tx, tenantId, preference.ResidentId, optOut!, preference.WechatOpenid,
+                    preference.Source, time.UtcNow(), context.CancellationToken);
                 var stored = await ContactBook.PreferenceAsync(conn, tx, tenantId, preference.ResidentId, context.CancellationToken);
                 return new UpdateContactPreferenceResponse { Preference = ToProto(stored!) };
             }, context.CancellationToken), context.CancellationToken);

@@ -1,30 +1,10 @@
 using Medins.Notification.Channels;
+using Medins.Notification.Data;
 using Medins.Notification.Domain;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Medins.Notification.Messages;
-
-/// <summary>Recipient kinds as stored.</summary>
-public static class RecipientKinds
-{
-    public const string Resident = "RESIDENT";
-    public const string Official = "OFFICIAL";
-}
-
-/// <summary>Skip reasons as stored (the proto's SkipReason names without prefix).</summary>
-public static class SkipReasons
-{
-    public const string OptedOut = "OPTED_OUT";
-    public const string Deceased = "DECEASED";
-    public const string Deregistered = "DEREGISTERED";
-    public const string NoContact = "NO_CONTACT";
-    public const string AlreadyEnrolled = "ALREADY_ENROLLED";
-    public const string CampaignCancelled = "CAMPAIGN_CANCELLED";
-    public const string UnknownResident = "UNKNOWN_RESIDENT";
-    public const string ExcusedByRefund = "EXCUSED_BY_REFUND";
-}
 
 /// <summary>A message to create: who, which template, with what values, caused by what, due when.</summary>
 public sealed record NewMessage(
@@ -86,7 +66,7 @@ public sealed class MessageWriter(TimeProvider time, ILogger<MessageWriter> logg
 public sealed record RecipientFacts(string OptOut, bool WeChatBound)
 {
     public static RecipientFacts Of(ContactPreferenceRow? preference) =>
-        new(preference?.OptOut ?? Messages.OptOut.None, preference is { WeChatOpenId.Length: > 0 });
+        new(preference?.OptOut ?? Domain.OptOut.None, preference is { WeChatOpenId.Length: > 0 });
 }
 
 /// <summary>Messages of one key for one tenant, sharing its templates and quiet hours.</summary>
@@ -125,28 +105,10 @@ public sealed class MessageBatch(IReadOnlyList<StoredTemplate> templates, QuietH
         var now = time.GetUtcNow();
         var due = quiet.NextAllowed(template.Channel, message.DueAt < now ? now : message.DueAt);
 
-        await using var insert = new NpgsqlCommand("""
-            INSERT INTO messages (tenant_id, message_id, recipient_kind, recipient_id, template_key, template_version, channel,
-                                  body, provider_values, status, skip_reason, source_event_id, campaign_id, created_at, next_attempt_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-            ON CONFLICT DO NOTHING
-            """, conn, tx);
-        insert.Parameters.Add(new() { Value = message.TenantId });
-        insert.Parameters.Add(new() { Value = Guid.CreateVersion7(now) });
-        insert.Parameters.Add(new() { Value = message.RecipientKind });
-        insert.Parameters.Add(new() { Value = message.RecipientId });
-        insert.Parameters.Add(new() { Value = message.TemplateKey });
-        insert.Parameters.Add(new() { Value = template.Version });
-        insert.Parameters.Add(new() { Value = template.Channel });
-        insert.Parameters.Add(new() { Value = body });
-        insert.Parameters.Add(new() { Value = providerValues });
-        insert.Parameters.Add(new() { Value = skip is null ? MessageStatus.Pending : MessageStatus.Skipped });
-        insert.Parameters.Add(new() { Value = (object?)skip ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        insert.Parameters.Add(new() { Value = message.SourceEventId is { } e ? e : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-        insert.Parameters.Add(new() { Value = message.CampaignId is { } c ? c : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-        insert.Parameters.Add(new() { Value = now });
-        insert.Parameters.Add(new() { Value = skip is null ? due : DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        if (await insert.ExecuteNonQueryAsync(ct) == 0) return EnqueueOutcome.Duplicate;
+        var stored = new MessageRow(message.TenantId, Guid.CreateVersion7(now), message.RecipientKind, message.RecipientId,
+            message.TemplateKey, template.Version, template.Channel, body, providerValues, skip, message.SourceEventId, message.CampaignId,
+            now, skip is null ? due : null);
+        if (!await MessageStore.InsertAsync(conn, tx, stored, ct)) return EnqueueOutcome.Duplicate;
         NotificationMetrics.Created.WithLabels(message.TenantId, message.TemplateKey, skip is null ? "queued" : "skipped").Inc();
         return skip is null ? EnqueueOutcome.Queued : EnqueueOutcome.Skipped;
     }

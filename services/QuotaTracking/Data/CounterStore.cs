@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Medins.Platform.Hosting.Data;
 using Medins.QuotaTracking.Domain;
 using Npgsql;
 using NpgsqlTypes;
@@ -129,8 +130,8 @@ public sealed class CounterWrites(string tenantId, DateTimeOffset now, Dictionar
               updated_at = $12
             WHERE tenant_id = $1 AND order_id = $2
             """, tenantId, order.OrderId, order.State, order.CoverageYear, order.VillageCode, order.PersonGroup, order.ChannelKey,
-            Nullable(personalFen, NpgsqlDbType.Bigint), order.NetPersonalFen, order.KeyGroups.ToArray(),
-            Nullable(order.PaidEventId, NpgsqlDbType.Uuid), now);
+            Sql.Typed(personalFen, NpgsqlDbType.Bigint), order.NetPersonalFen, order.KeyGroups.ToArray(),
+            Sql.Typed(order.PaidEventId, NpgsqlDbType.Uuid), now);
     }
 
     /// <summary>The village's counters and each breakdown.</summary>
@@ -179,13 +180,5 @@ public sealed class CounterWrites(string tenantId, DateTimeOffset now, Dictionar
         await batch.ExecuteNonQueryAsync(ct);
     }
 
-    private void Add(string sql, params object[] values)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var value in values)
-            command.Parameters.Add(value as NpgsqlParameter ?? new NpgsqlParameter { Value = value });
-        _commands.Add(command);
-    }
-
-    private static NpgsqlParameter Nullable(object? value, NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
+    private void Add(string sql, params object[] values) => _commands.Add(Sql.BatchCommand(sql, values));
 }

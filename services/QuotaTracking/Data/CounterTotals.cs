@@ -1,3 +1,4 @@
+using Medins.Platform.Hosting.Data;
 using Medins.QuotaTracking.Domain;
 using Npgsql;
 
@@ -55,7 +56,7 @@ public sealed class CounterTotals
         if (_villages.Count > 0)
         {
             var rows = _villages.ToList();
-            batch.BatchCommands.Add(Command("""
+            batch.BatchCommands.Add(Sql.BatchCommand("""
                 INSERT INTO village_counters (tenant_id, coverage_year, village_code, enrolled_count, paid_count, zero_contribution_count,
                   refunded_count, collected_amount_fen, differential_refund_count, subsidy_amount_fen, updated_at)
                 SELECT t, y, v, e, p, z, r, c, d, s, $11
@@ -80,7 +81,7 @@ public sealed class CounterTotals
         if (_breakdowns.Count > 0)
         {
             var rows = _breakdowns.ToList();
-            batch.BatchCommands.Add(Command("""
+            batch.BatchCommands.Add(Sql.BatchCommand("""
                 INSERT INTO village_breakdown_counters (tenant_id, coverage_year, village_code, dimension, value, enrolled_count,
                   paid_count, zero_contribution_count, refunded_count, collected_amount_fen, updated_at)
                 SELECT t, y, v, dim, val, e, p, z, r, c, $11
@@ -103,7 +104,7 @@ public sealed class CounterTotals
         if (_lines.Count > 0)
         {
             var rows = _lines.ToList();
-            batch.BatchCommands.Add(Command("""
+            batch.BatchCommands.Add(Sql.BatchCommand("""
                 INSERT INTO settlement_counters (tenant_id, coverage_year, village_code, funding_source, category, people_count,
                   amount_fen, description, updated_at)
                 SELECT t, y, v, f, c, p, a, d, $9
@@ -123,7 +124,7 @@ public sealed class CounterTotals
         if (_funds.Count > 0)
         {
             var rows = _funds.ToList();
-            batch.BatchCommands.Add(Command("""
+            batch.BatchCommands.Add(Sql.BatchCommand("""
                 INSERT INTO settlement_fund_counters (tenant_id, coverage_year, village_code, funding_source, people_count, updated_at)
                 SELECT t, y, v, f, p, $6 FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bigint[]) AS u(t, y, v, f, p)
                 ORDER BY t COLLATE "C", y, v COLLATE "C", f COLLATE "C"
@@ -151,11 +152,4 @@ public sealed class CounterTotals
 
     private static TValue[] Column<TKey, TRow, TValue>(List<KeyValuePair<TKey, TRow>> rows, Func<KeyValuePair<TKey, TRow>, TValue> pick) =>
         [.. rows.Select(pick)];
-
-    private static NpgsqlBatchCommand Command(string sql, params object[] values)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });
-        return command;
-    }
 }

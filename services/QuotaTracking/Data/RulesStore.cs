@@ -1,6 +1,7 @@
 using Medins.Platform.Hosting;
 using Medins.QuotaTracking.Domain;
 using Npgsql;
+using ErrorReason = Medins.Quota.V1.ErrorReason;
 
 namespace Medins.QuotaTracking.Data;
 
@@ -30,7 +31,7 @@ public static class RulesStore
         }
         catch (QuotaRulesException ex)
         {
-            throw RpcErrors.FailedPrecondition("QUOTA_RULES_INVALID",
+            throw RpcErrors.FailedPrecondition(ErrorReason.QuotaRulesInvalid,
                 $"The quota rules of coverage year {coverageYear} do not read: {string.Join("; ", ex.Errors)}");
         }
         return new StoredRules(rules, reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4));
@@ -39,6 +40,6 @@ public static class RulesStore
     public static async Task<StoredRules> RequireAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string tenantId, int coverageYear,
         CancellationToken ct) =>
         await FindAsync(conn, tx, tenantId, coverageYear, ct)
-        ?? throw RpcErrors.FailedPrecondition("NO_QUOTA_RULES",
+        ?? throw RpcErrors.FailedPrecondition(ErrorReason.NoQuotaRules,
             $"This tenant has no quota rules for coverage year {coverageYear}; they are loaded with the city's data.");
 }

@@ -1,3 +1,4 @@
+using Medins.Platform.Hosting.Data;
 using Medins.QuotaTracking.Domain;
 using Npgsql;
 
@@ -72,9 +73,9 @@ public static class TargetStore
         cmd.Parameters.Add(new() { Value = tenantId });
         cmd.Parameters.Add(new() { Value = coverageYear });
         cmd.Parameters.Add(new() { Value = row.VillageCode });
-        cmd.Parameters.Add(Nullable(row.Bases.RegisteredPopulation));
-        cmd.Parameters.Add(Nullable(row.Bases.ResidentPopulation));
-        cmd.Parameters.Add(Nullable(row.Bases.LastYearEnrolled));
+        cmd.Parameters.Add(Sql.Typed(row.Bases.RegisteredPopulation, NpgsqlTypes.NpgsqlDbType.Integer));
+        cmd.Parameters.Add(Sql.Typed(row.Bases.ResidentPopulation, NpgsqlTypes.NpgsqlDbType.Integer));
+        cmd.Parameters.Add(Sql.Typed(row.Bases.LastYearEnrolled, NpgsqlTypes.NpgsqlDbType.Integer));
         cmd.Parameters.Add(new() { Value = row.Target.Base });
         cmd.Parameters.Add(new() { Value = row.Target.Task });
         cmd.Parameters.Add(new() { Value = row.Target.FromTaskTable ? "task-table" : "computed" });
@@ -115,7 +116,4 @@ public static class TargetStore
         cmd.Parameters.Add(new() { Value = villageCount });
         await cmd.ExecuteNonQueryAsync(ct);
     }
-
-    private static NpgsqlParameter Nullable(int? value) =>
-        new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer };
 }

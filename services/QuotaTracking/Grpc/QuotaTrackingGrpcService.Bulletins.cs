@@ -3,6 +3,7 @@ using Medins.Platform.Hosting;
 using Medins.Quota.V1;
 using Medins.QuotaTracking.Data;
 using Medins.QuotaTracking.Domain;
+using ErrorReason = Medins.Quota.V1.ErrorReason;
 
 namespace Medins.QuotaTracking.Grpc;
 
@@ -23,10 +24,10 @@ public sealed partial class QuotaTrackingGrpcService
         {
             var rules = (await RulesStore.RequireAsync(conn, tx, tenantId, request.CoverageYear, ct)).Rules;
             if (date is { } day && (rules.Progress is not { } schedule || !Schedule.IsSnapshotDay(schedule, day)))
-                throw RpcErrors.InvalidArgument("NOT_A_SNAPSHOT_DAY",
+                throw RpcErrors.InvalidArgument(ErrorReason.NotASnapshotDay,
                     $"{day:yyyy-MM-dd} is not a weekly snapshot day of the quota rules.", ("snapshot_date", "is not a snapshot day"));
             var found = await SnapshotStore.FindAsync(conn, tx, tenantId, request.CoverageYear, date, ct)
-                ?? throw RpcErrors.NotFound("SNAPSHOT_NOT_FOUND", date is { } missing
+                ?? throw RpcErrors.NotFound(ErrorReason.SnapshotNotFound, date is { } missing
                     ? $"No snapshot was taken on {missing:yyyy-MM-dd}."
                     : $"No weekly snapshot has been taken for coverage year {request.CoverageYear} yet.");
             var townships = found.Villages.Select(v => v.TownshipCode).Distinct().ToList();

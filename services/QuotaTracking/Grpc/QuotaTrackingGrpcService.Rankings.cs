@@ -3,6 +3,7 @@ using Medins.Platform.Hosting;
 using Medins.Quota.V1;
 using Medins.QuotaTracking.Data;
 using Medins.QuotaTracking.Domain;
+using ErrorReason = Medins.Quota.V1.ErrorReason;
 
 namespace Medins.QuotaTracking.Grpc;
 
@@ -26,15 +27,15 @@ public sealed partial class QuotaTrackingGrpcService
                 return (stored.Rules, await ProgressQueries.AllVillagesAsync(conn, tx, tenantId, request.CoverageYear, ct),
                     time.GetUtcNow());
             var schedule = stored.Rules.Progress
-                ?? throw RpcErrors.FailedPrecondition("NO_PROGRESS_SCHEDULE", "The quota rules set no ranking days; ask for the live ranking.");
+                ?? throw RpcErrors.FailedPrecondition(ErrorReason.NoProgressSchedule, "The quota rules set no ranking days; ask for the live ranking.");
             if (schedule.RankingEveryWeeks is null)
-                throw RpcErrors.FailedPrecondition("NO_RANKING_DAYS", "The quota rules set no ranking days; ask for the live ranking.");
+                throw RpcErrors.FailedPrecondition(ErrorReason.NoRankingDays, "The quota rules set no ranking days; ask for the live ranking.");
             if (!Schedule.IsRankingDay(schedule, day))
-                throw RpcErrors.InvalidArgument("NOT_A_RANKING_DAY",
+                throw RpcErrors.InvalidArgument(ErrorReason.NotARankingDay,
                     $"{day:yyyy-MM-dd} is not a ranking day; ranking days are every {schedule.RankingEveryWeeks} weeks from {schedule.FirstRanking:yyyy-MM-dd}.",
                     ("ranking_date", "is not a ranking day of the quota rules"));
             var snapshot = await SnapshotStore.FindAsync(conn, tx, tenantId, request.CoverageYear, day, ct)
-                ?? throw RpcErrors.NotFound("SNAPSHOT_NOT_FOUND", $"No snapshot was taken on ranking day {day:yyyy-MM-dd}.");
+                ?? throw RpcErrors.NotFound(ErrorReason.SnapshotNotFound, $"No snapshot was taken on ranking day {day:yyyy-MM-dd}.");
             return (stored.Rules, snapshot.Villages, snapshot.TakenAt);
         }, ct);
 

@@ -1,9 +1,11 @@
 using Grpc.Core;
 using Medins.Platform.Hosting;
 using Medins.Quota.V1;
+using Medins.Platform.Hosting.Paging;
 using Medins.QuotaTracking.Data;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using ErrorReason = Medins.Quota.V1.ErrorReason;
 
 namespace Medins.QuotaTracking.Grpc;
 
@@ -42,17 +44,17 @@ public sealed partial class QuotaTrackingGrpcService
         var today = ShanghaiCalendar.Today(time);
         // Reductions are a tenant's own rule (seed 002 §二（二）), not a platform default.
         if (rules.Campaign.ReductionsUntil is not { } until)
-            throw RpcErrors.FailedPrecondition("REDUCTIONS_NOT_GRANTED",
+            throw RpcErrors.FailedPrecondition(ErrorReason.ReductionsNotGranted,
                 $"The quota rules of coverage year {year} grant no task reductions.");
         if (today > until)
-            throw RpcErrors.Build(Google.Rpc.Code.FailedPrecondition, "CAMPAIGN_CLOSED",
+            throw RpcErrors.Build(Google.Rpc.Code.FailedPrecondition, ErrorReason.CampaignClosed,
                 $"Task reductions for coverage year {year} closed on {until:yyyy-MM-dd}.",
                 metadata: new Dictionary<string, string> { ["reductions_until"] = until.ToString("yyyy-MM-dd") },
                 clerk: $"{year} 年度核减任务的办理期限已于 {ClerkText.Date(until)} 截止，不能再核减。如有特殊情况，请联系县医保中心。");
 
         var evidence = EvidenceKey(request.Evidence);
         if (await ReductionStore.EvidenceUsedByAsync(conn, tx, tenantId, year, evidence, reference, ct) is { } used)
-            throw RpcErrors.Build(Google.Rpc.Code.AlreadyExists, "EVIDENCE_ALREADY_USED",
+            throw RpcErrors.Build(Google.Rpc.Code.AlreadyExists, ErrorReason.EvidenceAlreadyUsed,
                 $"This evidence ('{reference}') already reduced a task in coverage year {year}.",
                 metadata: new Dictionary<string, string> { ["reduction_id"] = used.ToString() },
                 clerk: $"证明材料“{reference}”已经用于 {year} 年度的一次任务核减，不能重复使用。请核对证明编号。");
@@ -60,11 +62,11 @@ public sealed partial class QuotaTrackingGrpcService
         switch (await ReductionStore.TryReduceAsync(conn, tx, tenantId, year, request.VillageCode, request.PersonCount, ct))
         {
             case null:
-                throw RpcErrors.FailedPrecondition("NO_TARGET",
+                throw RpcErrors.FailedPrecondition(ErrorReason.NoTarget,
                     $"Village '{request.VillageCode}' has no target for coverage year {year} to reduce.",
                     $"村（社区）{request.VillageCode} 还没有下达 {year} 年度的任务数，无从核减。请先下达任务。");
             case false:
-                throw RpcErrors.FailedPrecondition("REDUCTION_EXCEEDS_BASE",
+                throw RpcErrors.FailedPrecondition(ErrorReason.ReductionExceedsBase,
                     $"Reducing {request.PersonCount} more people would reduce more people than village '{request.VillageCode}' has in its base.",
                     $"再核减 {request.PersonCount} 人，将超过村（社区）{request.VillageCode} 的应参保人数。请核对核减人数。");
         }
@@ -87,16 +89,15 @@ public sealed partial class QuotaTrackingGrpcService
         new RequestValidator()
             .Check(IsCoverageYear(request.CoverageYear), "coverage_year", "must be a year such as 2024")
             .Check(request.VillageCode.Length <= 64, "village_code", "must be at most 64 characters")
-            .Check(request.PageSize >= 0, "page_size", "must not be negative")
+            .CheckPageSize(request.PageSize)
             .ThrowIfInvalid();
         var tenantId = tenant.RequireTenant();
         var filter = $"{request.CoverageYear}/{request.VillageCode}";
-        var after = KeysetToken.Decode(request.PageToken, nameof(ListTaskReductions), filter, keyLength: 1);
+        var after = PageTokens.Decode(request.PageToken, nameof(ListTaskReductions), filter, keyLength: 1);
         var afterId = Guid.Empty;
         if (after.Length == 1 && !Guid.TryParse(after[0], out afterId))
-            throw RpcErrors.InvalidArgument("INVALID_PAGE_TOKEN", "The page token is not a page token of this list.",
-                ("page_token", "is not a page token of this list"));
-        var pageSize = VillagePageToken.PageSize(request.PageSize);
+            throw PageTokens.Invalid();
+        var pageSize = PageTokens.PageSize(request.PageSize);
         var ct = context.CancellationToken;
         var rows = await db.InTenantAsync(tenantId, (conn, tx) =>
             ReductionStore.ListAsync(conn, tx, tenantId, request.CoverageYear, request.VillageCode, afterId, pageSize + 1, ct), ct);
@@ -104,7 +105,7 @@ public sealed partial class QuotaTrackingGrpcService
         var response = new ListTaskReductionsResponse();
         response.Reductions.AddRange(rows.Take(pageSize).Select(ToProto));
         if (rows.Count > pageSize)
-            response.NextPageToken = KeysetToken.Encode(nameof(ListTaskReductions), filter, rows[pageSize - 1].ReductionId.ToString());
+            response.NextPageToken = PageTokens.Encode(nameof(ListTaskReductions), filter, rows[pageSize - 1].ReductionId.ToString());
         return response;
     }
 

@@ -5,6 +5,7 @@ using Medins.QuotaTracking.Data;
 using Medins.QuotaTracking.Domain;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using ErrorReason = Medins.Quota.V1.ErrorReason;
 
 namespace Medins.QuotaTracking.Grpc;
 
@@ -72,7 +73,7 @@ public sealed partial class QuotaTrackingGrpcService
         var unknown = request.Villages.Select((v, i) => (v, i)).Where(x => !known.Contains(x.v.VillageCode))
             .Select(x => ($"villages[{x.i}].village_code", $"'{x.v.VillageCode}' is not a village or community of this tenant")).ToArray();
         if (unknown.Length > 0)
-            throw RpcErrors.InvalidArgument("UNKNOWN_VILLAGE", "Some villages are not villages or communities of this tenant.", unknown);
+            throw RpcErrors.InvalidArgument(ErrorReason.UnknownVillage, "Some villages are not villages or communities of this tenant.", unknown);
 
         // Last year's enrolled count: as imported, else the previous coverage year's counters kept here.
         var lastYear = await TargetStore.EnrolledCountsAsync(conn, tx, tenantId, year - 1, codes, ct);
@@ -109,7 +110,7 @@ public sealed partial class QuotaTrackingGrpcService
             rows.Add((new VillageTargetRow(input.VillageCode, bases, target, alreadyReduced), groups));
         }
         if (problems.Count > 0)
-            throw RpcErrors.InvalidArgument("INVALID_TARGETS", "Some targets cannot be set: " + string.Join("; ", problems.Select(p => $"{p.Item1} {p.Item2}")),
+            throw RpcErrors.InvalidArgument(ErrorReason.InvalidTargets, "Some targets cannot be set: " + string.Join("; ", problems.Select(p => $"{p.Item1} {p.Item2}")),
                 [.. problems]);
 
         var response = new ImportVillageTargetsResponse();

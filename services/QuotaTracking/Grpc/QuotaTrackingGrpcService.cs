@@ -1,12 +1,15 @@
+using System.Globalization;
 using Grpc.Core;
 using Medins.Platform.Hosting;
 using Medins.Platform.Hosting.Data;
 using Medins.Platform.Hosting.Messaging;
+using Medins.Platform.Hosting.Paging;
 using Medins.Platform.Hosting.Tenancy;
 using Medins.Quota.V1;
 using Medins.QuotaTracking.Data;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using ErrorReason = Medins.Quota.V1.ErrorReason;
 
 namespace Medins.QuotaTracking.Grpc;
 
@@ -31,7 +34,7 @@ public sealed partial class QuotaTrackingGrpcService(PlatformDatabase db, Tenant
         var progress = await db.InTenantAsync(tenantId,
             (conn, tx) => VillageProgressAsync(conn, tx, tenantId, request.CoverageYear, request.VillageCode, ct), ct);
         return progress is null
-            ? throw RpcErrors.NotFound("VILLAGE_NOT_FOUND",
+            ? throw RpcErrors.NotFound(ErrorReason.VillageNotFound,
                 $"Village '{request.VillageCode}' has no task and no contributions for coverage year {request.CoverageYear}.")
             : new GetVillageProgressResponse { Progress = progress };
     }
@@ -58,21 +61,22 @@ public sealed partial class QuotaTrackingGrpcService(PlatformDatabase db, Tenant
     {
         new RequestValidator()
             .Check(IsCoverageYear(request.CoverageYear), "coverage_year", "must be a year such as 2024")
-            .Check(request.PageSize >= 0, "page_size", "must not be negative")
+            .CheckPageSize(request.PageSize)
             .ThrowIfInvalid();
         var tenantId = tenant.RequireTenant();
-        var token = VillagePageToken.Decode(request.PageToken, request.CoverageYear);
-        var pageSize = VillagePageToken.PageSize(request.PageSize);
+        var filter = request.CoverageYear.ToString(CultureInfo.InvariantCulture);
+        var after = PageTokens.Decode(request.PageToken, nameof(ListVillageProgress), filter, keyLength: 1);
+        var pageSize = PageTokens.PageSize(request.PageSize);
         var ct = context.CancellationToken;
 
         // Keyset paging on the village code; one row more than the page tells whether another page exists.
         var rows = await db.InTenantAsync(tenantId, (conn, tx) =>
-            ProgressQueries.VillagesAsync(conn, tx, tenantId, request.CoverageYear, token.AfterVillageCode, pageSize + 1, ct), ct);
+            ProgressQueries.VillagesAsync(conn, tx, tenantId, request.CoverageYear, after.Length == 1 ? after[0] : "", pageSize + 1, ct), ct);
 
         var response = new ListVillageProgressResponse();
         response.Progress.AddRange(rows.Take(pageSize).Select(r => ProtoMapping.ToProto(r, request.CoverageYear)));
         if (rows.Count > pageSize)
-            response.NextPageToken = new VillagePageToken(request.CoverageYear, rows[pageSize - 1].VillageCode).Encode();
+            response.NextPageToken = PageTokens.Encode(nameof(ListVillageProgress), filter, rows[pageSize - 1].VillageCode);
         return response;
     }
 
@@ -81,7 +85,7 @@ public sealed partial class QuotaTrackingGrpcService(PlatformDatabase db, Tenant
         new RequestValidator()
             .Check(IsCoverageYear(request.CoverageYear), "coverage_year", "must be a year such as 2024")
             .Check(request.Level != ProgressLevel.Unspecified && Enum.IsDefined(request.Level), "level", "must be TOWNSHIP, COUNTY or CITY")
-            .Check(request.PageSize >= 0, "page_size", "must not be negative")
+            .CheckPageSize(request.PageSize)
             .ThrowIfInvalid();
         var level = request.Level switch
         {
@@ -93,11 +97,11 @@ public sealed partial class QuotaTrackingGrpcService(PlatformDatabase db, Tenant
         var acrossTenants = tenant.TenantId is null;
         if (acrossTenants && !tenant.IsCityScope) tenant.RequireTenant();
         if (level == RollupLevel.City && !tenant.IsCityScope)
-            throw RpcErrors.PermissionDenied("CITY_SCOPE_REQUIRED", "The city level spans tenants: it needs city-scope credentials.");
+            throw RpcErrors.PermissionDenied(ErrorReason.CityScopeRequired, "The city level spans tenants: it needs city-scope credentials.");
         var tenantId = tenant.TenantId ?? "";
         var filter = $"{request.CoverageYear}/{request.Level}/{tenantId}";
-        var after = KeysetToken.Decode(request.PageToken, nameof(ListDivisionProgress), filter, keyLength: 2);
-        var pageSize = VillagePageToken.PageSize(request.PageSize);
+        var after = PageTokens.Decode(request.PageToken, nameof(ListDivisionProgress), filter, keyLength: 2);
+        var pageSize = PageTokens.PageSize(request.PageSize);
         var ct = context.CancellationToken;
 
         Task<List<DivisionRow>> Work(NpgsqlConnection conn, NpgsqlTransaction tx) => DivisionQueries.RollupAsync(conn, tx, tenantId,
@@ -110,7 +114,7 @@ public sealed partial class QuotaTrackingGrpcService(PlatformDatabase db, Tenant
         var response = new ListDivisionProgressResponse();
         response.Divisions.AddRange(rows.Take(pageSize).Select(r => ProtoMapping.ToProto(r, request.CoverageYear, request.Level)));
         if (rows.Count > pageSize)
-            response.NextPageToken = KeysetToken.Encode(nameof(ListDivisionProgress), filter, rows[pageSize - 1].TenantId, rows[pageSize - 1].Code);
+            response.NextPageToken = PageTokens.Encode(nameof(ListDivisionProgress), filter, rows[pageSize - 1].TenantId, rows[pageSize - 1].Code);
         return response;
     }
 

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Configuration;
 
-namespace Medins.Notification.Delivery;
+namespace Medins.Notification.Channels;
 
 /// <summary>
 /// HMAC-SHA256 of a mobile number under a secret key (<c>Notification:AddressHashKey</c>, or <c>Channels:AddressHashKey</c>

@@ -3,7 +3,7 @@ using Medins.Platform.Hosting.Data;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Medins.Notification.Delivery;
+namespace Medins.Notification.Data;
 
 /// <summary>A due message as the dispatcher sends it.</summary>
 public sealed record DueMessage(
@@ -28,12 +28,12 @@ public sealed record DueMessage(
 /// and recording what the provider answered. A claim is a lease, so a dispatcher that dies mid-send leaves the
 /// message to be tried again when the lease ends.
 /// </summary>
-public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDeliveryReceiptSink, IWeChatBindings
+public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDeliveryReceiptSink, IWeChatBindings, IReplyOptOuts
 {
     public Task<IReadOnlyList<DueMessage>> ClaimDueAsync(DateTimeOffset now, TimeSpan lease, int limit, CancellationToken ct) =>
         db.InSystemScopeAsync<IReadOnlyList<DueMessage>>(async (conn, tx) =>
         {
-            await using var cmd = new NpgsqlCommand("""
+            await using var cmd = Sql.Command(conn, tx, """
                 WITH claimed AS (
                   UPDATE messages m SET claimed_until = $2
                   WHERE (m.tenant_id, m.message_id) IN (
@@ -54,10 +54,7 @@ public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDel
                                      AND t.channel = c.channel AND t.version = c.template_version
                 LEFT JOIN campaigns k ON k.tenant_id = c.tenant_id AND k.campaign_id = c.campaign_id
                 ORDER BY c.campaign_id IS NOT NULL, c.next_attempt_at
-                """, conn, tx);
-            cmd.Parameters.Add(new() { Value = now });
-            cmd.Parameters.Add(new() { Value = now + lease });
-            cmd.Parameters.Add(new() { Value = limit });
+                """, now, now + lease, limit);
             var list = new List<DueMessage>();
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
@@ -75,15 +72,11 @@ public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDel
     public Task<DueMessage?> RenewClaimAsync(DueMessage message, DateTimeOffset now, TimeSpan lease, CancellationToken ct) =>
         db.InSystemScopeAsync(async (conn, tx) =>
         {
-            await using var cmd = new NpgsqlCommand("""
+            await using var cmd = Sql.Command(conn, tx, """
                 UPDATE messages SET claimed_until = $4
                 WHERE tenant_id = $1 AND message_id = $2 AND status = 'PENDING' AND claimed_until = $3
                 RETURNING claimed_until
-                """, conn, tx);
-            cmd.Parameters.Add(new() { Value = message.TenantId });
-            cmd.Parameters.Add(new() { Value = message.MessageId });
-            cmd.Parameters.Add(new() { Value = message.ClaimedUntil });
-            cmd.Parameters.Add(new() { Value = now + lease });
+                """, message.TenantId, message.MessageId, message.ClaimedUntil, now + lease);
             return await cmd.ExecuteScalarAsync(ct) is DateTime renewed
                 ? message with { ClaimedUntil = new DateTimeOffset(renewed, TimeSpan.Zero) }
                 : null;
@@ -93,9 +86,8 @@ public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDel
     public Task<long> CountDueAsync(DateTimeOffset now, CancellationToken ct) =>
         db.InSystemScopeAsync(async (conn, tx) =>
         {
-            await using var cmd = new NpgsqlCommand(
-                "SELECT count(*) FROM messages WHERE status = 'PENDING' AND next_attempt_at <= $1", conn, tx);
-            cmd.Parameters.Add(new() { Value = now });
+            await using var cmd = Sql.Command(conn, tx,
+                "SELECT count(*) FROM messages WHERE status = 'PENDING' AND next_attempt_at <= $1", now);
             return (long)(await cmd.ExecuteScalarAsync(ct))!;
         }, ct);
 
@@ -105,7 +97,7 @@ public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDel
             UPDATE messages SET status = 'SENT', attempts = attempts + 1, sent_at = $3, provider = $4, provider_message_id = $5,
                                 address_hash = $6, next_attempt_at = NULL, claimed_until = NULL, last_error = NULL
             WHERE tenant_id = $1 AND message_id = $2 AND status = 'PENDING'
-            """, ct, now, provider, providerMessageId, (object?)addressHash ?? DBNull.Value);
+            """, ct, now, provider, providerMessageId, Sql.Typed(addressHash, NpgsqlDbType.Bytea));
 
     /// <summary>
     /// A resident who replied to unsubscribe gets no more reminders: every resident written to at that number (in any
@@ -114,17 +106,14 @@ public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDel
     public Task<int> OptOutRepliedAsync(byte[] addressHash, string source, CancellationToken ct) =>
         db.InSystemScopeAsync(async (conn, tx) =>
         {
-            await using var cmd = new NpgsqlCommand("""
+            await using var cmd = Sql.Command(conn, tx, """
                 INSERT INTO contact_preferences (tenant_id, resident_id, opt_out, source, update_time)
                 SELECT DISTINCT tenant_id, recipient_id, 'REMINDERS', $2, $3 FROM messages
                 WHERE address_hash = $1 AND recipient_kind = 'RESIDENT'
                 ON CONFLICT (tenant_id, resident_id) DO UPDATE
                   SET opt_out = 'REMINDERS', source = excluded.source, update_time = excluded.update_time
                   WHERE contact_preferences.opt_out = 'NONE'
-                """, conn, tx);
-            cmd.Parameters.Add(new() { Value = addressHash });
-            cmd.Parameters.Add(new() { Value = source });
-            cmd.Parameters.Add(new() { Value = time.GetUtcNow() });
+                """, addressHash, source, time.GetUtcNow());
             return await cmd.ExecuteNonQueryAsync(ct);
         }, ct);
 
@@ -146,7 +135,7 @@ public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDel
         UpdateAsync(message, """
             UPDATE messages SET next_attempt_at = $3, attempts = attempts + $5, last_error = coalesce($4, last_error), claimed_until = NULL
             WHERE tenant_id = $1 AND message_id = $2 AND status = 'PENDING'
-            """, ct, dueAt, (object?)error ?? DBNull.Value, attempted ? 1 : 0);
+            """, ct, dueAt, Sql.Typed(error, NpgsqlDbType.Text), attempted ? 1 : 0);
 
     public Task<int> ApplyAsync(IReadOnlyList<DeliveryReceipt> receipts, CancellationToken ct) =>
         db.InSystemScopeAsync(async (conn, tx) =>
@@ -155,17 +144,13 @@ public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDel
             foreach (var receipt in receipts)
             {
                 // A receipt moves a sent message to delivered or failed once; a repeated or late receipt changes nothing.
-                await using var cmd = new NpgsqlCommand("""
+                await using var cmd = Sql.Command(conn, tx, """
                     UPDATE messages SET status = $3, delivered_at = CASE WHEN $3 = 'DELIVERED' THEN $4 END,
                                         last_error = CASE WHEN $3 = 'FAILED' THEN $5 ELSE last_error END
                     WHERE provider = $1 AND provider_message_id = $2 AND status = 'SENT'
                     RETURNING tenant_id, channel
-                    """, conn, tx);
-                cmd.Parameters.Add(new() { Value = receipt.Provider });
-                cmd.Parameters.Add(new() { Value = receipt.ProviderMessageId });
-                cmd.Parameters.Add(new() { Value = receipt.Delivered ? MessageStatus.Delivered : MessageStatus.Failed });
-                cmd.Parameters.Add(new() { Value = receipt.At });
-                cmd.Parameters.Add(new() { Value = (object?)receipt.Error ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+                    """, receipt.Provider, receipt.ProviderMessageId, receipt.Delivered ? MessageStatus.Delivered : MessageStatus.Failed,
+                    receipt.At, Sql.Typed(receipt.Error, NpgsqlDbType.Text));
                 await using var reader = await cmd.ExecuteReaderAsync(ct);
                 if (await reader.ReadAsync(ct))
                 {
@@ -187,9 +172,7 @@ public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDel
                 "UPDATE officials SET wechat_openid = '', update_time = $2 WHERE wechat_openid = $1",
             })
             {
-                await using var cmd = new NpgsqlCommand(sql, conn, tx);
-                cmd.Parameters.Add(new() { Value = openId });
-                cmd.Parameters.Add(new() { Value = time.GetUtcNow() });
+                await using var cmd = Sql.Command(conn, tx, sql, openId, time.GetUtcNow());
                 unbound += await cmd.ExecuteNonQueryAsync(ct);
             }
             return unbound;
@@ -198,11 +181,7 @@ public sealed class DeliveryStore(PlatformDatabase db, TimeProvider time) : IDel
     private Task UpdateAsync(DueMessage message, string sql, CancellationToken ct, params object[] values) =>
         db.InSystemScopeAsync(async (conn, tx) =>
         {
-            await using var cmd = new NpgsqlCommand(sql, conn, tx);
-            cmd.Parameters.Add(new() { Value = message.TenantId });
-            cmd.Parameters.Add(new() { Value = message.MessageId });
-            foreach (var value in values)
-                cmd.Parameters.Add(value is DBNull ? new NpgsqlParameter { Value = value, NpgsqlDbType = NpgsqlDbType.Unknown } : new NpgsqlParameter { Value = value });
+            await using var cmd = Sql.Command(conn, tx, sql, [message.TenantId, message.MessageId, .. values]);
             return await cmd.ExecuteNonQueryAsync(ct);
         }, ct);
 }

@@ -1,9 +1,11 @@
 using Medins.Notification.Campaigns;
+using Medins.Notification.Data;
+using Medins.Notification.Delivery;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Medins.Notification.Delivery;
+namespace Medins.Notification.Jobs;
 
 /// <summary>
 /// Every interval: starts the campaigns whose time has come, sends what is due, closes finished campaigns and
