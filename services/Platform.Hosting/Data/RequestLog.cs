@@ -48,7 +48,7 @@ public sealed class RequestLog(TimeProvider time)
             BatchCommands =
             {
                 PlatformDatabase.TenantSettingCommand(tenantId),
-                Command("SELECT request_hash, response FROM request_log WHERE tenant_id = $1 AND rpc = $2 AND request_id = $3",
+                Sql.BatchCommand("SELECT request_hash, response FROM request_log WHERE tenant_id = $1 AND rpc = $2 AND request_id = $3",
                     tenantId, rpc, requestId),
             },
         };
@@ -59,14 +59,14 @@ public sealed class RequestLog(TimeProvider time)
     }
 
     /// <summary>Inserts the request's row, or affects none when a call with this id holds it (waiting for it to end).</summary>
-    public NpgsqlBatchCommand ClaimCommand(string tenantId, string rpc, string requestId, IMessage request) => Command("""
+    public NpgsqlBatchCommand ClaimCommand(string tenantId, string rpc, string requestId, IMessage request) => Sql.BatchCommand("""
         INSERT INTO request_log (tenant_id, rpc, request_id, request_hash, created_at)
         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
         """, tenantId, rpc, requestId, Hash(request), time.UtcNow());
 
     /// <summary>Stores the answer of a claimed call, in the transaction of its effects.</summary>
     public static NpgsqlBatchCommand CompleteCommand(string tenantId, string rpc, string requestId, IMessage response) =>
-        Command("UPDATE request_log SET response = $4 WHERE tenant_id = $1 AND rpc = $2 AND request_id = $3",
+        Sql.BatchCommand("UPDATE request_log SET response = $4 WHERE tenant_id = $1 AND rpc = $2 AND request_id = $3",
             tenantId, rpc, requestId, response.ToByteArray());
 
     /// <summary>The first call's answer after a claim found the row taken (it has committed by then).</summary>
@@ -78,7 +78,7 @@ public sealed class RequestLog(TimeProvider time)
         {
             BatchCommands =
             {
-                Command("SELECT request_hash, response FROM request_log WHERE tenant_id = $1 AND rpc = $2 AND request_id = $3",
+                Sql.BatchCommand("SELECT request_hash, response FROM request_log WHERE tenant_id = $1 AND rpc = $2 AND request_id = $3",
                     tenantId, rpc, requestId),
             },
         };
@@ -98,11 +98,4 @@ public sealed class RequestLog(TimeProvider time)
     }
 
     private static byte[] Hash(IMessage request) => SHA256.HashData(request.ToByteArray());
-
-    private static NpgsqlBatchCommand Command(string sql, params object[] args)
-    {
-        var cmd = new NpgsqlBatchCommand(sql);
-        foreach (var arg in args) cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
-        return cmd;
-    }
 }

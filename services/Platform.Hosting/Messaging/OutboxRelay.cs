@@ -338,12 +338,12 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
             await using var sql = new NpgsqlBatch(conn, tx);
             // Lanes finishing deliveries of one event take turns (in key order, so two lanes never wait on each
             // other), so the last one sees every other outcome.
-            sql.BatchCommands.Add(Command(LockSql, tenants, ids));
-            sql.BatchCommands.Add(Command(RecordSql, target, tenants, ids, outcomes, attempts, nextAt, errors, now));
-            sql.BatchCommands.Add(Command(ForgetSql,
+            sql.BatchCommands.Add(Sql.BatchCommand(LockSql, tenants, ids));
+            sql.BatchCommands.Add(Sql.BatchCommand(RecordSql, target, tenants, ids, outcomes, attempts, nextAt, errors, now));
+            sql.BatchCommands.Add(Sql.BatchCommand(ForgetSql,
                 target, tenants, ids, outcomes, attempts, nextAt, errors));
-            sql.BatchCommands.Add(Command(DeadLetterSql, target, tenants, ids, outcomes, attempts, nextAt, errors, now));
-            sql.BatchCommands.Add(Command(SummarySql, tenants, ids, now));
+            sql.BatchCommands.Add(Sql.BatchCommand(DeadLetterSql, target, tenants, ids, outcomes, attempts, nextAt, errors, now));
+            sql.BatchCommands.Add(Sql.BatchCommand(SummarySql, tenants, ids, now));
             await sql.ExecuteNonQueryAsync(ct);
             return 0;
         }, ct);
@@ -378,13 +378,6 @@ public sealed class OutboxRelay(PlatformDatabase db, IEventTransport transport, 
                     break;
             }
         }
-    }
-
-    private static NpgsqlBatchCommand Command(string sql, params object?[] args)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var arg in args) command.Parameters.Add(new NpgsqlParameter { Value = arg ?? DBNull.Value });
-        return command;
     }
 
     /// <summary>Exponential backoff from half a second, capped, with jitter so replicas do not retry in step.</summary>
