@@ -47,12 +47,15 @@ public sealed class DecodeGuardServiceMethodProvider<TService>(IServiceProvider 
             var bind = attribute.BindType.GetMethod(attribute.BindMethodName, BindingFlags.Public | BindingFlags.Static, null,
                 [typeof(ServiceBinderBase), type], null)
                 ?? throw new InvalidOperationException($"{attribute.BindType} has no {attribute.BindMethodName}({type}).");
-            bind.Invoke(null, [new Binder(context), null]);
+            bind.Invoke(null, [new Binder(context, this), null]);
             return;
         }
     }
 
-    private static Marshaller<T> Guard<T>(Marshaller<T> marshaller, string method) => new(marshaller.ContextualSerializer,
+    // The deserializer runs before any interceptor, so the refusal leaves as a gRPC error built here.
+    private readonly string _domain = RpcErrors.DomainOf(services.GetRequiredService<PlatformServiceInfo>().Name);
+
+    private Marshaller<T> Guard<T>(Marshaller<T> marshaller, string method) => new(marshaller.ContextualSerializer,
         context =>
         {
             try
@@ -62,12 +65,13 @@ public sealed class DecodeGuardServiceMethodProvider<TService>(IServiceProvider 
             catch (Exception ex) when (ex is not RpcException)
             {
                 // The whole payload is in memory here, so any failure is the payload's.
-                throw RpcErrors.InvalidArgument(DecodeGuard.UndecodableRequest,
-                    $"The request payload is not a valid {typeof(T).Name} for {method}.");
+                throw RpcErrors.ToRpcException(RpcErrors.InvalidArgument(DecodeGuard.UndecodableRequest,
+                    $"The request payload is not a valid {typeof(T).Name} for {method}."), _domain);
             }
         });
 
-    private sealed class Binder(ServiceMethodProviderContext<TService> context) : ServiceBinderBase
+    private sealed class Binder(ServiceMethodProviderContext<TService> context, DecodeGuardServiceMethodProvider<TService> guard)
+        : ServiceBinderBase
     {
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method,
             UnaryServerMethod<TRequest, TResponse>? handler) =>
@@ -93,8 +97,8 @@ public sealed class DecodeGuardServiceMethodProvider<TService>(IServiceProvider 
                     typeof(ServerCallContext)),
                 Invoker<DuplexStreamingServerMethod<TService, TRequest, TResponse>>(target));
 
-        private static Method<TRequest, TResponse> Guarded<TRequest, TResponse>(Method<TRequest, TResponse> method) =>
-            new(method.Type, method.ServiceName, method.Name, Guard(method.RequestMarshaller, method.FullName),
+        private Method<TRequest, TResponse> Guarded<TRequest, TResponse>(Method<TRequest, TResponse> method) =>
+            new(method.Type, method.ServiceName, method.Name, guard.Guard(method.RequestMarshaller, method.FullName),
                 method.ResponseMarshaller);
 
         private static TDelegate Invoker<TDelegate>(MethodInfo target) where TDelegate : Delegate =>
