@@ -79,6 +79,19 @@ public sealed class ReflectionTests(GatewayFixture fixture) : IClassFixture<Gate
     }
 
     [Theory]
+    [InlineData(V1, "medins.payment.v1.ErrorReason", "medins/payment/v1/error_reason.proto")]
+    [InlineData(V1Alpha, "medins.platform.v1.ErrorReason", "medins/platform/v1/error_reason.proto")]
+    [InlineData(V1, "medins.gateway.v1.ErrorReason", "medins/gateway/v1/error_reason.proto")]
+    public async Task FileContainingSymbol_ErrorReasonEnum_EveryReasonCodeDescribed(string version, string symbol, string file)
+    {
+        var files = Files(await AskAsync(version, new ServerReflectionRequest { FileContainingSymbol = symbol }));
+
+        var reasons = Assert.Single(files[file].EnumType, e => e.Name == "ErrorReason");
+        Assert.Contains(reasons.Value, v => v.Name == "ERROR_REASON_UNSPECIFIED" && v.Number == 0);
+        Assert.True(reasons.Value.Count > 5, $"{symbol} describes only {reasons.Value.Count} values");
+    }
+
+    [Theory]
     [InlineData(V1, "google/type/date.proto")]
     [InlineData(V1Alpha, "google/rpc/status.proto")]
     public async Task FileByFilename_GoogleDependency_Described(string version, string name)

@@ -10,7 +10,8 @@ namespace Medins.Gateway.Reflection;
 /// (grpcurl and the like) without the .proto files. It lists exactly the services of <see cref="ServiceCatalog"/>:
 /// not the services' own reflection or health, nor the gateway's. A description carries every file the contract
 /// imports (google/api, google/type, medins/auth), and google/rpc's status and error details are described too, so
-/// a client can decode <c>grpc-status-details-bin</c> with nothing but what reflection gave it. Callers authenticate
+/// a client can decode <c>grpc-status-details-bin</c> with nothing but what reflection gave it, and so are the
+/// <c>ErrorReason</c> enums that declare every reason code (the services', the shared hosting's, the gateway's). Callers authenticate
 /// as on every route (the endpoints are <see cref="GatewayEndpoint.ServedHere"/>).
 /// </summary>
 public static class ContractReflection
@@ -19,11 +20,16 @@ public static class ContractReflection
     public static IReadOnlyList<string> ServiceNames { get; } =
         ServiceCatalog.Services.SelectMany(s => s.GrpcServices).ToList();
 
-    /// <summary>Every file reflection answers with: the services' files and their imports, and google/rpc's errors.</summary>
+    /// <summary>Every file reflection answers with: the services' files and their imports, google/rpc's errors and
+    /// the reason enums.</summary>
     public static SymbolRegistry Symbols { get; } = SymbolRegistry.FromFiles(
         ServiceCatalog.Services.SelectMany(s => s.Descriptors).Select(d => d.File)
             .Concat([Google.Rpc.StatusReflection.Descriptor, Google.Rpc.ErrorDetailsReflection.Descriptor,
                 Google.Rpc.CodeReflection.Descriptor])
+            .Concat([Medins.Identity.V1.ErrorReasonReflection.Descriptor, Medins.Contribution.V1.ErrorReasonReflection.Descriptor,
+                Medins.Payment.V1.ErrorReasonReflection.Descriptor, Medins.Quota.V1.ErrorReasonReflection.Descriptor,
+                Medins.Notification.V1.ErrorReasonReflection.Descriptor, Medins.Platform.V1.ErrorReasonReflection.Descriptor,
+                Medins.Gateway.V1.ErrorReasonReflection.Descriptor])
             .Distinct());
 
     public static IServiceCollection AddContractReflection(this IServiceCollection services)
