@@ -1,16 +1,13 @@
 using Google.Protobuf.Reflection;
-using Google.Protobuf.WellKnownTypes;
 using Google.Protobuf;
 using Google.Rpc;
 using Grpc.Core;
 using Medins.Platform.Hosting.Messaging;
 using Medins.Platform.Hosting.Security;
 using Medins.Platform.Hosting.Tenancy;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Medins.Platform.Hosting.Pipeline;
 

@@ -1,14 +1,6 @@
-using Microsoft.Extensions.DependencyInjection;
-using Google.Protobuf;
-using Google.Protobuf.Reflection;
-using Google.Protobuf.WellKnownTypes;
-using Google.Rpc;
 using Grpc.Core;
-using Medins.Platform.Hosting.Messaging;
 using Medins.Platform.Hosting.Tenancy;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PlatformReason = Medins.Platform.V1.ErrorReason;
 
