@@ -80,17 +80,37 @@ public static class ErrorReasons
 {
     private static readonly ConcurrentDictionary<Enum, string> Codes = new();
 
+    /// <summary>The code of a value of a known ErrorReason enum: read once per enum type, no boxing, so callers on the
+    /// payment path (an upstream call's NOT_FOUND reason, a confirmation's refusal) pay a dictionary lookup only.</summary>
+    public static string Code<TReason>(TReason reason) where TReason : struct, Enum =>
+        ReasonCodes<TReason>.ByValue.TryGetValue(reason, out var code) ? code : Code((Enum)reason);
+
+    private static class ReasonCodes<TReason> where TReason : struct, Enum
+    {
+        // Values that are no reason (UNSPECIFIED, another enum's) are left out: Code(Enum) refuses them by name.
+        public static readonly Dictionary<TReason, string> ByValue = Enum.GetValues<TReason>()
+            .Select(v => (Value: v, Code: TryCode(v, out _)))
+            .Where(v => v.Code is not null)
+            .ToDictionary(v => v.Value, v => v.Code!);
+    }
+
     public static string Code(Enum reason) => Codes.GetOrAdd(reason, static value =>
+        TryCode(value, out var problem) ?? throw new ArgumentException(problem, nameof(reason)));
+
+    private static string? TryCode(Enum value, out string problem)
     {
         var name = value.ToString();
         var original = value.GetType().GetField(name, BindingFlags.Public | BindingFlags.Static)
-            ?.GetCustomAttribute<OriginalNameAttribute>()?.Name
-            ?? throw new ArgumentException($"{value.GetType().Name}.{name} is not a value of a proto enum.", nameof(reason));
-        var prefix = original.IndexOf("ERROR_REASON_", StringComparison.Ordinal);
-        if (prefix < 0 || original.EndsWith("_UNSPECIFIED", StringComparison.Ordinal))
-            throw new ArgumentException($"{original} is not a reason of an ErrorReason enum.", nameof(reason));
+            ?.GetCustomAttribute<OriginalNameAttribute>()?.Name;
+        var prefix = original?.IndexOf("ERROR_REASON_", StringComparison.Ordinal) ?? -1;
+        if (original is null || prefix < 0 || original.EndsWith("_UNSPECIFIED", StringComparison.Ordinal))
+        {
+            problem = $"{value.GetType().Name}.{name} is not a reason of an ErrorReason proto enum.";
+            return null;
+        }
+        problem = "";
         return original[(prefix + "ERROR_REASON_".Length)..];
-    });
+    }
 
     /// <summary>Every reason code an ErrorReason enum declares (its UNSPECIFIED value excepted).</summary>
     public static IReadOnlyList<string> All(Type errorReasonEnum) =>
